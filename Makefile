@@ -1,0 +1,125 @@
+# lwfp: one Makefile, in the spirit of xdp-tools: BPF object -> skeleton ->
+# liblwfp (static and shared) -> tools. `make V=1` shows the commands.
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+LIBDIR ?= $(PREFIX)/lib
+BINDIR ?= $(PREFIX)/sbin
+INCDIR ?= $(PREFIX)/include
+PCDIR ?= $(LIBDIR)/pkgconfig
+VERSION := 0.1.0
+
+# SAN=1 builds user space with ASan and UBSan into build/san.
+ifeq ($(SAN),1)
+BUILD ?= build/san
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+else
+BUILD ?= build
+SANFLAGS :=
+endif
+
+CC ?= gcc
+CLANG ?= clang
+BPFTOOL ?= bpftool
+ARCH := $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
+
+WARN := -Wall -Wextra -Werror
+CFLAGS ?= -O2 -g
+CFLAGS += $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -I$(BUILD)/gen $(SANFLAGS)
+LDFLAGS += $(SANFLAGS)
+BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) $(WARN) -Wno-unused-function \
+	-Iinclude -Ibpf -I/usr/include/$(MULTIARCH)
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+LIB_SRCS := $(wildcard lib/*.c)
+LIB_OBJS := $(patsubst lib/%.c,$(BUILD)/obj/lib/%.o,$(LIB_SRCS))
+CTL_SRCS := $(wildcard tools/lwfpctl/*.c)
+CTL_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(CTL_SRCS))
+BPF_SRCS := $(wildcard bpf/*.c)
+BPF_HDRS := $(wildcard bpf/*.h) include/lwfp/abi.h
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+
+LIBS := -lbpf -lelf -lz -ljson-c
+
+.PHONY: all clean deps test unit integration demo install check-root
+TEST_TOOL_SRCS := $(wildcard tests/relay/*.c)
+TEST_TOOLS := $(patsubst tests/relay/%.c,$(BUILD)/bin/%,$(TEST_TOOL_SRCS))
+
+all: $(BUILD)/bin/lwfpctl $(BUILD)/lib/liblwfp.a $(BUILD)/lib/liblwfp.so $(TEST_TOOLS)
+
+$(BUILD)/obj/lwfp.bpf.o: $(BPF_SRCS) $(BPF_HDRS)
+	@mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c bpf/lwfp.bpf.c -o $@
+
+$(BUILD)/gen/lwfp.skel.h: $(BUILD)/obj/lwfp.bpf.o
+	@mkdir -p $(@D)
+	$(Q)$(BPFTOOL) gen skeleton $< name lwfp_bpf > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/lib/%.o: lib/%.c $(BUILD)/gen/lwfp.skel.h $(wildcard include/lwfp/*.h lib/*.h)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
+
+$(BUILD)/lib/liblwfp.a: $(LIB_OBJS)
+	@mkdir -p $(@D)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(BUILD)/lib/liblwfp.so: $(LIB_OBJS)
+	@mkdir -p $(@D)
+	$(Q)$(CC) -shared -Wl,-soname,liblwfp.so.0 $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/obj/tools/%.o: tools/%.c $(wildcard include/lwfp/*.h tools/lwfpctl/*.h)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/bin/lwfpctl: $(CTL_OBJS) $(BUILD)/lib/liblwfp.a
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(CTL_OBJS) $(BUILD)/lib/liblwfp.a $(LIBS)
+
+# Small programs the integration tests drive; not installed.
+$(BUILD)/bin/%: tests/relay/%.c $(BUILD)/lib/liblwfp.a
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/lib/liblwfp.a $(LIBS) -lpthread
+
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/lib/liblwfp.a
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/lib/liblwfp.a $(LIBS) -lcmocka
+
+deps:
+	$(Q)scripts/deps.sh
+
+unit: $(UNIT_BINS)
+	$(Q)scripts/run-unit.sh $(UNIT_BINS)
+
+integration: all
+	$(Q)LWFP_BUILD=$(CURDIR)/$(BUILD) tests/integration/run.sh
+
+# The README's test command: dependencies, a sanitized build, unit tests,
+# then integration tests against the real kernel.
+test: deps
+	$(Q)$(MAKE) --no-print-directory SAN=1 all unit
+	$(Q)$(MAKE) --no-print-directory SAN=1 integration
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)LWFP_BUILD=$(CURDIR)/build scripts/demo.sh
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR)/lwfp $(DESTDIR)$(PCDIR)
+	install -m 0755 $(BUILD)/bin/lwfpctl $(DESTDIR)$(BINDIR)/
+	install -m 0644 $(BUILD)/lib/liblwfp.a $(DESTDIR)$(LIBDIR)/
+	install -m 0755 $(BUILD)/lib/liblwfp.so $(DESTDIR)$(LIBDIR)/liblwfp.so.$(VERSION)
+	ln -sf liblwfp.so.$(VERSION) $(DESTDIR)$(LIBDIR)/liblwfp.so.0
+	ln -sf liblwfp.so.0 $(DESTDIR)$(LIBDIR)/liblwfp.so
+	install -m 0644 include/lwfp/*.h $(DESTDIR)$(INCDIR)/lwfp/
+	sed -e 's|@PREFIX@|$(PREFIX)|;s|@LIBDIR@|$(LIBDIR)|;s|@INCDIR@|$(INCDIR)|;s|@VERSION@|$(VERSION)|' \
+		lwfp.pc.in > $(DESTDIR)$(PCDIR)/lwfp.pc
+
+clean:
+	rm -rf build

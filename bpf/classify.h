@@ -1,0 +1,325 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The connect-time classifier, the analogue of ALE_CONNECT_REDIRECT: walk the
+ * filters from the highest weight down, apply the WFP redirect-state rules,
+ * and redirect, permit or block.
+ */
+#pragma once
+
+#include "common.h"
+#include "identity.h"
+#include "records.h"
+
+/* What the walk knows about one connect(); bpf_loop's callback reads it. */
+struct walk {
+	void *ctx; /* the program's context, for bpf_sk_lookup_tcp in the callback */
+	struct lwfp_addr dst;
+	__u32 uid, gid;
+	__u16 sport; /* host order; 0 while unbound */
+	__u8 proto;
+	__u8 family; /* 4 or 6: what filters match against */
+	__u8 nhops;
+	__u8 hop_limited;
+	__u8 sock_v6; /* an AF_INET6 socket: may reach v4 targets only when mapped */
+	__u8 mapped;
+	__u8 listening; /* the chosen redirect's target has a listener */
+	struct lwfp_hop hops[LWFP_MAX_HOPS];
+	__u32 base; /* first slot of the live table */
+	__u32 n;
+	__u32 start;
+	__s32 found;
+};
+
+static __always_inline bool prefix_matches(const struct lwfp_filter *f, const struct walk *w)
+{
+	__u32 bits = f->dst_plen, i;
+
+	for (i = 0; i < 4; i++) {
+		__u32 mask;
+
+		if (bits == 0)
+			return true;
+		mask = bits >= 32 ? 0xffffffffu : ~(0xffffffffu >> bits);
+		if ((w->dst.ip[i] ^ f->dst[i]) & bpf_htonl(mask))
+			return false;
+		bits = bits >= 32 ? bits - 32 : 0;
+	}
+	return true;
+}
+
+static __always_inline bool filter_matches(const struct lwfp_filter *f, const struct walk *w)
+{
+	__u16 dport = bpf_ntohs(w->dst.port);
+	__u32 c = f->conds;
+
+	if ((c & LWFP_COND_PROTO) && f->proto != w->proto)
+		return false;
+	if ((c & LWFP_COND_FAMILY) && f->family != w->family)
+		return false;
+	if ((c & LWFP_COND_DST) && (f->family != w->family || !prefix_matches(f, w)))
+		return false;
+	if ((c & LWFP_COND_DPORT) && (dport < f->dport_lo || dport > f->dport_hi))
+		return false;
+	if ((c & LWFP_COND_SPORT) && (w->sport < f->sport_lo || w->sport > f->sport_hi))
+		return false;
+	if ((c & LWFP_COND_UID) && (w->uid < f->uid_lo || w->uid > f->uid_hi))
+		return false;
+	if ((c & LWFP_COND_GID) && w->gid != f->gid)
+		return false;
+	if ((c & LWFP_COND_CGROUP) &&
+	    bpf_get_current_ancestor_cgroup_id(f->cgroup_level) != f->cgroup_id)
+		return false;
+	return true;
+}
+
+/* A target this socket can reach: an AF_INET socket cannot connect to IPv6. */
+static __always_inline bool target_fits(const struct lwfp_filter *f, const struct walk *w)
+{
+	if (f->to.family == AF_INET)
+		return !w->sock_v6 || w->mapped;
+	return w->sock_v6 && !w->mapped;
+}
+
+static __always_inline bool target_listening(void *ctx, const struct lwfp_addr *t)
+{
+	struct bpf_sock_tuple tup = {};
+	struct bpf_sock *sk;
+
+	if (t->family == AF_INET) {
+		tup.ipv4.daddr = t->ip[0];
+		tup.ipv4.saddr = t->ip[0];
+		tup.ipv4.dport = t->port;
+		sk = bpf_sk_lookup_tcp(ctx, &tup, sizeof(tup.ipv4), BPF_F_CURRENT_NETNS, 0);
+	} else {
+		__builtin_memcpy(tup.ipv6.daddr, t->ip, 16);
+		__builtin_memcpy(tup.ipv6.saddr, t->ip, 16);
+		tup.ipv6.dport = t->port;
+		sk = bpf_sk_lookup_tcp(ctx, &tup, sizeof(tup.ipv6), BPF_F_CURRENT_NETNS, 0);
+	}
+	if (!sk)
+		return false;
+	bpf_sk_release(sk);
+	return true;
+}
+
+static long walk_step(__u32 i, void *arg)
+{
+	struct walk *w = arg;
+	__u32 idx = w->start + i, key, state;
+	struct lwfp_filter *f;
+
+	if (idx >= w->n)
+		return 1;
+	key = w->base + idx;
+	f = bpf_map_lookup_elem(&lwfp_filters, &key);
+	if (!f)
+		return 1;
+	if (!filter_matches(f, w))
+		return 0;
+	if (f->action != LWFP_ACT_REDIRECT) {
+		w->found = idx;
+		return 1;
+	}
+	if (!target_fits(f, w))
+		return 0;
+	state = hops_state(w->hops, w->nhops, f->service);
+	if (state == LWFP_REDIRECTED_BY_SELF) {
+		count(LWFP_CNT_SKIP_SELF);
+		return 0;
+	}
+	if (state == LWFP_PREVIOUSLY_REDIRECTED_BY_SELF) {
+		count(LWFP_CNT_SKIP_PREV_SELF);
+		return 0;
+	}
+	if (w->nhops >= LWFP_MAX_HOPS) {
+		w->hop_limited = 1;
+		return 0;
+	}
+	w->listening = target_listening(w->ctx, &f->to);
+	if (!w->listening && f->fail == LWFP_FAIL_OPEN) {
+		count(LWFP_CNT_FAIL_OPEN);
+		return 0;
+	}
+	w->found = idx;
+	return 1;
+}
+
+/* The next filter from w->start that decides this connect, or NULL. */
+static __always_inline struct lwfp_filter *walk_next(struct walk *w)
+{
+	__u32 key;
+
+	w->found = -1;
+	if (w->start >= w->n)
+		return NULL;
+	bpf_loop(w->n - w->start, walk_step, w, 0);
+	if (w->found < 0)
+		return NULL;
+	key = w->base + (__u32)w->found;
+	return bpf_map_lookup_elem(&lwfp_filters, &key);
+}
+
+/* Records the hop in a new flow and in the socket; 0 or -errno. */
+static __always_inline int flow_create(struct walk *w, struct lwfp_sk *st,
+				       const struct lwfp_filter *f, __u64 *token_out)
+{
+	struct lwfp_flow fl = {};
+	__u64 token = random64();
+	__u64 id = bpf_get_current_pid_tgid();
+	__u64 ug = bpf_get_current_uid_gid();
+	__u32 n = w->nhops;
+
+	fl.tag = random64();
+	fl.chain = st->chain ? st->chain : token;
+	fl.created_ns = bpf_ktime_get_ns();
+	fl.cgroup_id = bpf_get_current_cgroup_id();
+	fl.orig_dst = st->orig_dst.family ? st->orig_dst : w->dst;
+	fl.target = f->to;
+	fl.pid = id >> 32;
+	fl.tid = (__u32)id;
+	fl.uid = (__u32)ug;
+	fl.gid = ug >> 32;
+	bpf_get_current_comm(fl.comm, sizeof(fl.comm));
+	fl.service = f->service;
+	fl.filter_id = f->id;
+	fl.refs = 1;
+	fl.proto = w->proto;
+	fl.ctx_kind = f->ctx_kind;
+	__builtin_memcpy(fl.hops, w->hops, sizeof(fl.hops));
+	if (n >= LWFP_MAX_HOPS)
+		return -ENOBUFS;
+	fl.hops[n & (LWFP_MAX_HOPS - 1)].service = f->service;
+	fl.hops[n & (LWFP_MAX_HOPS - 1)].filter_id = f->id;
+	fl.nhops = n + 1;
+	if (bpf_map_update_elem(&lwfp_flows, &token, &fl, BPF_NOEXIST))
+		return -ENOBUFS;
+	/* A socket that connects again leaves its previous hop behind. */
+	if (st->token)
+		flow_put(st->token);
+	st->token = token;
+	st->role = LWFP_SK_CONNECT;
+	st->chain = fl.chain;
+	st->orig_dst = fl.orig_dst;
+	st->mapped = w->mapped;
+	*token_out = token;
+	return 0;
+}
+
+static __always_inline void walk_init_hops(struct walk *w, const struct lwfp_sk *st)
+{
+	if (st && st->nhops) {
+		__builtin_memcpy(w->hops, st->hops, sizeof(w->hops));
+		w->nhops = st->nhops > LWFP_MAX_HOPS ? LWFP_MAX_HOPS : st->nhops;
+		return;
+	}
+	/*
+	 * A service's own connection without records counts as carrying that
+	 * service: a proxy that never sets records cannot loop back to itself.
+	 */
+	w->hops[0].service = caller_service();
+	w->nhops = w->hops[0].service ? 1 : 0;
+}
+
+static __always_inline bool walk_init(struct walk *w, struct bpf_sock_addr *ctx)
+{
+	struct lwfp_config *cfg = config();
+	__u64 ug = bpf_get_current_uid_gid();
+	__u32 active;
+
+	if (!cfg)
+		return false;
+	active = cfg->active & 1;
+	w->n = cfg->nfilters[active];
+	if (w->n > LWFP_MAX_FILTERS)
+		w->n = LWFP_MAX_FILTERS;
+	w->base = active * LWFP_MAX_FILTERS;
+	w->uid = (__u32)ug;
+	w->gid = ug >> 32;
+	w->proto = ctx->protocol;
+	if (ctx->sk)
+		w->sport = ctx->sk->src_port;
+	return w->n > 0;
+}
+
+/* Writes the target into the connect() arguments. */
+static __always_inline void rewrite(struct bpf_sock_addr *ctx, const struct walk *w,
+				    const struct lwfp_addr *to, const bool v6)
+{
+	ctx->user_port = to->port;
+	/* v6 is a constant: connect4 must not even mention user_ip6. */
+	if (!v6) {
+		ctx->user_ip4 = to->ip[0];
+		return;
+	}
+	if (w->mapped) {
+		ctx->user_ip6[0] = 0;
+		ctx->user_ip6[1] = 0;
+		ctx->user_ip6[2] = bpf_htonl(0xffff);
+		ctx->user_ip6[3] = to->ip[0];
+		return;
+	}
+	ctx->user_ip6[0] = to->ip[0];
+	ctx->user_ip6[1] = to->ip[1];
+	ctx->user_ip6[2] = to->ip[2];
+	ctx->user_ip6[3] = to->ip[3];
+}
+
+static __always_inline int redirect(struct bpf_sock_addr *ctx, struct walk *w,
+				    const struct lwfp_filter *f, const bool v6)
+{
+	struct lwfp_sk *st = sk_state(ctx->sk, true);
+	__u64 token = 0;
+	int err;
+
+	if (!st)
+		err = -ENOBUFS;
+	else
+		err = flow_create(w, st, f, &token);
+	if (err) {
+		count(LWFP_CNT_FLOW_FULL);
+		return f->fail == LWFP_FAIL_OPEN ? 1 : deny(ENOBUFS);
+	}
+	rewrite(ctx, w, &f->to, v6);
+	count(LWFP_CNT_REDIRECT);
+	emit(LWFP_EV_REDIRECT, token, f, &w->dst, w->proto, w->nhops + 1);
+	return 1;
+}
+
+static __always_inline int decide(struct bpf_sock_addr *ctx, struct walk *w, const bool v6)
+{
+	struct lwfp_filter *f = walk_next(w);
+
+	if (!f) {
+		if (w->hop_limited) {
+			count(LWFP_CNT_HOP_LIMIT);
+			emit(LWFP_EV_HOP_LIMIT, 0, NULL, &w->dst, w->proto, w->nhops);
+		}
+		return 1;
+	}
+	if (f->action == LWFP_ACT_PERMIT) {
+		count(LWFP_CNT_PERMIT);
+		return 1;
+	}
+	if (f->action == LWFP_ACT_BLOCK) {
+		count(LWFP_CNT_BLOCK);
+		emit(LWFP_EV_BLOCK, 0, f, &w->dst, w->proto, w->nhops);
+		return deny(EPERM);
+	}
+	if (w->listening)
+		return redirect(ctx, w, f, v6);
+	count(LWFP_CNT_FAIL_CLOSED);
+	emit(LWFP_EV_FAIL_CLOSED, 0, f, &w->dst, w->proto, w->nhops);
+	return deny(ECONNREFUSED);
+}
+
+static __always_inline int classify(struct bpf_sock_addr *ctx, struct walk *w, const bool v6)
+{
+	if (ctx->protocol != IPPROTO_TCP)
+		return 1;
+	if (!walk_init(w, ctx))
+		return 1;
+	w->ctx = ctx;
+	count(LWFP_CNT_CONNECT);
+	walk_init_hops(w, sk_state(ctx->sk, false));
+	return decide(ctx, w, v6);
+}

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Small helpers every concern uses: counters, events, addresses, errors. */
+#pragma once
+
+#include <stdbool.h>
+#include <linux/bpf.h>
+#include <linux/in.h>
+#include <linux/in6.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+#include <lwfp/abi.h>
+
+#include "maps.h"
+
+#define AF_INET 2
+#define AF_INET6 10
+#define EPERM 1
+#define ENOENT 2
+#define EINVAL 22
+#define ERANGE 34
+#define ENOPROTOOPT 92
+#define ENOBUFS 105
+#define EISCONN 106
+#define ENOTCONN 107
+#define ECONNREFUSED 111
+#define EACCES 13
+
+#define TCP_ESTABLISHED 1
+#define TCP_CLOSE 7
+#define TCP_LISTEN 10
+
+static __always_inline void count(__u32 which)
+{
+	__u64 *c = bpf_map_lookup_elem(&lwfp_counters, &which);
+
+	if (c)
+		*c += 1;
+}
+
+/* Fail the current cgroup hook with -err instead of the default EPERM. */
+static __always_inline int deny(int err)
+{
+	bpf_set_retval(-err);
+	return 0;
+}
+
+static __always_inline bool addr_is_v4mapped(const __u32 ip[4])
+{
+	return ip[0] == 0 && ip[1] == 0 && ip[2] == bpf_htonl(0xffff);
+}
+
+static __always_inline struct lwfp_config *config(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&lwfp_config, &zero);
+}
+
+static __always_inline void emit(__u32 type, __u64 token, const struct lwfp_filter *f,
+				 const struct lwfp_addr *orig, __u8 proto, __u8 nhops)
+{
+	struct lwfp_event *ev = bpf_ringbuf_reserve(&lwfp_events, sizeof(*ev), 0);
+
+	/* A full ring only loses the event; counters still hold the truth. */
+	if (!ev)
+		return;
+	__builtin_memset(ev, 0, sizeof(*ev));
+	ev->ts_ns = bpf_ktime_get_ns();
+	ev->token = token;
+	ev->type = type;
+	ev->pid = bpf_get_current_pid_tgid() >> 32;
+	ev->uid = (__u32)bpf_get_current_uid_gid();
+	ev->proto = proto;
+	ev->nhops = nhops;
+	ev->orig_dst = *orig;
+	if (f) {
+		ev->filter_id = f->id;
+		ev->service = f->service;
+		ev->target = f->to;
+	}
+	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+	bpf_ringbuf_submit(ev, 0);
+}

@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The lwfp data plane: the programs the engine attaches to a cgroup v2 path.
+ * Each one is a thin entry point; the logic lives in one header per concern.
+ *
+ *   classify.h  connect4/6: the redirect layer
+ *   handoff.h   sockops and sock_release: the flow follows the connection
+ *   sockopt.h   SOL_LWFP get/set: records, context, original dst, state
+ *   peer.h      getpeername4/6: the application sees its original peer
+ */
+#include "classify.h"
+#include "handoff.h"
+#include "peer.h"
+#include "sockopt.h"
+
+SEC("cgroup/connect4")
+int lwfp_connect4(struct bpf_sock_addr *ctx)
+{
+	struct walk w = {};
+
+	w.dst.family = AF_INET;
+	w.dst.ip[0] = ctx->user_ip4;
+	w.dst.port = (__u16)ctx->user_port;
+	w.family = 4;
+	return classify(ctx, &w, false);
+}
+
+SEC("cgroup/connect6")
+int lwfp_connect6(struct bpf_sock_addr *ctx)
+{
+	struct walk w = {};
+	__u32 ip[4] = { ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2], ctx->user_ip6[3] };
+
+	w.sock_v6 = 1;
+	w.dst.port = (__u16)ctx->user_port;
+	if (addr_is_v4mapped(ip)) {
+		/* ::ffff:a.b.c.d is IPv4 on the wire, so IPv4 filters decide. */
+		w.mapped = 1;
+		w.dst.family = AF_INET;
+		w.dst.ip[0] = ip[3];
+		w.family = 4;
+	} else {
+		w.dst.family = AF_INET6;
+		__builtin_memcpy(w.dst.ip, ip, sizeof(ip));
+		w.family = 6;
+	}
+	return classify(ctx, &w, true);
+}
+
+SEC("cgroup/getpeername4")
+int lwfp_getpeername4(struct bpf_sock_addr *ctx)
+{
+	return peer4(ctx);
+}
+
+SEC("cgroup/getpeername6")
+int lwfp_getpeername6(struct bpf_sock_addr *ctx)
+{
+	return peer6(ctx);
+}
+
+SEC("sockops")
+int lwfp_sockops(struct bpf_sock_ops *ops)
+{
+	return handoff(ops);
+}
+
+SEC("cgroup/sock_release")
+int lwfp_sock_release(struct bpf_sock *sk)
+{
+	return release(sk);
+}
+
+SEC("cgroup/getsockopt")
+int lwfp_getsockopt(struct bpf_sockopt *ctx)
+{
+	return lwfp_get(ctx);
+}
+
+SEC("cgroup/setsockopt")
+int lwfp_setsockopt(struct bpf_sockopt *ctx)
+{
+	return lwfp_set(ctx);
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Every map of the engine. Layouts come from abi.h; user space pins them by name. */
+#pragma once
+
+#include <linux/bpf.h>
+#include <bpf/bpf_helpers.h>
+#include <lwfp/abi.h>
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lwfp_config);
+} lwfp_config SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * LWFP_MAX_FILTERS);
+	__type(key, __u32);
+	__type(value, struct lwfp_filter);
+} lwfp_filters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LWFP_MAX_FILTERS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct lwfp_raw_context);
+} lwfp_filter_raw SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LWFP_MAX_SERVICES);
+	__type(key, __u32);
+	__type(value, struct lwfp_service);
+} lwfp_services SEC(".maps");
+
+/* Allocated on demand: an idle engine costs no flow memory. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LWFP_MAX_FLOWS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct lwfp_flow);
+} lwfp_flows SEC(".maps");
+
+/*
+ * A connect waiting for its accepted socket. LRU, because a handshake that
+ * never completes leaves no close event on the accepting side to clean it.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct lwfp_tuple);
+	__type(value, __u64);
+} lwfp_pending SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct lwfp_sk);
+} lwfp_sk_store SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, LWFP_CNT__MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} lwfp_counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} lwfp_events SEC(".maps");

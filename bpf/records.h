@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Records: the hop list that follows a flow, the flow table that makes them
+ * unforgeable, and the WFP redirect-state rule computed from them.
+ */
+#pragma once
+
+#include "common.h"
+
+/* FwpsQueryConnectionRedirectState0, from the hop list alone. */
+static __always_inline __u32 hops_state(const struct lwfp_hop *hops, __u32 nhops, __u32 service)
+{
+	__u32 i, seen = 0;
+
+	if (!nhops)
+		return LWFP_NOT_REDIRECTED;
+	if (nhops > LWFP_MAX_HOPS)
+		nhops = LWFP_MAX_HOPS;
+	if (hops[(nhops - 1) & (LWFP_MAX_HOPS - 1)].service == service)
+		return LWFP_REDIRECTED_BY_SELF;
+	for (i = 0; i < LWFP_MAX_HOPS; i++)
+		seen |= i < nhops && hops[i].service == service;
+	return seen ? LWFP_PREVIOUSLY_REDIRECTED_BY_SELF : LWFP_REDIRECTED_BY_OTHER;
+}
+
+static __always_inline __u64 random64(void)
+{
+	return ((__u64)bpf_get_prandom_u32() << 32) | bpf_get_prandom_u32();
+}
+
+static __always_inline struct lwfp_sk *sk_state(struct bpf_sock *sk, bool create)
+{
+	if (!sk)
+		return NULL;
+	return bpf_sk_storage_get(&lwfp_sk_store, sk, 0,
+				  create ? BPF_SK_STORAGE_GET_F_CREATE : 0);
+}
+
+/* Drops one socket's hold on a flow; the last one out deletes it. */
+static __always_inline void flow_put(__u64 token)
+{
+	struct lwfp_flow *f = bpf_map_lookup_elem(&lwfp_flows, &token);
+
+	if (!f)
+		return;
+	if (__sync_fetch_and_add(&f->refs, -1) == 1) {
+		bpf_map_delete_elem(&lwfp_flows, &token);
+		count(LWFP_CNT_FLOW_CLOSED);
+	}
+}
+
+/* Does a blob name this flow exactly? Every byte the engine wrote must match. */
+static __always_inline bool blob_matches(const struct lwfp_records *r, const struct lwfp_flow *f)
+{
+	__u32 i;
+
+	if (r->tag != f->tag || r->nhops != f->nhops)
+		return false;
+	for (i = 0; i < LWFP_MAX_HOPS; i++) {
+		if (i >= f->nhops)
+			break;
+		if (r->hops[i].service != f->hops[i].service ||
+		    r->hops[i].filter_id != f->hops[i].filter_id)
+			return false;
+	}
+	return true;
+}
+
+static __always_inline void blob_fill(struct lwfp_records *r, __u64 token, const struct lwfp_flow *f)
+{
+	__builtin_memset(r, 0, sizeof(*r));
+	r->magic = LWFP_RECORDS_MAGIC;
+	r->version = LWFP_RECORDS_VERSION;
+	r->nhops = f->nhops;
+	r->token = token;
+	r->tag = f->tag;
+	__builtin_memcpy(r->hops, f->hops, sizeof(r->hops));
+}

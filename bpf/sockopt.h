@@ -1,0 +1,335 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The SOL_LWFP socket options (abi.h): query records, context, original
+ * destination and state; set records. Options of every other level pass
+ * through untouched.
+ */
+#pragma once
+
+#include "common.h"
+#include "identity.h"
+#include "records.h"
+
+#define SOCKOPT_BUF_MAX 4096 /* the kernel hands programs at most a page */
+
+/*
+ * An option longer than the program's buffer must leave optlen 0, or the
+ * kernel fails the whole call with EFAULT (before Linux 6.5).
+ */
+static __always_inline int pass_through(struct bpf_sockopt *ctx)
+{
+	if (ctx->optlen > SOCKOPT_BUF_MAX)
+		ctx->optlen = 0;
+	return 1;
+}
+
+static __always_inline int get_fail(struct bpf_sockopt *ctx, int err)
+{
+	ctx->retval = -err;
+	return 1;
+}
+
+/* Too small a buffer: ERANGE, and the needed size when a __u32 fits. */
+static __always_inline int too_small(struct bpf_sockopt *ctx, __u32 needed)
+{
+	__u32 *p = ctx->optval;
+
+	if ((void *)(p + 1) <= ctx->optval_end) {
+		*p = needed;
+		ctx->optlen = sizeof(*p);
+	}
+	return get_fail(ctx, ERANGE);
+}
+
+/* Copies len bytes of src to the option buffer at off; false if it does not fit. */
+static __always_inline bool put_bytes(struct bpf_sockopt *ctx, __u32 off, const void *src, __u32 len)
+{
+	const __u8 *s = src;
+	__u32 i;
+
+	for (i = 0; i < LWFP_RAW_CONTEXT_MAX; i++) {
+		__u8 *d = (__u8 *)ctx->optval + ((off + i) & (LWFP_CONTEXT_MAX * 2 - 1));
+
+		if (i >= len)
+			break;
+		if ((void *)(d + 1) > ctx->optval_end)
+			return false;
+		*d = s[i];
+	}
+	return true;
+}
+
+/* Copies the first len bytes of the option buffer into dst. */
+static __always_inline bool take_bytes(struct bpf_sockopt *ctx, void *dst, __u32 len, __u32 max)
+{
+	__u8 *d = dst;
+	__u32 i;
+
+	for (i = 0; i < sizeof(struct lwfp_records); i++) {
+		__u8 *s = (__u8 *)ctx->optval + i;
+
+		if (i >= len || i >= max)
+			break;
+		if ((void *)(s + 1) > ctx->optval_end)
+			return false;
+		d[i] = *s;
+	}
+	return true;
+}
+
+#define PUT(ctx, off, val)                                                     \
+	({                                                                     \
+		void *__p = (ctx)->optval + (off);                             \
+		bool __ok = __p + sizeof(val) <= (ctx)->optval_end;            \
+		if (__ok)                                                      \
+			__builtin_memcpy(__p, &(val), sizeof(val));            \
+		__ok;                                                          \
+	})
+
+static __always_inline bool sock_connected(const struct bpf_sock *sk)
+{
+	if (sk->protocol == IPPROTO_UDP)
+		return sk->state == TCP_ESTABLISHED;
+	return sk->state != TCP_LISTEN && sk->state != TCP_CLOSE && sk->state != 2 /* SYN_SENT */;
+}
+
+/* The flow that delivered (or carries) this socket, or a query error. */
+static __always_inline struct lwfp_flow *query_flow(struct bpf_sockopt *ctx, int *err)
+{
+	struct bpf_sock *sk = ctx->sk;
+	struct lwfp_sk *st;
+	struct lwfp_flow *f;
+
+	*err = ENOTCONN;
+	if (!sk || !sock_connected(sk))
+		return NULL;
+	*err = ENOENT;
+	st = sk_state(sk, false);
+	if (!st || !st->token)
+		return NULL;
+	f = bpf_map_lookup_elem(&lwfp_flows, &st->token);
+	return f;
+}
+
+static __always_inline int get_records(struct bpf_sockopt *ctx)
+{
+	struct lwfp_sk *st = sk_state(ctx->sk, false);
+	struct lwfp_records r;
+	struct lwfp_flow *f;
+	__u32 size;
+	int err;
+
+	f = query_flow(ctx, &err);
+	if (!f || !st)
+		return get_fail(ctx, err);
+	blob_fill(&r, st->token, f);
+	size = LWFP_RECORDS_SIZE(r.nhops & 15);
+	if (ctx->optlen < (int)size)
+		return too_small(ctx, size);
+	if (!put_bytes(ctx, 0, &r, size))
+		return too_small(ctx, size);
+	ctx->optlen = size;
+	ctx->retval = 0;
+	return 1;
+}
+
+static __always_inline void sockaddr_put(__u8 *out, const struct lwfp_addr *a)
+{
+	__u16 fam = a->family;
+
+	__builtin_memcpy(out, &fam, 2);
+	__builtin_memcpy(out + 2, &a->port, 2);
+	if (a->family == AF_INET)
+		__builtin_memcpy(out + 4, &a->ip[0], 4);
+	else
+		__builtin_memcpy(out + 8, a->ip, 16);
+}
+
+/* WFPSampler's context: original remote then original local, as sockaddr_storage. */
+static __always_inline int get_sockaddrs(struct bpf_sockopt *ctx, const struct lwfp_flow *f)
+{
+	__u8 buf[2 * LWFP_SOCKADDR_STORAGE_SIZE];
+	__u32 size = sizeof(buf);
+
+	if (ctx->optlen < (int)size)
+		return too_small(ctx, size);
+	__builtin_memset(buf, 0, sizeof(buf));
+	sockaddr_put(buf, &f->orig_dst);
+	sockaddr_put(buf + LWFP_SOCKADDR_STORAGE_SIZE, &f->orig_src);
+	if (!PUT(ctx, 0, buf))
+		return too_small(ctx, size);
+	ctx->optlen = size;
+	ctx->retval = 0;
+	return 1;
+}
+
+static __always_inline void metadata_fill(struct lwfp_redirect_context *m,
+					  const struct lwfp_flow *f, __u32 raw_len)
+{
+	__builtin_memset(m, 0, sizeof(*m));
+	m->version = LWFP_CONTEXT_VERSION;
+	m->size = sizeof(*m) + raw_len;
+	m->protocol = f->proto;
+	m->remote = f->orig_dst;
+	m->local = f->orig_src;
+	m->pid = f->pid;
+	m->tid = f->tid;
+	m->uid = f->uid;
+	m->gid = f->gid;
+	m->cgroup_id = f->cgroup_id;
+	__builtin_memcpy(m->comm, f->comm, sizeof(m->comm));
+	m->service = f->service;
+	m->filter_id = f->filter_id;
+	m->timestamp_ns = f->created_ns;
+	m->raw_len = raw_len;
+}
+
+static __always_inline int get_context(struct bpf_sockopt *ctx)
+{
+	struct lwfp_redirect_context m;
+	struct lwfp_raw_context *raw;
+	__u32 raw_len = 0, head, size;
+	struct lwfp_flow *f;
+	int err;
+
+	f = query_flow(ctx, &err);
+	if (!f)
+		return get_fail(ctx, err);
+	if (f->ctx_kind == LWFP_CTX_NONE)
+		return get_fail(ctx, ENOENT);
+	if (f->ctx_kind == LWFP_CTX_SOCKADDRS)
+		return get_sockaddrs(ctx, f);
+	raw = bpf_map_lookup_elem(&lwfp_filter_raw, &f->filter_id);
+	if (raw)
+		raw_len = raw->len > LWFP_RAW_CONTEXT_MAX ? LWFP_RAW_CONTEXT_MAX : raw->len;
+	if (f->ctx_kind == LWFP_CTX_RAW && !raw_len)
+		return get_fail(ctx, ENOENT);
+	head = f->ctx_kind == LWFP_CTX_RAW ? 0 : sizeof(m);
+	size = head + raw_len;
+	if (ctx->optlen < (int)size)
+		return too_small(ctx, size);
+	if (head) {
+		metadata_fill(&m, f, raw_len);
+		if (!PUT(ctx, 0, m))
+			return too_small(ctx, size);
+	}
+	if (raw && !put_bytes(ctx, head, raw->bytes, raw_len))
+		return too_small(ctx, size);
+	ctx->optlen = size;
+	ctx->retval = 0;
+	return 1;
+}
+
+static __always_inline int get_original_dst(struct bpf_sockopt *ctx)
+{
+	struct lwfp_flow *f;
+	int err;
+
+	f = query_flow(ctx, &err);
+	if (!f)
+		return get_fail(ctx, err);
+	if (ctx->optlen < (int)sizeof(f->orig_dst))
+		return too_small(ctx, sizeof(f->orig_dst));
+	if (!PUT(ctx, 0, f->orig_dst))
+		return too_small(ctx, sizeof(f->orig_dst));
+	ctx->optlen = sizeof(f->orig_dst);
+	ctx->retval = 0;
+	return 1;
+}
+
+/* Any socket has a state: no records simply means NOT_REDIRECTED. */
+static __always_inline int get_state(struct bpf_sockopt *ctx)
+{
+	struct lwfp_sk *st = sk_state(ctx->sk, false);
+	__u32 *p = ctx->optval, state;
+
+	if ((void *)(p + 1) > ctx->optval_end)
+		return too_small(ctx, sizeof(*p));
+	state = st ? hops_state(st->hops, st->nhops, *p) : LWFP_NOT_REDIRECTED;
+	*p = state;
+	ctx->optlen = sizeof(*p);
+	ctx->retval = 0;
+	return 1;
+}
+
+static __always_inline bool inet_stream_or_dgram(const struct bpf_sock *sk)
+{
+	return sk && (sk->family == AF_INET || sk->family == AF_INET6) &&
+	       (sk->protocol == IPPROTO_TCP || sk->protocol == IPPROTO_UDP);
+}
+
+static __always_inline int lwfp_get(struct bpf_sockopt *ctx)
+{
+	if (ctx->level != SOL_LWFP)
+		return pass_through(ctx);
+	count(LWFP_CNT_QUERY);
+	if (!inet_stream_or_dgram(ctx->sk))
+		return get_fail(ctx, ENOPROTOOPT);
+	switch (ctx->optname) {
+	case LWFP_SO_RECORDS:
+		return get_records(ctx);
+	case LWFP_SO_CONTEXT:
+		return get_context(ctx);
+	case LWFP_SO_ORIGINAL_DST:
+		return get_original_dst(ctx);
+	case LWFP_SO_STATE:
+		return get_state(ctx);
+	}
+	return get_fail(ctx, EINVAL);
+}
+
+static __always_inline int set_fail(__u32 counter, int err)
+{
+	count(counter);
+	return deny(err);
+}
+
+/*
+ * Set records: the blob only names a flow. What the socket receives is the
+ * engine's own copy, and only a process of the service that flow was
+ * delivered to may adopt it.
+ */
+static __always_inline int set_records(struct bpf_sockopt *ctx)
+{
+	struct lwfp_records r = {};
+	struct lwfp_flow *f;
+	struct lwfp_sk *st;
+	__u32 len;
+
+	if (ctx->sk->state != TCP_CLOSE)
+		return deny(EISCONN);
+	if (!caller_service())
+		return set_fail(LWFP_CNT_SET_EACCES, EACCES);
+	len = ctx->optlen;
+	if (len < LWFP_RECORDS_SIZE(1) || len > sizeof(r))
+		return set_fail(LWFP_CNT_SET_EINVAL, EINVAL);
+	if (!take_bytes(ctx, &r, len, sizeof(r)))
+		return set_fail(LWFP_CNT_SET_EINVAL, EINVAL);
+	if (r.magic != LWFP_RECORDS_MAGIC || r.version != LWFP_RECORDS_VERSION ||
+	    r.nhops < 1 || r.nhops > LWFP_MAX_HOPS || len != LWFP_RECORDS_SIZE(r.nhops))
+		return set_fail(LWFP_CNT_SET_EINVAL, EINVAL);
+	f = bpf_map_lookup_elem(&lwfp_flows, &r.token);
+	if (!f || !blob_matches(&r, f) || !caller_is(f->hops[(f->nhops - 1) & 7].service))
+		return set_fail(LWFP_CNT_SET_EINVAL, EINVAL);
+	st = sk_state(ctx->sk, true);
+	if (!st)
+		return set_fail(LWFP_CNT_SET_EINVAL, ENOBUFS);
+	st->nhops = f->nhops;
+	__builtin_memcpy(st->hops, f->hops, sizeof(st->hops));
+	st->orig_dst = f->orig_dst;
+	st->chain = f->chain;
+	count(LWFP_CNT_SET_OK);
+	ctx->optlen = -1; /* handled here: the kernel has no SOL_LWFP */
+	return 1;
+}
+
+static __always_inline int lwfp_set(struct bpf_sockopt *ctx)
+{
+	if (ctx->level != SOL_LWFP)
+		return pass_through(ctx);
+	if (!inet_stream_or_dgram(ctx->sk))
+		return deny(ENOPROTOOPT);
+	if (ctx->optname != LWFP_SO_RECORDS)
+		return deny(ENOPROTOOPT);
+	return set_records(ctx);
+}

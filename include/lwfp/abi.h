@@ -1,0 +1,320 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The one definition of everything the BPF data plane and user space share:
+ * the socket-option ABI (SOL_LWFP), the records blob, the redirect context,
+ * and the layout of every pinned map.
+ *
+ * It is included by BPF C (clang -target bpf) and by user space, so it uses
+ * only <linux/types.h> types and no libc.
+ */
+#ifndef LWFP_ABI_H
+#define LWFP_ABI_H
+
+#include <linux/types.h>
+
+/* ---- Socket-option ABI ------------------------------------------------
+ *
+ * getsockopt(fd, SOL_LWFP, optname, buf, &len) on a TCP or UDP socket of a
+ * cgroup where an engine is attached. Without an engine the kernel answers
+ * ENOPROTOOPT, which the native API reports as EOPNOTSUPP.
+ *
+ * LWFP_SO_RECORDS        get: the records blob of the flow that delivered
+ *                        (or, on the application's side, carries) this socket.
+ *                        set: before connect(), adopt a blob's records; the
+ *                        engine copies its own authoritative hops, never the
+ *                        caller's bytes.
+ * LWFP_SO_CONTEXT        get: the context of the hop that delivered it.
+ * LWFP_SO_ORIGINAL_DST   get: struct lwfp_addr, the application's first
+ *                        destination (v4-mapped is reported as AF_INET).
+ * LWFP_SO_STATE          get: in, a __u32 service handle; out, a __u32
+ *                        enum lwfp_redirect_state for that service.
+ *
+ * A buffer smaller than the value fails with ERANGE; when it holds at least
+ * four bytes, its first __u32 receives the needed size and len is set to 4.
+ * Whole values are at most a page, so they fit the kernel's sockopt buffer.
+ */
+#define SOL_LWFP 0x4c57 /* "LW": far above every level the kernel knows */
+
+enum lwfp_sockopt {
+	LWFP_SO_RECORDS = 1,
+	LWFP_SO_CONTEXT = 2,
+	LWFP_SO_ORIGINAL_DST = 3,
+	LWFP_SO_STATE = 4,
+};
+
+enum lwfp_redirect_state {
+	LWFP_NOT_REDIRECTED = 0,
+	LWFP_REDIRECTED_BY_SELF = 1,
+	LWFP_REDIRECTED_BY_OTHER = 2,
+	LWFP_PREVIOUSLY_REDIRECTED_BY_SELF = 3,
+};
+
+#define LWFP_MAX_HOPS 8
+#define LWFP_RECORDS_MAX 512
+#define LWFP_CONTEXT_MAX 2048
+#define LWFP_RAW_CONTEXT_MAX 1024
+#define LWFP_NAME_MAX 32
+#define LWFP_MAX_SERVICES 64
+#define LWFP_MAX_FILTERS 16384
+#define LWFP_MAX_FLOWS 262144
+
+#ifndef LWFP_AF_INET
+#define LWFP_AF_INET 2
+#define LWFP_AF_INET6 10
+#endif
+
+/* An address as the engine stores it: network byte order, IPv4 in ip[0]. */
+struct lwfp_addr {
+	__u32 ip[4];
+	__u16 port; /* network byte order */
+	__u8 family; /* LWFP_AF_INET or LWFP_AF_INET6 */
+	__u8 pad;
+};
+
+struct lwfp_hop {
+	__u32 service; /* service handle */
+	__u32 filter_id;
+};
+
+/*
+ * The records blob handed to proxies. It names a flow by a random 64-bit key
+ * and proves possession with a second random 64-bit tag; set accepts it only
+ * if key, tag and every hop equal the engine's own copy, so a forged, edited,
+ * truncated or stale blob is rejected.
+ */
+#define LWFP_RECORDS_MAGIC 0x4c574652u /* "LWFR" */
+#define LWFP_RECORDS_VERSION 1
+
+struct lwfp_records {
+	__u32 magic;
+	__u16 version;
+	__u16 nhops;
+	__u64 token;
+	__u64 tag;
+	struct lwfp_hop hops[LWFP_MAX_HOPS];
+};
+#define LWFP_RECORDS_HDR_SIZE 24
+#define LWFP_RECORDS_SIZE(n) (LWFP_RECORDS_HDR_SIZE + (n) * sizeof(struct lwfp_hop))
+
+/* Context kinds a filter can attach to the hops it creates. */
+enum lwfp_context_kind {
+	LWFP_CTX_METADATA = 0,
+	LWFP_CTX_SOCKADDRS = 1, /* WFPSampler: 2 x sockaddr_storage */
+	LWFP_CTX_RAW = 2,
+	LWFP_CTX_NONE = 3,
+};
+
+#define LWFP_CONTEXT_VERSION 1
+#define LWFP_SOCKADDR_STORAGE_SIZE 128
+
+/* The `metadata` context: a fixed head followed by the filter's raw bytes. */
+struct lwfp_redirect_context {
+	__u16 version;
+	__u16 size; /* head plus raw bytes */
+	__u8 protocol; /* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 pad[3];
+	struct lwfp_addr remote; /* the original destination */
+	struct lwfp_addr local; /* the application's local address */
+	__u32 pid; /* tgid of the connecting process */
+	__u32 tid;
+	__u32 uid;
+	__u32 gid;
+	__u64 cgroup_id;
+	char comm[16];
+	__u32 service;
+	__u32 filter_id;
+	__u64 timestamp_ns; /* CLOCK_MONOTONIC at the redirect */
+	__u32 raw_len;
+	__u32 pad2;
+	__u8 raw[];
+};
+
+/* ---- Maps -------------------------------------------------------------- */
+
+enum lwfp_identity_kind {
+	LWFP_ID_UID = 1,
+	LWFP_ID_CGROUP = 2,
+	LWFP_ID_PID = 3,
+};
+
+/* lwfp_services[handle - 1]; an empty slot has handle 0. */
+struct lwfp_service {
+	__u32 handle;
+	__u32 id_kind;
+	__u64 id_value; /* uid, cgroup id or tgid */
+	__u32 cgroup_level; /* for LWFP_ID_CGROUP: depth below the v2 root */
+	__u32 pad;
+	__u8 provider[16];
+	char name[LWFP_NAME_MAX];
+};
+
+enum lwfp_action {
+	LWFP_ACT_REDIRECT = 1,
+	LWFP_ACT_PERMIT = 2,
+	LWFP_ACT_BLOCK = 3,
+};
+
+enum lwfp_fail_mode {
+	LWFP_FAIL_CLOSED = 0,
+	LWFP_FAIL_OPEN = 1,
+};
+
+/* Condition bits: a filter tests only the conditions it sets. */
+#define LWFP_COND_PROTO (1u << 0)
+#define LWFP_COND_FAMILY (1u << 1)
+#define LWFP_COND_DST (1u << 2)
+#define LWFP_COND_DPORT (1u << 3)
+#define LWFP_COND_SPORT (1u << 4)
+#define LWFP_COND_UID (1u << 5)
+#define LWFP_COND_GID (1u << 6)
+#define LWFP_COND_CGROUP (1u << 7)
+
+struct lwfp_filter {
+	__u32 id;
+	__u32 service; /* handle; 0 for permit and block */
+	__u32 weight;
+	__u32 conds;
+	__u8 action;
+	__u8 fail;
+	__u8 ctx_kind;
+	__u8 proto; /* IPPROTO_TCP / IPPROTO_UDP */
+	__u8 family; /* 4 or 6 */
+	__u8 dst_plen;
+	__u16 raw_len;
+	__u32 dst[4]; /* network order, IPv4 in dst[0] */
+	__u16 dport_lo, dport_hi; /* host order */
+	__u16 sport_lo, sport_hi;
+	__u32 uid_lo, uid_hi;
+	__u32 gid;
+	__u32 cgroup_level;
+	__u64 cgroup_id;
+	struct lwfp_addr to; /* the redirect target */
+	__u32 idle_timeout_s; /* UDP; 0 means the default */
+	__u32 pad;
+};
+
+/*
+ * lwfp_filters holds two tables of LWFP_MAX_FILTERS slots, sorted by weight
+ * from the highest down. User space rewrites the table the data plane is
+ * not reading, then flips lwfp_config.active, so a connect() never sees a
+ * half-written table.
+ */
+struct lwfp_config {
+	__u32 active; /* 0 or 1: which half of lwfp_filters is live */
+	__u32 nfilters[2];
+	__u32 next_filter_id;
+	__u32 abi_version;
+	__u32 nservices; /* highest slot in use plus one: bounds the identity scan */
+	__u64 cgroup_id; /* where the engine is attached */
+	char cgroup[256];
+};
+#define LWFP_ABI_VERSION 1
+
+/* lwfp_filter_raw[filter id]: the bytes of a raw:HEX context. */
+struct lwfp_raw_context {
+	__u32 len;
+	__u8 bytes[LWFP_RAW_CONTEXT_MAX];
+};
+
+/* Per-hop flow state, lwfp_flows[token]. */
+struct lwfp_flow {
+	__u64 tag;
+	__u64 chain; /* token of the chain's first hop */
+	__u64 created_ns;
+	__u64 cgroup_id;
+	struct lwfp_addr orig_dst;
+	struct lwfp_addr orig_src;
+	struct lwfp_addr target;
+	__u32 pid, tid, uid, gid;
+	char comm[16];
+	__u32 service;
+	__u32 filter_id;
+	__u32 refs; /* sockets still holding the flow: app side and proxy side */
+	__u8 proto;
+	__u8 ctx_kind;
+	__u8 nhops;
+	__u8 pad;
+	struct lwfp_hop hops[LWFP_MAX_HOPS];
+};
+
+/* A redirected connect that waits for its accepted socket, by 4-tuple. */
+struct lwfp_tuple {
+	__u32 src[4];
+	__u32 dst[4];
+	__u16 sport, dport; /* network order */
+	__u8 family;
+	__u8 pad[3];
+};
+
+enum lwfp_sk_role {
+	LWFP_SK_NONE = 0,
+	LWFP_SK_CONNECT = 1, /* the connecting side of a redirected hop */
+	LWFP_SK_ACCEPTED = 2, /* the proxy's accepted socket of that hop */
+};
+
+/* Socket-local storage. */
+struct lwfp_sk {
+	__u64 token; /* the hop this socket belongs to, 0 if none */
+	__u8 role;
+	__u8 nhops; /* records carried for classification */
+	__u8 mapped; /* the application connected to a v4-mapped address */
+	__u8 closed; /* the flow reference was already dropped */
+	__u32 pad;
+	__u64 chain;
+	struct lwfp_addr orig_dst;
+	struct lwfp_hop hops[LWFP_MAX_HOPS];
+};
+
+enum lwfp_counter {
+	LWFP_CNT_CONNECT = 0, /* connects seen by the classifier */
+	LWFP_CNT_REDIRECT,
+	LWFP_CNT_SKIP_SELF,
+	LWFP_CNT_SKIP_PREV_SELF,
+	LWFP_CNT_HOP_LIMIT,
+	LWFP_CNT_FAIL_OPEN,
+	LWFP_CNT_FAIL_CLOSED,
+	LWFP_CNT_PERMIT,
+	LWFP_CNT_BLOCK,
+	LWFP_CNT_HANDOFF,
+	LWFP_CNT_HANDOFF_MISS,
+	LWFP_CNT_FLOW_FULL,
+	LWFP_CNT_FLOW_CLOSED,
+	LWFP_CNT_SET_OK,
+	LWFP_CNT_SET_EINVAL,
+	LWFP_CNT_SET_EACCES,
+	LWFP_CNT_QUERY,
+	LWFP_CNT__MAX,
+};
+
+#define LWFP_COUNTER_NAMES                                                    \
+	{ "connect", "redirect", "skip_by_self", "skip_previously_by_self",   \
+	  "hop_limit", "fail_open", "fail_closed", "permit", "block",         \
+	  "handoff", "handoff_miss", "flow_table_full", "flow_closed",        \
+	  "set_records", "set_records_einval", "set_records_eacces", "query" }
+
+enum lwfp_event_type {
+	LWFP_EV_REDIRECT = 1,
+	LWFP_EV_HOP_LIMIT = 2,
+	LWFP_EV_FAIL_OPEN = 3,
+	LWFP_EV_FAIL_CLOSED = 4,
+	LWFP_EV_BLOCK = 5,
+};
+
+/* One record of the lwfp_events ring buffer, read by `lwfpctl monitor`. */
+struct lwfp_event {
+	__u64 ts_ns;
+	__u64 token;
+	__u32 type;
+	__u32 filter_id;
+	__u32 service;
+	__u32 pid;
+	__u32 uid;
+	__u8 proto;
+	__u8 nhops;
+	__u16 pad;
+	struct lwfp_addr orig_dst;
+	struct lwfp_addr target;
+	char comm[16];
+};
+
+#endif /* LWFP_ABI_H */

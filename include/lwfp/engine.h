@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The engine/control API, in the style of libbpf: an opaque handle, _opts
+ * structs whose first field is their size, and negative errno returns.
+ * Everything here needs root (CAP_BPF and CAP_NET_ADMIN at least).
+ */
+#ifndef LWFP_ENGINE_H
+#define LWFP_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <lwfp/abi.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LWFP_DEFAULT_PIN_DIR "/sys/fs/bpf/lwfp"
+
+struct lwfp_engine;
+
+/* $LWFP_PIN_DIR when set and non-empty, else LWFP_DEFAULT_PIN_DIR. */
+const char *lwfp_default_pin_dir(void);
+
+struct lwfp_engine_opts {
+	size_t sz;
+	const char *pin_dir; /* NULL: lwfp_default_pin_dir() */
+	const char *cgroup; /* NULL: the cgroup v2 root */
+};
+#define lwfp_engine_opts__last_field cgroup
+
+/*
+ * Load, pin and attach an engine, or adopt the one already pinned there
+ * (idempotent). -EEXIST if the pinned engine is attached to another cgroup.
+ */
+int lwfp_engine_up(const struct lwfp_engine_opts *opts, struct lwfp_engine **engine);
+
+/* Open the engine pinned at pin_dir. -ENOENT when no engine is up there. */
+int lwfp_engine_open(const char *pin_dir, struct lwfp_engine **engine);
+
+/* Detach and unpin everything under pin_dir. -ENOENT when nothing is up. */
+int lwfp_engine_down(const char *pin_dir);
+
+void lwfp_engine_close(struct lwfp_engine *engine);
+
+const char *lwfp_engine_pin_dir(const struct lwfp_engine *engine);
+/* The cgroup v2 path the engine is attached to. */
+const char *lwfp_engine_cgroup(const struct lwfp_engine *engine);
+
+/* ---- cgroup v2 helpers -------------------------------------------------- */
+
+/* Where cgroup v2 is mounted, from /proc/self/mounts (hybrid hosts too). */
+int lwfp_cgroup2_root(char *buf, size_t size);
+/*
+ * An absolute path inside cgroup v2: PATH as given if it is one, else PATH
+ * taken relative to the v2 mount. -ENOENT if it does not exist.
+ */
+int lwfp_cgroup_resolve(const char *path, char *buf, size_t size);
+/* The cgroup id (its inode) and its depth below the v2 root (root = 0). */
+int lwfp_cgroup_id(const char *path, uint64_t *id, uint32_t *level);
+
+/* ---- services ------------------------------------------------------------ */
+
+struct lwfp_service_opts {
+	size_t sz;
+	const char *name;
+	const uint8_t *provider; /* 16 bytes; NULL: a random v4 UUID */
+	enum lwfp_identity_kind id_kind;
+	uint64_t id_value; /* uid or pid; ignored for LWFP_ID_CGROUP */
+	const char *cgroup; /* for LWFP_ID_CGROUP */
+};
+#define lwfp_service_opts__last_field cgroup
+
+/* -EEXIST for a duplicate name, -ENOSPC when all slots are used. */
+int lwfp_service_add(struct lwfp_engine *e, const struct lwfp_service_opts *opts,
+		     uint32_t *handle);
+/* Also deletes the service's filters. -ENOENT for an unknown name. */
+int lwfp_service_del(struct lwfp_engine *e, const char *name);
+int lwfp_service_find(struct lwfp_engine *e, const char *name, struct lwfp_service *out);
+int lwfp_service_by_handle(struct lwfp_engine *e, uint32_t handle, struct lwfp_service *out);
+/* Calls cb for every service; a non-zero return from cb stops and is returned. */
+int lwfp_service_foreach(struct lwfp_engine *e,
+			 int (*cb)(const struct lwfp_service *s, void *ctx), void *ctx);
+
+/* ---- filters ------------------------------------------------------------- */
+
+struct lwfp_filter_opts {
+	size_t sz;
+	/*
+	 * Conditions, action, weight, fail mode, context kind and target. id is
+	 * assigned; service is the handle of the owning service (redirect only).
+	 */
+	const struct lwfp_filter *filter;
+	const void *raw; /* LWFP_CTX_RAW or metadata extra bytes */
+	size_t raw_len; /* at most LWFP_RAW_CONTEXT_MAX */
+};
+#define lwfp_filter_opts__last_field raw_len
+
+/* -ENOENT unknown service, -EINVAL bad filter, -ENOSPC table full. */
+int lwfp_filter_add(struct lwfp_engine *e, const struct lwfp_filter_opts *opts, uint32_t *id);
+int lwfp_filter_del(struct lwfp_engine *e, uint32_t id);
+/* In classification order: highest weight first. */
+int lwfp_filter_foreach(struct lwfp_engine *e,
+			int (*cb)(const struct lwfp_filter *f, void *ctx), void *ctx);
+/* The raw context bytes of a filter; *len 0 when it has none. */
+int lwfp_filter_raw(struct lwfp_engine *e, uint32_t id, void *buf, size_t size, size_t *len);
+
+/* ---- flows, counters, events --------------------------------------------- */
+
+int lwfp_flow_foreach(struct lwfp_engine *e,
+		      int (*cb)(uint64_t token, const struct lwfp_flow *f, void *ctx), void *ctx);
+
+/* Sums the per-CPU counters into out[LWFP_CNT__MAX]. */
+int lwfp_counters_read(struct lwfp_engine *e, uint64_t *out, size_t n);
+const char *lwfp_counter_name(enum lwfp_counter c);
+
+struct lwfp_monitor;
+typedef int (*lwfp_event_cb)(const struct lwfp_event *ev, void *ctx);
+int lwfp_monitor_new(struct lwfp_engine *e, lwfp_event_cb cb, void *ctx,
+		     struct lwfp_monitor **out);
+/* Waits up to timeout_ms; returns events handled or -errno (-EINTR on a signal). */
+int lwfp_monitor_poll(struct lwfp_monitor *m, int timeout_ms);
+void lwfp_monitor_free(struct lwfp_monitor *m);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LWFP_ENGINE_H */

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The native socket API: a thin wrapper over the SOL_LWFP socket options.
+ * Every call returns 0 (or, for lwfp_query_redirect_state, a state >= 0)
+ * or a negative errno.
+ */
+#ifndef LWFP_LWFP_H
+#define LWFP_LWFP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <lwfp/abi.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * Records and context queries. size 0 or too small a buffer gives -ERANGE
+ * with *returned set to the size needed; on success *returned is the number
+ * of bytes copied, never 0.
+ */
+int lwfp_query_redirect_records(int fd, void *buf, size_t size, size_t *returned);
+int lwfp_query_redirect_context(int fd, void *buf, size_t size, size_t *returned);
+
+/* Before connect(): adopt the engine's records of the flow a blob names. */
+int lwfp_set_redirect_records(int fd, const void *records, size_t size);
+
+int lwfp_query_original_destination(int fd, struct sockaddr_storage *dst);
+
+/* >= 0: an enum lwfp_redirect_state for the service with this handle. */
+int lwfp_query_redirect_state(int fd, uint32_t service_handle);
+
+/* pin_dir NULL: $LWFP_PIN_DIR, else /sys/fs/bpf/lwfp. */
+int lwfp_service_handle(const char *pin_dir, const char *name, uint32_t *handle);
+
+/* A static string naming a state, for logs. */
+const char *lwfp_redirect_state_str(int state);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LWFP_LWFP_H */

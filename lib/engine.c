@@ -1,0 +1,407 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The engine's life: load the BPF object, pin its maps and links under a pin
+ * directory, attach to a cgroup v2 path; reopen it later from the pins; take
+ * it down. All state lives in the kernel, so the handle is cheap to reopen.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <unistd.h>
+#include <linux/magic.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include <lwfp/engine.h>
+
+#include "internal.h"
+#include "lwfp.skel.h"
+
+static const char *const map_pins[] = {
+	MAP_CONFIG, MAP_FILTERS, MAP_FILTER_RAW, MAP_SERVICES, MAP_FLOWS,
+	MAP_PENDING, MAP_SK_STORE, MAP_COUNTERS, MAP_EVENTS,
+};
+
+LWFP_API const char *lwfp_default_pin_dir(void)
+{
+	const char *env = getenv("LWFP_PIN_DIR");
+
+	return env && *env ? env : LWFP_DEFAULT_PIN_DIR;
+}
+
+int pin_path(char *buf, size_t size, const char *pin_dir, const char *name)
+{
+	return snprintf(buf, size, "%s/%s", pin_dir, name) >= (int)size ? -ENAMETOOLONG : 0;
+}
+
+int pin_open(const char *pin_dir, const char *name)
+{
+	char path[PATH_MAX];
+	int fd, err;
+
+	err = pin_path(path, sizeof(path), pin_dir, name);
+	if (err)
+		return err;
+	fd = bpf_obj_get(path);
+	return fd < 0 ? -errno : fd;
+}
+
+int engine_lock(struct lwfp_engine *e)
+{
+	return flock(e->dir_fd, LOCK_EX) ? -errno : 0;
+}
+
+void engine_unlock(struct lwfp_engine *e)
+{
+	flock(e->dir_fd, LOCK_UN);
+}
+
+int config_read(struct lwfp_engine *e, struct lwfp_config *cfg)
+{
+	uint32_t zero = 0;
+
+	return bpf_map_lookup_elem(e->config_fd, &zero, cfg) ? -errno : 0;
+}
+
+int config_write(struct lwfp_engine *e, const struct lwfp_config *cfg)
+{
+	uint32_t zero = 0;
+
+	return bpf_map_update_elem(e->config_fd, &zero, cfg, BPF_ANY) ? -errno : 0;
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+LWFP_API void lwfp_engine_close(struct lwfp_engine *e)
+{
+	if (!e)
+		return;
+	close_fd(&e->dir_fd);
+	close_fd(&e->config_fd);
+	close_fd(&e->filters_fd);
+	close_fd(&e->filter_raw_fd);
+	close_fd(&e->services_fd);
+	close_fd(&e->flows_fd);
+	close_fd(&e->counters_fd);
+	close_fd(&e->events_fd);
+	free(e);
+}
+
+static struct lwfp_engine *engine_new(const char *pin_dir)
+{
+	struct lwfp_engine *e = calloc(1, sizeof(*e));
+
+	if (!e)
+		return NULL;
+	e->dir_fd = e->config_fd = e->filters_fd = e->filter_raw_fd = -1;
+	e->services_fd = e->flows_fd = e->counters_fd = e->events_fd = -1;
+	if (snprintf(e->pin_dir, sizeof(e->pin_dir), "%s", pin_dir) >= (int)sizeof(e->pin_dir)) {
+		free(e);
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	return e;
+}
+
+static int open_maps(struct lwfp_engine *e)
+{
+	struct {
+		int *fd;
+		const char *name;
+	} maps[] = {
+		{ &e->config_fd, MAP_CONFIG },	 { &e->filters_fd, MAP_FILTERS },
+		{ &e->filter_raw_fd, MAP_FILTER_RAW }, { &e->services_fd, MAP_SERVICES },
+		{ &e->flows_fd, MAP_FLOWS },	 { &e->counters_fd, MAP_COUNTERS },
+		{ &e->events_fd, MAP_EVENTS },
+	};
+	struct lwfp_config cfg;
+	size_t i;
+	int err;
+
+	for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
+		*maps[i].fd = pin_open(e->pin_dir, maps[i].name);
+		if (*maps[i].fd < 0)
+			return *maps[i].fd;
+	}
+	err = config_read(e, &cfg);
+	if (err)
+		return err;
+	if (cfg.abi_version != LWFP_ABI_VERSION)
+		return -EPROTO;
+	cfg.cgroup[sizeof(cfg.cgroup) - 1] = 0;
+	snprintf(e->cgroup, sizeof(e->cgroup), "%s", cfg.cgroup);
+	return 0;
+}
+
+LWFP_API int lwfp_engine_open(const char *pin_dir, struct lwfp_engine **out)
+{
+	struct lwfp_engine *e;
+	int err;
+
+	e = engine_new(pin_dir ? pin_dir : lwfp_default_pin_dir());
+	if (!e)
+		return -errno;
+	e->dir_fd = open(e->pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (e->dir_fd < 0) {
+		err = errno == ENOTDIR ? -ENOENT : -errno;
+		goto fail;
+	}
+	err = open_maps(e);
+	if (err)
+		goto fail;
+	*out = e;
+	return 0;
+fail:
+	lwfp_engine_close(e);
+	return err;
+}
+
+LWFP_API const char *lwfp_engine_pin_dir(const struct lwfp_engine *e)
+{
+	return e->pin_dir;
+}
+
+LWFP_API const char *lwfp_engine_cgroup(const struct lwfp_engine *e)
+{
+	return e->cgroup;
+}
+
+/* ---- up ---------------------------------------------------------------- */
+
+static bool is_bpffs(const char *path)
+{
+	struct statfs sf;
+
+	return !statfs(path, &sf) && sf.f_type == BPF_FS_MAGIC;
+}
+
+/*
+ * Hosts without systemd may leave /sys/fs/bpf unmounted; mount it there, as
+ * bpftool does, but never mount bpffs anywhere else behind the user's back.
+ */
+static int ensure_bpffs(const char *dir)
+{
+	char parent[PATH_MAX], *slash;
+
+	if (snprintf(parent, sizeof(parent), "%s", dir) >= (int)sizeof(parent))
+		return -ENAMETOOLONG;
+	slash = strrchr(parent, '/');
+	if (!slash || slash == parent)
+		return 0;
+	*slash = 0;
+	if (is_bpffs(parent) || strcmp(parent, "/sys/fs/bpf"))
+		return 0;
+	return mount("bpf", parent, "bpf", 0, "mode=0700") ? -errno : 0;
+}
+
+static int make_pin_dir(const char *dir)
+{
+	struct statfs sf;
+	int err;
+
+	err = ensure_bpffs(dir);
+	if (err)
+		return err;
+	if (mkdir(dir, 0700) && errno != EEXIST)
+		return -errno;
+	if (statfs(dir, &sf))
+		return -errno;
+	/* Pins only survive on bpffs. */
+	return sf.f_type == BPF_FS_MAGIC ? 0 : -ENOTSUP;
+}
+
+static int link_pin_name(char *buf, size_t size, const struct bpf_program *prog)
+{
+	return snprintf(buf, size, "link_%s", bpf_program__name(prog)) >= (int)size ? -ENAMETOOLONG : 0;
+}
+
+static bool pin_exists(const char *pin_dir, const char *name)
+{
+	char path[PATH_MAX];
+
+	return !pin_path(path, sizeof(path), pin_dir, name) && !access(path, F_OK);
+}
+
+static int attach_one(struct bpf_program *prog, int cg_fd, const char *pin_dir)
+{
+	char name[64], path[PATH_MAX];
+	struct bpf_link *link;
+	int err;
+
+	err = link_pin_name(name, sizeof(name), prog);
+	if (err || pin_exists(pin_dir, name))
+		return err;
+	err = pin_path(path, sizeof(path), pin_dir, name);
+	if (err)
+		return err;
+	link = bpf_program__attach_cgroup(prog, cg_fd);
+	if (!link)
+		return -errno;
+	err = bpf_link__pin(link, path);
+	/* The pin holds the link now; closing our fd must not detach it. */
+	bpf_link__disconnect(link);
+	bpf_link__destroy(link);
+	return err;
+}
+
+static int set_map_pins(struct lwfp_bpf *skel, const char *pin_dir)
+{
+	char path[PATH_MAX];
+	struct bpf_map *map;
+	int err;
+
+	bpf_object__for_each_map(map, skel->obj) {
+		err = pin_path(path, sizeof(path), pin_dir, bpf_map__name(map));
+		if (!err)
+			err = bpf_map__set_pin_path(map, path);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int init_config(struct lwfp_bpf *skel, const char *cgroup, uint64_t cg_id)
+{
+	int fd = bpf_map__fd(skel->maps.lwfp_config);
+	struct lwfp_config cfg = {};
+	uint32_t zero = 0;
+
+	if (bpf_map_lookup_elem(fd, &zero, &cfg))
+		return -errno;
+	if (cfg.abi_version) {
+		/* Adopting a pinned engine: it must be the same cgroup. */
+		return cfg.cgroup_id == cg_id ? 0 : -EEXIST;
+	}
+	cfg.abi_version = LWFP_ABI_VERSION;
+	cfg.next_filter_id = 1;
+	cfg.cgroup_id = cg_id;
+	if (strlen(cgroup) >= sizeof(cfg.cgroup))
+		return -ENAMETOOLONG;
+	memcpy(cfg.cgroup, cgroup, strlen(cgroup) + 1);
+	return bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY) ? -errno : 0;
+}
+
+static int load_and_attach(const char *pin_dir, const char *cgroup, uint64_t cg_id)
+{
+	struct bpf_program *prog;
+	struct lwfp_bpf *skel;
+	int cg_fd, err;
+
+	skel = lwfp_bpf__open();
+	if (!skel)
+		return -errno;
+	err = set_map_pins(skel, pin_dir);
+	if (!err)
+		err = lwfp_bpf__load(skel);
+	if (!err)
+		err = init_config(skel, cgroup, cg_id);
+	if (err)
+		goto out;
+	cg_fd = open(cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (cg_fd < 0) {
+		err = -errno;
+		goto out;
+	}
+	bpf_object__for_each_program(prog, skel->obj) {
+		err = attach_one(prog, cg_fd, pin_dir);
+		if (err)
+			break;
+	}
+	close(cg_fd);
+out:
+	lwfp_bpf__destroy(skel);
+	return err;
+}
+
+static int unpin_all(const char *pin_dir);
+
+LWFP_API int lwfp_engine_up(const struct lwfp_engine_opts *opts, struct lwfp_engine **out)
+{
+	const char *pin_dir = lwfp_default_pin_dir(), *cg = NULL;
+	char cgroup[PATH_MAX];
+	bool fresh;
+	uint64_t cg_id;
+	uint32_t level;
+	int dir_fd, err;
+
+	if (opts && opts->sz < sizeof(size_t))
+		return -EINVAL;
+	if (opts && opts->pin_dir)
+		pin_dir = opts->pin_dir;
+	if (opts && opts->sz > offsetof(struct lwfp_engine_opts, cgroup))
+		cg = opts->cgroup;
+	err = lwfp_cgroup_resolve(cg ? cg : "/", cgroup, sizeof(cgroup));
+	if (!err)
+		err = lwfp_cgroup_id(cgroup, &cg_id, &level);
+	if (err)
+		return err;
+	err = make_pin_dir(pin_dir);
+	if (err)
+		return err;
+	dir_fd = open(pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir_fd < 0)
+		return -errno;
+	flock(dir_fd, LOCK_EX);
+	fresh = !pin_exists(pin_dir, MAP_CONFIG);
+	err = load_and_attach(pin_dir, cgroup, cg_id);
+	/* A failed first bring-up leaves nothing behind. */
+	if (err && fresh)
+		unpin_all(pin_dir);
+	close(dir_fd);
+	if (err)
+		return err;
+	return out ? lwfp_engine_open(pin_dir, out) : 0;
+}
+
+/* ---- down -------------------------------------------------------------- */
+
+static int unpin_all(const char *pin_dir)
+{
+	static const char *const progs[] = {
+		"lwfp_connect4", "lwfp_connect6", "lwfp_getpeername4", "lwfp_getpeername6",
+		"lwfp_sockops", "lwfp_sock_release", "lwfp_getsockopt", "lwfp_setsockopt",
+	};
+	char name[64], path[PATH_MAX];
+	int found = 0;
+	size_t i;
+
+	/* Links first, so nothing runs against maps being removed. */
+	for (i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+		snprintf(name, sizeof(name), "link_%s", progs[i]);
+		if (!pin_path(path, sizeof(path), pin_dir, name) && !unlink(path))
+			found++;
+	}
+	for (i = 0; i < sizeof(map_pins) / sizeof(map_pins[0]); i++)
+		if (!pin_path(path, sizeof(path), pin_dir, map_pins[i]) && !unlink(path))
+			found++;
+	rmdir(pin_dir);
+	return found ? 0 : -ENOENT;
+}
+
+LWFP_API int lwfp_engine_down(const char *pin_dir)
+{
+	int dir_fd, err;
+
+	if (!pin_dir)
+		pin_dir = lwfp_default_pin_dir();
+	dir_fd = open(pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir_fd < 0)
+		return errno == ENOTDIR ? -ENOENT : -errno;
+	flock(dir_fd, LOCK_EX);
+	err = unpin_all(pin_dir);
+	close(dir_fd);
+	return err;
+}

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* liblwfp's private declarations: the engine handle and shared helpers. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <lwfp/abi.h>
+
+#define LWFP_API __attribute__((visibility("default")))
+
+/* Pinned map names, as the BPF object names them. */
+#define MAP_CONFIG "lwfp_config"
+#define MAP_FILTERS "lwfp_filters"
+#define MAP_FILTER_RAW "lwfp_filter_raw"
+#define MAP_SERVICES "lwfp_services"
+#define MAP_FLOWS "lwfp_flows"
+#define MAP_PENDING "lwfp_pending"
+#define MAP_SK_STORE "lwfp_sk_store"
+#define MAP_COUNTERS "lwfp_counters"
+#define MAP_EVENTS "lwfp_events"
+
+struct lwfp_engine {
+	char pin_dir[256];
+	char cgroup[256];
+	int dir_fd; /* held for flock(): serialises writers of one engine */
+	int config_fd;
+	int filters_fd;
+	int filter_raw_fd;
+	int services_fd;
+	int flows_fd;
+	int counters_fd;
+	int events_fd;
+};
+
+/* Opens pin_dir/name; -ENOENT when absent. */
+int pin_open(const char *pin_dir, const char *name);
+int pin_path(char *buf, size_t size, const char *pin_dir, const char *name);
+
+int engine_lock(struct lwfp_engine *e);
+void engine_unlock(struct lwfp_engine *e);
+int config_read(struct lwfp_engine *e, struct lwfp_config *cfg);
+int config_write(struct lwfp_engine *e, const struct lwfp_config *cfg);
+
+/* Filters of the live table, in order, into a malloc'd array. */
+int filters_load(struct lwfp_engine *e, struct lwfp_filter **out, uint32_t *n);
+/* Publishes a new table: writes the idle half, then flips. */
+int filters_publish(struct lwfp_engine *e, const struct lwfp_filter *fs, uint32_t n);

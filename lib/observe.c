@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Reading the engine: live flows, counters, and the event ring. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include <lwfp/engine.h>
+
+#include "internal.h"
+
+LWFP_API int lwfp_flow_foreach(struct lwfp_engine *e,
+			       int (*cb)(uint64_t token, const struct lwfp_flow *f, void *ctx), void *ctx)
+{
+	uint64_t key, next;
+	struct lwfp_flow f;
+	void *prev = NULL;
+	int err;
+
+	while (!bpf_map_get_next_key(e->flows_fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		/* A flow that closed between the two calls is simply gone. */
+		if (bpf_map_lookup_elem(e->flows_fd, &key, &f))
+			continue;
+		err = cb(key, &f, ctx);
+		if (err)
+			return err;
+	}
+	return errno == ENOENT ? 0 : -errno;
+}
+
+LWFP_API int lwfp_counters_read(struct lwfp_engine *e, uint64_t *out, size_t n)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	uint64_t *vals;
+	uint32_t i;
+	int c;
+
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	vals = calloc(ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	memset(out, 0, n * sizeof(*out));
+	for (i = 0; i < n && i < LWFP_CNT__MAX; i++) {
+		if (bpf_map_lookup_elem(e->counters_fd, &i, vals)) {
+			free(vals);
+			return -errno;
+		}
+		for (c = 0; c < ncpu; c++)
+			out[i] += vals[c];
+	}
+	free(vals);
+	return 0;
+}
+
+LWFP_API const char *lwfp_counter_name(enum lwfp_counter c)
+{
+	static const char *const names[] = LWFP_COUNTER_NAMES;
+
+	if ((unsigned int)c >= sizeof(names) / sizeof(names[0]))
+		return "unknown";
+	return names[c];
+}
+
+struct lwfp_monitor {
+	struct ring_buffer *rb;
+	lwfp_event_cb cb;
+	void *ctx;
+};
+
+static int monitor_sample(void *ctx, void *data, size_t size)
+{
+	struct lwfp_monitor *m = ctx;
+	struct lwfp_event ev = {};
+
+	/* The ring may come from a newer data plane with a longer record. */
+	memcpy(&ev, data, size < sizeof(ev) ? size : sizeof(ev));
+	return m->cb(&ev, m->ctx);
+}
+
+LWFP_API int lwfp_monitor_new(struct lwfp_engine *e, lwfp_event_cb cb, void *ctx,
+			      struct lwfp_monitor **out)
+{
+	struct lwfp_monitor *m;
+
+	if (!cb || !out)
+		return -EINVAL;
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return -ENOMEM;
+	m->cb = cb;
+	m->ctx = ctx;
+	m->rb = ring_buffer__new(e->events_fd, monitor_sample, m, NULL);
+	if (!m->rb) {
+		int err = -errno;
+
+		free(m);
+		return err;
+	}
+	*out = m;
+	return 0;
+}
+
+LWFP_API int lwfp_monitor_poll(struct lwfp_monitor *m, int timeout_ms)
+{
+	return ring_buffer__poll(m->rb, timeout_ms);
+}
+
+LWFP_API void lwfp_monitor_free(struct lwfp_monitor *m)
+{
+	if (!m)
+		return;
+	ring_buffer__free(m->rb);
+	free(m);
+}

@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The native socket API: SOL_LWFP options plus the size and error rules of
+ * DESIGN §4. The kernel always answers into a full-size buffer here, so the
+ * size arithmetic is done once, in user space, whatever the caller passed.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <lwfp/lwfp.h>
+
+#include "internal.h"
+
+/* Only TCP and UDP over IPv4/IPv6 carry redirect state. */
+static int check_socket(int fd)
+{
+	int domain, type;
+	socklen_t len = sizeof(domain);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len))
+		return -errno;
+	len = sizeof(type);
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len))
+		return -errno;
+	if (domain != AF_INET && domain != AF_INET6)
+		return -ENOPROTOOPT;
+	if (type != SOCK_STREAM && type != SOCK_DGRAM)
+		return -ENOPROTOOPT;
+	return 0;
+}
+
+/* Without an engine on the socket's cgroup the kernel itself says ENOPROTOOPT. */
+static int lwfp_getsockopt(int fd, int name, void *buf, socklen_t *len)
+{
+	int err = check_socket(fd);
+
+	if (err)
+		return err;
+	if (!getsockopt(fd, SOL_LWFP, name, buf, len))
+		return 0;
+	return errno == ENOPROTOOPT ? -EOPNOTSUPP : -errno;
+}
+
+static int query_sized(int fd, int name, void *buf, size_t size, size_t *returned)
+{
+	uint8_t tmp[LWFP_CONTEXT_MAX];
+	socklen_t len = sizeof(tmp);
+	int err;
+
+	if (!returned || (size && !buf))
+		return -EINVAL;
+	if (size && (uintptr_t)buf + size < (uintptr_t)buf)
+		return -EOVERFLOW;
+	err = lwfp_getsockopt(fd, name, tmp, &len);
+	if (err)
+		return err;
+	*returned = len;
+	if (size < len)
+		return -ERANGE;
+	memcpy(buf, tmp, len);
+	return 0;
+}
+
+LWFP_API int lwfp_query_redirect_records(int fd, void *buf, size_t size, size_t *returned)
+{
+	return query_sized(fd, LWFP_SO_RECORDS, buf, size, returned);
+}
+
+LWFP_API int lwfp_query_redirect_context(int fd, void *buf, size_t size, size_t *returned)
+{
+	return query_sized(fd, LWFP_SO_CONTEXT, buf, size, returned);
+}
+
+LWFP_API int lwfp_set_redirect_records(int fd, const void *records, size_t size)
+{
+	int err;
+
+	if (!records || !size)
+		return -EINVAL;
+	if (size > LWFP_RECORDS_MAX)
+		return -EINVAL;
+	err = check_socket(fd);
+	if (err)
+		return err;
+	if (!setsockopt(fd, SOL_LWFP, LWFP_SO_RECORDS, records, size))
+		return 0;
+	return errno == ENOPROTOOPT ? -EOPNOTSUPP : -errno;
+}
+
+static void to_sockaddr(const struct lwfp_addr *a, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (a->family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = a->port;
+		sin->sin_addr.s_addr = a->ip[0];
+		return;
+	}
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_port = a->port;
+	memcpy(&sin6->sin6_addr, a->ip, 16);
+}
+
+LWFP_API int lwfp_query_original_destination(int fd, struct sockaddr_storage *dst)
+{
+	struct lwfp_addr a;
+	socklen_t len = sizeof(a);
+	int err;
+
+	if (!dst)
+		return -EINVAL;
+	err = lwfp_getsockopt(fd, LWFP_SO_ORIGINAL_DST, &a, &len);
+	if (err)
+		return err;
+	if (len != sizeof(a) || (a.family != AF_INET && a.family != AF_INET6))
+		return -EPROTO;
+	to_sockaddr(&a, dst);
+	return 0;
+}
+
+LWFP_API int lwfp_query_redirect_state(int fd, uint32_t service_handle)
+{
+	uint32_t v = service_handle;
+	socklen_t len = sizeof(v);
+	int err;
+
+	err = lwfp_getsockopt(fd, LWFP_SO_STATE, &v, &len);
+	if (err)
+		return err;
+	if (len != sizeof(v) || v > LWFP_PREVIOUSLY_REDIRECTED_BY_SELF)
+		return -EPROTO;
+	return (int)v;
+}
+
+LWFP_API const char *lwfp_redirect_state_str(int state)
+{
+	switch (state) {
+	case LWFP_NOT_REDIRECTED:
+		return "not_redirected";
+	case LWFP_REDIRECTED_BY_SELF:
+		return "redirected_by_self";
+	case LWFP_REDIRECTED_BY_OTHER:
+		return "redirected_by_other";
+	case LWFP_PREVIOUSLY_REDIRECTED_BY_SELF:
+		return "previously_redirected_by_self";
+	}
+	return "invalid";
+}

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -294,18 +295,32 @@ static int init_config(struct lwfp_bpf *skel, const char *cgroup, uint64_t cg_id
 	return bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY) ? -errno : 0;
 }
 
+/* libbpf's verifier logs are for developers: LWFP_DEBUG=1 shows them. */
+static int quiet_print(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	if (!getenv("LWFP_DEBUG") || (level == LIBBPF_DEBUG && strcmp(getenv("LWFP_DEBUG"), "2")))
+		return 0;
+	return vfprintf(stderr, fmt, args);
+}
+
 static int load_and_attach(const char *pin_dir, const char *cgroup, uint64_t cg_id)
 {
 	struct bpf_program *prog;
 	struct lwfp_bpf *skel;
+	libbpf_print_fn_t old;
 	int cg_fd, err;
 
+	old = libbpf_set_print(quiet_print);
 	skel = lwfp_bpf__open();
+	libbpf_set_print(old);
 	if (!skel)
 		return -errno;
 	err = set_map_pins(skel, pin_dir);
-	if (!err)
+	if (!err) {
+		old = libbpf_set_print(quiet_print);
 		err = lwfp_bpf__load(skel);
+		libbpf_set_print(old);
+	}
 	if (!err)
 		err = init_config(skel, cgroup, cg_id);
 	if (err)

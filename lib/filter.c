@@ -166,6 +166,7 @@ LWFP_API int lwfp_filter_add(struct lwfp_engine *e, const struct lwfp_filter_opt
 	if (opts->sz > offsetof(struct lwfp_filter_opts, raw_len) && opts->raw)
 		raw_len = opts->raw_len;
 	nf = *opts->filter;
+	nf.raw_len = raw_len;
 	err = filter_check(&nf, raw_len);
 	if (err)
 		return err;

@@ -37,6 +37,12 @@ struct lwfp_engine_opts {
  */
 int lwfp_engine_up(const struct lwfp_engine_opts *opts, struct lwfp_engine **engine);
 
+/*
+ * -EOPNOTSUPP when the running kernel lacks something the data plane needs;
+ * missing then names it, with the Linux version that brought it.
+ */
+int lwfp_kernel_check(char *missing, size_t size);
+
 /* Open the engine pinned at pin_dir. -ENOENT when no engine is up there. */
 int lwfp_engine_open(const char *pin_dir, struct lwfp_engine **engine);
 

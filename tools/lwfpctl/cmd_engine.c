@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* lwfpctl up, lwfpctl down */
+#include <errno.h>
+#include <limits.h>
+#include <string.h>
+
+#include "lwfpctl.h"
+
+static const char up_usage[] =
+	"Usage: lwfpctl up [--cgroup PATH] [--pin-dir DIR] [-j]\n"
+	"\n"
+	"Load the engine, pin it under DIR and attach it to the cgroup v2 PATH\n"
+	"(absolute, or relative to the cgroup v2 mount; default: the v2 root).\n"
+	"Running it again is harmless.\n"
+	"\n"
+	"  --cgroup PATH   cgroup v2 path to attach to\n"
+	"  --pin-dir DIR   " CTL_PIN_DIR_HELP
+	"  -j, --json      print the result as JSON\n";
+
+static const char down_usage[] =
+	"Usage: lwfpctl down [--pin-dir DIR]\n"
+	"\n"
+	"Detach the engine pinned under DIR and remove its pins, filters,\n"
+	"services and flows.\n"
+	"\n"
+	"  --pin-dir DIR   " CTL_PIN_DIR_HELP;
+
+enum { OPT_CGROUP = CTL_OPT_CMD };
+
+static int parse_up(struct ctl *c, int argc, char **argv, const char **cgroup)
+{
+	static const struct option longopts[] = {
+		CTL_COMMON_LONGOPTS,
+		{ "cgroup", required_argument, NULL, OPT_CGROUP },
+		{ 0 },
+	};
+	int opt;
+
+	ctl_opts_reset();
+	while ((opt = ctl_next_opt(c, argc, argv, longopts)) != -1) {
+		switch (opt) {
+		case OPT_CGROUP:
+			*cgroup = optarg;
+			break;
+		case CTL_OPT_HELP:
+			return ctl_help(up_usage);
+		case CTL_OPT_ARG:
+			return ctl_unexpected_arg(optarg);
+		default:
+			return CTL_EXIT_FAIL;
+		}
+	}
+	return CTL_CONTINUE;
+}
+
+static int report_up(struct ctl *c, struct lwfp_engine *e)
+{
+	struct json_object *o;
+
+	if (!c->json) {
+		printf("engine up at %s, attached to %s\n", lwfp_engine_pin_dir(e),
+		       lwfp_engine_cgroup(e));
+		return 0;
+	}
+	o = json_object_new_object();
+	if (!o)
+		return -ENOMEM;
+	if (cj_str(o, "pin_dir", lwfp_engine_pin_dir(e)) ||
+	    cj_str(o, "cgroup", lwfp_engine_cgroup(e))) {
+		json_object_put(o);
+		return -ENOMEM;
+	}
+	return cj_print(o);
+}
+
+int cmd_up(struct ctl *c, int argc, char **argv)
+{
+	struct lwfp_engine_opts opts = { .sz = sizeof(opts) };
+	const char *cgroup = NULL;
+	char path[PATH_MAX], missing[128];
+	struct lwfp_engine *e;
+	int err;
+
+	err = parse_up(c, argc, argv, &cgroup);
+	if (err != CTL_CONTINUE)
+		return err;
+	if (ctl_require_root())
+		return CTL_EXIT_FAIL;
+	if (cgroup && ctl_resolve_cgroup(cgroup, path, sizeof(path)))
+		return CTL_EXIT_FAIL;
+	opts.pin_dir = ctl_pin_dir(c);
+	opts.cgroup = cgroup ? path : NULL;
+	if (lwfp_kernel_check(missing, sizeof(missing))) {
+		ctl_err("this kernel lacks %s", missing);
+		return CTL_EXIT_FAIL;
+	}
+	err = lwfp_engine_up(&opts, &e);
+	if (err == -EEXIST) {
+		ctl_err("the engine at %s is attached to another cgroup (run 'lwfpctl down' first)",
+			opts.pin_dir);
+		return CTL_EXIT_FAIL;
+	}
+	if (err) {
+		ctl_err("cannot bring the engine up at %s: %s", opts.pin_dir, strerror(-err));
+		return CTL_EXIT_FAIL;
+	}
+	err = report_up(c, e);
+	lwfp_engine_close(e);
+	if (err) {
+		ctl_err("cannot print the result: %s", strerror(-err));
+		return CTL_EXIT_FAIL;
+	}
+	return CTL_EXIT_OK;
+}
+
+int cmd_down(struct ctl *c, int argc, char **argv)
+{
+	int err;
+
+	err = ctl_parse_simple(c, argc, argv, down_usage, NULL, NULL);
+	if (err != CTL_CONTINUE)
+		return err;
+	if (ctl_require_root())
+		return CTL_EXIT_FAIL;
+	err = lwfp_engine_down(ctl_pin_dir(c));
+	if (err == -ENOENT) {
+		ctl_err("no engine is up at %s", ctl_pin_dir(c));
+		return CTL_EXIT_FAIL;
+	}
+	if (err) {
+		ctl_err("cannot take the engine at %s down: %s", ctl_pin_dir(c), strerror(-err));
+		return CTL_EXIT_FAIL;
+	}
+	return CTL_EXIT_OK;
+}

@@ -1,0 +1,346 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* lwfpctl flows, stats, monitor */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <string.h>
+
+#include "lwfpctl.h"
+
+#define COMMON_HELP \
+	"  -j, --json        print JSON\n" \
+	"  --pin-dir DIR     " CTL_PIN_DIR_HELP
+
+static const char flows_usage[] =
+	"Usage: lwfpctl flows [-j]\n"
+	"\n"
+	"List the live redirected flows, one per hop, with the hops of their chain.\n"
+	"\n"
+	COMMON_HELP;
+
+static const char stats_usage[] =
+	"Usage: lwfpctl stats [-j]\n"
+	"\n"
+	"Print the engine's counters.\n"
+	"\n"
+	COMMON_HELP;
+
+static const char monitor_usage[] =
+	"Usage: lwfpctl monitor [-j]\n"
+	"\n"
+	"Print one line per redirect event (with -j, one JSON object per line)\n"
+	"until interrupted.\n"
+	"\n"
+	COMMON_HELP;
+
+/* The hop list as a human reads it: "name#filter>name#filter". */
+static void format_hops(struct lwfp_engine *e, const struct lwfp_hop *hops, unsigned int n,
+			char *buf, size_t size)
+{
+	char name[LWFP_NAME_MAX + 1];
+	size_t len = 0;
+	unsigned int i;
+
+	buf[0] = 0;
+	for (i = 0; i < n && i < LWFP_MAX_HOPS && len < size; i++) {
+		if (ctl_service_name(e, hops[i].service, name))
+			snprintf(name, sizeof(name), "%u", hops[i].service);
+		len += snprintf(buf + len, size - len, "%s%s#%u", i ? ">" : "", name,
+				hops[i].filter_id);
+	}
+}
+
+static struct json_object *hops_json(struct lwfp_engine *e, const struct lwfp_hop *hops,
+				     unsigned int n)
+{
+	struct json_object *arr = json_object_new_array(), *o;
+	char name[LWFP_NAME_MAX + 1];
+	unsigned int i;
+
+	for (i = 0; arr && i < n && i < LWFP_MAX_HOPS; i++) {
+		bool named = !ctl_service_name(e, hops[i].service, name);
+
+		o = json_object_new_object();
+		if (!o || cj_str(o, "service", named ? name : NULL) ||
+		    cj_u64(o, "handle", hops[i].service) ||
+		    cj_u64(o, "filter", hops[i].filter_id)) {
+			json_object_put(o);
+			goto fail;
+		}
+		if (cj_push(arr, o))
+			goto fail;
+	}
+	return arr;
+fail:
+	json_object_put(arr);
+	return NULL;
+}
+
+/* ---- flows --------------------------------------------------------------- */
+
+struct flows_ctx {
+	struct lwfp_engine *e;
+	struct json_object *arr;
+};
+
+static int print_flow(uint64_t token, const struct lwfp_flow *f, void *ctx)
+{
+	struct flows_ctx *l = ctx;
+	char comm[sizeof(f->comm) + 1], dst[64], target[64], hops[LWFP_MAX_HOPS * 48];
+	const char *proto = ctl_proto_name(f->proto);
+
+	ctl_copy_name(comm, f->comm, sizeof(f->comm));
+	format_hops(l->e, f->hops, f->nhops, hops, sizeof(hops));
+	printf("%016" PRIx64 " %016" PRIx64 " %-5s %7u %-16s %6u %-24s %-24s %4u %s\n", token,
+	       (uint64_t)f->chain, proto ? proto : "?", f->pid, comm, f->uid,
+	       ctl_addr_str(&f->orig_dst, dst, sizeof(dst)) ?: "-",
+	       ctl_addr_str(&f->target, target, sizeof(target)) ?: "-", f->refs, hops);
+	return 0;
+}
+
+static int flow_json(struct json_object *o, struct lwfp_engine *e, uint64_t token,
+		     const struct lwfp_flow *f)
+{
+	char comm[sizeof(f->comm) + 1];
+
+	ctl_copy_name(comm, f->comm, sizeof(f->comm));
+	if (cj_hex64(o, "token", token) || cj_hex64(o, "chain", f->chain) ||
+	    cj_u64(o, "nhops", f->nhops) || cj_add(o, "hops", hops_json(e, f->hops, f->nhops)))
+		return -ENOMEM;
+	if (cj_addr(o, "orig_dst", &f->orig_dst) || cj_addr(o, "orig_src", &f->orig_src) ||
+	    cj_addr(o, "target", &f->target) || cj_u64(o, "pid", f->pid) ||
+	    cj_str(o, "comm", comm) || cj_u64(o, "uid", f->uid) || cj_u64(o, "gid", f->gid) ||
+	    cj_str(o, "proto", ctl_proto_name(f->proto)) || cj_u64(o, "refs", f->refs) ||
+	    cj_u64(o, "cgroup_id", f->cgroup_id) || cj_u64(o, "created_ns", f->created_ns))
+		return -ENOMEM;
+	return 0;
+}
+
+static int push_flow(uint64_t token, const struct lwfp_flow *f, void *ctx)
+{
+	struct flows_ctx *l = ctx;
+	struct json_object *o = json_object_new_object();
+
+	if (!o || flow_json(o, l->e, token, f)) {
+		json_object_put(o);
+		return -ENOMEM;
+	}
+	return cj_push(l->arr, o);
+}
+
+static int list_flows(struct ctl *c, struct lwfp_engine *e)
+{
+	struct flows_ctx l = { .e = e };
+	int err;
+
+	if (!c->json) {
+		printf("%-16s %-16s %-5s %7s %-16s %6s %-24s %-24s %4s %s\n", "TOKEN", "CHAIN",
+		       "PROTO", "PID", "COMM", "UID", "ORIG_DST", "TARGET", "REFS", "HOPS");
+		return lwfp_flow_foreach(e, print_flow, &l);
+	}
+	l.arr = json_object_new_array();
+	if (!l.arr)
+		return -ENOMEM;
+	err = lwfp_flow_foreach(e, push_flow, &l);
+	if (err) {
+		json_object_put(l.arr);
+		return err;
+	}
+	return cj_print(l.arr);
+}
+
+int cmd_flows(struct ctl *c, int argc, char **argv)
+{
+	struct lwfp_engine *e;
+	int err;
+
+	err = ctl_parse_simple(c, argc, argv, flows_usage, NULL, NULL);
+	if (err != CTL_CONTINUE)
+		return err;
+	if (ctl_open(c, &e))
+		return CTL_EXIT_FAIL;
+	err = list_flows(c, e);
+	lwfp_engine_close(e);
+	if (err)
+		ctl_err("cannot list flows: %s", strerror(-err));
+	return err ? CTL_EXIT_FAIL : CTL_EXIT_OK;
+}
+
+/* ---- stats --------------------------------------------------------------- */
+
+static int print_counters(struct ctl *c, const uint64_t *v)
+{
+	struct json_object *o;
+	int i;
+
+	if (!c->json) {
+		printf("%-26s %s\n", "COUNTER", "VALUE");
+		for (i = 0; i < LWFP_CNT__MAX; i++)
+			printf("%-26s %" PRIu64 "\n", lwfp_counter_name(i), v[i]);
+		return 0;
+	}
+	o = json_object_new_object();
+	for (i = 0; o && i < LWFP_CNT__MAX; i++) {
+		if (cj_u64(o, lwfp_counter_name(i), v[i])) {
+			json_object_put(o);
+			return -ENOMEM;
+		}
+	}
+	return o ? cj_print(o) : -ENOMEM;
+}
+
+int cmd_stats(struct ctl *c, int argc, char **argv)
+{
+	uint64_t v[LWFP_CNT__MAX];
+	struct lwfp_engine *e;
+	int err;
+
+	err = ctl_parse_simple(c, argc, argv, stats_usage, NULL, NULL);
+	if (err != CTL_CONTINUE)
+		return err;
+	if (ctl_open(c, &e))
+		return CTL_EXIT_FAIL;
+	err = lwfp_counters_read(e, v, LWFP_CNT__MAX);
+	lwfp_engine_close(e);
+	if (!err)
+		err = print_counters(c, v);
+	if (err)
+		ctl_err("cannot read counters: %s", strerror(-err));
+	return err ? CTL_EXIT_FAIL : CTL_EXIT_OK;
+}
+
+/* ---- monitor ------------------------------------------------------------- */
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+/* Without SA_RESTART, so that a signal cuts the poll short. */
+static int catch_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+
+	if (sigemptyset(&sa.sa_mask) || sigaction(SIGINT, &sa, NULL) ||
+	    sigaction(SIGTERM, &sa, NULL))
+		return -errno;
+	return 0;
+}
+
+static const char *event_name(uint32_t type)
+{
+	switch (type) {
+	case LWFP_EV_REDIRECT:
+		return "redirect";
+	case LWFP_EV_HOP_LIMIT:
+		return "hop_limit";
+	case LWFP_EV_FAIL_OPEN:
+		return "fail_open";
+	case LWFP_EV_FAIL_CLOSED:
+		return "fail_closed";
+	case LWFP_EV_BLOCK:
+		return "block";
+	default:
+		return "unknown";
+	}
+}
+
+struct monitor_ctx {
+	struct ctl *c;
+	struct lwfp_engine *e;
+};
+
+static int print_event(const struct lwfp_event *ev, struct lwfp_engine *e)
+{
+	char comm[sizeof(ev->comm) + 1], name[LWFP_NAME_MAX + 1], dst[64], target[64];
+	const char *proto = ctl_proto_name(ev->proto);
+	uint64_t secs = ev->ts_ns / 1000000000, usecs = ev->ts_ns / 1000 % 1000000;
+	int n;
+
+	ctl_copy_name(comm, ev->comm, sizeof(ev->comm));
+	if (!ev->service || ctl_service_name(e, ev->service, name))
+		snprintf(name, sizeof(name), "-");
+	n = printf("%10" PRIu64 ".%06" PRIu64 " %-11s %-5s %7u %-16s %6u "
+		   "%-24s %-24s %-16s %6u %4u\n",
+		   secs, usecs, event_name(ev->type), proto ? proto : "?", ev->pid, comm, ev->uid,
+		   ctl_addr_str(&ev->orig_dst, dst, sizeof(dst)) ?: "-",
+		   ctl_addr_str(&ev->target, target, sizeof(target)) ?: "-", name,
+		   ev->filter_id, ev->nhops);
+	return n < 0 ? -EIO : 0;
+}
+
+static int event_json(const struct lwfp_event *ev, struct lwfp_engine *e)
+{
+	struct json_object *o = json_object_new_object();
+	char comm[sizeof(ev->comm) + 1], name[LWFP_NAME_MAX + 1];
+	bool named = ev->service && !ctl_service_name(e, ev->service, name);
+
+	ctl_copy_name(comm, ev->comm, sizeof(ev->comm));
+	if (!o || cj_u64(o, "ts_ns", ev->ts_ns) || cj_str(o, "type", event_name(ev->type)) ||
+	    cj_hex64(o, "token", ev->token) || cj_str(o, "service", named ? name : NULL) ||
+	    cj_u64(o, "handle", ev->service) || cj_u64(o, "filter", ev->filter_id) ||
+	    cj_u64(o, "pid", ev->pid) || cj_str(o, "comm", comm) || cj_u64(o, "uid", ev->uid) ||
+	    cj_str(o, "proto", ctl_proto_name(ev->proto)) || cj_u64(o, "nhops", ev->nhops) ||
+	    cj_addr(o, "orig_dst", &ev->orig_dst) || cj_addr(o, "target", &ev->target)) {
+		json_object_put(o);
+		return -ENOMEM;
+	}
+	return cj_print(o);
+}
+
+static int on_event(const struct lwfp_event *ev, void *ctx)
+{
+	struct monitor_ctx *m = ctx;
+
+	return m->c->json ? event_json(ev, m->e) : print_event(ev, m->e);
+}
+
+static int monitor_loop(struct ctl *c, struct lwfp_engine *e)
+{
+	struct monitor_ctx ctx = { .c = c, .e = e };
+	struct lwfp_monitor *m;
+	int err;
+
+	err = lwfp_monitor_new(e, on_event, &ctx, &m);
+	if (err)
+		return err;
+	if (!c->json)
+		printf("%17s %-11s %-5s %7s %-16s %6s %-24s %-24s %-16s %6s %4s\n", "TIME",
+		       "EVENT", "PROTO", "PID", "COMM", "UID", "ORIG_DST", "TARGET", "SERVICE",
+		       "FILTER", "HOPS");
+	/* The timeout bounds the wait when a signal lands just before the poll. */
+	while (!stop) {
+		err = lwfp_monitor_poll(m, 200);
+		if (err == -EINTR || err >= 0)
+			err = 0;
+		else
+			break;
+	}
+	lwfp_monitor_free(m);
+	return err;
+}
+
+int cmd_monitor(struct ctl *c, int argc, char **argv)
+{
+	struct lwfp_engine *e;
+	int err;
+
+	err = ctl_parse_simple(c, argc, argv, monitor_usage, NULL, NULL);
+	if (err != CTL_CONTINUE)
+		return err;
+	/* Whoever reads our pipe wants each event as it happens. */
+	if (setvbuf(stdout, NULL, _IOLBF, 0) || catch_signals()) {
+		ctl_err("cannot set up the monitor: %s", strerror(errno));
+		return CTL_EXIT_FAIL;
+	}
+	if (ctl_open(c, &e))
+		return CTL_EXIT_FAIL;
+	err = monitor_loop(c, e);
+	lwfp_engine_close(e);
+	if (err)
+		ctl_err("monitor failed: %s", strerror(-err));
+	return err ? CTL_EXIT_FAIL : CTL_EXIT_OK;
+}

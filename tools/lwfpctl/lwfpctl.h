@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Declarations shared by the lwfpctl source files. */
+#ifndef LWFPCTL_H
+#define LWFPCTL_H
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <json-c/json.h>
+
+#include <lwfp/abi.h>
+#include <lwfp/engine.h>
+
+/* What every command accepts, wherever it appears among its options. */
+struct ctl {
+	const char *pin_dir; /* NULL until --pin-dir: the library default */
+	bool json;
+};
+
+/* A command, or an action of a command group such as `service add`. */
+struct ctl_cmd {
+	const char *name;
+	int (*run)(struct ctl *c, int argc, char **argv);
+};
+
+/*
+ * Exit statuses, and the value a parser returns when the command should go
+ * on rather than exit.
+ */
+#define CTL_EXIT_OK 0
+#define CTL_EXIT_FAIL 1
+#define CTL_CONTINUE (-1)
+
+/* Option codes: above every char so they never clash with short options. */
+enum {
+	CTL_OPT_PIN_DIR = 0x100,
+	CTL_OPT_CMD = 0x300, /* first code free for a command's own options */
+};
+
+/* ctl_next_opt() results besides the command's own option codes. */
+#define CTL_OPT_ARG 1 /* a positional argument, in optarg */
+#define CTL_OPT_HELP 'h'
+#define CTL_OPT_BAD '?' /* already reported */
+
+/* The --pin-dir line of every command's help, after its option column. */
+#define CTL_PIN_DIR_HELP \
+	"bpffs directory (default: $LWFP_PIN_DIR, else " LWFP_DEFAULT_PIN_DIR ")\n"
+
+#define CTL_COMMON_LONGOPTS                                             \
+	{ "pin-dir", required_argument, NULL, CTL_OPT_PIN_DIR },         \
+	{ "json", no_argument, NULL, 'j' },                              \
+	{ "help", no_argument, NULL, 'h' }
+
+void ctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+const char *ctl_pin_dir(const struct ctl *c);
+int ctl_require_root(void);
+int ctl_open(struct ctl *c, struct lwfp_engine **e);
+int ctl_bad_value(const char *opt, const char *arg);
+int ctl_resolve_cgroup(const char *cgroup, char *buf, size_t size);
+
+void ctl_opts_reset(void);
+int ctl_next_opt(struct ctl *c, int argc, char **argv, const struct option *longopts);
+int ctl_help(const char *text);
+int ctl_unexpected_arg(const char *arg);
+int ctl_parse_simple(struct ctl *c, int argc, char **argv, const char *usage,
+		     const char *argname, const char **arg);
+int ctl_group(struct ctl *c, const char *group, const struct ctl_cmd *cmds, size_t n,
+	      int argc, char **argv, const char *usage);
+
+const char *ctl_proto_name(uint8_t proto);
+const char *ctl_addr_str(const struct lwfp_addr *a, char *buf, size_t size);
+int ctl_service_name(struct lwfp_engine *e, uint32_t handle, char name[LWFP_NAME_MAX + 1]);
+void ctl_copy_name(char *dst, const char *src, size_t src_size);
+
+/* json.c: each returns 0 or -ENOMEM; a NULL string or address is JSON null. */
+int cj_add(struct json_object *o, const char *key, struct json_object *v);
+int cj_null(struct json_object *o, const char *key);
+int cj_str(struct json_object *o, const char *key, const char *s);
+int cj_u64(struct json_object *o, const char *key, uint64_t v);
+int cj_hex64(struct json_object *o, const char *key, uint64_t v);
+int cj_addr(struct json_object *o, const char *key, const struct lwfp_addr *a);
+int cj_push(struct json_object *array, struct json_object *v);
+int cj_print(struct json_object *o);
+
+int cmd_up(struct ctl *c, int argc, char **argv);
+int cmd_down(struct ctl *c, int argc, char **argv);
+int cmd_service(struct ctl *c, int argc, char **argv);
+int cmd_filter(struct ctl *c, int argc, char **argv);
+int cmd_flows(struct ctl *c, int argc, char **argv);
+int cmd_stats(struct ctl *c, int argc, char **argv);
+int cmd_monitor(struct ctl *c, int argc, char **argv);
+
+#endif /* LWFPCTL_H */

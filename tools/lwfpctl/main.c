@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* lwfpctl: command-line control of the lwfp engine. */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "filter_opts.h"
+#include "lwfpctl.h"
+
+static const char usage[] =
+	"Usage: lwfpctl [--pin-dir DIR] [-j] COMMAND [ARGS]\n"
+	"\n"
+	"Commands:\n"
+	"  up [--cgroup PATH]     load the engine and attach it to a cgroup v2 path\n"
+	"  down                   detach and remove the engine\n"
+	"  service add NAME [--provider UUID] (--uid U | --cgroup PATH | --pid P)\n"
+	"                         register a service, print its handle\n"
+	"  service del NAME       remove a service and its filters\n"
+	"  service list           list the services\n"
+	"  filter add --service NAME --to ADDR:PORT [CONDITIONS] [SETTINGS]\n"
+	"                         add a redirect filter, print its id\n"
+	"  filter add --permit|--block [CONDITIONS] [--weight W]\n"
+	"                         add a permit or block filter, print its id\n"
+	"  filter del ID          remove a filter\n"
+	"  filter list            list the filters, highest weight first\n"
+	"  flows                  live redirected flows with their chain\n"
+	"  stats                  counters\n"
+	"  monitor                redirect events as they happen\n"
+	FILTER_OPTS_USAGE
+	"\n"
+	"Options of every command, anywhere among its arguments:\n"
+	"  --pin-dir DIR          bpffs directory of the engine\n"
+	"                         (default: $LWFP_PIN_DIR, else " LWFP_DEFAULT_PIN_DIR ")\n"
+	"  -j, --json             JSON output\n"
+	"  -h, --help             this help, or the help of a command\n"
+	"\n"
+	"Every command but --help must be run as root.\n";
+
+static const struct ctl_cmd commands[] = {
+	{ "up", cmd_up },
+	{ "down", cmd_down },
+	{ "service", cmd_service },
+	{ "filter", cmd_filter },
+	{ "flows", cmd_flows },
+	{ "stats", cmd_stats },
+	{ "monitor", cmd_monitor },
+};
+
+/* "-h", "--help", or a cluster of short options such as "-jh". */
+static bool is_help(const char *arg)
+{
+	if (strcmp(arg, "--help") == 0)
+		return true;
+	if (arg[0] != '-' || !arg[1] || arg[1] == '-')
+		return false;
+	return strspn(arg + 1, "jh") == strlen(arg + 1) && strchr(arg, 'h');
+}
+
+/*
+ * Help is the one thing a non-root caller may have, so it must be spotted
+ * before the root check, which comes before everything else.
+ */
+static bool wants_help(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
+		if (is_help(argv[i]))
+			return true;
+	}
+	return false;
+}
+
+int main(int argc, char **argv)
+{
+	struct ctl c = { .pin_dir = NULL };
+	int status;
+
+	if (!wants_help(argc, argv) && geteuid() != 0) {
+		ctl_err("must be run as root");
+		return CTL_EXIT_FAIL;
+	}
+	status = ctl_group(&c, "", commands, sizeof(commands) / sizeof(commands[0]), argc, argv,
+			   usage);
+	/* A full disk or closed pipe must not pass for success. */
+	if (fflush(stdout) || ferror(stdout)) {
+		if (status == CTL_EXIT_OK)
+			ctl_err("cannot write the output: %s", strerror(errno));
+		return CTL_EXIT_FAIL;
+	}
+	return status;
+}

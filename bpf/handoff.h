@@ -11,44 +11,35 @@
 #include "common.h"
 #include "records.h"
 
-/* One form for both sides: v4-mapped IPv6 is folded into IPv4. */
-static __always_inline void tuple_addr(__u32 out[4], const __u32 ip6[4], __u32 ip4,
-				       __u32 family, __u8 *fam_out)
-{
-	if (family == AF_INET6 && !addr_is_v4mapped(ip6)) {
-		out[0] = ip6[0];
-		out[1] = ip6[1];
-		out[2] = ip6[2];
-		out[3] = ip6[3];
-		*fam_out = AF_INET6;
-		return;
-	}
-	out[0] = family == AF_INET6 ? ip6[3] : ip4;
-	*fam_out = AF_INET;
-}
-
+/*
+ * One form for both sides. A connection is IPv4 on the wire when its peer is
+ * v4-mapped; the IPv4 fields of sock_ops are then the ones to trust, because
+ * an AF_INET6 connecting socket gets its v4-mapped source address only after
+ * TCP_CONNECT_CB.
+ */
 static __always_inline void tuple_from_ops(struct lwfp_tuple *t, struct bpf_sock_ops *ops,
 					   bool local_is_src)
 {
-	__u32 lip[4] = { ops->local_ip6[0], ops->local_ip6[1], ops->local_ip6[2], ops->local_ip6[3] };
 	__u32 rip[4] = { ops->remote_ip6[0], ops->remote_ip6[1], ops->remote_ip6[2], ops->remote_ip6[3] };
+	__u32 lip[4] = { ops->local_ip6[0], ops->local_ip6[1], ops->local_ip6[2], ops->local_ip6[3] };
 	__u16 lport = bpf_htons((__u16)ops->local_port);
 	/* sock_ops keeps the remote port in network order in the high half. */
 	__u16 rport = bpf_htons((__u16)bpf_ntohl(ops->remote_port));
-	__u32 family = ops->family;
+	bool v4 = ops->family == AF_INET || addr_is_v4mapped(rip);
+	__u32 *src = local_is_src ? lip : rip, *dst = local_is_src ? rip : lip;
 
 	__builtin_memset(t, 0, sizeof(*t));
-	if (local_is_src) {
-		tuple_addr(t->src, lip, ops->local_ip4, family, &t->family);
-		tuple_addr(t->dst, rip, ops->remote_ip4, family, &t->family);
-		t->sport = lport;
-		t->dport = rport;
-	} else {
-		tuple_addr(t->src, rip, ops->remote_ip4, family, &t->family);
-		tuple_addr(t->dst, lip, ops->local_ip4, family, &t->family);
-		t->sport = rport;
-		t->dport = lport;
+	t->sport = local_is_src ? lport : rport;
+	t->dport = local_is_src ? rport : lport;
+	if (v4) {
+		t->family = AF_INET;
+		t->src[0] = local_is_src ? ops->local_ip4 : ops->remote_ip4;
+		t->dst[0] = local_is_src ? ops->remote_ip4 : ops->local_ip4;
+		return;
 	}
+	t->family = AF_INET6;
+	__builtin_memcpy(t->src, src, sizeof(t->src));
+	__builtin_memcpy(t->dst, dst, sizeof(t->dst));
 }
 
 static __always_inline void on_connect(struct bpf_sock_ops *ops)

@@ -26,6 +26,11 @@
 #include "internal.h"
 #include "lwfp.skel.h"
 
+static const char *const progs[] = {
+	"lwfp_connect4", "lwfp_connect6", "lwfp_getpeername4", "lwfp_getpeername6",
+	"lwfp_sockops", "lwfp_sock_release", "lwfp_getsockopt", "lwfp_setsockopt",
+};
+
 static const char *const map_pins[] = {
 	MAP_CONFIG, MAP_FILTERS, MAP_FILTER_RAW, MAP_SERVICES, MAP_FLOWS,
 	MAP_PENDING, MAP_SK_STORE, MAP_COUNTERS, MAP_EVENTS,
@@ -343,6 +348,37 @@ out:
 
 static int unpin_all(const char *pin_dir);
 
+/* Is every program of this build attached and pinned here already? */
+static bool fully_up(const char *pin_dir)
+{
+	char name[64];
+	size_t i;
+
+	for (i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+		snprintf(name, sizeof(name), "link_%s", progs[i]);
+		if (!pin_exists(pin_dir, name))
+			return false;
+	}
+	return pin_exists(pin_dir, MAP_CONFIG);
+}
+
+/* `up` again: nothing to load, but it must be the same cgroup. */
+static int adopt(const char *pin_dir, uint64_t cg_id)
+{
+	struct lwfp_engine *e;
+	struct lwfp_config cfg;
+	int err;
+
+	err = lwfp_engine_open(pin_dir, &e);
+	if (err)
+		return err;
+	err = config_read(e, &cfg);
+	lwfp_engine_close(e);
+	if (err)
+		return err;
+	return cfg.cgroup_id == cg_id ? 0 : -EEXIST;
+}
+
 LWFP_API int lwfp_engine_up(const struct lwfp_engine_opts *opts, struct lwfp_engine **out)
 {
 	const char *pin_dir = lwfp_default_pin_dir(), *cg = NULL;
@@ -369,9 +405,16 @@ LWFP_API int lwfp_engine_up(const struct lwfp_engine_opts *opts, struct lwfp_eng
 	dir_fd = open(pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dir_fd < 0)
 		return -errno;
-	flock(dir_fd, LOCK_EX);
+	if (flock(dir_fd, LOCK_EX)) {
+		err = -errno;
+		close(dir_fd);
+		return err;
+	}
 	fresh = !pin_exists(pin_dir, MAP_CONFIG);
-	err = load_and_attach(pin_dir, cgroup, cg_id);
+	if (fully_up(pin_dir))
+		err = adopt(pin_dir, cg_id);
+	else
+		err = load_and_attach(pin_dir, cgroup, cg_id);
 	/* A failed first bring-up leaves nothing behind. */
 	if (err && fresh)
 		unpin_all(pin_dir);
@@ -385,10 +428,6 @@ LWFP_API int lwfp_engine_up(const struct lwfp_engine_opts *opts, struct lwfp_eng
 
 static int unpin_all(const char *pin_dir)
 {
-	static const char *const progs[] = {
-		"lwfp_connect4", "lwfp_connect6", "lwfp_getpeername4", "lwfp_getpeername6",
-		"lwfp_sockops", "lwfp_sock_release", "lwfp_getsockopt", "lwfp_setsockopt",
-	};
 	char name[64], path[PATH_MAX];
 	int found = 0;
 	size_t i;

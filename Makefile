@@ -41,6 +41,8 @@ LIB_SRCS := $(wildcard lib/*.c)
 LIB_OBJS := $(patsubst lib/%.c,$(BUILD)/obj/lib/%.o,$(LIB_SRCS))
 CTL_SRCS := $(wildcard tools/lwfpctl/*.c)
 CTL_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(CTL_SRCS))
+INSPECT_SRCS := $(wildcard tools/lwfp-inspect/*.c) tools/lwfpctl/filter_opts.c
+INSPECT_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(INSPECT_SRCS))
 BPF_SRCS := $(wildcard bpf/*.c)
 BPF_HDRS := $(wildcard bpf/*.h) include/lwfp/abi.h
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -52,7 +54,8 @@ LIBS := -lbpf -lelf -lz -ljson-c
 TEST_TOOL_SRCS := $(wildcard tests/relay/*.c)
 TEST_TOOLS := $(patsubst tests/relay/%.c,$(BUILD)/bin/%,$(TEST_TOOL_SRCS))
 
-all: $(BUILD)/bin/lwfpctl $(BUILD)/lib/liblwfp.a $(BUILD)/lib/liblwfp.so $(TEST_TOOLS)
+all: $(BUILD)/bin/lwfpctl $(BUILD)/lib/liblwfp.a $(BUILD)/lib/liblwfp.so $(TEST_TOOLS) \
+	$(if $(wildcard tools/lwfp-inspect/*.c),$(BUILD)/bin/lwfp-inspect)
 
 $(BUILD)/obj/lwfp.bpf.o: $(BPF_SRCS) $(BPF_HDRS)
 	@mkdir -p $(@D)
@@ -74,13 +77,17 @@ $(BUILD)/lib/liblwfp.so: $(LIB_OBJS)
 	@mkdir -p $(@D)
 	$(Q)$(CC) -shared -Wl,-soname,liblwfp.so.0 $(LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/obj/tools/%.o: tools/%.c $(wildcard include/lwfp/*.h tools/lwfpctl/*.h)
+$(BUILD)/obj/tools/%.o: tools/%.c $(wildcard include/lwfp/*.h tools/*/*.h)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/bin/lwfpctl: $(CTL_OBJS) $(BUILD)/lib/liblwfp.a
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(CTL_OBJS) $(BUILD)/lib/liblwfp.a $(LIBS)
+
+$(BUILD)/bin/lwfp-inspect: $(INSPECT_OBJS) $(BUILD)/lib/liblwfp.a
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(INSPECT_OBJS) $(BUILD)/lib/liblwfp.a $(LIBS) -lpthread
 
 # Small programs the integration tests drive; not installed.
 $(BUILD)/bin/%: tests/relay/%.c $(BUILD)/lib/liblwfp.a
@@ -113,6 +120,7 @@ demo: deps
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR)/lwfp $(DESTDIR)$(PCDIR)
 	install -m 0755 $(BUILD)/bin/lwfpctl $(DESTDIR)$(BINDIR)/
+	[ ! -f $(BUILD)/bin/lwfp-inspect ] || install -m 0755 $(BUILD)/bin/lwfp-inspect $(DESTDIR)$(BINDIR)/
 	install -m 0644 $(BUILD)/lib/liblwfp.a $(DESTDIR)$(LIBDIR)/
 	install -m 0755 $(BUILD)/lib/liblwfp.so $(DESTDIR)$(LIBDIR)/liblwfp.so.$(VERSION)
 	ln -sf liblwfp.so.$(VERSION) $(DESTDIR)$(LIBDIR)/liblwfp.so.0

@@ -23,6 +23,7 @@ struct walk {
 	__u8 sock_v6; /* an AF_INET6 socket: may reach v4 targets only when mapped */
 	__u8 mapped;
 	__u8 listening; /* the chosen redirect's target has a listener */
+	__u64 chain; /* chain id of the flow whose records were inherited */
 	struct lwfp_hop hops[LWFP_MAX_HOPS];
 	__u32 base; /* first slot of the live table */
 	__u32 n;
@@ -170,7 +171,7 @@ static __always_inline int flow_create(struct walk *w, struct lwfp_sk *st,
 	__u32 n = w->nhops;
 
 	fl.tag = random64();
-	fl.chain = st->chain ? st->chain : token;
+	fl.chain = st->chain ? st->chain : w->chain ? w->chain : token;
 	fl.created_ns = bpf_ktime_get_ns();
 	fl.cgroup_id = bpf_get_current_cgroup_id();
 	fl.orig_dst = st->orig_dst.family ? st->orig_dst : w->dst;
@@ -205,6 +206,32 @@ static __always_inline int flow_create(struct walk *w, struct lwfp_sk *st,
 	return 0;
 }
 
+/*
+ * A service's connection without records: it relays the newest flow
+ * delivered to it for this destination, so it carries that flow's records.
+ * With no such flow it counts as carrying the service itself, so even then
+ * it cannot loop back to itself.
+ */
+static __always_inline void inherit(struct walk *w)
+{
+	struct lwfp_inherit_key k = {};
+	struct lwfp_flow *f;
+	__u64 *token;
+
+	k.service = w->hops[0].service;
+	k.dst = w->dst;
+	token = bpf_map_lookup_elem(&lwfp_inherit, &k);
+	if (!token)
+		return;
+	f = bpf_map_lookup_elem(&lwfp_flows, token);
+	if (!f || !f->nhops || f->nhops > LWFP_MAX_HOPS ||
+	    f->hops[(f->nhops - 1) & (LWFP_MAX_HOPS - 1)].service != k.service)
+		return;
+	__builtin_memcpy(w->hops, f->hops, sizeof(w->hops));
+	w->nhops = f->nhops;
+	w->chain = f->chain;
+}
+
 static __always_inline void walk_init_hops(struct walk *w, const struct lwfp_sk *st)
 {
 	if (st && st->nhops) {
@@ -212,12 +239,10 @@ static __always_inline void walk_init_hops(struct walk *w, const struct lwfp_sk 
 		w->nhops = st->nhops > LWFP_MAX_HOPS ? LWFP_MAX_HOPS : st->nhops;
 		return;
 	}
-	/*
-	 * A service's own connection without records counts as carrying that
-	 * service: a proxy that never sets records cannot loop back to itself.
-	 */
 	w->hops[0].service = caller_service();
 	w->nhops = w->hops[0].service ? 1 : 0;
+	if (w->nhops)
+		inherit(w);
 }
 
 static __always_inline bool walk_init(struct walk *w, struct bpf_sock_addr *ctx)

@@ -60,6 +60,16 @@ static __always_inline void on_connect(struct bpf_sock_ops *ops)
 	bpf_map_update_elem(&lwfp_pending, &t, &st->token, BPF_ANY);
 }
 
+/* For proxies that never set records: see lwfp_inherit in abi.h. */
+static __always_inline void remember_delivery(const struct lwfp_flow *f, __u64 token)
+{
+	struct lwfp_inherit_key k = {};
+
+	k.service = f->hops[(f->nhops - 1) & (LWFP_MAX_HOPS - 1)].service;
+	k.dst = f->orig_dst;
+	bpf_map_update_elem(&lwfp_inherit, &k, &token, BPF_ANY);
+}
+
 static __always_inline void on_accept(struct bpf_sock_ops *ops)
 {
 	struct lwfp_tuple t;
@@ -86,6 +96,7 @@ static __always_inline void on_accept(struct bpf_sock_ops *ops)
 	st->orig_dst = f->orig_dst;
 	st->nhops = f->nhops;
 	__builtin_memcpy(st->hops, f->hops, sizeof(st->hops));
+	remember_delivery(f, token);
 	count(LWFP_CNT_HANDOFF);
 }
 

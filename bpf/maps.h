@@ -55,6 +55,14 @@ struct {
 	__type(value, __u64);
 } lwfp_pending SEC(".maps");
 
+/* LRU: an entry is only a hint, checked against lwfp_flows when used. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct lwfp_inherit_key);
+	__type(value, __u64);
+} lwfp_inherit SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);

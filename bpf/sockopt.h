@@ -238,14 +238,14 @@ static __always_inline int get_original_dst(struct bpf_sockopt *ctx)
 }
 
 /* Any socket has a state: no records simply means NOT_REDIRECTED. */
-static __always_inline int get_state(struct bpf_sockopt *ctx)
+static __always_inline int get_state(struct bpf_sockopt *ctx, __u32 handle)
 {
 	struct lwfp_sk *st = sk_state(ctx->sk, false);
 	__u32 *p = ctx->optval, state;
 
 	if ((void *)(p + 1) > ctx->optval_end)
 		return too_small(ctx, sizeof(*p));
-	state = st ? hops_state(st->hops, st->nhops, *p) : LWFP_NOT_REDIRECTED;
+	state = st ? hops_state(st->hops, st->nhops, handle) : LWFP_NOT_REDIRECTED;
 	*p = state;
 	ctx->optlen = sizeof(*p);
 	ctx->retval = 0;
@@ -272,9 +272,9 @@ static __always_inline int lwfp_get(struct bpf_sockopt *ctx)
 		return get_context(ctx);
 	case LWFP_SO_ORIGINAL_DST:
 		return get_original_dst(ctx);
-	case LWFP_SO_STATE:
-		return get_state(ctx);
 	}
+	if ((ctx->optname & ~0xfffff) == LWFP_SO_STATE_BASE)
+		return get_state(ctx, ctx->optname & 0xfffff);
 	return get_fail(ctx, EINVAL);
 }
 

@@ -127,11 +127,17 @@ LWFP_API int lwfp_query_original_destination(int fd, struct sockaddr_storage *ds
 
 LWFP_API int lwfp_query_redirect_state(int fd, uint32_t service_handle)
 {
-	uint32_t v = service_handle;
+	uint32_t v = 0;
 	socklen_t len = sizeof(v);
 	int err;
 
-	err = lwfp_getsockopt(fd, LWFP_SO_STATE, &v, &len);
+	/*
+	 * Handles are small; one too large for the optname names no service,
+	 * and handle 0 (never assigned) answers for it exactly.
+	 */
+	if (service_handle > 0xfffff)
+		service_handle = 0;
+	err = lwfp_getsockopt(fd, LWFP_SO_STATE(service_handle), &v, &len);
 	if (err)
 		return err;
 	if (len != sizeof(v) || v > LWFP_PREVIOUSLY_REDIRECTED_BY_SELF)

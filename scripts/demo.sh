@@ -20,15 +20,16 @@ WWW=$(mktemp -d)
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 in_ns() { local ns=$1; shift; nsenter --net="/run/netns/$ns" "$@"; }
-# Runs a command inside the client netns and a child cgroup of the engine's.
-in_cg() { local cg=$1; shift; sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$CG/$cg" nsenter --net="/run/netns/$CLI" "$@"; }
+# Runs a command in a netns and a child cgroup of the engine's; the cgroup
+# is what cleanup kills, so nothing started here can outlive the demo.
+in_cg_ns() { local cg=$1 ns=$2; shift 2; mkdir -p "$CG/$cg"; sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$CG/$cg" nsenter --net="/run/netns/$ns" "$@"; }
+in_cg() { local cg=$1; shift; in_cg_ns "$cg" "$CLI" "$@"; }
 
 cleanup() {
 	set +e
-	for procs in "$CG"/*/cgroup.procs; do
-		[ -f "$procs" ] && xargs -r kill 2>/dev/null <"$procs"
+	for kill in "$CG"/*/cgroup.kill; do
+		[ -f "$kill" ] && echo 1 >"$kill"
 	done
-	[ -n "${SRV_PID:-}" ] && kill "$SRV_PID" 2>/dev/null
 	wait 2>/dev/null
 	"$BIN/lwfpctl" down --pin-dir "$PIN" >/dev/null 2>&1
 	rm -rf "$PIN" "$WWW"
@@ -62,8 +63,8 @@ for ns in "$CLI:ld$$a" "$SRV:ld$$b"; do
 	in_ns "${ns%%:*}" ip link set "${ns#*:}" up
 done
 echo "hello from the server namespace" >"$WWW/index.html"
-in_ns "$SRV" /usr/bin/python3 -m http.server --bind 198.18.0.2 8080 --directory "$WWW" >/dev/null 2>&1 &
-SRV_PID=$!
+mkdir -p "$CG"
+in_cg_ns server "$SRV" /usr/bin/python3 -m http.server --bind 198.18.0.2 8080 --directory "$WWW" >/dev/null 2>&1 &
 wait_listen "$SRV" 8080
 
 step "engine: lwfpctl up, attached to a private cgroup ($CG)"

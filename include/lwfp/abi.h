@@ -26,8 +26,11 @@
  * LWFP_SO_CONTEXT        get: the context of the hop that delivered it.
  * LWFP_SO_ORIGINAL_DST   get: struct lwfp_addr, the application's first
  *                        destination (v4-mapped is reported as AF_INET).
- * LWFP_SO_STATE          get: in, a __u32 service handle; out, a __u32
- *                        enum lwfp_redirect_state for that service.
+ * LWFP_SO_STATE(handle)  get: a __u32 enum lwfp_redirect_state for the
+ *                        service with that handle. The handle rides in the
+ *                        optname because the kernel shows a cgroup getsockopt
+ *                        program the caller's buffer only when its own
+ *                        getsockopt succeeded, which it never does here.
  *
  * A buffer smaller than the value fails with ERANGE; when it holds at least
  * four bytes, its first __u32 receives the needed size and len is set to 4.
@@ -39,8 +42,9 @@ enum lwfp_sockopt {
 	LWFP_SO_RECORDS = 1,
 	LWFP_SO_CONTEXT = 2,
 	LWFP_SO_ORIGINAL_DST = 3,
-	LWFP_SO_STATE = 4,
+	LWFP_SO_STATE_BASE = 0x100000,
 };
+#define LWFP_SO_STATE(handle) (LWFP_SO_STATE_BASE | (int)((handle) & 0xfffff))
 
 enum lwfp_redirect_state {
 	LWFP_NOT_REDIRECTED = 0,
@@ -235,6 +239,17 @@ struct lwfp_flow {
 	__u8 nhops;
 	__u8 pad;
 	struct lwfp_hop hops[LWFP_MAX_HOPS];
+};
+
+/*
+ * lwfp_inherit[{service, original destination}]: the newest flow delivered to
+ * that service for that destination. A proxy that never sets records has its
+ * outbound connection to the same destination inherit that flow's records.
+ */
+struct lwfp_inherit_key {
+	__u32 service;
+	__u32 pad;
+	struct lwfp_addr dst;
 };
 
 /* A redirected connect that waits for its accepted socket, by 4-tuple. */

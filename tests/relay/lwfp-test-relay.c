@@ -1,0 +1,599 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * lwfp-test-relay: a small thread-per-connection TCP relay built on liblwfp.
+ * The integration tests run one per service, as that service's proxy.
+ *
+ * usage: lwfp-test-relay --listen ADDR:PORT [--name NAME] [--log FILE]
+ *                        [--no-set-records] [--state-handles H1,H2,...]
+ *                        [--pidfile FILE] [--max-flows N]
+ *
+ *   --listen ADDR:PORT   198.18.0.1:15001 or [::1]:15001
+ *   --name NAME          the relay's name in its log lines (default "relay")
+ *   --log FILE           append one line per accepted flow (default stdout)
+ *   --no-set-records     do not set the records on the outbound socket
+ *   --state-handles LIST service handles whose redirect state is logged
+ *   --pidfile FILE       written once the socket listens (a readiness signal)
+ *   --max-flows N        flows relayed at once (default 256); past that an
+ *                        accepted connection is logged as
+ *                        "relay=NAME refused=max-flows" and closed, which
+ *                        bounds the damage of a redirect loop
+ *
+ * For each accepted connection, the way a WFP proxy does it:
+ *   1. query the records (8 KiB buffer), the context (ENOENT: no context) and
+ *      the original destination of the accepted socket;
+ *   2. decode the context; if it is a struct lwfp_redirect_context, its
+ *      `remote` is a second source for the original destination;
+ *   3. create the outbound socket, set the records on it (before connect),
+ *      log the states of the --state-handles services on both sockets;
+ *   4. connect to the original destination, write the log line, relay both
+ *      directions with half-close, and close both sockets.
+ *
+ * The log line (one line, key=value, written with a single write(2)):
+ *   relay=NAME orig=ADDR:PORT ctx_orig=ADDR:PORT|none agree=1|0 nhops=N
+ *   hops=H1/F1,H2/F2,...|- in_state=h:s,...|- out_state=h:s,...|-
+ *   set=0|-errno|off|skip connect=0|-errno|skip rec=0|-errno ctx=KIND|-errno
+ * orig is -errno when the original destination is unknown; a state s is the
+ * enum lwfp_redirect_state number or -errno; ctx KIND is metadata, sockaddrs,
+ * raw (any other bytes) or none. Errors go to the log line, never a crash.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <lwfp/lwfp.h>
+
+#define RECORDS_BUF 8192
+#define CONTEXT_BUF 8192
+#define MAX_HANDLES 16
+#define LINE_MAX_LEN 2048
+
+static const char *relay_name = "relay";
+static int log_fd = STDOUT_FILENO;
+static bool set_records = true;
+static uint32_t state_handles[MAX_HANDLES];
+static int n_state_handles;
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static int max_flows = 256;
+static int active_flows; /* __atomic */
+
+/* ---- addresses --------------------------------------------------------- */
+
+/* "a.b.c.d:port" or "[v6]:port" into a sockaddr; 0 or -1. */
+static int parse_addr_port(const char *s, struct sockaddr_storage *ss, socklen_t *len)
+{
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *port_s;
+	char *end;
+	unsigned long port;
+	size_t hl;
+
+	memset(ss, 0, sizeof(*ss));
+	if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+
+		if (!close || close[1] != ':')
+			return -1;
+		hl = (size_t)(close - s - 1);
+		if (hl == 0 || hl >= sizeof(host))
+			return -1;
+		memcpy(host, s + 1, hl);
+		host[hl] = '\0';
+		port_s = close + 2;
+	} else {
+		const char *colon = strrchr(s, ':');
+
+		if (!colon)
+			return -1;
+		hl = (size_t)(colon - s);
+		if (hl == 0 || hl >= sizeof(host))
+			return -1;
+		memcpy(host, s, hl);
+		host[hl] = '\0';
+		port_s = colon + 1;
+	}
+	errno = 0;
+	port = strtoul(port_s, &end, 10);
+	if (errno || *port_s == '\0' || *end != '\0' || port == 0 || port > 65535)
+		return -1;
+
+	if (s[0] == '[') {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+		if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1)
+			return -1;
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons((uint16_t)port);
+		*len = sizeof(*sin6);
+	} else {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+		if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
+			return -1;
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((uint16_t)port);
+		*len = sizeof(*sin);
+	}
+	return 0;
+}
+
+static void format_sockaddr(const struct sockaddr_storage *ss, char *out, size_t size)
+{
+	char host[INET6_ADDRSTRLEN];
+
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+
+		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
+		snprintf(out, size, "%s:%u", host, ntohs(sin->sin_port));
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
+
+		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
+		snprintf(out, size, "[%s]:%u", host, ntohs(sin6->sin6_port));
+	} else {
+		snprintf(out, size, "family%u", ss->ss_family);
+	}
+}
+
+static socklen_t sockaddr_len(const struct sockaddr_storage *ss)
+{
+	return ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+					 : sizeof(struct sockaddr_in);
+}
+
+/* An engine address (struct lwfp_addr) as a sockaddr; 0 or -1. */
+static int lwfp_addr_to_sockaddr(const struct lwfp_addr *a, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (a->family == LWFP_AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_addr.s_addr = a->ip[0];
+		sin->sin_port = a->port;
+		return 0;
+	}
+	if (a->family == LWFP_AF_INET6) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+		sin6->sin6_family = AF_INET6;
+		memcpy(&sin6->sin6_addr, a->ip, 16);
+		sin6->sin6_port = a->port;
+		return 0;
+	}
+	return -1;
+}
+
+/* Same address and port; a v4-mapped IPv6 address equals its IPv4 form. */
+static bool same_sockaddr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	uint8_t ia[16], ib[16];
+	uint16_t pa, pb;
+	const struct sockaddr_storage *x[2] = { a, b };
+	uint8_t *ip[2] = { ia, ib };
+	uint16_t *port[2] = { &pa, &pb };
+
+	for (int i = 0; i < 2; i++) {
+		if (x[i]->ss_family == AF_INET) {
+			const struct sockaddr_in *sin = (const struct sockaddr_in *)x[i];
+
+			memset(ip[i], 0, 10);
+			ip[i][10] = ip[i][11] = 0xff;
+			memcpy(ip[i] + 12, &sin->sin_addr, 4);
+			*port[i] = sin->sin_port;
+		} else if (x[i]->ss_family == AF_INET6) {
+			const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)x[i];
+
+			memcpy(ip[i], &sin6->sin6_addr, 16);
+			*port[i] = sin6->sin6_port;
+		} else {
+			return false;
+		}
+	}
+	return pa == pb && memcmp(ia, ib, 16) == 0;
+}
+
+/* ---- decoding ---------------------------------------------------------- */
+
+/* The hop list of a records blob; the number of hops or -1 if malformed. */
+static int decode_records(const void *buf, size_t len, struct lwfp_records *rec)
+{
+	memset(rec, 0, sizeof(*rec));
+	if (len < LWFP_RECORDS_HDR_SIZE)
+		return -1;
+	memcpy(rec, buf, len < sizeof(*rec) ? len : sizeof(*rec));
+	if (rec->magic != LWFP_RECORDS_MAGIC || rec->version != LWFP_RECORDS_VERSION ||
+	    rec->nhops > LWFP_MAX_HOPS || len < LWFP_RECORDS_SIZE(rec->nhops))
+		return -1;
+	return rec->nhops;
+}
+
+/*
+ * What kind of context this is and, when it names one, the original
+ * destination it holds. Returns the kind as a static string.
+ */
+static const char *decode_context(const void *buf, size_t len, struct sockaddr_storage *orig,
+				  bool *have_orig)
+{
+	const struct lwfp_redirect_context *c = buf;
+
+	*have_orig = false;
+	if (len >= sizeof(*c) && c->version == LWFP_CONTEXT_VERSION && c->size == len) {
+		*have_orig = lwfp_addr_to_sockaddr(&c->remote, orig) == 0;
+		return "metadata";
+	}
+	if (len == 2 * LWFP_SOCKADDR_STORAGE_SIZE) {
+		/* WFPSampler: original remote, then original local. */
+		struct sockaddr_storage ss;
+
+		memcpy(&ss, buf, sizeof(ss));
+		if (ss.ss_family == AF_INET || ss.ss_family == AF_INET6) {
+			*orig = ss;
+			*have_orig = true;
+			return "sockaddrs";
+		}
+	}
+	return "raw";
+}
+
+/* ---- the log line ------------------------------------------------------ */
+
+struct line {
+	char buf[LINE_MAX_LEN];
+	size_t len;
+};
+
+__attribute__((format(printf, 2, 3))) static void add(struct line *l, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (l->len >= sizeof(l->buf))
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(l->buf + l->len, sizeof(l->buf) - l->len, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		l->len += (size_t)n;
+	if (l->len >= sizeof(l->buf))
+		l->len = sizeof(l->buf) - 1;
+}
+
+static void add_states(struct line *l, const char *key, int fd)
+{
+	add(l, " %s=", key);
+	if (n_state_handles == 0) {
+		add(l, "-");
+		return;
+	}
+	for (int i = 0; i < n_state_handles; i++)
+		add(l, "%s%u:%d", i ? "," : "", state_handles[i],
+		    lwfp_query_redirect_state(fd, state_handles[i]));
+}
+
+static void write_line(struct line *l)
+{
+	const char *p;
+	size_t left;
+
+	if (l->len >= sizeof(l->buf) - 1)
+		l->len = sizeof(l->buf) - 2;
+	l->buf[l->len++] = '\n';
+	/* One write(2) on an O_APPEND file: lines of concurrent flows never mix. */
+	pthread_mutex_lock(&log_lock);
+	p = l->buf;
+	left = l->len;
+	while (left > 0) {
+		ssize_t n = write(log_fd, p, left);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		p += n;
+		left -= (size_t)n;
+	}
+	pthread_mutex_unlock(&log_lock);
+}
+
+/* ---- relaying ---------------------------------------------------------- */
+
+struct pump {
+	int from, to;
+};
+
+/*
+ * Copy one direction until EOF, then half-close the other side. On an error
+ * both sockets are shut down so that the opposite direction ends too.
+ */
+static void *pump(void *arg)
+{
+	struct pump *p = arg;
+	char buf[65536];
+
+	for (;;) {
+		ssize_t n = recv(p->from, buf, sizeof(buf), 0);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0) {
+			shutdown(p->to, SHUT_WR);
+			return NULL;
+		}
+		if (n < 0)
+			goto broken;
+		for (ssize_t off = 0; off < n;) {
+			ssize_t w = send(p->to, buf + off, (size_t)(n - off), MSG_NOSIGNAL);
+
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w < 0)
+				goto broken;
+			off += w;
+		}
+	}
+broken:
+	shutdown(p->from, SHUT_RDWR);
+	shutdown(p->to, SHUT_RDWR);
+	return NULL;
+}
+
+static void relay(int a, int b)
+{
+	struct pump up = { .from = a, .to = b }, down = { .from = b, .to = a };
+	pthread_t t;
+
+	if (pthread_create(&t, NULL, pump, &down) != 0) {
+		shutdown(a, SHUT_RDWR);
+		shutdown(b, SHUT_RDWR);
+		return;
+	}
+	pump(&up);
+	pthread_join(t, NULL);
+}
+
+/* ---- one flow ---------------------------------------------------------- */
+
+static void *handle_flow(void *arg)
+{
+	int in = (int)(intptr_t)arg;
+	int out = -1;
+	unsigned char records[RECORDS_BUF];
+	unsigned char context[CONTEXT_BUF];
+	size_t rec_len = 0, ctx_len = 0;
+	struct sockaddr_storage orig, ctx_orig;
+	struct lwfp_records rec;
+	bool have_ctx_orig = false;
+	const char *ctx_kind = "none";
+	char addr[128];
+	int rc_rec, rc_ctx, rc_orig, rc_set = 1, rc_conn = 1, nhops = 0;
+	struct line l = { .len = 0 };
+
+	rc_rec = lwfp_query_redirect_records(in, records, sizeof(records), &rec_len);
+	rc_ctx = lwfp_query_redirect_context(in, context, sizeof(context), &ctx_len);
+	rc_orig = lwfp_query_original_destination(in, &orig);
+
+	if (rc_rec == 0)
+		nhops = decode_records(records, rec_len, &rec);
+	if (rc_ctx == 0)
+		ctx_kind = decode_context(context, ctx_len, &ctx_orig, &have_ctx_orig);
+
+	add(&l, "relay=%s", relay_name);
+	if (rc_orig == 0) {
+		format_sockaddr(&orig, addr, sizeof(addr));
+		add(&l, " orig=%s", addr);
+	} else {
+		add(&l, " orig=%d", rc_orig);
+	}
+	if (have_ctx_orig) {
+		format_sockaddr(&ctx_orig, addr, sizeof(addr));
+		add(&l, " ctx_orig=%s", addr);
+	} else {
+		add(&l, " ctx_orig=none");
+	}
+	add(&l, " agree=%d", rc_orig == 0 && have_ctx_orig && same_sockaddr(&orig, &ctx_orig));
+	add(&l, " nhops=%d hops=", nhops);
+	if (nhops <= 0)
+		add(&l, "-");
+	for (int i = 0; i < nhops; i++)
+		add(&l, "%s%u/%u", i ? "," : "", rec.hops[i].service, rec.hops[i].filter_id);
+	add_states(&l, "in_state", in);
+
+	if (rc_orig == 0) {
+		out = socket(orig.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (out < 0)
+			rc_conn = -errno;
+	}
+	if (out >= 0 && set_records && rc_rec == 0)
+		rc_set = lwfp_set_redirect_records(out, records, rec_len);
+
+	if (out >= 0) {
+		add_states(&l, "out_state", out);
+	} else {
+		add(&l, " out_state=-");
+	}
+	if (!set_records)
+		add(&l, " set=off");
+	else if (rc_set == 1)
+		add(&l, " set=skip");
+	else
+		add(&l, " set=%d", rc_set);
+
+	if (out >= 0) {
+		do {
+			rc_conn = connect(out, (struct sockaddr *)&orig, sockaddr_len(&orig)) ? -errno : 0;
+		} while (rc_conn == -EINTR);
+	}
+	if (rc_conn == 1)
+		add(&l, " connect=skip");
+	else
+		add(&l, " connect=%d", rc_conn);
+	add(&l, " rec=%d", rc_rec);
+	if (rc_ctx == 0 || rc_ctx == -ENOENT)
+		add(&l, " ctx=%s", ctx_kind);
+	else
+		add(&l, " ctx=%d", rc_ctx);
+	write_line(&l);
+
+	if (rc_conn == 0)
+		relay(in, out);
+	if (out >= 0)
+		close(out);
+	close(in);
+	__atomic_sub_fetch(&active_flows, 1, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+/* ---- main -------------------------------------------------------------- */
+
+static int parse_handles(const char *s)
+{
+	char *copy = strdup(s), *save = NULL, *tok;
+	int rc = 0;
+
+	if (!copy)
+		return -1;
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		char *end;
+		unsigned long v;
+
+		errno = 0;
+		v = strtoul(tok, &end, 10);
+		if (errno || *end || end == tok || v > UINT32_MAX || n_state_handles >= MAX_HANDLES) {
+			rc = -1;
+			break;
+		}
+		state_handles[n_state_handles++] = (uint32_t)v;
+	}
+	free(copy);
+	return rc;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: lwfp-test-relay --listen ADDR:PORT [--name NAME] [--log FILE]\n"
+		   "                      [--no-set-records] [--state-handles H1,H2,...]\n"
+		   "                      [--pidfile FILE] [--max-flows N]\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "listen", required_argument, NULL, 'l' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "log", required_argument, NULL, 'L' },
+		{ "no-set-records", no_argument, NULL, 'N' },
+		{ "state-handles", required_argument, NULL, 's' },
+		{ "pidfile", required_argument, NULL, 'p' },
+		{ "max-flows", required_argument, NULL, 'm' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	const char *listen_s = NULL, *log_path = NULL, *pidfile = NULL;
+	struct sockaddr_storage la;
+	socklen_t la_len;
+	pthread_attr_t attr;
+	int one = 1, lfd, c;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'l': listen_s = optarg; break;
+		case 'n': relay_name = optarg; break;
+		case 'L': log_path = optarg; break;
+		case 'N': set_records = false; break;
+		case 's':
+			if (parse_handles(optarg)) {
+				fprintf(stderr, "lwfp-test-relay: bad --state-handles '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'p': pidfile = optarg; break;
+		case 'm':
+			max_flows = atoi(optarg);
+			if (max_flows < 1) {
+				fprintf(stderr, "lwfp-test-relay: bad --max-flows '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (!listen_s || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (parse_addr_port(listen_s, &la, &la_len)) {
+		fprintf(stderr, "lwfp-test-relay: bad --listen '%s'\n", listen_s);
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+
+	if (log_path) {
+		log_fd = open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+		if (log_fd < 0) {
+			fprintf(stderr, "lwfp-test-relay: %s: %s\n", log_path, strerror(errno));
+			return 1;
+		}
+	}
+
+	lfd = socket(la.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (lfd < 0 || setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(lfd, (struct sockaddr *)&la, la_len) || listen(lfd, 1024)) {
+		fprintf(stderr, "lwfp-test-relay: listen %s: %s\n", listen_s, strerror(errno));
+		return 1;
+	}
+	if (pidfile) {
+		FILE *f = fopen(pidfile, "w");
+
+		if (!f || fprintf(f, "%d\n", (int)getpid()) < 0 || fclose(f)) {
+			fprintf(stderr, "lwfp-test-relay: %s: %s\n", pidfile, strerror(errno));
+			return 1;
+		}
+	}
+
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	for (;;) {
+		pthread_t t;
+		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED || errno == EMFILE ||
+			    errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+				if (errno != EINTR && errno != ECONNABORTED)
+					usleep(10000);
+				continue;
+			}
+			fprintf(stderr, "lwfp-test-relay: accept: %s\n", strerror(errno));
+			return 1;
+		}
+		if (__atomic_add_fetch(&active_flows, 1, __ATOMIC_SEQ_CST) > max_flows) {
+			struct line l = { .len = 0 };
+
+			add(&l, "relay=%s refused=max-flows", relay_name);
+			write_line(&l);
+			close(fd);
+			__atomic_sub_fetch(&active_flows, 1, __ATOMIC_SEQ_CST);
+			continue;
+		}
+		if (pthread_create(&t, &attr, handle_flow, (void *)(intptr_t)fd) != 0) {
+			fprintf(stderr, "lwfp-test-relay: pthread_create failed\n");
+			close(fd);
+			__atomic_sub_fetch(&active_flows, 1, __ATOMIC_SEQ_CST);
+		}
+	}
+}

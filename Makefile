@@ -90,7 +90,7 @@ $(BUILD)/bin/lwfp-inspect: $(INSPECT_OBJS) $(BUILD)/lib/liblwfp.a
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(INSPECT_OBJS) $(BUILD)/lib/liblwfp.a $(LIBS) -lpthread
 
 # Small programs the integration tests drive; not installed.
-$(BUILD)/bin/%: tests/relay/%.c $(BUILD)/lib/liblwfp.a
+$(BUILD)/bin/%: tests/relay/%.c $(wildcard tests/relay/*.h) $(BUILD)/lib/liblwfp.a
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/lib/liblwfp.a $(LIBS) -lpthread
 

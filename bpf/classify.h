@@ -24,6 +24,7 @@ struct walk {
 	__u8 mapped;
 	__u8 listening; /* the chosen redirect's target has a listener */
 	__u64 chain; /* chain id of the flow whose records were inherited */
+	__u64 origin_cg; /* cgroup of the application that opened the chain */
 	struct lwfp_hop hops[LWFP_MAX_HOPS];
 	__u32 base; /* first slot of the live table */
 	__u32 n;
@@ -69,6 +70,8 @@ static __always_inline bool filter_matches(const struct lwfp_filter *f, const st
 		return false;
 	if ((c & LWFP_COND_CGROUP) &&
 	    bpf_get_current_ancestor_cgroup_id(f->cgroup_level) != f->cgroup_id)
+		return false;
+	if ((c & LWFP_COND_ORIGIN_CGROUP) && w->origin_cg != f->origin_cgroup_id)
 		return false;
 	return true;
 }
@@ -174,6 +177,7 @@ static __always_inline int flow_create(struct walk *w, struct lwfp_sk *st,
 	fl.chain = st->chain ? st->chain : w->chain ? w->chain : token;
 	fl.created_ns = bpf_ktime_get_ns();
 	fl.cgroup_id = bpf_get_current_cgroup_id();
+	fl.origin_cgroup_id = w->origin_cg;
 	fl.orig_dst = st->orig_dst.family ? st->orig_dst : w->dst;
 	fl.target = f->to;
 	fl.pid = id >> 32;
@@ -230,13 +234,17 @@ static __always_inline void inherit(struct walk *w)
 	__builtin_memcpy(w->hops, f->hops, sizeof(w->hops));
 	w->nhops = f->nhops;
 	w->chain = f->chain;
+	w->origin_cg = f->origin_cgroup_id;
 }
 
 static __always_inline void walk_init_hops(struct walk *w, const struct lwfp_sk *st)
 {
+	w->origin_cg = bpf_get_current_cgroup_id();
 	if (st && st->nhops) {
 		__builtin_memcpy(w->hops, st->hops, sizeof(w->hops));
 		w->nhops = st->nhops > LWFP_MAX_HOPS ? LWFP_MAX_HOPS : st->nhops;
+		if (st->origin_cgroup_id)
+			w->origin_cg = st->origin_cgroup_id;
 		return;
 	}
 	w->hops[0].service = caller_service();

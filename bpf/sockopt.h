@@ -318,6 +318,7 @@ static __always_inline int set_records(struct bpf_sockopt *ctx)
 	__builtin_memcpy(st->hops, f->hops, sizeof(st->hops));
 	st->orig_dst = f->orig_dst;
 	st->chain = f->chain;
+	st->origin_cgroup_id = f->origin_cgroup_id;
 	count(LWFP_CNT_SET_OK);
 	ctx->optlen = -1; /* handled here: the kernel has no SOL_LWFP */
 	return 1;

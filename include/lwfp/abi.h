@@ -172,6 +172,12 @@ enum lwfp_fail_mode {
 #define LWFP_COND_UID (1u << 5)
 #define LWFP_COND_GID (1u << 6)
 #define LWFP_COND_CGROUP (1u << 7)
+/*
+ * The cgroup (exactly, not its descendants) of the application that opened
+ * the chain, carried along with the records: it scopes every hop of a chain,
+ * including the proxies' own connections, to one application.
+ */
+#define LWFP_COND_ORIGIN_CGROUP (1u << 8)
 
 struct lwfp_filter {
 	__u32 id;
@@ -192,6 +198,7 @@ struct lwfp_filter {
 	__u32 gid;
 	__u32 cgroup_level;
 	__u64 cgroup_id;
+	__u64 origin_cgroup_id;
 	struct lwfp_addr to; /* the redirect target */
 	__u32 idle_timeout_s; /* UDP; 0 means the default */
 	__u32 pad;
@@ -225,7 +232,8 @@ struct lwfp_flow {
 	__u64 tag;
 	__u64 chain; /* token of the chain's first hop */
 	__u64 created_ns;
-	__u64 cgroup_id;
+	__u64 cgroup_id; /* of the process that made this hop's connect */
+	__u64 origin_cgroup_id; /* of the application that opened the chain */
 	struct lwfp_addr orig_dst;
 	struct lwfp_addr orig_src;
 	struct lwfp_addr target;
@@ -276,6 +284,7 @@ struct lwfp_sk {
 	__u8 closed; /* the flow reference was already dropped */
 	__u32 pad;
 	__u64 chain;
+	__u64 origin_cgroup_id; /* with set or inherited records */
 	struct lwfp_addr orig_dst;
 	struct lwfp_hop hops[LWFP_MAX_HOPS];
 };

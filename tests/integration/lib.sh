@@ -319,23 +319,22 @@ ctl() {
 		fail "lwfpctl $* failed: $(head -c 600 "$T/ctl.stderr")"
 }
 
-# service_add VAR NAME IDENTITY...: its handle in $VAR.
-service_add() {
-	local var=$1
-	shift
-	ctl service add "$@"
-	[[ $CTL_OUT =~ ^[0-9]+$ ]] || fail "lwfpctl service add $* printed '$CTL_OUT', not a handle"
-	printf -v "$var" '%s' "$CTL_OUT"
+# ctl_add VAR KIND WHAT ARGS...: `lwfpctl KIND add ARGS...` must print a number,
+# WHAT in the failure message; it goes in $VAR. The locals start with _ so that
+# printf -v cannot set one of them instead of the caller's VAR.
+ctl_add() {
+	local _var=$1 _kind=$2 _what=$3
+	shift 3
+	ctl "$_kind" add "$@"
+	[[ $CTL_OUT =~ ^[0-9]+$ ]] || fail "lwfpctl $_kind add $* printed '$CTL_OUT', not $_what"
+	printf -v "$_var" '%s' "$CTL_OUT"
 }
 
+# service_add VAR NAME IDENTITY...: its handle in $VAR.
+service_add() { ctl_add "$1" service "a handle" "${@:2}"; }
+
 # filter_add VAR ARGS...: its id in $VAR.
-filter_add() {
-	local var=$1
-	shift
-	ctl filter add "$@"
-	[[ $CTL_OUT =~ ^[0-9]+$ ]] || fail "lwfpctl filter add $* printed '$CTL_OUT', not an id"
-	printf -v "$var" '%s' "$CTL_OUT"
-}
+filter_add() { ctl_add "$1" filter "an id" "${@:2}"; }
 
 # counter NAME: the value of a counter of `lwfpctl stats -j` on stdout.
 counter() {

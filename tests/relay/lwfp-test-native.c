@@ -76,6 +76,8 @@
 
 #include <lwfp/lwfp.h>
 
+#include "relay_common.h"
+
 #define BIG 8192
 
 static int failures;
@@ -187,132 +189,6 @@ static bool expect_state(const char *name, int rc, int want)
 	else
 		fail(name, "got %s (%d), want %s", ename(rc), rc, names[want]);
 	return false;
-}
-
-/* ---- addresses ---------------------------------------------------------- */
-
-static int parse_addr_port(const char *s, struct sockaddr_storage *ss, socklen_t *len)
-{
-	char host[INET6_ADDRSTRLEN + 1];
-	const char *port_s;
-	char *end;
-	unsigned long port;
-	size_t hl;
-
-	memset(ss, 0, sizeof(*ss));
-	if (s[0] == '[') {
-		const char *close = strchr(s, ']');
-
-		if (!close || close[1] != ':')
-			return -1;
-		hl = (size_t)(close - s - 1);
-		if (hl == 0 || hl >= sizeof(host))
-			return -1;
-		memcpy(host, s + 1, hl);
-		host[hl] = '\0';
-		port_s = close + 2;
-	} else {
-		const char *colon = strrchr(s, ':');
-
-		if (!colon)
-			return -1;
-		hl = (size_t)(colon - s);
-		if (hl == 0 || hl >= sizeof(host))
-			return -1;
-		memcpy(host, s, hl);
-		host[hl] = '\0';
-		port_s = colon + 1;
-	}
-	errno = 0;
-	port = strtoul(port_s, &end, 10);
-	if (errno || *port_s == '\0' || *end != '\0' || port == 0 || port > 65535)
-		return -1;
-	if (s[0] == '[') {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-
-		if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1)
-			return -1;
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons((uint16_t)port);
-		*len = sizeof(*sin6);
-	} else {
-		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-
-		if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
-			return -1;
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons((uint16_t)port);
-		*len = sizeof(*sin);
-	}
-	return 0;
-}
-
-static void format_sockaddr(const struct sockaddr_storage *ss, char *out, size_t size)
-{
-	char host[INET6_ADDRSTRLEN];
-
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
-
-		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
-		snprintf(out, size, "%s:%u", host, ntohs(sin->sin_port));
-	} else if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
-
-		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
-		snprintf(out, size, "[%s]:%u", host, ntohs(sin6->sin6_port));
-	} else {
-		snprintf(out, size, "family%u", ss->ss_family);
-	}
-}
-
-static int lwfp_addr_to_sockaddr(const struct lwfp_addr *a, struct sockaddr_storage *ss)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (a->family == LWFP_AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-
-		sin->sin_family = AF_INET;
-		sin->sin_addr.s_addr = a->ip[0];
-		sin->sin_port = a->port;
-		return 0;
-	}
-	if (a->family == LWFP_AF_INET6) {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-
-		sin6->sin6_family = AF_INET6;
-		memcpy(&sin6->sin6_addr, a->ip, 16);
-		sin6->sin6_port = a->port;
-		return 0;
-	}
-	return -1;
-}
-
-/* Same address and port; v4-mapped IPv6 equals its IPv4 form. */
-static bool same_sockaddr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-	uint8_t ip[2][16];
-	uint16_t port[2];
-	const struct sockaddr_storage *x[2] = { a, b };
-
-	for (int i = 0; i < 2; i++) {
-		if (x[i]->ss_family == AF_INET) {
-			const struct sockaddr_in *sin = (const struct sockaddr_in *)x[i];
-
-			memset(ip[i], 0, 10);
-			ip[i][10] = ip[i][11] = 0xff;
-			memcpy(ip[i] + 12, &sin->sin_addr, 4);
-			port[i] = sin->sin_port;
-		} else if (x[i]->ss_family == AF_INET6) {
-			const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)x[i];
-
-			memcpy(ip[i], &sin6->sin6_addr, 16);
-			port[i] = sin6->sin6_port;
-		} else {
-			return false;
-		}
-	}
-	return port[0] == port[1] && memcmp(ip[0], ip[1], 16) == 0;
 }
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -518,19 +394,6 @@ next:;
 		free(huge);
 	}
 	return needed;
-}
-
-/* Decode a records blob; the number of hops or -1. */
-static int decode_records(const void *buf, size_t len, struct lwfp_records *rec)
-{
-	memset(rec, 0, sizeof(*rec));
-	if (len < LWFP_RECORDS_HDR_SIZE)
-		return -1;
-	memcpy(rec, buf, len < sizeof(*rec) ? len : sizeof(*rec));
-	if (rec->magic != LWFP_RECORDS_MAGIC || rec->version != LWFP_RECORDS_VERSION ||
-	    rec->nhops > LWFP_MAX_HOPS || len < LWFP_RECORDS_SIZE(rec->nhops))
-		return -1;
-	return rec->nhops;
 }
 
 static int parse_hex(const char *s, unsigned char *out, size_t max, size_t *len)
@@ -913,10 +776,33 @@ static int cmd_peername(const struct opts *o)
 
 /* ---- local, noengine ---------------------------------------------------- */
 
-static int cmd_local(void)
+/*
+ * The records, context and original destination queries must all refuse a
+ * socket for the same reason, so each kind of socket is checked with all of
+ * them. orig_fd is apart from fd for noengine, which asks the accepted end.
+ */
+static void expect_queries(const char *prefix, int fd, int orig_fd, bool probe, int want)
 {
 	unsigned char buf[BIG];
 	struct sockaddr_storage ss;
+	char name[64];
+	size_t ret;
+
+	snprintf(name, sizeof(name), "%s-records", prefix);
+	expect_rc(name, lwfp_query_redirect_records(fd, buf, sizeof(buf), &ret), want);
+	if (probe) {
+		snprintf(name, sizeof(name), "%s-records-probe", prefix);
+		expect_rc(name, lwfp_query_redirect_records(fd, NULL, 0, &ret), want);
+	}
+	snprintf(name, sizeof(name), "%s-context", prefix);
+	expect_rc(name, lwfp_query_redirect_context(fd, buf, sizeof(buf), &ret), want);
+	snprintf(name, sizeof(name), "%s-original-destination", prefix);
+	expect_rc(name, lwfp_query_original_destination(orig_fd, &ss), want);
+}
+
+static int cmd_local(void)
+{
+	unsigned char buf[BIG];
 	size_t ret;
 	int c, s, l, fd, rc, p[2];
 
@@ -926,14 +812,7 @@ static int cmd_local(void)
 		fail("loopback-pair", "%s", strerror(-rc));
 		return 1;
 	}
-	expect_rc("not-redirected-records", lwfp_query_redirect_records(c, buf, sizeof(buf), &ret),
-		  -ENOENT);
-	expect_rc("not-redirected-records-probe", lwfp_query_redirect_records(c, NULL, 0, &ret),
-		  -ENOENT);
-	expect_rc("not-redirected-context", lwfp_query_redirect_context(c, buf, sizeof(buf), &ret),
-		  -ENOENT);
-	expect_rc("not-redirected-original-destination", lwfp_query_original_destination(c, &ss),
-		  -ENOENT);
+	expect_queries("not-redirected", c, c, true, -ENOENT);
 	expect_rc("not-redirected-accepted-records",
 		  lwfp_query_redirect_records(s, buf, sizeof(buf), &ret), -ENOENT);
 	expect_rc("not-redirected-accepted-context",
@@ -941,12 +820,7 @@ static int cmd_local(void)
 	expect_state("not-redirected-state", lwfp_query_redirect_state(c, 1), LWFP_NOT_REDIRECTED);
 
 	/* A listening socket. */
-	expect_rc("listening-records", lwfp_query_redirect_records(l, buf, sizeof(buf), &ret),
-		  -ENOTCONN);
-	expect_rc("listening-context", lwfp_query_redirect_context(l, buf, sizeof(buf), &ret),
-		  -ENOTCONN);
-	expect_rc("listening-original-destination", lwfp_query_original_destination(l, &ss),
-		  -ENOTCONN);
+	expect_queries("listening", l, l, false, -ENOTCONN);
 	close(c);
 	close(s);
 	close(l);
@@ -959,12 +833,7 @@ static int cmd_local(void)
 
 	/* Not sockets. */
 	if (pipe(p) == 0) {
-		expect_rc("pipe-records", lwfp_query_redirect_records(p[0], buf, sizeof(buf), &ret),
-			  -ENOTSOCK);
-		expect_rc("pipe-context", lwfp_query_redirect_context(p[0], buf, sizeof(buf), &ret),
-			  -ENOTSOCK);
-		expect_rc("pipe-original-destination", lwfp_query_original_destination(p[0], &ss),
-			  -ENOTSOCK);
+		expect_queries("pipe", p[0], p[0], false, -ENOTSOCK);
 		expect_rc("pipe-set-records", lwfp_set_redirect_records(p[1], buf, 40), -ENOTSOCK);
 		close(p[0]);
 		close(p[1]);
@@ -973,9 +842,7 @@ static int cmd_local(void)
 	}
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	close(fd); /* now a closed descriptor */
-	expect_rc("closed-fd-records", lwfp_query_redirect_records(fd, buf, sizeof(buf), &ret), -EBADF);
-	expect_rc("closed-fd-context", lwfp_query_redirect_context(fd, buf, sizeof(buf), &ret), -EBADF);
-	expect_rc("closed-fd-original-destination", lwfp_query_original_destination(fd, &ss), -EBADF);
+	expect_queries("closed-fd", fd, fd, false, -EBADF);
 	expect_rc("negative-fd-records", lwfp_query_redirect_records(-1, buf, sizeof(buf), &ret),
 		  -EBADF);
 
@@ -1000,12 +867,7 @@ static int cmd_local(void)
 
 	/* Not TCP/UDP over IPv4/IPv6. */
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	expect_rc("unix-records", lwfp_query_redirect_records(fd, buf, sizeof(buf), &ret),
-		  -ENOPROTOOPT);
-	expect_rc("unix-context", lwfp_query_redirect_context(fd, buf, sizeof(buf), &ret),
-		  -ENOPROTOOPT);
-	expect_rc("unix-original-destination", lwfp_query_original_destination(fd, &ss),
-		  -ENOPROTOOPT);
+	expect_queries("unix", fd, fd, false, -ENOPROTOOPT);
 	close(fd);
 	{
 		int sv[2];
@@ -1023,9 +885,6 @@ static int cmd_local(void)
 
 static int cmd_noengine(void)
 {
-	unsigned char buf[BIG];
-	struct sockaddr_storage ss;
-	size_t ret;
 	int c, s, fd, rc;
 	struct lwfp_records rec = { .magic = LWFP_RECORDS_MAGIC, .version = LWFP_RECORDS_VERSION };
 
@@ -1034,14 +893,7 @@ static int cmd_noengine(void)
 		fail("loopback-pair", "%s", strerror(-rc));
 		return 1;
 	}
-	expect_rc("noengine-records", lwfp_query_redirect_records(c, buf, sizeof(buf), &ret),
-		  -EOPNOTSUPP);
-	expect_rc("noengine-records-probe", lwfp_query_redirect_records(c, NULL, 0, &ret),
-		  -EOPNOTSUPP);
-	expect_rc("noengine-context", lwfp_query_redirect_context(c, buf, sizeof(buf), &ret),
-		  -EOPNOTSUPP);
-	expect_rc("noengine-original-destination", lwfp_query_original_destination(s, &ss),
-		  -EOPNOTSUPP);
+	expect_queries("noengine", c, s, true, -EOPNOTSUPP);
 	expect_rc("noengine-state", lwfp_query_redirect_state(c, 1), -EOPNOTSUPP);
 	close(c);
 	close(s);

@@ -54,6 +54,8 @@
 
 #include <lwfp/lwfp.h>
 
+#include "relay_common.h"
+
 #define RECORDS_BUF 8192
 #define CONTEXT_BUF 8192
 #define MAX_HANDLES 16
@@ -70,155 +72,13 @@ static int active_flows; /* __atomic */
 
 /* ---- addresses --------------------------------------------------------- */
 
-/* "a.b.c.d:port" or "[v6]:port" into a sockaddr; 0 or -1. */
-static int parse_addr_port(const char *s, struct sockaddr_storage *ss, socklen_t *len)
-{
-	char host[INET6_ADDRSTRLEN + 1];
-	const char *port_s;
-	char *end;
-	unsigned long port;
-	size_t hl;
-
-	memset(ss, 0, sizeof(*ss));
-	if (s[0] == '[') {
-		const char *close = strchr(s, ']');
-
-		if (!close || close[1] != ':')
-			return -1;
-		hl = (size_t)(close - s - 1);
-		if (hl == 0 || hl >= sizeof(host))
-			return -1;
-		memcpy(host, s + 1, hl);
-		host[hl] = '\0';
-		port_s = close + 2;
-	} else {
-		const char *colon = strrchr(s, ':');
-
-		if (!colon)
-			return -1;
-		hl = (size_t)(colon - s);
-		if (hl == 0 || hl >= sizeof(host))
-			return -1;
-		memcpy(host, s, hl);
-		host[hl] = '\0';
-		port_s = colon + 1;
-	}
-	errno = 0;
-	port = strtoul(port_s, &end, 10);
-	if (errno || *port_s == '\0' || *end != '\0' || port == 0 || port > 65535)
-		return -1;
-
-	if (s[0] == '[') {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-
-		if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1)
-			return -1;
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons((uint16_t)port);
-		*len = sizeof(*sin6);
-	} else {
-		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-
-		if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
-			return -1;
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons((uint16_t)port);
-		*len = sizeof(*sin);
-	}
-	return 0;
-}
-
-static void format_sockaddr(const struct sockaddr_storage *ss, char *out, size_t size)
-{
-	char host[INET6_ADDRSTRLEN];
-
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
-
-		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
-		snprintf(out, size, "%s:%u", host, ntohs(sin->sin_port));
-	} else if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
-
-		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
-		snprintf(out, size, "[%s]:%u", host, ntohs(sin6->sin6_port));
-	} else {
-		snprintf(out, size, "family%u", ss->ss_family);
-	}
-}
-
 static socklen_t sockaddr_len(const struct sockaddr_storage *ss)
 {
 	return ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
 					 : sizeof(struct sockaddr_in);
 }
 
-/* An engine address (struct lwfp_addr) as a sockaddr; 0 or -1. */
-static int lwfp_addr_to_sockaddr(const struct lwfp_addr *a, struct sockaddr_storage *ss)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (a->family == LWFP_AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-
-		sin->sin_family = AF_INET;
-		sin->sin_addr.s_addr = a->ip[0];
-		sin->sin_port = a->port;
-		return 0;
-	}
-	if (a->family == LWFP_AF_INET6) {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-
-		sin6->sin6_family = AF_INET6;
-		memcpy(&sin6->sin6_addr, a->ip, 16);
-		sin6->sin6_port = a->port;
-		return 0;
-	}
-	return -1;
-}
-
-/* Same address and port; a v4-mapped IPv6 address equals its IPv4 form. */
-static bool same_sockaddr(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
-{
-	uint8_t ia[16], ib[16];
-	uint16_t pa, pb;
-	const struct sockaddr_storage *x[2] = { a, b };
-	uint8_t *ip[2] = { ia, ib };
-	uint16_t *port[2] = { &pa, &pb };
-
-	for (int i = 0; i < 2; i++) {
-		if (x[i]->ss_family == AF_INET) {
-			const struct sockaddr_in *sin = (const struct sockaddr_in *)x[i];
-
-			memset(ip[i], 0, 10);
-			ip[i][10] = ip[i][11] = 0xff;
-			memcpy(ip[i] + 12, &sin->sin_addr, 4);
-			*port[i] = sin->sin_port;
-		} else if (x[i]->ss_family == AF_INET6) {
-			const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)x[i];
-
-			memcpy(ip[i], &sin6->sin6_addr, 16);
-			*port[i] = sin6->sin6_port;
-		} else {
-			return false;
-		}
-	}
-	return pa == pb && memcmp(ia, ib, 16) == 0;
-}
-
 /* ---- decoding ---------------------------------------------------------- */
-
-/* The hop list of a records blob; the number of hops or -1 if malformed. */
-static int decode_records(const void *buf, size_t len, struct lwfp_records *rec)
-{
-	memset(rec, 0, sizeof(*rec));
-	if (len < LWFP_RECORDS_HDR_SIZE)
-		return -1;
-	memcpy(rec, buf, len < sizeof(*rec) ? len : sizeof(*rec));
-	if (rec->magic != LWFP_RECORDS_MAGIC || rec->version != LWFP_RECORDS_VERSION ||
-	    rec->nhops > LWFP_MAX_HOPS || len < LWFP_RECORDS_SIZE(rec->nhops))
-		return -1;
-	return rec->nhops;
-}
 
 /*
  * What kind of context this is and, when it names one, the original

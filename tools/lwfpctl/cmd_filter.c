@@ -245,7 +245,7 @@ struct cond {
 	uint64_t num;
 };
 
-enum { C_PROTO, C_FAMILY, C_DST, C_DPORT, C_SPORT, C_UID, C_GID, C_CGROUP, C__N };
+enum { C_PROTO, C_FAMILY, C_DST, C_DPORT, C_SPORT, C_UID, C_GID, C_CGROUP, C_ORIGIN, C__N };
 
 static void cond_num(struct cond *c, uint64_t v)
 {
@@ -275,7 +275,8 @@ static void cond_prefix(struct cond *c, const struct lwfp_filter *f)
 static void describe_conds(const struct lwfp_filter *f, struct cond *c)
 {
 	static const char *const keys[C__N] = { "proto", "family", "dst", "dport",
-						"sport", "uid", "gid", "cgroup_id" };
+						"sport", "uid", "gid", "cgroup_id",
+						"origin_cgroup_id" };
 	const char *proto = ctl_proto_name(f->proto);
 	int i;
 
@@ -298,6 +299,8 @@ static void describe_conds(const struct lwfp_filter *f, struct cond *c)
 		cond_num(&c[C_GID], f->gid);
 	if (f->conds & LWFP_COND_CGROUP)
 		cond_num(&c[C_CGROUP], f->cgroup_id);
+	if (f->conds & LWFP_COND_ORIGIN_CGROUP)
+		cond_num(&c[C_ORIGIN], f->origin_cgroup_id);
 }
 
 static const char *action_name(uint8_t action)

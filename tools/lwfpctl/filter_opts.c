@@ -124,20 +124,44 @@ static int opt_gid(struct filter_spec *s, const char *arg)
 }
 
 /* A missing cgroup is not a typo in the value, so it gets its own message. */
+static int cgroup_arg(struct filter_spec *s, const char *opt, const char *arg,
+		      uint64_t *id, uint32_t *level)
+{
+	int err = lwfp_cgroup_id(arg, id, level);
+
+	if (err == -ENOENT)
+		return fail(s, err, "no cgroup '%s' (--%s)", arg, opt);
+	if (err)
+		return fail(s, err, "--%s '%s': %s", opt, arg, strerror(-err));
+	return 0;
+}
+
 static int opt_cgroup(struct filter_spec *s, const char *arg)
 {
 	uint64_t id;
 	uint32_t level;
 	int err;
 
-	err = lwfp_cgroup_id(arg, &id, &level);
-	if (err == -ENOENT)
-		return fail(s, err, "no cgroup '%s' (--cgroup)", arg);
+	err = cgroup_arg(s, "cgroup", arg, &id, &level);
 	if (err)
-		return fail(s, err, "--cgroup '%s': %s", arg, strerror(-err));
+		return err;
 	s->f.cgroup_id = id;
 	s->f.cgroup_level = level;
 	s->f.conds |= LWFP_COND_CGROUP;
+	return 0;
+}
+
+static int opt_origin_cgroup(struct filter_spec *s, const char *arg)
+{
+	uint64_t id;
+	uint32_t level;
+	int err;
+
+	err = cgroup_arg(s, "origin-cgroup", arg, &id, &level);
+	if (err)
+		return err;
+	s->f.origin_cgroup_id = id;
+	s->f.conds |= LWFP_COND_ORIGIN_CGROUP;
 	return 0;
 }
 

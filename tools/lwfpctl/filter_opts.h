@@ -23,6 +23,7 @@
 	X(UID, uid, "uid")                            \
 	X(GID, gid, "gid")                            \
 	X(CGROUP, cgroup, "cgroup")                   \
+	X(ORIGIN_CGROUP, origin_cgroup, "origin-cgroup") \
 	X(WEIGHT, weight, "weight")                   \
 	X(FAIL, fail, "fail")                         \
 	X(CONTEXT, context, "context")                \
@@ -51,6 +52,8 @@ enum {
 	"  --uid N[-M]            uid range of the connecting process\n"           \
 	"  --gid N                gid of the connecting process\n"                 \
 	"  --cgroup PATH          cgroup v2 path, descendants included\n"          \
+	"  --origin-cgroup PATH   cgroup (exactly) of the application that opened\n" \
+	"                         the chain, on every hop of it\n"                  \
 	"\n"                                                                      \
 	"Other settings:\n"                                                        \
 	"  --weight W             higher weights are tried first (default 100)\n"  \

@@ -92,5 +92,6 @@ int cmd_filter(struct ctl *c, int argc, char **argv);
 int cmd_flows(struct ctl *c, int argc, char **argv);
 int cmd_stats(struct ctl *c, int argc, char **argv);
 int cmd_monitor(struct ctl *c, int argc, char **argv);
+int cmd_run(struct ctl *c, int argc, char **argv);
 
 #endif /* LWFPCTL_H */

@@ -26,6 +26,9 @@ static const char usage[] =
 	"  flows                  live redirected flows with their chain\n"
 	"  stats                  counters\n"
 	"  monitor                redirect events as they happen\n"
+	"  run [--via SERVICE]... -- CMD [ARGS]\n"
+	"                         run CMD in a fresh cgroup, its connections going\n"
+	"                         through the services or a built-in lwfp-inspect\n"
 	FILTER_OPTS_USAGE
 	"\n"
 	"Options of every command, anywhere among its arguments:\n"
@@ -44,6 +47,7 @@ static const struct ctl_cmd commands[] = {
 	{ "flows", cmd_flows },
 	{ "stats", cmd_stats },
 	{ "monitor", cmd_monitor },
+	{ "run", cmd_run },
 };
 
 /* "-h", "--help", or a cluster of short options such as "-jh". */

@@ -7,6 +7,8 @@ LIBDIR ?= $(PREFIX)/lib
 BINDIR ?= $(PREFIX)/sbin
 INCDIR ?= $(PREFIX)/include
 PCDIR ?= $(LIBDIR)/pkgconfig
+MANDIR ?= $(PREFIX)/share/man
+UNITDIR ?= $(PREFIX)/lib/systemd/system
 VERSION := 0.1.0
 
 # SAN=1 builds user space with ASan and UBSan into build/san.
@@ -126,6 +128,10 @@ install: all
 	ln -sf liblwfp.so.$(VERSION) $(DESTDIR)$(LIBDIR)/liblwfp.so.0
 	ln -sf liblwfp.so.0 $(DESTDIR)$(LIBDIR)/liblwfp.so
 	install -m 0644 include/lwfp/*.h $(DESTDIR)$(INCDIR)/lwfp/
+	install -d $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR)
+	install -m 0644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
+	sed 's|/usr/local/sbin|$(BINDIR)|g' dist/systemd/lwfp-inspect.service \
+		> $(DESTDIR)$(UNITDIR)/lwfp-inspect.service
 	sed -e 's|@PREFIX@|$(PREFIX)|;s|@LIBDIR@|$(LIBDIR)|;s|@INCDIR@|$(INCDIR)|;s|@VERSION@|$(VERSION)|' \
 		lwfp.pc.in > $(DESTDIR)$(PCDIR)/lwfp.pc
 

@@ -24,6 +24,7 @@ struct walk {
 	__u8 mapped;
 	__u8 listening; /* the chosen redirect's target has a listener */
 	__u64 chain; /* chain id of the flow whose records were inherited */
+	__u64 parent; /* token of that flow */
 	__u64 origin_cg; /* cgroup of the application that opened the chain */
 	struct lwfp_hop hops[LWFP_MAX_HOPS];
 	__u32 base; /* first slot of the live table */
@@ -163,48 +164,78 @@ static __always_inline struct lwfp_filter *walk_next(struct walk *w)
 	return bpf_map_lookup_elem(&lwfp_filters, &key);
 }
 
+/*
+ * Who opened the chain: carried by set records, or by the inherited flow,
+ * else the caller itself opens a chain here.
+ */
+static __always_inline void origin_fill(struct lwfp_flow *fl, const struct walk *w,
+					const struct lwfp_sk *st)
+{
+	const struct lwfp_flow *parent = NULL;
+
+	if (st->origin_pid) {
+		fl->origin_pid = st->origin_pid;
+		fl->origin_uid = st->origin_uid;
+		__builtin_memcpy(fl->origin_comm, st->origin_comm, sizeof(fl->origin_comm));
+		return;
+	}
+	if (w->parent)
+		parent = bpf_map_lookup_elem(&lwfp_flows, &w->parent);
+	if (parent) {
+		fl->origin_pid = parent->origin_pid;
+		fl->origin_uid = parent->origin_uid;
+		__builtin_memcpy(fl->origin_comm, parent->origin_comm, sizeof(fl->origin_comm));
+		return;
+	}
+	fl->origin_pid = fl->pid;
+	fl->origin_uid = fl->uid;
+	__builtin_memcpy(fl->origin_comm, fl->comm, sizeof(fl->origin_comm));
+}
+
 /* Records the hop in a new flow and in the socket; 0 or -errno. */
 static __always_inline int flow_create(struct walk *w, struct lwfp_sk *st,
 				       const struct lwfp_filter *f, __u64 *token_out)
 {
-	struct lwfp_flow fl = {};
-	__u64 token = random64();
-	__u64 id = bpf_get_current_pid_tgid();
+	__u64 token = random64(), id = bpf_get_current_pid_tgid();
 	__u64 ug = bpf_get_current_uid_gid();
-	__u32 n = w->nhops;
+	__u32 n = w->nhops, zero = 0;
+	struct lwfp_flow *fl;
 
-	fl.tag = random64();
-	fl.chain = st->chain ? st->chain : w->chain ? w->chain : token;
-	fl.created_ns = bpf_ktime_get_ns();
-	fl.cgroup_id = bpf_get_current_cgroup_id();
-	fl.origin_cgroup_id = w->origin_cg;
-	fl.orig_dst = st->orig_dst.family ? st->orig_dst : w->dst;
-	fl.target = f->to;
-	fl.pid = id >> 32;
-	fl.tid = (__u32)id;
-	fl.uid = (__u32)ug;
-	fl.gid = ug >> 32;
-	bpf_get_current_comm(fl.comm, sizeof(fl.comm));
-	fl.service = f->service;
-	fl.filter_id = f->id;
-	fl.refs = 1;
-	fl.proto = w->proto;
-	fl.ctx_kind = f->ctx_kind;
-	__builtin_memcpy(fl.hops, w->hops, sizeof(fl.hops));
-	if (n >= LWFP_MAX_HOPS)
+	fl = bpf_map_lookup_elem(&lwfp_scratch, &zero);
+	if (!fl || n >= LWFP_MAX_HOPS)
 		return -ENOBUFS;
-	fl.hops[n & (LWFP_MAX_HOPS - 1)].service = f->service;
-	fl.hops[n & (LWFP_MAX_HOPS - 1)].filter_id = f->id;
-	fl.nhops = n + 1;
-	if (bpf_map_update_elem(&lwfp_flows, &token, &fl, BPF_NOEXIST))
+	__builtin_memset(fl, 0, sizeof(*fl));
+	fl->tag = random64();
+	fl->chain = st->chain ? st->chain : w->chain ? w->chain : token;
+	fl->created_ns = bpf_ktime_get_ns();
+	fl->cgroup_id = bpf_get_current_cgroup_id();
+	fl->origin_cgroup_id = w->origin_cg;
+	fl->orig_dst = st->orig_dst.family ? st->orig_dst : w->dst;
+	fl->target = f->to;
+	fl->pid = id >> 32;
+	fl->tid = (__u32)id;
+	fl->uid = (__u32)ug;
+	fl->gid = ug >> 32;
+	bpf_get_current_comm(fl->comm, sizeof(fl->comm));
+	origin_fill(fl, w, st);
+	fl->service = f->service;
+	fl->filter_id = f->id;
+	fl->refs = 1;
+	fl->proto = w->proto;
+	fl->ctx_kind = f->ctx_kind;
+	__builtin_memcpy(fl->hops, w->hops, sizeof(fl->hops));
+	fl->hops[n & (LWFP_MAX_HOPS - 1)].service = f->service;
+	fl->hops[n & (LWFP_MAX_HOPS - 1)].filter_id = f->id;
+	fl->nhops = n + 1;
+	if (bpf_map_update_elem(&lwfp_flows, &token, fl, BPF_NOEXIST))
 		return -ENOBUFS;
 	/* A socket that connects again leaves its previous hop behind. */
 	if (st->token)
 		flow_put(st->token);
 	st->token = token;
 	st->role = LWFP_SK_CONNECT;
-	st->chain = fl.chain;
-	st->orig_dst = fl.orig_dst;
+	st->chain = fl->chain;
+	st->orig_dst = fl->orig_dst;
 	st->mapped = w->mapped;
 	*token_out = token;
 	return 0;
@@ -234,6 +265,7 @@ static __always_inline void inherit(struct walk *w)
 	__builtin_memcpy(w->hops, f->hops, sizeof(w->hops));
 	w->nhops = f->nhops;
 	w->chain = f->chain;
+	w->parent = *token;
 	w->origin_cg = f->origin_cgroup_id;
 }
 

@@ -70,6 +70,14 @@ struct {
 	__type(value, struct lwfp_sk);
 } lwfp_sk_store SEC(".maps");
 
+/* Where a new flow is assembled: too big for the 512-byte BPF stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lwfp_flow);
+} lwfp_scratch SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, LWFP_CNT__MAX);

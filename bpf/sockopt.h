@@ -181,6 +181,9 @@ static __always_inline void metadata_fill(struct lwfp_redirect_context *m,
 	m->service = f->service;
 	m->filter_id = f->filter_id;
 	m->timestamp_ns = f->created_ns;
+	m->origin_pid = f->origin_pid;
+	m->origin_uid = f->origin_uid;
+	__builtin_memcpy(m->origin_comm, f->origin_comm, sizeof(m->origin_comm));
 	m->raw_len = raw_len;
 }
 
@@ -319,6 +322,9 @@ static __always_inline int set_records(struct bpf_sockopt *ctx)
 	st->orig_dst = f->orig_dst;
 	st->chain = f->chain;
 	st->origin_cgroup_id = f->origin_cgroup_id;
+	st->origin_pid = f->origin_pid;
+	st->origin_uid = f->origin_uid;
+	__builtin_memcpy(st->origin_comm, f->origin_comm, sizeof(st->origin_comm));
 	count(LWFP_CNT_SET_OK);
 	ctx->optlen = -1; /* handled here: the kernel has no SOL_LWFP */
 	return 1;

@@ -33,7 +33,7 @@ static const char *const progs[] = {
 
 static const char *const map_pins[] = {
 	MAP_CONFIG, MAP_FILTERS, MAP_FILTER_RAW, MAP_SERVICES, MAP_FLOWS,
-	MAP_PENDING, MAP_INHERIT, MAP_SK_STORE, MAP_COUNTERS, MAP_EVENTS,
+	MAP_PENDING, MAP_INHERIT, MAP_SCRATCH, MAP_SK_STORE, MAP_COUNTERS, MAP_EVENTS,
 };
 
 LWFP_API const char *lwfp_default_pin_dir(void)

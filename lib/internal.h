@@ -18,6 +18,7 @@
 #define MAP_FLOWS "lwfp_flows"
 #define MAP_PENDING "lwfp_pending"
 #define MAP_INHERIT "lwfp_inherit"
+#define MAP_SCRATCH "lwfp_scratch"
 #define MAP_SK_STORE "lwfp_sk_store"
 #define MAP_COUNTERS "lwfp_counters"
 #define MAP_EVENTS "lwfp_events"

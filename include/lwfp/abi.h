@@ -128,6 +128,10 @@ struct lwfp_redirect_context {
 	__u32 service;
 	__u32 filter_id;
 	__u64 timestamp_ns; /* CLOCK_MONOTONIC at the redirect */
+	/* The application that opened the chain: the same on every hop. */
+	__u32 origin_pid;
+	__u32 origin_uid;
+	char origin_comm[16];
 	__u32 raw_len;
 	__u32 pad2;
 	__u8 raw[];
@@ -239,6 +243,8 @@ struct lwfp_flow {
 	struct lwfp_addr target;
 	__u32 pid, tid, uid, gid;
 	char comm[16];
+	__u32 origin_pid, origin_uid; /* the application that opened the chain */
+	char origin_comm[16];
 	__u32 service;
 	__u32 filter_id;
 	__u32 refs; /* sockets still holding the flow: app side and proxy side */
@@ -284,7 +290,9 @@ struct lwfp_sk {
 	__u8 closed; /* the flow reference was already dropped */
 	__u32 pad;
 	__u64 chain;
-	__u64 origin_cgroup_id; /* with set or inherited records */
+	__u64 origin_cgroup_id; /* with set records, as the origin_ fields */
+	__u32 origin_pid, origin_uid;
+	char origin_comm[16];
 	struct lwfp_addr orig_dst;
 	struct lwfp_hop hops[LWFP_MAX_HOPS];
 };

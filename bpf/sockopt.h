@@ -181,6 +181,7 @@ static __always_inline void metadata_fill(struct lwfp_redirect_context *m,
 	m->service = f->service;
 	m->filter_id = f->filter_id;
 	m->timestamp_ns = f->created_ns;
+	m->chain = f->chain;
 	m->origin_pid = f->origin_pid;
 	m->origin_uid = f->origin_uid;
 	__builtin_memcpy(m->origin_comm, f->origin_comm, sizeof(m->origin_comm));

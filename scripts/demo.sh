@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# The short lwfp demo: one curl, redirected at connect() to a relay that asks
-# the engine where the connection was going, and forwards it there.
+# The lwfp demo. An HTTP server lives in its own network namespace; curl, in
+# the client namespace, fetches from it. lwfp redirects curl's connect() to
+# a chain of lwfp-inspect services, each of which asks the engine where the
+# connection was going and who made it, and passes it on without looping:
 #
-#   client netns ──curl 198.18.0.2:8080──▶ (lwfp redirect) ──▶ relay 127.0.0.1:15001
-#                                                               └──▶ server netns 198.18.0.2:8080
+#   curl ─▶ inspect-a ─▶ inspect-b ─▶ [inspect-c, blocks ads.*] ─▶ 198.18.0.2:8080
 #
-# Everything it creates (pin dir, cgroups, namespaces, processes) is removed on
-# exit, on failure and on Ctrl-C.
+# Everything it creates (pin dir, cgroups, namespaces, processes) is removed
+# on exit, on failure and on Ctrl-C. It never touches the host's cgroup root.
 set -euo pipefail
 
 BIN=${LWFP_BUILD:-$(cd "$(dirname "$0")/.." && pwd)/build}/bin
@@ -16,14 +17,17 @@ CG2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts)
 CG=$CG2/$TAG
 CLI=$TAG-cli
 SRV=$TAG-srv
-WWW=$(mktemp -d)
+TMP=$(mktemp -d)
 
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+if [ -t 1 ]; then B=$'\033[1m' N=$'\033[0m'; else B= N=; fi
+step() { printf '\n%s== %s%s\n' "$B" "$*" "$N"; }
+show() { printf '$ %s\n' "$*"; }
 in_ns() { local ns=$1; shift; nsenter --net="/run/netns/$ns" "$@"; }
 # Runs a command in a netns and a child cgroup of the engine's; the cgroup
 # is what cleanup kills, so nothing started here can outlive the demo.
 in_cg_ns() { local cg=$1 ns=$2; shift 2; mkdir -p "$CG/$cg"; sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$CG/$cg" nsenter --net="/run/netns/$ns" "$@"; }
 in_cg() { local cg=$1; shift; in_cg_ns "$cg" "$CLI" "$@"; }
+ctl() { "$BIN/lwfpctl" "$@" --pin-dir "$PIN"; }
 
 cleanup() {
 	set +e
@@ -32,7 +36,7 @@ cleanup() {
 	done
 	wait 2>/dev/null
 	"$BIN/lwfpctl" down --pin-dir "$PIN" >/dev/null 2>&1
-	rm -rf "$PIN" "$WWW"
+	rm -rf "$PIN" "$TMP"
 	for d in "$CG"/*/; do [ -d "$d" ] && rmdir "$d"; done
 	[ -d "$CG" ] && rmdir "$CG"
 	ip netns del "$CLI" 2>/dev/null
@@ -44,7 +48,7 @@ trap cleanup EXIT INT TERM
 [ -n "$CG2" ] || { echo "demo: no cgroup v2 mount in /proc/self/mounts" >&2; exit 1; }
 
 wait_listen() { # ns port
-	for _ in $(seq 100); do
+	for _ in $(seq 200); do
 		in_ns "$1" ss -Hltn "sport = :$2" | grep -q . && return 0
 		sleep 0.05
 	done
@@ -52,7 +56,38 @@ wait_listen() { # ns port
 	return 1
 }
 
-step "network: client and server namespaces, joined by a veth pair (198.18.0.0/24)"
+# An inspector registers its own service and filter; ready once it has.
+start_inspect() { # name port weight [options]
+	local name=$1 port=$2 weight=$3
+	shift 3
+	in_cg "$name" "$BIN/lwfp-inspect" --listen "127.0.0.1:$port" --service "$name" \
+		--pin-dir "$PIN" --log "$TMP/$name.log" --register --dport 8080 --weight "$weight" \
+		"$@" 2>"$TMP/$name.err" &
+	for _ in $(seq 200); do
+		ctl filter list | grep -q " $name " && return 0
+		sleep 0.05
+	done
+	echo "demo: $name did not start: $(cat "$TMP/$name.err")" >&2
+	return 1
+}
+
+fetch() { # host
+	show "curl -H 'Host: $1' http://198.18.0.2:8080/"
+	in_cg app curl -sS --max-time 10 -H "Host: $1" http://198.18.0.2:8080/ || true
+}
+
+logs() {
+	local f
+	sleep 0.3
+	for f in "$TMP"/inspect-*.log; do
+		[ -s "$f" ] || continue
+		printf '%s%s%s\n' "$B" "$(basename "$f" .log):" "$N"
+		sed 's/^/  /' "$f"
+		: >"$f"
+	done
+}
+
+step "network: client and server namespaces joined by a veth pair (198.18.0.0/24)"
 ip netns add "$CLI"
 ip netns add "$SRV"
 ip link add "ld$$a" netns "$CLI" type veth peer "ld$$b" netns "$SRV"
@@ -62,32 +97,35 @@ for ns in "$CLI:ld$$a" "$SRV:ld$$b"; do
 	in_ns "${ns%%:*}" ip link set lo up
 	in_ns "${ns%%:*}" ip link set "${ns#*:}" up
 done
-echo "hello from the server namespace" >"$WWW/index.html"
-mkdir -p "$CG"
-in_cg_ns server "$SRV" /usr/bin/python3 -m http.server --bind 198.18.0.2 8080 --directory "$WWW" >/dev/null 2>&1 &
+mkdir -p "$TMP/www" "$CG"
+echo "hello from the server namespace" >"$TMP/www/index.html"
+in_cg_ns server "$SRV" /usr/bin/python3 -m http.server --bind 198.18.0.2 8080 \
+	--directory "$TMP/www" >/dev/null 2>&1 &
 wait_listen "$SRV" 8080
+echo "HTTP server on 198.18.0.2:8080"
 
-step "engine: lwfpctl up, attached to a private cgroup ($CG)"
-mkdir -p "$CG/app" "$CG/inspect"
-"$BIN/lwfpctl" up --cgroup "$CG" --pin-dir "$PIN"
+step "engine: attached to a private cgroup, never the host's root"
+show "lwfpctl up --cgroup $CG"
+ctl up --cgroup "$CG"
 
-step "service and filter: port 8080 goes to the relay at 127.0.0.1:15001"
-echo "\$ lwfpctl service add inspect --cgroup $CG/inspect"
-"$BIN/lwfpctl" service add inspect --cgroup "$CG/inspect" --pin-dir "$PIN"
-echo "\$ lwfpctl filter add --service inspect --to 127.0.0.1:15001 --proto tcp --dport 8080"
-"$BIN/lwfpctl" filter add --service inspect --to 127.0.0.1:15001 --proto tcp --dport 8080 --pin-dir "$PIN"
-"$BIN/lwfpctl" filter list --pin-dir "$PIN"
+step "two inspection services, each registering its own filter for port 8080"
+start_inspect inspect-a 15001 300
+start_inspect inspect-b 15002 200
+ctl service list
+ctl filter list
 
-in_cg inspect "$BIN/lwfp-test-relay" --listen 127.0.0.1:15001 --name inspect --log "$WWW/relay.log" &
-wait_listen "$CLI" 15001
+step "a fetch: curl -> inspect-a -> inspect-b -> server"
+fetch www.example.test
+step "the flow log: one line per hop, with the chain each hop saw"
+logs
 
-step "curl http://198.18.0.2:8080/ from the application cgroup"
-in_cg app curl -sS --max-time 10 http://198.18.0.2:8080/
-
-step "what the relay learnt from the engine (records, context, original destination)"
-for _ in $(seq 50); do [ -s "$WWW/relay.log" ] && break; sleep 0.05; done
-cat "$WWW/relay.log"
+step "a third service that blocks ads.*"
+start_inspect inspect-c 15003 100 --block 'ads.*'
+fetch www.example.test
+fetch ads.example.test
+step "the flow log: www passes all three; ads is blocked at inspect-c"
+logs
 
 step "counters"
-"$BIN/lwfpctl" stats --pin-dir "$PIN" | awk 'NR == 1 || $2 != 0'
+ctl stats | awk 'NR == 1 || $2 != 0'
 step "done: everything is torn down on exit"

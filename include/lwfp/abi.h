@@ -128,7 +128,9 @@ struct lwfp_redirect_context {
 	__u32 service;
 	__u32 filter_id;
 	__u64 timestamp_ns; /* CLOCK_MONOTONIC at the redirect */
-	/* The application that opened the chain: the same on every hop. */
+	/* The chain: the first hop's flow token and the application that
+	 * opened it, the same on every hop. */
+	__u64 chain;
 	__u32 origin_pid;
 	__u32 origin_uid;
 	char origin_comm[16];

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The chain: what the engine tells a proxy about a flow it accepted, and how
+ * the proxy's outbound socket carries that on. This is the whole of the lwfp
+ * API a proxy needs:
+ *
+ *   accepted socket   lwfp_query_redirect_records()    the opaque records
+ *                     lwfp_query_redirect_context()    who connected, and where
+ *                     lwfp_query_original_destination()
+ *   outbound socket   lwfp_set_redirect_records()      before connect(), so the
+ *                     engine sends the flow on to the next service, never back
+ */
+#ifndef LWFP_INSPECT_CHAIN_H
+#define LWFP_INSPECT_CHAIN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <lwfp/abi.h>
+
+struct chain {
+	/* The records as the engine gave them, to be handed back unchanged. */
+	uint8_t records[LWFP_RECORDS_MAX];
+	size_t records_len;
+
+	/* The same records decoded for the log; nhops 0 if they are not v1. */
+	uint64_t token;
+	struct lwfp_hop hops[LWFP_MAX_HOPS];
+	unsigned int nhops;
+
+	struct sockaddr_storage orig_dst;
+	struct lwfp_addr orig; /* the same, as the engine writes addresses */
+
+	/* From a `metadata` context; other context kinds do not carry them. */
+	bool has_process;
+	uint32_t pid, uid;
+	char comm[17];
+};
+
+/* The scratch space chain_accept() asks the engine to answer into. */
+#define CHAIN_QUERY_BUF 8192
+
+/*
+ * Queries the accepted socket fd. 0, or -errno with *step naming the call
+ * that failed. A missing context is not an error: it is optional.
+ */
+int chain_accept(int fd, struct chain *c, uint8_t scratch[CHAIN_QUERY_BUF], const char **step);
+
+/*
+ * A non-blocking socket that carries the records and connects to the
+ * original destination, in *fd. 0 when connected already, -EINPROGRESS while
+ * connecting, or -errno with *step set and no socket left open.
+ */
+int chain_connect(const struct chain *c, int *fd, const char **step);
+
+#endif /* LWFP_INSPECT_CHAIN_H */

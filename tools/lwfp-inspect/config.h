@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* The settings of a running lwfp-inspect, fixed before its workers start. */
+#ifndef LWFP_INSPECT_CONFIG_H
+#define LWFP_INSPECT_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <lwfp/abi.h>
+#include <lwfp/engine.h>
+
+#define MAX_LISTEN 16
+
+#define DEFAULT_IDLE_TIMEOUT_MS (300 * UINT64_C(1000))
+#define DEFAULT_CONNECT_TIMEOUT_MS (10 * UINT64_C(1000))
+#define DEFAULT_PEEK_TIMEOUT_MS UINT64_C(500)
+#define DEFAULT_DRAIN_TIMEOUT_MS (5 * UINT64_C(1000))
+
+struct config {
+	struct lwfp_addr listen[MAX_LISTEN];
+	size_t nlisten;
+	const char *service; /* this service's name, for the log; may be NULL */
+	const char *pin_dir;
+	const char *log_path; /* NULL: stdout */
+	unsigned int workers;
+	uint64_t idle_timeout_ms;
+	uint64_t connect_timeout_ms;
+	uint64_t peek_timeout_ms; /* 0: do not peek */
+	uint64_t drain_timeout_ms;
+	/* Per worker: the share of the descriptor limit, at FLOW_FDS a flow. */
+	unsigned int max_flows;
+	/* To name the services of a chain in the log; NULL when unreadable. */
+	struct lwfp_engine *engine;
+};
+
+#endif /* LWFP_INSPECT_CONFIG_H */

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* Listening sockets. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "listen.h"
+
+static int bound_socket(const struct lwfp_addr *a, int reuseport, int *fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = addr_to_sockaddr(a, &ss);
+	int one = 1, s, err;
+
+	s = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+	if (s < 0)
+		return -errno;
+	/*
+	 * SO_REUSEADDR: restart while old flows sit in TIME_WAIT. V6ONLY: so
+	 * that [::1]:P and 127.0.0.1:P can both be listened on.
+	 */
+	if (setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    setsockopt(s, SOL_SOCKET, SO_REUSEPORT, &reuseport, sizeof(reuseport)) ||
+	    (ss.ss_family == AF_INET6 &&
+	     setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one))) ||
+	    bind(s, (struct sockaddr *)&ss, len)) {
+		err = -errno;
+		close(s);
+		return err;
+	}
+	*fd = s;
+	return 0;
+}
+
+int listen_probe(const struct lwfp_addr *a)
+{
+	int fd = -1, err;
+
+	err = bound_socket(a, 0, &fd);
+	if (!err)
+		close(fd);
+	return err;
+}
+
+int listen_open(const struct lwfp_addr *a, int *fd)
+{
+	int err;
+
+	err = bound_socket(a, 1, fd);
+	if (err)
+		return err;
+	if (listen(*fd, SOMAXCONN)) {
+		err = -errno;
+		close(*fd);
+		return err;
+	}
+	return 0;
+}

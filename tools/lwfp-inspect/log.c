@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* The JSON flow log, built with json-c. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "addr.h"
+#include "flow.h"
+#include "log.h"
+
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static int log_fd = STDOUT_FILENO;
+static const char *log_path;
+static bool write_failed; /* say so once, not once per flow */
+
+void log_warn(const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "lwfp-inspect: %s\n", line);
+}
+
+static int open_file(const char *path)
+{
+	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+}
+
+int log_open(const char *path, char *err, size_t size)
+{
+	int fd;
+
+	if (!path)
+		return 0;
+	fd = open_file(path);
+	if (fd < 0) {
+		snprintf(err, size, "--log %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	log_fd = fd;
+	log_path = path;
+	return 0;
+}
+
+void log_reopen(void)
+{
+	int fd, old;
+
+	if (!log_path)
+		return;
+	fd = open_file(log_path);
+	if (fd < 0) {
+		log_warn("reopening %s: %s; still writing to the old file", log_path,
+			 strerror(errno));
+		return;
+	}
+	pthread_mutex_lock(&log_lock);
+	old = log_fd;
+	log_fd = fd;
+	write_failed = false;
+	pthread_mutex_unlock(&log_lock);
+	close(old);
+}
+
+void log_close(void)
+{
+	if (log_path)
+		close(log_fd);
+	log_fd = STDOUT_FILENO;
+	log_path = NULL;
+}
+
+/* Called with log_lock held. */
+static void write_line(const char *s, size_t len)
+{
+	ssize_t n;
+
+	while (len) {
+		n = write(log_fd, s, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (!write_failed)
+				log_warn("writing the flow log: %s", strerror(errno));
+			write_failed = true;
+			return;
+		}
+		s += n;
+		len -= (size_t)n;
+	}
+}
+
+/* ---- fields -------------------------------------------------------------------- */
+
+static void add(json_object *o, const char *key, json_object *v)
+{
+	json_object_object_add(o, key, v);
+}
+
+static void add_time(json_object *o, const struct timespec *ts)
+{
+	char buf[64];
+	struct tm tm;
+	size_t n;
+
+	gmtime_r(&ts->tv_sec, &tm);
+	n = strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, sizeof(buf) - n, ".%03ldZ", ts->tv_nsec / 1000000);
+	add(o, "time", json_object_new_string(buf));
+}
+
+/*
+ * The services of the hops, by name when the engine can be read. When it
+ * cannot, the last hop (the one that brought the flow here) is this service,
+ * whose --service name is known; the others stay handle numbers.
+ */
+static void add_chain(json_object *o, struct worker *w, const struct chain *c)
+{
+	json_object *arr = json_object_new_array();
+	const char *name;
+	unsigned int i;
+
+	for (i = 0; i < c->nhops; i++) {
+		name = names_get(&w->names, c->hops[i].service, w->now_ms);
+		if (!name && i == c->nhops - 1)
+			name = w->cfg->service;
+		json_object_array_add(arr, name ? json_object_new_string(name)
+						: json_object_new_uint64(c->hops[i].service));
+	}
+	add(o, "chain", arr);
+}
+
+static void add_records(json_object *o, struct worker *w, const struct chain *c)
+{
+	char token[17];
+
+	if (!c->nhops)
+		return;
+	snprintf(token, sizeof(token), "%016" PRIx64, c->token);
+	add(o, "token", json_object_new_string(token));
+	add_chain(o, w, c);
+}
+
+static void add_origin(json_object *o, const struct chain *c)
+{
+	char addr[ADDR_STR_MAX];
+
+	if (c->orig_dst.ss_family) {
+		addr_format(&c->orig_dst, addr);
+		add(o, "orig_dst", json_object_new_string(addr));
+	}
+	if (c->has_process) {
+		add(o, "pid", json_object_new_uint64(c->pid));
+		add(o, "comm", json_object_new_string(c->comm));
+		add(o, "uid", json_object_new_uint64(c->uid));
+	}
+}
+
+static const char *const verdict_names[] = {
+	[VERDICT_PASS] = "pass",
+	[VERDICT_BLOCK] = "block",
+	[VERDICT_ERROR] = "error",
+};
+
+static void add_outcome(json_object *o, struct worker *w, const struct flow *f)
+{
+	if (f->peeked.kind != PEEK_KIND_NONE)
+		add(o, f->peeked.kind == PEEK_KIND_SNI ? "sni" : "host",
+		    json_object_new_string(f->peeked.name));
+	add(o, "bytes_up", json_object_new_uint64(f->up.bytes));
+	add(o, "bytes_down", json_object_new_uint64(f->down.bytes));
+	add(o, "duration_ms", json_object_new_uint64(w->now_ms - f->started_ms));
+	add(o, "verdict", json_object_new_string(verdict_names[f->verdict]));
+	if (f->rule)
+		add(o, "rule", json_object_new_string(f->rule));
+	if (f->error[0])
+		add(o, "error", json_object_new_string(f->error));
+}
+
+void log_flow(struct worker *w, const struct flow *f)
+{
+	json_object *o = json_object_new_object();
+	const char *s;
+	char *line;
+	size_t len;
+
+	if (!o)
+		return;
+	add_time(o, &f->started);
+	add_records(o, w, &f->chain);
+	add_origin(o, &f->chain);
+	add_outcome(o, w, f);
+	s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN |
+					      JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	/* One write(2) per line: other processes may append to the same file. */
+	line = s ? malloc(len + 1) : NULL;
+	if (line) {
+		memcpy(line, s, len);
+		line[len] = '\n';
+		pthread_mutex_lock(&log_lock);
+		write_line(line, len + 1);
+		pthread_mutex_unlock(&log_lock);
+		free(line);
+	}
+	json_object_put(o);
+}

@@ -1,0 +1,562 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * lwfp-inspect, the lwfp reference inspection proxy: the command line, the
+ * start-up and the shutdown. How one connection is handled is in flow.c.
+ *
+ *   main.c      options, signals, start-up and shutdown
+ *   worker.c    one epoll loop per thread, with its listeners and flows
+ *   listen.c    the SO_REUSEPORT listening sockets
+ *   timeout.h   per-phase timeout queues
+ *   flow.c      one connection: chain, peek, connect, relay, log
+ *   chain.c     the lwfp API calls of a proxy
+ *   relay.c     splice() through a pipe, with back-pressure and half-close
+ *   peek.c      TLS SNI and HTTP Host parsers
+ *   block.c     --block rules
+ *   log.c       the JSON flow log
+ *   names.c     service names for the log, cached per worker
+ *   register.c  --register: this process's own service and filters
+ *   addr.c      sockaddr <-> struct lwfp_addr
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <lwfp/engine.h>
+#include <lwfp/parse.h>
+
+#include "block.h"
+#include "flow.h"
+#include "listen.h"
+#include "log.h"
+#include "register.h"
+#include "worker.h"
+
+#define MAX_WORKERS 1024
+#define ERR_MAX 512
+
+static const char usage[] =
+	"Usage: lwfp-inspect --listen ADDR:PORT [--listen ADDR:PORT]... [OPTIONS]\n"
+	"       lwfp-inspect --listen ADDR:PORT... --register [CONDITIONS] [OPTIONS]\n"
+	"\n"
+	"The lwfp reference inspection proxy. It accepts the TCP connections that lwfp\n"
+	"filters redirect to its --listen addresses, asks the engine for each one's\n"
+	"records, context and original destination, peeks at the first bytes for the\n"
+	"TLS SNI or the HTTP Host, and relays the connection to its original\n"
+	"destination with splice(). Its outbound socket carries the records on, so it\n"
+	"chains with other lwfp proxies without loops. It writes one JSON line per flow.\n"
+	"\n"
+	"Without --register it serves a service configured with lwfpctl, whose\n"
+	"identity (uid, cgroup or pid) must match this process. With --register it\n"
+	"adds its own service and filters, and removes them when it exits.\n"
+	"\n"
+	"Options:\n"
+	"  --listen ADDR:PORT     accept redirected connections here: 127.0.0.1:15001 or\n"
+	"                         [::1]:15001; repeatable, at most 16\n"
+	"  --service NAME         the service's name. With --register, the name to\n"
+	"                         register (default lwfp-inspect-PID); without, it names\n"
+	"                         this hop in the log when the engine cannot be read\n"
+	"  --pin-dir DIR          the engine's bpffs directory (default: $LWFP_PIN_DIR,\n"
+	"                         else " LWFP_DEFAULT_PIN_DIR ")\n"
+	"  --log FILE             append the flow log to FILE, not stdout\n"
+	"  --block PATTERN        refuse flows whose TLS SNI or HTTP Host matches the glob\n"
+	"                         PATTERN, case-insensitively (*.example.com matches\n"
+	"                         www.example.com and a.b.example.com, not example.com),\n"
+	"                         or whose original destination is in an address prefix\n"
+	"                         (198.18.0.0/15, 2001:db8::/32, 198.18.0.9); repeatable\n"
+	"  --workers N            worker threads (default: one per online CPU)\n"
+	"  --idle-timeout S       end a flow that moved no byte for S seconds (default 300)\n"
+	"  --connect-timeout S    give up connecting to the destination after S seconds\n"
+	"                         (default 10)\n"
+	"  --peek-timeout MS      wait up to MS milliseconds for the first bytes that name\n"
+	"                         the host (default 500); protocols where the server\n"
+	"                         speaks first wait that long. 0: do not peek (then host\n"
+	"                         patterns cannot be blocked)\n"
+	"  --drain-timeout S      on SIGTERM or SIGINT, let live flows finish for up to S\n"
+	"                         seconds (default 5)\n"
+	"  -h, --help             show this help\n"
+	"\n"
+	"Registering:\n"
+	"  --register             add service NAME with this process as its identity,\n"
+	"                         and filters that redirect matching TCP connections to\n"
+	"                         the first --listen address of their address family:\n"
+	"                         one filter per family that has a --listen address\n"
+	"                         (or just the family that --family or --dst gives),\n"
+	"                         and per --dport item. Both are removed on exit.\n"
+	"Conditions of the filters (as in lwfpctl filter add; a filter tests only those\n"
+	"given), with --register only:\n"
+	"  --dport N[-M][,...]    remote port or range; a comma list gives one filter each\n"
+	"  --family 4|6           address family\n"
+	"  --dst PREFIX           remote address prefix, 198.18.0.0/15 or 2001:db8::/32\n"
+	"  --sport N[-M]          local port range\n"
+	"  --uid N[-M]            uid range of the connecting process\n"
+	"  --gid N                gid of the connecting process\n"
+	"  --cgroup PATH          cgroup v2 path, descendants included\n"
+	"  --proto tcp            the only protocol lwfp-inspect relays (the default)\n"
+	"  --weight W             higher weights are tried first (default 100)\n"
+	"  --fail open|closed     when lwfp-inspect is not listening: let connections\n"
+	"                         through, or refuse them (default closed). A registration\n"
+	"                         left by a killed lwfp-inspect keeps refusing until\n"
+	"                         `lwfpctl service del NAME`\n"
+	"  --context KIND         metadata (default), sockaddrs, none or raw:HEX; only\n"
+	"                         metadata tells the log the pid, comm and uid\n"
+	"\n"
+	"The flow log: one JSON object per line, written when the flow ends, with\n"
+	"  time         when the flow was accepted, RFC 3339, UTC\n"
+	"  token        the flow token of the records, in hex\n"
+	"  chain        the services of the hops so far, by name (or handle number)\n"
+	"  orig_dst     where the application connected to\n"
+	"  pid, comm, uid   the connecting process, from a metadata context\n"
+	"  sni | host   the TLS server name or the HTTP Host, when seen\n"
+	"  bytes_up, bytes_down   bytes relayed to the server and to the client\n"
+	"  duration_ms  from accept to end\n"
+	"  verdict      pass, block or error; then rule (the --block that matched) or\n"
+	"               error (what failed)\n"
+	"Fields that are unknown for a flow are left out.\n"
+	"\n"
+	"Signals:\n"
+	"  SIGTERM, SIGINT        stop accepting, remove the --register filters, let live\n"
+	"                         flows finish for up to --drain-timeout, then end the\n"
+	"                         rest, remove the service and exit 0; a second signal\n"
+	"                         ends the live flows at once\n"
+	"  SIGHUP                 reopen the --log file (for log rotation)\n"
+	"\n"
+	"Exit status: 0 after SIGTERM or SIGINT, 1 on errors.\n";
+
+enum {
+	OPT_LISTEN = 0x100, /* below the FOPT_ codes of filter_opts.h */
+	OPT_SERVICE,
+	OPT_PIN_DIR,
+	OPT_REGISTER,
+	OPT_LOG,
+	OPT_BLOCK,
+	OPT_WORKERS,
+	OPT_IDLE_TIMEOUT,
+	OPT_CONNECT_TIMEOUT,
+	OPT_PEEK_TIMEOUT,
+	OPT_DRAIN_TIMEOUT,
+};
+
+static const struct option longopts[] = {
+	{ "listen", required_argument, NULL, OPT_LISTEN },
+	{ "service", required_argument, NULL, OPT_SERVICE },
+	{ "pin-dir", required_argument, NULL, OPT_PIN_DIR },
+	{ "register", no_argument, NULL, OPT_REGISTER },
+	{ "log", required_argument, NULL, OPT_LOG },
+	{ "block", required_argument, NULL, OPT_BLOCK },
+	{ "workers", required_argument, NULL, OPT_WORKERS },
+	/*
+	 * Before FILTER_LONGOPTS, whose --idle-timeout (for UDP filters) this
+	 * one shadows: getopt_long takes the first exact match.
+	 */
+	{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
+	{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
+	{ "peek-timeout", required_argument, NULL, OPT_PEEK_TIMEOUT },
+	{ "drain-timeout", required_argument, NULL, OPT_DRAIN_TIMEOUT },
+	{ "help", no_argument, NULL, 'h' },
+	FILTER_LONGOPTS
+	{ 0 },
+};
+
+struct inspect {
+	struct config cfg;
+	struct registration reg;
+	struct worker *workers;
+	unsigned int nworkers; /* initialised so far */
+	char err[ERR_MAX];
+};
+
+/* ---- options -------------------------------------------------------------------- */
+
+static int add_listen(struct inspect *in, const char *arg)
+{
+	struct config *cfg = &in->cfg;
+	struct lwfp_addr a;
+	size_t i;
+
+	if (lwfp_parse_addr_port(arg, &a)) {
+		snprintf(in->err, sizeof(in->err), "bad --listen '%s' (ADDR:PORT, [V6]:PORT)", arg);
+		return -EINVAL;
+	}
+	for (i = 0; i < cfg->nlisten; i++) {
+		if (!memcmp(&cfg->listen[i], &a, sizeof(a))) {
+			snprintf(in->err, sizeof(in->err), "--listen %s is given twice", arg);
+			return -EINVAL;
+		}
+	}
+	if (cfg->nlisten == MAX_LISTEN) {
+		snprintf(in->err, sizeof(in->err), "at most %d --listen addresses", MAX_LISTEN);
+		return -EINVAL;
+	}
+	cfg->listen[cfg->nlisten++] = a;
+	return 0;
+}
+
+/* A number min..max, times scale (to turn seconds into milliseconds). */
+static int parse_num(struct inspect *in, const char *opt, const char *arg, uint32_t min,
+		     uint32_t max, uint64_t scale, uint64_t *out)
+{
+	uint32_t v;
+
+	if (lwfp_parse_u32(arg, max, &v) || v < min) {
+		snprintf(in->err, sizeof(in->err), "bad %s '%s' (%u to %u)", opt, arg, min, max);
+		return -EINVAL;
+	}
+	*out = (uint64_t)v * scale;
+	return 0;
+}
+
+static int apply_opt(struct inspect *in, int opt, const char *arg)
+{
+	struct config *cfg = &in->cfg;
+	uint64_t n;
+	int ret;
+
+	switch (opt) {
+	case OPT_LISTEN:
+		return add_listen(in, arg);
+	case OPT_SERVICE:
+		if (!*arg || strlen(arg) >= LWFP_NAME_MAX) {
+			snprintf(in->err, sizeof(in->err),
+				 "bad --service '%s' (1 to %d characters)", arg, LWFP_NAME_MAX - 1);
+			return -EINVAL;
+		}
+		cfg->service = arg;
+		return 0;
+	case OPT_PIN_DIR:
+		cfg->pin_dir = arg;
+		return 0;
+	case OPT_REGISTER:
+		in->reg.enabled = true;
+		return 0;
+	case OPT_LOG:
+		cfg->log_path = arg;
+		return 0;
+	case OPT_BLOCK:
+		return block_add(arg, in->err, sizeof(in->err));
+	case OPT_WORKERS:
+		ret = parse_num(in, "--workers", arg, 1, MAX_WORKERS, 1, &n);
+		if (!ret)
+			cfg->workers = (unsigned int)n;
+		return ret;
+	case OPT_IDLE_TIMEOUT:
+		return parse_num(in, "--idle-timeout", arg, 1, 86400, 1000, &cfg->idle_timeout_ms);
+	case OPT_CONNECT_TIMEOUT:
+		return parse_num(in, "--connect-timeout", arg, 1, 3600, 1000,
+				 &cfg->connect_timeout_ms);
+	case OPT_PEEK_TIMEOUT:
+		return parse_num(in, "--peek-timeout", arg, 0, 60000, 1, &cfg->peek_timeout_ms);
+	case OPT_DRAIN_TIMEOUT:
+		return parse_num(in, "--drain-timeout", arg, 0, 3600, 1000, &cfg->drain_timeout_ms);
+	}
+	ret = register_opt(&in->reg, opt, arg, in->err, sizeof(in->err));
+	return ret < 0 ? ret : 0;
+}
+
+static int check_args(struct inspect *in)
+{
+	if (!in->cfg.nlisten) {
+		snprintf(in->err, sizeof(in->err), "--listen ADDR:PORT is required");
+		return -EINVAL;
+	}
+	if (!in->cfg.peek_timeout_ms && block_has_host_rules()) {
+		snprintf(in->err, sizeof(in->err),
+			 "--block host patterns need the peek: --peek-timeout must not be 0");
+		return -EINVAL;
+	}
+	return register_check(&in->reg, in->err, sizeof(in->err));
+}
+
+static void set_defaults(struct inspect *in)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	in->cfg.pin_dir = lwfp_default_pin_dir();
+	in->cfg.workers = cpus < 1 ? 1 : cpus > MAX_WORKERS ? MAX_WORKERS : (unsigned int)cpus;
+	in->cfg.idle_timeout_ms = DEFAULT_IDLE_TIMEOUT_MS;
+	in->cfg.connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_MS;
+	in->cfg.peek_timeout_ms = DEFAULT_PEEK_TIMEOUT_MS;
+	in->cfg.drain_timeout_ms = DEFAULT_DRAIN_TIMEOUT_MS;
+	register_init(&in->reg);
+}
+
+/* 0 to run, 1 after --help, -EINVAL after an error (already reported). */
+static int parse_args(struct inspect *in, int argc, char **argv)
+{
+	int opt;
+
+	set_defaults(in);
+	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		if (opt == 'h') {
+			fputs(usage, stdout);
+			return 1;
+		}
+		if (opt == '?')
+			goto usage_hint; /* getopt_long said what was wrong */
+		if (apply_opt(in, opt, optarg))
+			goto bad;
+	}
+	if (optind < argc) {
+		snprintf(in->err, sizeof(in->err), "unexpected argument '%s'", argv[optind]);
+		goto bad;
+	}
+	if (check_args(in))
+		goto bad;
+	return 0;
+bad:
+	log_warn("%s", in->err);
+usage_hint:
+	fprintf(stderr, "Try 'lwfp-inspect --help'.\n");
+	return -EINVAL;
+}
+
+/* ---- start-up ------------------------------------------------------------------- */
+
+/* Descriptors for all but the flows: stdio, the engine's maps, the log... */
+#define FD_RESERVE 64
+
+/*
+ * Raises the descriptor limit as far as allowed, and shares it out between
+ * the workers at FLOW_FDS per flow: a worker that reaches its share stops
+ * accepting until one of its flows ends.
+ */
+static void set_flow_budget(struct inspect *in)
+{
+	uint64_t reserve = FD_RESERVE + (uint64_t)in->cfg.workers * (in->cfg.nlisten + 2);
+	uint64_t per_worker;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl)) {
+		rl.rlim_cur = 1024;
+	} else if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) || getrlimit(RLIMIT_NOFILE, &rl))
+			log_warn("raising the descriptor limit: %s", strerror(errno));
+	}
+	per_worker = rl.rlim_cur > reserve ? (rl.rlim_cur - reserve) / FLOW_FDS : 0;
+	per_worker /= in->cfg.workers;
+	in->cfg.max_flows = per_worker < 1 ? 1 : per_worker > UINT_MAX ? UINT_MAX : per_worker;
+}
+
+/* Needed to register; otherwise only to name the services in the log. */
+static int open_engine(struct inspect *in)
+{
+	int err;
+
+	err = lwfp_engine_open(in->cfg.pin_dir, &in->cfg.engine);
+	if (!err)
+		return 0;
+	in->cfg.engine = NULL;
+	if (in->reg.enabled) {
+		snprintf(in->err, sizeof(in->err), "--register: no engine at %s: %s",
+			 in->cfg.pin_dir, strerror(-err));
+		return err;
+	}
+	log_warn("cannot read the engine at %s (%s): the log names services by handle",
+		 in->cfg.pin_dir, strerror(-err));
+	return 0;
+}
+
+static int probe_listen(struct inspect *in)
+{
+	char addr[64];
+	size_t i;
+	int err;
+
+	for (i = 0; i < in->cfg.nlisten; i++) {
+		err = listen_probe(&in->cfg.listen[i]);
+		if (err) {
+			lwfp_format_addr_port(&in->cfg.listen[i], addr, sizeof(addr));
+			snprintf(in->err, sizeof(in->err), "--listen %s: %s", addr, strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+static int init_workers(struct inspect *in)
+{
+	int err;
+
+	in->workers = calloc(in->cfg.workers, sizeof(*in->workers));
+	if (!in->workers) {
+		snprintf(in->err, sizeof(in->err), "out of memory");
+		return -ENOMEM;
+	}
+	for (; in->nworkers < in->cfg.workers; in->nworkers++) {
+		err = worker_init(&in->workers[in->nworkers], in->nworkers, &in->cfg, in->err,
+				  sizeof(in->err));
+		if (err) {
+			in->nworkers++; /* so that its partial state is destroyed too */
+			return err;
+		}
+	}
+	return 0;
+}
+
+static int start_workers(struct inspect *in)
+{
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < in->nworkers; i++) {
+		err = worker_start(&in->workers[i]);
+		if (err) {
+			snprintf(in->err, sizeof(in->err), "starting a worker: %s", strerror(-err));
+			return err;
+		}
+	}
+	return 0;
+}
+
+static void announce(const struct inspect *in)
+{
+	char line[ERR_MAX], addr[64];
+	size_t i, n;
+
+	n = (size_t)snprintf(line, sizeof(line), "%u workers, flow limit %u per worker, on",
+			     in->cfg.workers, in->cfg.max_flows);
+	for (i = 0; i < in->cfg.nlisten && n < sizeof(line); i++) {
+		lwfp_format_addr_port(&in->cfg.listen[i], addr, sizeof(addr));
+		n += (size_t)snprintf(line + n, sizeof(line) - n, " %s", addr);
+	}
+	if (in->reg.enabled)
+		log_warn("%s; registered service %s with %zu filters", line, in->cfg.service,
+			 in->reg.nfilters);
+	else
+		log_warn("%s; serving service %s", line,
+			 in->cfg.service ? in->cfg.service : "(unnamed)");
+}
+
+static int start(struct inspect *in)
+{
+	int err;
+
+	set_flow_budget(in);
+	err = log_open(in->cfg.log_path, in->err, sizeof(in->err));
+	if (!err)
+		err = open_engine(in);
+	/* Probe first: listening would hide another listener from the probe. */
+	if (!err)
+		err = probe_listen(in);
+	if (!err)
+		err = init_workers(in);
+	/* Listening before registering, so the filters never point at nothing. */
+	if (!err && in->reg.enabled)
+		err = register_start(&in->reg, in->cfg.engine, &in->cfg, in->err,
+				     sizeof(in->err));
+	if (!err)
+		err = start_workers(in);
+	if (!err)
+		announce(in);
+	return err;
+}
+
+/* ---- signals and shutdown ------------------------------------------------------------- */
+
+static void stop_workers(struct inspect *in, enum worker_stop how)
+{
+	unsigned int i;
+
+	for (i = 0; i < in->nworkers; i++)
+		if (in->workers[i].started)
+			worker_stop(&in->workers[i], how);
+}
+
+static bool workers_finished(const struct inspect *in)
+{
+	unsigned int i;
+
+	for (i = 0; i < in->nworkers; i++)
+		if (in->workers[i].started && !atomic_load(&in->workers[i].finished))
+			return false;
+	return true;
+}
+
+/* Serves SIGHUP until SIGTERM or SIGINT comes. */
+static void wait_for_stop(const sigset_t *set)
+{
+	int sig;
+
+	for (;;) {
+		sig = sigwaitinfo(set, NULL);
+		if (sig == SIGHUP)
+			log_reopen();
+		else if (sig == SIGTERM || sig == SIGINT)
+			return;
+	}
+}
+
+/*
+ * The filters go first, so new connections stop coming (rather than being
+ * refused); the service stays until the flows are gone, because a flow still
+ * connecting out must be allowed to set its records.
+ */
+static void drain(struct inspect *in, const sigset_t *set)
+{
+	const struct timespec tick = { .tv_nsec = 100000000 }; /* 100 ms */
+	int sig;
+
+	register_remove_filters(&in->reg);
+	stop_workers(in, WORKER_DRAIN);
+	while (!workers_finished(in)) {
+		sig = sigtimedwait(set, NULL, &tick);
+		if (sig == SIGHUP)
+			log_reopen();
+		else if (sig == SIGTERM || sig == SIGINT)
+			stop_workers(in, WORKER_ABORT);
+	}
+}
+
+static void cleanup(struct inspect *in)
+{
+	unsigned int i;
+
+	/* Threads still running here means start-up failed after starting them. */
+	stop_workers(in, WORKER_ABORT);
+	for (i = 0; i < in->nworkers; i++)
+		worker_destroy(&in->workers[i]);
+	free(in->workers);
+	register_remove(&in->reg);
+	if (in->cfg.engine)
+		lwfp_engine_close(in->cfg.engine);
+	log_close();
+	block_free();
+}
+
+int main(int argc, char **argv)
+{
+	static struct inspect in;
+	sigset_t set;
+	int ret;
+
+	ret = parse_args(&in, argc, argv);
+	if (ret)
+		return ret > 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+
+	/*
+	 * Only the main thread takes signals, with sigwaitinfo(); the workers
+	 * inherit the mask. A signal during start-up waits its turn.
+	 */
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+
+	if (start(&in)) {
+		log_warn("%s", in.err);
+		cleanup(&in);
+		return EXIT_FAILURE;
+	}
+	wait_for_stop(&set);
+	drain(&in, &set);
+	cleanup(&in);
+	return EXIT_SUCCESS;
+}

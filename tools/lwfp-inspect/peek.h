@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Who a flow is for, from its first bytes: the TLS SNI or the HTTP Host.
+ * Pure functions over a byte buffer, with no I/O, so they can be unit tested
+ * and fuzzed; the bytes are attacker-controlled and treated as such.
+ */
+#ifndef LWFP_INSPECT_PEEK_H
+#define LWFP_INSPECT_PEEK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The most a flow's first bytes are examined: one full TLS record. */
+#define PEEK_MAX (5 + 16384)
+
+/* A DNS name is at most 253 characters; an IPv6 literal Host fits too. */
+#define PEEK_NAME_MAX 256
+
+enum peek_status {
+	PEEK_NONE, /* enough bytes to tell: there is no usable name */
+	PEEK_FOUND,
+	PEEK_NEED_MORE, /* the name may still come with more bytes */
+};
+
+enum peek_kind {
+	PEEK_KIND_NONE,
+	PEEK_KIND_SNI, /* TLS ClientHello server_name */
+	PEEK_KIND_HOST, /* HTTP/1.x request Host */
+};
+
+struct peek_name {
+	enum peek_kind kind;
+	/* Lower case, without a port or a trailing dot: ready for matching. */
+	char name[PEEK_NAME_MAX];
+};
+
+/*
+ * Each writes name only on PEEK_FOUND. A malformed message gives PEEK_NONE,
+ * never a partial or unchecked name.
+ */
+enum peek_status peek_tls_sni(const uint8_t *buf, size_t len, char name[PEEK_NAME_MAX]);
+enum peek_status peek_http_host(const uint8_t *buf, size_t len, char name[PEEK_NAME_MAX]);
+
+/* Picks the parser from the first byte; out->kind is NONE unless FOUND. */
+enum peek_status peek_name(const uint8_t *buf, size_t len, struct peek_name *out);
+
+#endif /* LWFP_INSPECT_PEEK_H */

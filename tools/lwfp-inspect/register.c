@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* lwfp-inspect's own service and filters, for --register. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <lwfp/parse.h>
+
+#include "log.h"
+#include "register.h"
+
+void register_init(struct registration *r)
+{
+	memset(r, 0, sizeof(*r));
+	filter_spec_init(&r->spec);
+}
+
+/* "80,443,8000-8099": one filter per item. */
+static int add_dports(struct registration *r, const char *arg, char *err, size_t size)
+{
+	char item[32];
+	const char *p = arg;
+	uint32_t lo, hi;
+	size_t n;
+
+	for (;;) {
+		n = strcspn(p, ",");
+		if (n == 0 || n >= sizeof(item) || r->ndports == REGISTER_MAX_DPORTS)
+			goto bad;
+		memcpy(item, p, n);
+		item[n] = '\0';
+		if (lwfp_parse_range(item, 65535, &lo, &hi))
+			goto bad;
+		r->dports[r->ndports].lo = lo;
+		r->dports[r->ndports].hi = hi;
+		r->ndports++;
+		if (!p[n])
+			return 1;
+		p += n + 1;
+	}
+bad:
+	snprintf(err, size, "bad --dport value '%s' (N[-M][,N[-M]]..., at most %d items)", arg,
+		 REGISTER_MAX_DPORTS);
+	return -EINVAL;
+}
+
+int register_opt(struct registration *r, int opt, const char *arg, char *err, size_t size)
+{
+	int ret;
+
+	if (opt <= FOPT__BASE || opt >= FOPT__END)
+		return 0;
+	r->has_conditions = true;
+	if (opt == FOPT_DPORT)
+		return add_dports(r, arg, err, size);
+	ret = filter_spec_opt(&r->spec, opt, arg);
+	if (ret < 0)
+		snprintf(err, size, "%s", r->spec.err);
+	return ret;
+}
+
+int register_check(struct registration *r, char *err, size_t size)
+{
+	struct lwfp_filter *f = &r->spec.f;
+
+	if (r->has_conditions && !r->enabled) {
+		snprintf(err, size, "filter conditions are only for --register");
+		return -EINVAL;
+	}
+	if ((f->conds & LWFP_COND_PROTO) && f->proto != IPPROTO_TCP) {
+		snprintf(err, size, "lwfp-inspect relays TCP only: leave out --proto udp");
+		return -EINVAL;
+	}
+	/* A TCP proxy: UDP connects must not be sent to it. */
+	f->proto = IPPROTO_TCP;
+	f->conds |= LWFP_COND_PROTO;
+	if (filter_spec_finish(&r->spec)) {
+		snprintf(err, size, "%s", r->spec.err);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* ---- adding ------------------------------------------------------------------- */
+
+static const struct lwfp_addr *first_listen(const struct config *cfg, uint8_t version)
+{
+	uint8_t family = version == 6 ? LWFP_AF_INET6 : LWFP_AF_INET;
+	size_t i;
+
+	for (i = 0; i < cfg->nlisten; i++)
+		if (cfg->listen[i].family == family)
+			return &cfg->listen[i];
+	return NULL;
+}
+
+static int add_service(struct registration *r, uint32_t *handle, char *err, size_t size)
+{
+	struct lwfp_service_opts so = {
+		.sz = sizeof(so),
+		.name = r->name,
+		.id_kind = LWFP_ID_PID,
+		.id_value = (uint64_t)getpid(),
+	};
+	int e;
+
+	e = lwfp_service_add(r->engine, &so, handle);
+	if (e == -EEXIST)
+		snprintf(err, size, "a service named '%s' exists already", r->name);
+	else if (e)
+		snprintf(err, size, "adding service '%s': %s", r->name, strerror(-e));
+	else
+		r->registered = true;
+	return e;
+}
+
+/* One filter: the conditions given, plus a family and maybe a port range. */
+static int add_filter(struct registration *r, uint32_t handle, const struct lwfp_addr *to,
+		      uint8_t version, size_t dport, char *err, size_t size)
+{
+	struct lwfp_filter f = r->spec.f;
+	struct lwfp_filter_opts opts = {
+		.sz = sizeof(opts),
+		.filter = &f,
+		.raw = r->spec.raw,
+		.raw_len = r->spec.raw_len,
+	};
+	int e;
+
+	f.action = LWFP_ACT_REDIRECT;
+	f.service = handle;
+	f.to = *to;
+	f.family = version;
+	f.conds |= LWFP_COND_FAMILY;
+	if (dport < r->ndports) {
+		f.dport_lo = r->dports[dport].lo;
+		f.dport_hi = r->dports[dport].hi;
+		f.conds |= LWFP_COND_DPORT;
+	}
+	e = lwfp_filter_add(r->engine, &opts, &r->filters[r->nfilters]);
+	if (e) {
+		snprintf(err, size, "adding a filter: %s", strerror(-e));
+		return e;
+	}
+	r->nfilters++;
+	return 0;
+}
+
+/*
+ * The filters of one address family: one per --dport item, or a single one
+ * without a port condition.
+ */
+static int add_family(struct registration *r, uint32_t handle, const struct config *cfg,
+		      uint8_t version, char *err, size_t size)
+{
+	const struct lwfp_addr *to = first_listen(cfg, version);
+	size_t i;
+	int e;
+
+	if (!to) {
+		snprintf(err, size, "--family %u: no --listen address is IPv%u", version, version);
+		return -EINVAL;
+	}
+	for (i = 0; i < (r->ndports ? r->ndports : 1); i++) {
+		e = add_filter(r, handle, to, version, i, err, size);
+		if (e)
+			return e;
+	}
+	return 0;
+}
+
+static int add_filters(struct registration *r, uint32_t handle, const struct config *cfg,
+		       char *err, size_t size)
+{
+	uint8_t version;
+	int e = 0;
+
+	/* A condition that fixes the family picks the listener... */
+	if (r->spec.f.conds & LWFP_COND_FAMILY)
+		return add_family(r, handle, cfg, r->spec.f.family, err, size);
+	/* ...else each family with a listener gets its own filters. */
+	for (version = 4; version <= 6 && !e; version += 2)
+		if (first_listen(cfg, version))
+			e = add_family(r, handle, cfg, version, err, size);
+	return e;
+}
+
+int register_start(struct registration *r, struct lwfp_engine *e, struct config *cfg,
+		   char *err, size_t size)
+{
+	uint32_t handle;
+	int ret;
+
+	r->engine = e;
+	if (cfg->service)
+		snprintf(r->name, sizeof(r->name), "%s", cfg->service);
+	else
+		snprintf(r->name, sizeof(r->name), "lwfp-inspect-%d", (int)getpid());
+	cfg->service = r->name;
+
+	ret = add_service(r, &handle, err, size);
+	if (ret)
+		return ret;
+	ret = add_filters(r, handle, cfg, err, size);
+	if (ret)
+		register_remove(r);
+	return ret;
+}
+
+/* ---- removing ------------------------------------------------------------------- */
+
+void register_remove_filters(struct registration *r)
+{
+	int e;
+
+	while (r->nfilters) {
+		e = lwfp_filter_del(r->engine, r->filters[--r->nfilters]);
+		if (e && e != -ENOENT)
+			log_warn("removing filter %u: %s", r->filters[r->nfilters], strerror(-e));
+	}
+}
+
+void register_remove(struct registration *r)
+{
+	int e;
+
+	register_remove_filters(r);
+	if (!r->registered)
+		return;
+	r->registered = false;
+	e = lwfp_service_del(r->engine, r->name);
+	if (e && e != -ENOENT)
+		log_warn("removing service '%s': %s", r->name, strerror(-e));
+}

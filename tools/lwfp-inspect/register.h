@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * --register: lwfp-inspect adds its own service and redirect filters when it
+ * starts, so that one command is enough, and removes them when it exits.
+ *
+ * The service is named lwfp-inspect-PID (or --service NAME), and its identity
+ * is this process: that is how the engine knows lwfp-inspect's own outbound
+ * connections. The filters take the conditions of `lwfpctl filter add`
+ * (filter_opts.h). Each redirects to the first --listen address of its
+ * address family; --dport also takes a comma-separated list, one filter per
+ * item.
+ */
+#ifndef LWFP_INSPECT_REGISTER_H
+#define LWFP_INSPECT_REGISTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <lwfp/engine.h>
+
+#include "../lwfpctl/filter_opts.h"
+#include "config.h"
+
+#define REGISTER_MAX_DPORTS 64
+
+struct registration {
+	bool enabled; /* --register was given */
+	bool has_conditions; /* some filter option was given */
+	struct filter_spec spec;
+	struct {
+		uint16_t lo, hi;
+	} dports[REGISTER_MAX_DPORTS];
+	size_t ndports;
+
+	/* What register_start() added, for register_remove(). */
+	struct lwfp_engine *engine;
+	char name[LWFP_NAME_MAX];
+	bool registered;
+	uint32_t filters[REGISTER_MAX_DPORTS * 2];
+	size_t nfilters;
+};
+
+void register_init(struct registration *r);
+/*
+ * Applies a filter option (an FOPT_ code): 1 when applied, 0 when opt is not
+ * one, -EINVAL with err set when its value is bad.
+ */
+int register_opt(struct registration *r, int opt, const char *arg, char *err, size_t size);
+/* Once all options are in: 0 or -EINVAL with err set. */
+int register_check(struct registration *r, char *err, size_t size);
+
+/*
+ * Adds the service and its filters; cfg->service gets the service's name if
+ * it had none. On failure nothing stays added. 0 or -errno with err set.
+ */
+int register_start(struct registration *r, struct lwfp_engine *e, struct config *cfg,
+		   char *err, size_t size);
+/*
+ * Removes the filters only: no new flow comes, but the service stays, so
+ * that the flows still draining can set their records.
+ */
+void register_remove_filters(struct registration *r);
+/* Removes the filters and the service. */
+void register_remove(struct registration *r);
+
+#endif /* LWFP_INSPECT_REGISTER_H */

@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* The worker threads: an epoll loop each, with its listeners and flows. */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "flow.h"
+#include "listen.h"
+#include "log.h"
+#include "worker.h"
+
+#define WORKER_EVENTS 256
+#define ACCEPT_BATCH 64
+/* After EMFILE and the like: retry accepting this much later. */
+#define ACCEPT_PAUSE_MS 100
+
+int watch_set(struct worker *w, struct watch *wt, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = wt };
+	int op;
+
+	if (events == wt->events)
+		return 0;
+	if (!events)
+		op = EPOLL_CTL_DEL;
+	else
+		op = wt->events ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+	if (epoll_ctl(w->epfd, op, wt->fd, &ev))
+		return -errno;
+	wt->events = events;
+	return 0;
+}
+
+/* ---- accepting ----------------------------------------------------------------- */
+
+/*
+ * Whether the worker can take one more flow: it has room in its share of
+ * the descriptors, and is not pausing after running out of them anyway.
+ */
+static bool has_room(const struct worker *w)
+{
+	return w->nflows < w->cfg->max_flows && w->now_ms >= w->accept_resume_ms;
+}
+
+/*
+ * A worker listens only while it has room, so a connection it could not
+ * serve stays in the kernel's accept queue until it can, instead of being
+ * accepted and reset.
+ */
+static void update_listening(struct worker *w)
+{
+	bool on = !w->draining && has_room(w);
+	uint32_t events = on ? EPOLLIN : 0;
+	size_t i;
+	int err;
+
+	if (on == w->listening)
+		return;
+	for (i = 0; i < w->nlisteners; i++) {
+		err = watch_set(w, &w->listeners[i].watch, events);
+		if (err)
+			log_warn("worker %u: epoll_ctl on a listener: %s", w->id, strerror(-err));
+	}
+	w->listening = on;
+}
+
+/*
+ * Out of descriptors or memory although within the budget (other processes
+ * count too): the listener would stay readable and spin. Pause a moment.
+ */
+static void pause_accepting(struct worker *w, int err)
+{
+	log_warn("worker %u: accept: %s; pausing for %d ms", w->id, strerror(err),
+		 ACCEPT_PAUSE_MS);
+	w->accept_resume_ms = w->now_ms + ACCEPT_PAUSE_MS;
+}
+
+/* Returns false when the listener has nothing more to accept now. */
+static bool accept_one(struct listener *l)
+{
+	struct worker *w = l->worker;
+	int fd;
+
+	fd = accept4(l->watch.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd >= 0) {
+		flow_accept(w, fd);
+		return true;
+	}
+	switch (errno) {
+	case EINTR:
+	case ECONNABORTED:
+	case EPROTO:
+		return true; /* that connection is gone; others may wait */
+	case EMFILE:
+	case ENFILE:
+	case ENOBUFS:
+	case ENOMEM:
+		pause_accepting(w, errno);
+		return false;
+	case EAGAIN:
+		return false;
+	default:
+		log_warn("worker %u: accept: %s", w->id, strerror(errno));
+		return false;
+	}
+}
+
+/* Up to max connections, while there is room. */
+static void accept_batch(struct listener *l, int max)
+{
+	int i;
+
+	for (i = 0; i < max && has_room(l->worker); i++)
+		if (!accept_one(l))
+			break;
+}
+
+static void listener_event(struct watch *wt, uint32_t events)
+{
+	struct listener *l = container_of(wt, struct listener, watch);
+
+	(void)events;
+	/* A batch at a time, so that a flood does not starve live flows. */
+	accept_batch(l, ACCEPT_BATCH);
+	update_listening(l->worker);
+}
+
+/*
+ * Takes what already waits in the accept queues (at most a full backlog),
+ * then closes the listeners: connections the engine redirected just before
+ * the stop are served, not reset.
+ */
+static void close_listeners(struct worker *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->nlisteners; i++) {
+		accept_batch(&w->listeners[i], SOMAXCONN);
+		close(w->listeners[i].watch.fd);
+	}
+	w->nlisteners = 0;
+	w->listening = false;
+}
+
+/* ---- stopping ------------------------------------------------------------------ */
+
+static void wakeup_event(struct watch *wt, uint32_t events)
+{
+	struct worker *w = container_of(wt, struct worker, wakeup);
+	uint64_t n;
+
+	(void)events;
+	if (read(wt->fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		log_warn("worker %u: eventfd: %s", w->id, strerror(errno));
+	if (!w->draining) {
+		close_listeners(w);
+		w->draining = true;
+		w->drain_deadline_ms = w->now_ms + w->cfg->drain_timeout_ms;
+	}
+	if (atomic_load(&w->stop) == WORKER_ABORT)
+		flow_abort_all(w, "shutdown: aborted");
+}
+
+void worker_stop(struct worker *w, enum worker_stop how)
+{
+	uint64_t one = 1;
+
+	atomic_store(&w->stop, how);
+	if (write(w->wakeup.fd, &one, sizeof(one)) < 0)
+		log_warn("worker %u: eventfd: %s", w->id, strerror(errno));
+}
+
+/* ---- the loop -------------------------------------------------------------------- */
+
+/* The epoll_wait() timeout: until the earliest deadline of any kind. */
+static int wait_ms(struct worker *w)
+{
+	uint64_t deadline = UINT64_MAX;
+	int q;
+
+	for (q = 0; q < TIMEOUT_QUEUES; q++)
+		timeout_next(&w->timeouts[q], &deadline);
+	if (w->accept_resume_ms > w->now_ms && w->accept_resume_ms < deadline)
+		deadline = w->accept_resume_ms;
+	if (w->draining && w->drain_deadline_ms < deadline)
+		deadline = w->drain_deadline_ms;
+	if (deadline == UINT64_MAX)
+		return -1;
+	if (deadline <= w->now_ms)
+		return 0;
+	return deadline - w->now_ms > INT_MAX ? INT_MAX : (int)(deadline - w->now_ms);
+}
+
+static void run_timers(struct worker *w)
+{
+	struct timer *t;
+	int q;
+
+	/* An expired flow leaves its queue: it moves on, or it ends. */
+	for (q = 0; q < TIMEOUT_QUEUES; q++)
+		while ((t = timeout_expired(&w->timeouts[q], w->now_ms)))
+			flow_expire(t);
+	if (w->draining && w->drain_deadline_ms <= w->now_ms)
+		flow_abort_all(w, "shutdown: drain timeout");
+}
+
+static bool worker_done(struct worker *w)
+{
+	return w->draining && !w->nflows;
+}
+
+static void *worker_main(void *arg)
+{
+	struct epoll_event events[WORKER_EVENTS];
+	struct worker *w = arg;
+	struct watch *wt;
+	int n, i;
+
+	update_listening(w);
+	while (!worker_done(w)) {
+		n = epoll_wait(w->epfd, events, WORKER_EVENTS, wait_ms(w));
+		w->now_ms = monotonic_ms();
+		if (n < 0 && errno != EINTR) {
+			log_warn("worker %u: epoll_wait: %s", w->id, strerror(errno));
+			break;
+		}
+		for (i = 0; i < n; i++) {
+			wt = events[i].data.ptr;
+			wt->handle(wt, events[i].events);
+		}
+		run_timers(w);
+		update_listening(w);
+		flow_free_dead(w);
+	}
+	/* Only after a failure of epoll itself is anything left. */
+	close_listeners(w);
+	flow_abort_all(w, "worker failed");
+	flow_free_dead(w);
+	atomic_store(&w->finished, true);
+	return NULL;
+}
+
+/* ---- set-up and tear-down ------------------------------------------------------- */
+
+static int init_listeners(struct worker *w, char *err, size_t size)
+{
+	struct listener *l;
+	size_t i;
+	int e;
+
+	for (i = 0; i < w->cfg->nlisten; i++) {
+		l = &w->listeners[i];
+		l->worker = w;
+		l->watch = (struct watch){ .fd = -1, .handle = listener_event };
+		e = listen_open(&w->cfg->listen[i], &l->watch.fd);
+		if (e) {
+			snprintf(err, size, "listen: %s", strerror(-e));
+			return e;
+		}
+		w->nlisteners++;
+	}
+	return 0;
+}
+
+int worker_init(struct worker *w, unsigned int id, const struct config *cfg, char *err,
+		size_t size)
+{
+	int e;
+
+	w->id = id;
+	w->cfg = cfg;
+	w->epfd = -1;
+	w->wakeup = (struct watch){ .fd = -1, .handle = wakeup_event };
+	timeout_queue_init(&w->timeouts[TIMEOUT_PEEK], cfg->peek_timeout_ms);
+	timeout_queue_init(&w->timeouts[TIMEOUT_CONNECT], cfg->connect_timeout_ms);
+	timeout_queue_init(&w->timeouts[TIMEOUT_IDLE], cfg->idle_timeout_ms);
+	TAILQ_INIT(&w->dead);
+	atomic_init(&w->stop, WORKER_RUN);
+	atomic_init(&w->finished, false);
+	names_init(&w->names, cfg->engine);
+	w->now_ms = monotonic_ms();
+
+	w->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (w->epfd >= 0)
+		w->wakeup.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (w->epfd < 0 || w->wakeup.fd < 0) {
+		snprintf(err, size, "worker %u: %s", id, strerror(errno));
+		return -errno;
+	}
+	e = watch_set(w, &w->wakeup, EPOLLIN);
+	if (e) {
+		snprintf(err, size, "worker %u: epoll_ctl: %s", id, strerror(-e));
+		return e;
+	}
+	return init_listeners(w, err, size);
+}
+
+int worker_start(struct worker *w)
+{
+	int err;
+
+	err = pthread_create(&w->thread, NULL, worker_main, w);
+	if (err)
+		return -err;
+	w->started = true;
+	return 0;
+}
+
+void worker_destroy(struct worker *w)
+{
+	size_t i;
+
+	if (w->started)
+		pthread_join(w->thread, NULL);
+	for (i = 0; i < w->nlisteners; i++)
+		close(w->listeners[i].watch.fd);
+	w->nlisteners = 0;
+	if (w->wakeup.fd >= 0)
+		close(w->wakeup.fd);
+	if (w->epfd >= 0)
+		close(w->epfd);
+}

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * A worker: one thread with its own epoll set, its own SO_REUSEPORT
+ * listening socket per --listen address (the kernel spreads new connections
+ * over the workers), and the flows it accepted. Workers share nothing but
+ * the read-only configuration and the log.
+ */
+#ifndef LWFP_INSPECT_WORKER_H
+#define LWFP_INSPECT_WORKER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include "config.h"
+#include "names.h"
+#include "peek.h"
+#include "timeout.h"
+
+#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+
+struct worker;
+
+/* What an epoll event points at: a descriptor and what handles its events. */
+struct watch {
+	int fd;
+	uint32_t events; /* as registered; 0 while out of the epoll set */
+	void (*handle)(struct watch *wt, uint32_t events);
+};
+
+struct listener {
+	struct watch watch;
+	struct worker *worker;
+};
+
+/* One timeout queue per flow phase, each with that phase's timeout. */
+enum {
+	TIMEOUT_PEEK,
+	TIMEOUT_CONNECT,
+	TIMEOUT_IDLE,
+	TIMEOUT_QUEUES,
+};
+
+enum worker_stop {
+	WORKER_RUN,
+	WORKER_DRAIN, /* stop accepting; flows end on their own until the deadline */
+	WORKER_ABORT, /* end every flow now */
+};
+
+struct flow;
+
+struct worker {
+	unsigned int id;
+	const struct config *cfg;
+	pthread_t thread;
+	bool started;
+	int epfd;
+	struct watch wakeup; /* an eventfd: the main thread's stop requests */
+	struct listener listeners[MAX_LISTEN];
+	size_t nlisteners; /* 0 once they are closed */
+	bool listening; /* the listeners are in the epoll set */
+	uint64_t accept_resume_ms; /* accept nothing before, after EMFILE and such */
+
+	struct timeout_queue timeouts[TIMEOUT_QUEUES];
+	TAILQ_HEAD(flow_list, flow) dead; /* ended in this epoll batch: freed after it */
+	unsigned int nflows;
+	uint64_t now_ms; /* monotonic, read once per epoll batch */
+
+	atomic_int stop; /* enum worker_stop, raised by the main thread */
+	bool draining; /* listeners closed: ends when the flows have */
+	uint64_t drain_deadline_ms;
+	atomic_bool finished;
+
+	struct names names;
+	uint8_t scratch[PEEK_MAX]; /* the peek, and the chain queries */
+};
+
+/* Creates the worker's epoll set and listening sockets (not its thread). */
+int worker_init(struct worker *w, unsigned int id, const struct config *cfg,
+		char *err, size_t size);
+int worker_start(struct worker *w);
+/* From the main thread: ask the worker to drain, or to abort its flows. */
+void worker_stop(struct worker *w, enum worker_stop how);
+/* Joins the thread, if any, and frees what is left. */
+void worker_destroy(struct worker *w);
+
+/* Registers, changes or (events 0) removes what wt waits for. 0 or -errno. */
+int watch_set(struct worker *w, struct watch *wt, uint32_t events);
+
+#endif /* LWFP_INSPECT_WORKER_H */

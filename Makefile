@@ -52,7 +52,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
 LIBS := -lbpf -lelf -lz -ljson-c
 
-.PHONY: all clean deps test unit integration demo install check-root
+.PHONY: all clean deps test unit integration demo install fuzz
 TEST_TOOL_SRCS := $(wildcard tests/relay/*.c)
 TEST_TOOLS := $(patsubst tests/relay/%.c,$(BUILD)/bin/%,$(TEST_TOOL_SRCS))
 
@@ -102,6 +102,26 @@ $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/lib/liblwfp.a
 
 deps:
 	$(Q)scripts/deps.sh
+
+# libFuzzer targets, one per parser of outside bytes; each runs FUZZ_TIME
+# seconds from its corpus in tests/fuzz/corpus/NAME.
+FUZZ_TIME ?= 30
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(patsubst tests/fuzz/fuzz_%.c,build/fuzz/fuzz_%,$(FUZZ_SRCS))
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS) $(wildcard tools/lwfp-inspect/*.c)
+	@mkdir -p $(@D)
+	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude \
+		$< lib/parse.c -o $@
+
+fuzz: deps $(FUZZ_BINS)
+	$(Q)for f in $(FUZZ_BINS); do \
+		n=$${f##*/fuzz_}; mkdir -p build/fuzz/corpus-$$n; \
+		echo "fuzz: $$n for $(FUZZ_TIME) s"; \
+		$$f -max_total_time=$(FUZZ_TIME) -print_final_stats=0 \
+			build/fuzz/corpus-$$n tests/fuzz/corpus/$$n >build/fuzz/$$n.log 2>&1 || \
+			{ tail -n 30 build/fuzz/$$n.log; exit 1; }; \
+	done; echo "fuzz: $(words $(FUZZ_BINS)) targets, no findings"
 
 unit: $(UNIT_BINS)
 	$(Q)scripts/run-unit.sh $(UNIT_BINS)

@@ -454,6 +454,11 @@ static void test_host_malformed(void **state)
 	expect_host_status("SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n", PEEK_NONE);
 	expect_host_status("\x01\x02\x03", PEEK_NONE);
 	expect_host_status(" GET / HTTP/1.1\r\n", PEEK_NONE);
+	/* Empty labels: found by the fuzzer; they would dodge "*.b" patterns. */
+	expect_host_status("GET / HTTP/1.1\r\nHost: a..example\r\n\r\n", PEEK_NONE);
+	expect_host_status("GET / HTTP/1.1\r\nHost: .a.example\r\n\r\n", PEEK_NONE);
+	expect_host_status("GET / HTTP/1.1\r\nHost: a.example..\r\n\r\n", PEEK_NONE);
+	expect_host("GET / HTTP/1.1\r\nHost: a.example.\r\n\r\n", "a.example");
 }
 
 /* The authority of an absolute URI wins over Host, as it does at the server. */

@@ -95,9 +95,13 @@ static bool copy_name(const uint8_t *s, size_t n, bool allow_literal, char out[P
 		n--;
 	if (n == 0 || n > 253)
 		return false;
-	for (i = literal; i < n - literal; i++)
+	for (i = literal; i < n - literal; i++) {
 		if (!is_name_char(s[i], literal))
 			return false;
+		/* An empty label ("a..b", ".a", "a..") would dodge "*.b" patterns. */
+		if (!literal && s[i] == '.' && (i == 0 || i == n - 1 || s[i - 1] == '.'))
+			return false;
+	}
 	for (i = 0; i < n; i++)
 		out[i] = (char)lower(s[i]);
 	out[n] = '\0';

@@ -129,10 +129,12 @@ unit: $(UNIT_BINS)
 integration: all
 	$(Q)LWFP_BUILD=$(CURDIR)/$(BUILD) tests/integration/run.sh
 
-# The README's test command: dependencies, a sanitized build, unit tests,
-# then integration tests against the real kernel.
+# The README's test command: dependencies, a sanitized build, unit tests, a
+# short run of every fuzzer, then integration tests against the real kernel.
+TEST_FUZZ_TIME ?= 10
 test: deps
 	$(Q)$(MAKE) --no-print-directory SAN=1 all unit
+	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_TIME=$(TEST_FUZZ_TIME)
 	$(Q)$(MAKE) --no-print-directory SAN=1 integration
 
 demo: deps

@@ -2,7 +2,7 @@
 # Installs the Debian packages that building and testing need, only if missing.
 set -eu
 pkgs="clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libjson-c-dev libcmocka-dev
-pkg-config make gcc iproute2 curl python3 socat coreutils"
+pkg-config make gcc iproute2 curl python3 socat coreutils libclang-rt-dev util-linux"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

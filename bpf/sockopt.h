@@ -262,8 +262,44 @@ static __always_inline bool inet_stream_or_dgram(const struct bpf_sock *sk)
 	       (sk->protocol == IPPROTO_TCP || sk->protocol == IPPROTO_UDP);
 }
 
+#define SOL_IP 0
+#define SOL_IPV6 41
+#define SO_ORIGINAL_DST 80 /* and IP6T_SO_ORIGINAL_DST: netfilter's number */
+
+/*
+ * SO_ORIGINAL_DST for proxies written for iptables REDIRECT: on a socket an
+ * lwfp redirect delivered, answer as conntrack would, with a sockaddr_in or
+ * sockaddr_in6; on any other socket the kernel's own answer stands.
+ */
+static __always_inline int original_dst_compat(struct bpf_sockopt *ctx)
+{
+	struct lwfp_sk *st = sk_state(ctx->sk, false);
+	__u8 sa[28] = {};
+	__u32 size;
+
+	if (!st || st->role != LWFP_SK_ACCEPTED || !st->token)
+		return pass_through(ctx);
+	if (ctx->level == SOL_IP && st->orig_dst.family == AF_INET)
+		size = 16;
+	else if (ctx->level == SOL_IPV6 && st->orig_dst.family == AF_INET6)
+		size = 28;
+	else
+		return pass_through(ctx);
+	/* The kernel's rule for both options: too short a buffer is EINVAL. */
+	if (ctx->optlen < (int)size)
+		return get_fail(ctx, EINVAL);
+	sockaddr_put(sa, &st->orig_dst);
+	if (size == 16 ? !PUT(ctx, 0, *(__u8(*)[16])sa) : !PUT(ctx, 0, sa))
+		return get_fail(ctx, EINVAL);
+	ctx->optlen = size;
+	ctx->retval = 0;
+	return 1;
+}
+
 static __always_inline int lwfp_get(struct bpf_sockopt *ctx)
 {
+	if ((ctx->level == SOL_IP || ctx->level == SOL_IPV6) && ctx->optname == SO_ORIGINAL_DST)
+		return original_dst_compat(ctx);
 	if (ctx->level != SOL_LWFP)
 		return pass_through(ctx);
 	count(LWFP_CNT_QUERY);

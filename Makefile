@@ -132,7 +132,8 @@ integration: all
 # The README's test command: dependencies, a sanitized build, unit tests, a
 # short run of every fuzzer, then integration tests against the real kernel.
 TEST_FUZZ_TIME ?= 10
-test: deps
+test:
+	$(Q)scripts/deps.sh test
 	$(Q)$(MAKE) --no-print-directory SAN=1 all unit
 	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_TIME=$(TEST_FUZZ_TIME)
 	$(Q)$(MAKE) --no-print-directory SAN=1 integration

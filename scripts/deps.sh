@@ -1,8 +1,11 @@
 #!/bin/sh
-# Installs the Debian packages that building and testing need, only if missing.
+# Installs the Debian packages that building (and, with "test", testing)
+# need, only those missing.
 set -eu
 pkgs="clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libjson-c-dev libcmocka-dev
 pkg-config make gcc iproute2 curl python3 socat coreutils libclang-rt-dev util-linux"
+# Real, unmodified programs the integration tests put in lwfp chains.
+[ "${1:-}" = test ] && pkgs="$pkgs openssl mitmproxy redsocks microsocks"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -23,6 +23,7 @@ struct walk {
 	__u8 sock_v6; /* an AF_INET6 socket: may reach v4 targets only when mapped */
 	__u8 mapped;
 	__u8 listening; /* the chosen redirect's target has a listener */
+	__u8 sendmsg; /* a datagram of an unconnected UDP socket, not a connect */
 	__u64 chain; /* chain id of the flow whose records were inherited */
 	__u64 parent; /* token of that flow */
 	__u64 origin_cg; /* cgroup of the application that opened the chain */
@@ -80,27 +81,34 @@ static __always_inline bool filter_matches(const struct lwfp_filter *f, const st
 /* A target this socket can reach: an AF_INET socket cannot connect to IPv6. */
 static __always_inline bool target_fits(const struct lwfp_filter *f, const struct walk *w)
 {
+	/* UDP flows get an address in 127.128.0.0/9, reached v4-mapped from IPv6. */
+	if (w->proto == IPPROTO_UDP)
+		return f->to.family == AF_INET;
 	if (f->to.family == AF_INET)
 		return !w->sock_v6 || w->mapped;
 	return w->sock_v6 && !w->mapped;
 }
 
-static __always_inline bool target_listening(void *ctx, const struct lwfp_addr *t)
+static __always_inline bool target_listening(void *ctx, const struct lwfp_addr *t, __u8 proto)
 {
 	struct bpf_sock_tuple tup = {};
 	struct bpf_sock *sk;
+	__u32 len = sizeof(tup.ipv6);
 
 	if (t->family == AF_INET) {
 		tup.ipv4.daddr = t->ip[0];
 		tup.ipv4.saddr = t->ip[0];
 		tup.ipv4.dport = t->port;
-		sk = bpf_sk_lookup_tcp(ctx, &tup, sizeof(tup.ipv4), BPF_F_CURRENT_NETNS, 0);
+		len = sizeof(tup.ipv4);
 	} else {
 		__builtin_memcpy(tup.ipv6.daddr, t->ip, 16);
 		__builtin_memcpy(tup.ipv6.saddr, t->ip, 16);
 		tup.ipv6.dport = t->port;
-		sk = bpf_sk_lookup_tcp(ctx, &tup, sizeof(tup.ipv6), BPF_F_CURRENT_NETNS, 0);
 	}
+	if (proto == IPPROTO_UDP)
+		sk = bpf_sk_lookup_udp(ctx, &tup, len, BPF_F_CURRENT_NETNS, 0);
+	else
+		sk = bpf_sk_lookup_tcp(ctx, &tup, len, BPF_F_CURRENT_NETNS, 0);
 	if (!sk)
 		return false;
 	bpf_sk_release(sk);
@@ -140,7 +148,7 @@ static long walk_step(__u32 i, void *arg)
 		w->hop_limited = 1;
 		return 0;
 	}
-	w->listening = target_listening(w->ctx, &f->to);
+	w->listening = target_listening(w->ctx, &f->to, w->proto);
 	if (!w->listening && f->fail == LWFP_FAIL_OPEN) {
 		count(LWFP_CNT_FAIL_OPEN);
 		return 0;
@@ -173,7 +181,7 @@ static __always_inline void origin_fill(struct lwfp_flow *fl, const struct walk 
 {
 	const struct lwfp_flow *parent = NULL;
 
-	if (st->origin_pid) {
+	if (st && st->origin_pid) {
 		fl->origin_pid = st->origin_pid;
 		fl->origin_uid = st->origin_uid;
 		__builtin_memcpy(fl->origin_comm, st->origin_comm, sizeof(fl->origin_comm));
@@ -192,8 +200,8 @@ static __always_inline void origin_fill(struct lwfp_flow *fl, const struct walk 
 	__builtin_memcpy(fl->origin_comm, fl->comm, sizeof(fl->origin_comm));
 }
 
-/* Records the hop in a new flow and in the socket; 0 or -errno. */
-static __always_inline int flow_create(struct walk *w, struct lwfp_sk *st,
+/* Records the hop in a new flow; st (may be NULL) carries set records. */
+static __always_inline int flow_insert(struct walk *w, const struct lwfp_sk *st,
 				       const struct lwfp_filter *f, __u64 *token_out)
 {
 	__u64 token = random64(), id = bpf_get_current_pid_tgid();
@@ -206,11 +214,11 @@ static __always_inline int flow_create(struct walk *w, struct lwfp_sk *st,
 		return -ENOBUFS;
 	__builtin_memset(fl, 0, sizeof(*fl));
 	fl->tag = random64();
-	fl->chain = st->chain ? st->chain : w->chain ? w->chain : token;
+	fl->chain = st && st->chain ? st->chain : w->chain ? w->chain : token;
 	fl->created_ns = bpf_ktime_get_ns();
 	fl->cgroup_id = bpf_get_current_cgroup_id();
 	fl->origin_cgroup_id = w->origin_cg;
-	fl->orig_dst = st->orig_dst.family ? st->orig_dst : w->dst;
+	fl->orig_dst = st && st->orig_dst.family ? st->orig_dst : w->dst;
 	fl->target = f->to;
 	fl->pid = id >> 32;
 	fl->tid = (__u32)id;
@@ -229,16 +237,26 @@ static __always_inline int flow_create(struct walk *w, struct lwfp_sk *st,
 	fl->nhops = n + 1;
 	if (bpf_map_update_elem(&lwfp_flows, &token, fl, BPF_NOEXIST))
 		return -ENOBUFS;
+	*token_out = token;
+	return 0;
+}
+
+/* The socket now holds the flow: what release() and getpeername() use. */
+static __always_inline void sk_attach(struct lwfp_sk *st, const struct walk *w, __u64 token)
+{
+	struct lwfp_flow *fl = bpf_map_lookup_elem(&lwfp_flows, &token);
+
 	/* A socket that connects again leaves its previous hop behind. */
 	if (st->token)
 		flow_put(st->token);
 	st->token = token;
 	st->role = LWFP_SK_CONNECT;
-	st->chain = fl->chain;
-	st->orig_dst = fl->orig_dst;
 	st->mapped = w->mapped;
-	*token_out = token;
-	return 0;
+	st->closed = 0;
+	if (fl) {
+		st->chain = fl->chain;
+		st->orig_dst = fl->orig_dst;
+	}
 }
 
 /*
@@ -307,8 +325,8 @@ static __always_inline bool walk_init(struct walk *w, struct bpf_sock_addr *ctx)
 }
 
 /* Writes the target into the connect() arguments. */
-static __always_inline void rewrite(struct bpf_sock_addr *ctx, const struct walk *w,
-				    const struct lwfp_addr *to, const bool v6)
+static __always_inline void rewrite(struct bpf_sock_addr *ctx, const struct lwfp_addr *to,
+				    const bool v6, bool mapped)
 {
 	ctx->user_port = to->port;
 	/* v6 is a constant: connect4 must not even mention user_ip6. */
@@ -316,7 +334,7 @@ static __always_inline void rewrite(struct bpf_sock_addr *ctx, const struct walk
 		ctx->user_ip4 = to->ip[0];
 		return;
 	}
-	if (w->mapped) {
+	if (mapped) {
 		ctx->user_ip6[0] = 0;
 		ctx->user_ip6[1] = 0;
 		ctx->user_ip6[2] = bpf_htonl(0xffff);
@@ -329,22 +347,26 @@ static __always_inline void rewrite(struct bpf_sock_addr *ctx, const struct walk
 	ctx->user_ip6[3] = to->ip[3];
 }
 
+#include "udp.h"
+
 static __always_inline int redirect(struct bpf_sock_addr *ctx, struct walk *w,
 				    const struct lwfp_filter *f, const bool v6)
 {
-	struct lwfp_sk *st = sk_state(ctx->sk, true);
+	struct lwfp_sk *st;
 	__u64 token = 0;
 	int err;
 
-	if (!st)
-		err = -ENOBUFS;
-	else
-		err = flow_create(w, st, f, &token);
+	if (w->proto == IPPROTO_UDP)
+		return udp_redirect(ctx, w, f, v6);
+	st = sk_state(ctx->sk, true);
+	err = st ? flow_insert(w, st, f, &token) : -ENOBUFS;
+	if (!err)
+		sk_attach(st, w, token);
 	if (err) {
 		count(LWFP_CNT_FLOW_FULL);
 		return f->fail == LWFP_FAIL_OPEN ? 1 : deny(ENOBUFS);
 	}
-	rewrite(ctx, w, &f->to, v6);
+	rewrite(ctx, &f->to, v6, w->mapped);
 	count(LWFP_CNT_REDIRECT);
 	emit(LWFP_EV_REDIRECT, token, f, &w->dst, w->proto, w->nhops + 1);
 	return 1;
@@ -379,7 +401,7 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, struct walk *w, con
 
 static __always_inline int classify(struct bpf_sock_addr *ctx, struct walk *w, const bool v6)
 {
-	if (ctx->protocol != IPPROTO_TCP)
+	if (ctx->protocol != IPPROTO_TCP && ctx->protocol != IPPROTO_UDP)
 		return 1;
 	if (!walk_init(w, ctx))
 		return 1;
@@ -387,4 +409,16 @@ static __always_inline int classify(struct bpf_sock_addr *ctx, struct walk *w, c
 	count(LWFP_CNT_CONNECT);
 	walk_init_hops(w, sk_state(ctx->sk, false));
 	return decide(ctx, w, v6);
+}
+
+/* sendmsg4/6: only unconnected UDP; a known destination skips the walk. */
+static __always_inline int classify_datagram(struct bpf_sock_addr *ctx, struct walk *w,
+					     const bool v6)
+{
+	if (ctx->protocol != IPPROTO_UDP)
+		return 1;
+	w->sendmsg = 1;
+	if (udp_known(ctx, w, v6))
+		return 1;
+	return classify(ctx, w, v6);
 }

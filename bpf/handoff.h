@@ -126,6 +126,8 @@ static __always_inline int release(struct bpf_sock *sk)
 	if (!st || !st->token || st->closed)
 		return 1;
 	st->closed = 1;
+	if (st->udp_addr)
+		bpf_map_delete_elem(&lwfp_udp_addr, &st->udp_addr);
 	flow_put(st->token);
 	return 1;
 }

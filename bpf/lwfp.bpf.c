@@ -4,6 +4,7 @@
  * Each one is a thin entry point; the logic lives in one header per concern.
  *
  *   classify.h  connect4/6: the redirect layer
+ *   udp.h       sendmsg4/6, recvmsg4/6: UDP flows and reverse translation
  *   handoff.h   sockops and sock_release: the flow follows the connection
  *   sockopt.h   SOL_LWFP get/set: records, context, original dst, state
  *   peer.h      getpeername4/6: the application sees its original peer
@@ -13,15 +14,39 @@
 #include "peer.h"
 #include "sockopt.h"
 
+static __always_inline void dst4(struct bpf_sock_addr *ctx, struct walk *w)
+{
+	w->dst.family = AF_INET;
+	w->dst.ip[0] = ctx->user_ip4;
+	w->dst.port = (__u16)ctx->user_port;
+	w->family = 4;
+}
+
+static __always_inline void dst6(struct bpf_sock_addr *ctx, struct walk *w)
+{
+	__u32 ip[4] = { ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2], ctx->user_ip6[3] };
+
+	w->sock_v6 = 1;
+	w->dst.port = (__u16)ctx->user_port;
+	if (addr_is_v4mapped(ip)) {
+		/* ::ffff:a.b.c.d is IPv4 on the wire, so IPv4 filters decide. */
+		w->mapped = 1;
+		w->dst.family = AF_INET;
+		w->dst.ip[0] = ip[3];
+		w->family = 4;
+	} else {
+		w->dst.family = AF_INET6;
+		__builtin_memcpy(w->dst.ip, ip, sizeof(ip));
+		w->family = 6;
+	}
+}
+
 SEC("cgroup/connect4")
 int lwfp_connect4(struct bpf_sock_addr *ctx)
 {
 	struct walk w = {};
 
-	w.dst.family = AF_INET;
-	w.dst.ip[0] = ctx->user_ip4;
-	w.dst.port = (__u16)ctx->user_port;
-	w.family = 4;
+	dst4(ctx, &w);
 	return classify(ctx, &w, false);
 }
 
@@ -29,22 +54,39 @@ SEC("cgroup/connect6")
 int lwfp_connect6(struct bpf_sock_addr *ctx)
 {
 	struct walk w = {};
-	__u32 ip[4] = { ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2], ctx->user_ip6[3] };
 
-	w.sock_v6 = 1;
-	w.dst.port = (__u16)ctx->user_port;
-	if (addr_is_v4mapped(ip)) {
-		/* ::ffff:a.b.c.d is IPv4 on the wire, so IPv4 filters decide. */
-		w.mapped = 1;
-		w.dst.family = AF_INET;
-		w.dst.ip[0] = ip[3];
-		w.family = 4;
-	} else {
-		w.dst.family = AF_INET6;
-		__builtin_memcpy(w.dst.ip, ip, sizeof(ip));
-		w.family = 6;
-	}
+	dst6(ctx, &w);
 	return classify(ctx, &w, true);
+}
+
+SEC("cgroup/sendmsg4")
+int lwfp_sendmsg4(struct bpf_sock_addr *ctx)
+{
+	struct walk w = {};
+
+	dst4(ctx, &w);
+	return classify_datagram(ctx, &w, false);
+}
+
+SEC("cgroup/sendmsg6")
+int lwfp_sendmsg6(struct bpf_sock_addr *ctx)
+{
+	struct walk w = {};
+
+	dst6(ctx, &w);
+	return classify_datagram(ctx, &w, true);
+}
+
+SEC("cgroup/recvmsg4")
+int lwfp_recvmsg4(struct bpf_sock_addr *ctx)
+{
+	return udp_reverse(ctx, false);
+}
+
+SEC("cgroup/recvmsg6")
+int lwfp_recvmsg6(struct bpf_sock_addr *ctx)
+{
+	return udp_reverse(ctx, true);
 }
 
 SEC("cgroup/getpeername4")

@@ -70,6 +70,49 @@ struct {
 	__type(value, struct lwfp_sk);
 } lwfp_sk_store SEC(".maps");
 
+/* UDP: see abi.h. Keyed by the flow's loopback address (network order). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LWFP_MAX_FLOWS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, __u64);
+} lwfp_udp_addr SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LWFP_MAX_FLOWS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct lwfp_udp_app_key);
+	__type(value, struct lwfp_udp_app);
+} lwfp_udp_app SEC(".maps");
+
+/* The idle timer of an unconnected UDP flow, by token; BPF-only. */
+struct lwfp_udp_timer {
+	struct bpf_timer timer;
+	__u64 last_ns;
+	__u64 idle_ns;
+	__u32 addr;
+	__u32 pad;
+	struct lwfp_udp_app_key app;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LWFP_MAX_FLOWS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct lwfp_udp_timer);
+} lwfp_udp_timers SEC(".maps");
+
+/* The next loopback address to hand out, counted in LWFP_UDP_NET. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} lwfp_udp_seq SEC(".maps");
+
 /* Where a new flow is assembled: too big for the 512-byte BPF stack. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -9,6 +9,7 @@
 #include "common.h"
 #include "identity.h"
 #include "records.h"
+#include "udp.h"
 
 #define SOCKOPT_BUF_MAX 4096 /* the kernel hands programs at most a page */
 
@@ -93,36 +94,40 @@ static __always_inline bool sock_connected(const struct bpf_sock *sk)
 	return sk->state != TCP_LISTEN && sk->state != TCP_CLOSE && sk->state != 2 /* SYN_SENT */;
 }
 
-/* The flow that delivered (or carries) this socket, or a query error. */
-static __always_inline struct lwfp_flow *query_flow(struct bpf_sockopt *ctx, int *err)
+/*
+ * The flow that delivered (or carries) this socket, or a query error: from
+ * the socket's storage, or, for a proxy's per-flow UDP socket, from its
+ * local address.
+ */
+static __always_inline struct lwfp_flow *query_flow(struct bpf_sockopt *ctx, int *err,
+						    __u64 *token)
 {
 	struct bpf_sock *sk = ctx->sk;
 	struct lwfp_sk *st;
-	struct lwfp_flow *f;
 
 	*err = ENOTCONN;
 	if (!sk || !sock_connected(sk))
 		return NULL;
 	*err = ENOENT;
 	st = sk_state(sk, false);
-	if (!st || !st->token)
+	*token = st && st->token ? st->token : udp_flow_of(sk);
+	if (!*token)
 		return NULL;
-	f = bpf_map_lookup_elem(&lwfp_flows, &st->token);
-	return f;
+	return bpf_map_lookup_elem(&lwfp_flows, token);
 }
 
 static __always_inline int get_records(struct bpf_sockopt *ctx)
 {
-	struct lwfp_sk *st = sk_state(ctx->sk, false);
 	struct lwfp_records r;
 	struct lwfp_flow *f;
+	__u64 token;
 	__u32 size;
 	int err;
 
-	f = query_flow(ctx, &err);
-	if (!f || !st)
+	f = query_flow(ctx, &err, &token);
+	if (!f)
 		return get_fail(ctx, err);
-	blob_fill(&r, st->token, f);
+	blob_fill(&r, token, f);
 	size = LWFP_RECORDS_SIZE(r.nhops & 15);
 	if (ctx->optlen < (int)size)
 		return too_small(ctx, size);
@@ -192,11 +197,12 @@ static __always_inline int get_context(struct bpf_sockopt *ctx)
 {
 	struct lwfp_redirect_context m;
 	struct lwfp_raw_context *raw;
+	__u64 token;
 	__u32 raw_len = 0, head, size;
 	struct lwfp_flow *f;
 	int err;
 
-	f = query_flow(ctx, &err);
+	f = query_flow(ctx, &err, &token);
 	if (!f)
 		return get_fail(ctx, err);
 	if (f->ctx_kind == LWFP_CTX_NONE)
@@ -227,9 +233,10 @@ static __always_inline int get_context(struct bpf_sockopt *ctx)
 static __always_inline int get_original_dst(struct bpf_sockopt *ctx)
 {
 	struct lwfp_flow *f;
+	__u64 token;
 	int err;
 
-	f = query_flow(ctx, &err);
+	f = query_flow(ctx, &err, &token);
 	if (!f)
 		return get_fail(ctx, err);
 	if (ctx->optlen < (int)sizeof(f->orig_dst))

@@ -29,11 +29,13 @@
 static const char *const progs[] = {
 	"lwfp_connect4", "lwfp_connect6", "lwfp_getpeername4", "lwfp_getpeername6",
 	"lwfp_sockops", "lwfp_sock_release", "lwfp_getsockopt", "lwfp_setsockopt",
+	"lwfp_sendmsg4", "lwfp_sendmsg6", "lwfp_recvmsg4", "lwfp_recvmsg6",
 };
 
 static const char *const map_pins[] = {
 	MAP_CONFIG, MAP_FILTERS, MAP_FILTER_RAW, MAP_SERVICES, MAP_FLOWS,
-	MAP_PENDING, MAP_INHERIT, MAP_SCRATCH, MAP_SK_STORE, MAP_COUNTERS, MAP_EVENTS,
+	MAP_PENDING, MAP_INHERIT, MAP_SCRATCH, MAP_SK_STORE, "lwfp_udp_addr", "lwfp_udp_app",
+	"lwfp_udp_timers", "lwfp_udp_seq", MAP_COUNTERS, MAP_EVENTS,
 };
 
 LWFP_API const char *lwfp_default_pin_dir(void)

@@ -268,6 +268,31 @@ struct lwfp_inherit_key {
 	struct lwfp_addr dst;
 };
 
+/*
+ * UDP. Every redirected UDP flow gets its own loopback address in
+ * LWFP_UDP_NET (127.128.0.0/9) with the target's port: the proxy, bound to
+ * the wildcard at that port, tells flows apart by the datagram's
+ * destination (IP_PKTINFO), and its per-flow socket, bound to that address
+ * and connected to the client, answers the same queries as an accepted TCP
+ * socket. Replies from that address are shown to the application as coming
+ * from the original destination.
+ */
+#define LWFP_UDP_NET 0x7f800000u /* host order */
+#define LWFP_UDP_MASK 0xff800000u
+#define LWFP_UDP_IDLE_DEFAULT_S 30
+
+/* lwfp_udp_app[{socket cookie, original destination}]: an unconnected flow. */
+struct lwfp_udp_app_key {
+	__u64 cookie;
+	struct lwfp_addr dst;
+};
+
+struct lwfp_udp_app {
+	__u64 token;
+	__u32 addr; /* its loopback address, network order */
+	__u32 pad;
+};
+
 /* A redirected connect that waits for its accepted socket, by 4-tuple. */
 struct lwfp_tuple {
 	__u32 src[4];
@@ -290,7 +315,7 @@ struct lwfp_sk {
 	__u8 nhops; /* records carried for classification */
 	__u8 mapped; /* the application connected to a v4-mapped address */
 	__u8 closed; /* the flow reference was already dropped */
-	__u32 pad;
+	__u32 udp_addr; /* a connected UDP flow's loopback address */
 	__u64 chain;
 	__u64 origin_cgroup_id; /* with set records, as the origin_ fields */
 	__u32 origin_pid, origin_uid;
@@ -317,6 +342,9 @@ enum lwfp_counter {
 	LWFP_CNT_SET_EINVAL,
 	LWFP_CNT_SET_EACCES,
 	LWFP_CNT_QUERY,
+	LWFP_CNT_UDP_DATAGRAM, /* unconnected datagrams sent on a redirected flow */
+	LWFP_CNT_UDP_EXPIRED,
+	LWFP_CNT_UDP_REVERSED, /* replies shown as from the original destination */
 	LWFP_CNT__MAX,
 };
 
@@ -324,7 +352,8 @@ enum lwfp_counter {
 	{ "connect", "redirect", "skip_by_self", "skip_previously_by_self",   \
 	  "hop_limit", "fail_open", "fail_closed", "permit", "block",         \
 	  "handoff", "handoff_miss", "flow_table_full", "flow_closed",        \
-	  "set_records", "set_records_einval", "set_records_eacces", "query" }
+	  "set_records", "set_records_einval", "set_records_eacces", "query",   \
+	  "udp_datagram", "udp_expired", "udp_reversed" }
 
 enum lwfp_event_type {
 	LWFP_EV_REDIRECT = 1,

@@ -325,7 +325,7 @@ struct lwfp_sk {
 };
 
 enum lwfp_counter {
-	LWFP_CNT_CONNECT = 0, /* connects seen by the classifier */
+	LWFP_CNT_CONNECT = 0, /* connects and first datagrams classified (with filters installed) */
 	LWFP_CNT_REDIRECT,
 	LWFP_CNT_SKIP_SELF,
 	LWFP_CNT_SKIP_PREV_SELF,

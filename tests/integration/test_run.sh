@@ -20,10 +20,12 @@ filter_add FB --service runB --to 127.0.0.1:15002 --dport 1
 run_ctl() { # ARGS...: lwfpctl run in the client netns, outside the engine's cgroup
 	nsenter --net="$NSP_CLI" "$LWFPCTL" run --pin-dir "$PIN" "$@"
 }
-leftovers() { # lwfp-run-* cgroups and filters beyond the two above
+leftovers() { # lwfp-run-* cgroups and filters beyond the two above; prints them
+	local out
 	ls -d "$CG"/lwfp-run-* 2>/dev/null
-	ctl filter list -j
-	[ "$(echo "$CTL_OUT" | grep -o '"id":' | wc -l)" = 2 ] || echo "filters: $CTL_OUT"
+	# Not ctl: its fail would only leave this $(...) subshell.
+	out=$("$LWFPCTL" filter list -j --pin-dir "$PIN" 2>&1) || { echo "filter list failed: $out"; return; }
+	[ "$(echo "$out" | grep -o '"id":' | wc -l)" = 2 ] || echo "filters: $out"
 }
 
 # A chain of two, in the order given, and the exit status of CMD.

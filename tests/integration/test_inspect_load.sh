@@ -1,6 +1,6 @@
 #!/bin/bash
 # 1000 concurrent flows through a chain of two lwfp-inspect instances: each
-# sends 1 byte to 128 KiB (64 KiB on average) to an echo server and gets it
+# sends 1 byte to 4 MiB (log-uniform: ~270 KiB on average) to an echo server and gets it
 # back byte-exact (sha256) while all 1000 are open at once (both proxies
 # then hold at least two sockets per flow); each proxy logs every flow once,
 # passed, with its bytes each way and the same token as the other; afterwards
@@ -11,7 +11,7 @@ INSPECT=$BIN/lwfp-inspect
 [ -x "$INSPECT" ] || fail "$INSPECT is missing (run make, or set LWFP_BUILD)"
 
 N=1000
-MAXSIZE=131072 # random sizes from 1 byte, 64 KiB on average
+MAXSIZE=4194304 # random sizes from 1 byte to 4 MiB, log-uniform
 ECHO_PORT=9000
 NOFILE=65536 # asked for the proxies, the server and the client; at least their hard limit
 
@@ -70,7 +70,8 @@ def nfds(pid):
     return len(os.listdir(f"/proc/{pid}/fd"))
 
 async def main():
-    sizes = [random.randint(1, maxsize) for _ in range(n)]
+    # Log-uniform: every scale from 1 byte to maxsize, without 2 GB of echo.
+    sizes = [min(maxsize, int(2 ** random.uniform(0, maxsize.bit_length() - 1))) for _ in range(n)]
     with open(sizes_path, "w") as f:
         f.write(" ".join(map(str, sizes)))
     echoed = 0

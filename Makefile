@@ -41,6 +41,11 @@ endif
 
 LIB_SRCS := $(wildcard lib/*.c)
 LIB_OBJS := $(patsubst lib/%.c,$(BUILD)/obj/lib/%.o,$(LIB_SRCS))
+# The Winsock/WSK compatibility layer, part of liblwfp.
+WIN_SRCS := $(wildcard lib/win/*.c)
+WIN_OBJS := $(patsubst lib/%.c,$(BUILD)/obj/lib/%.o,$(WIN_SRCS))
+WIN_HDRS := $(wildcard include/lwfp/win/*.h)
+LIB_OBJS += $(WIN_OBJS)
 CTL_SRCS := $(wildcard tools/lwfpctl/*.c)
 CTL_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(CTL_SRCS))
 INSPECT_SRCS := $(wildcard tools/lwfp-inspect/*.c) tools/lwfpctl/filter_opts.c
@@ -57,6 +62,7 @@ TEST_TOOL_SRCS := $(wildcard tests/relay/*.c)
 TEST_TOOLS := $(patsubst tests/relay/%.c,$(BUILD)/bin/%,$(TEST_TOOL_SRCS))
 
 all: $(BUILD)/bin/lwfpctl $(BUILD)/lib/liblwfp.a $(BUILD)/lib/liblwfp.so $(TEST_TOOLS) \
+	$(BUILD)/bin/winsock-proxy \
 	$(if $(wildcard tools/lwfp-inspect/*.c),$(BUILD)/bin/lwfp-inspect)
 
 $(BUILD)/obj/lwfp.bpf.o: $(BPF_SRCS) $(BPF_HDRS)
@@ -70,6 +76,8 @@ $(BUILD)/gen/lwfp.skel.h: $(BUILD)/obj/lwfp.bpf.o
 $(BUILD)/obj/lib/%.o: lib/%.c $(BUILD)/gen/lwfp.skel.h $(wildcard include/lwfp/*.h lib/*.h)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
+
+$(WIN_OBJS): $(WIN_HDRS)
 
 $(BUILD)/lib/liblwfp.a: $(LIB_OBJS)
 	@mkdir -p $(@D)
@@ -95,6 +103,14 @@ $(BUILD)/bin/lwfp-inspect: $(INSPECT_OBJS) $(BUILD)/lib/liblwfp.a
 $(BUILD)/bin/%: tests/relay/%.c $(wildcard tests/relay/*.h) $(BUILD)/lib/liblwfp.a
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/lib/liblwfp.a $(LIBS) -lpthread
+
+# The Windows-style sample: only include/lwfp/win headers.
+$(BUILD)/bin/winsock-proxy: examples/winsock-proxy.c $(WIN_HDRS) $(BUILD)/lib/liblwfp.a
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -Iinclude/lwfp/win $(LDFLAGS) -o $@ $< $(BUILD)/lib/liblwfp.a $(LIBS) -lpthread
+$(BUILD)/bin/lwfp-test-win: private CFLAGS += -Iinclude/lwfp/win
+$(BUILD)/bin/lwfp-test-win: $(WIN_HDRS)
+$(filter $(BUILD)/tests/test_win_%,$(UNIT_BINS)): $(WIN_HDRS)
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/lib/liblwfp.a
 	@mkdir -p $(@D)
@@ -151,6 +167,8 @@ install: all
 	ln -sf liblwfp.so.$(VERSION) $(DESTDIR)$(LIBDIR)/liblwfp.so.0
 	ln -sf liblwfp.so.0 $(DESTDIR)$(LIBDIR)/liblwfp.so
 	install -m 0644 include/lwfp/*.h $(DESTDIR)$(INCDIR)/lwfp/
+	install -d $(DESTDIR)$(INCDIR)/lwfp/win
+	install -m 0644 $(filter-out %/lwfp_win_internal.h,$(WIN_HDRS)) $(DESTDIR)$(INCDIR)/lwfp/win/
 	install -d $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR)
 	install -m 0644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	sed 's|/usr/local/sbin|$(BINDIR)|g' dist/systemd/lwfp-inspect.service \

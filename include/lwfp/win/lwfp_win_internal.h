@@ -1,0 +1,132 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Private to liblwfp's Winsock compatibility layer (lib/win) and its unit
+ * tests; not installed. Nothing here is exported from liblwfp.so.
+ */
+#ifndef LWFP_WIN_INTERNAL_H
+#define LWFP_WIN_INTERNAL_H
+
+/* The layer's own sources call the real BSD functions. */
+#define LWFP_WIN_NO_REMAP
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "winsock2.h"
+#include "ws2spi.h"
+#include "wsk.h"
+
+/* ---- errors.c: DESIGN §4's error table and the last-error slot ----------- */
+
+/* Makes WSAGetLastError() return err on this thread (0 clears it). */
+void win_set_error(int err);
+/* A positive errno left by a BSD socket call, as its WSAE* code. */
+int win_errno_to_wsa(int err);
+/*
+ * A native result (0 or -errno; with -ERANGE, needed is the size needed) as
+ * the WSAIoctl column: the error (0 on success) and *bytes, the value for
+ * *lpcbBytesReturned.
+ */
+int win_wsa_from_native(int rc, size_t out_size, size_t result, DWORD *bytes);
+/* A native result as the WSK column. */
+NTSTATUS win_status_from_native(int rc);
+/* A Winsock error as an NTSTATUS for OVERLAPPED.Internal. */
+NTSTATUS win_status_from_wsa(int err);
+
+/* ---- ioctl.c: the three codes, in native terms --------------------------- */
+
+bool win_sio_known(DWORD code);
+bool win_sio_is_set(DWORD code);
+/*
+ * Runs one code on fd with the native API: returns 0 or -errno; *result is
+ * the bytes copied, or with -ERANGE the size needed, else 0.
+ */
+int win_sio_run(int fd, DWORD code, const void *in, size_t in_size, void *out, size_t out_size,
+		size_t *result);
+
+/* ---- socket.c: what the layer knows about a SOCKET ----------------------- */
+
+struct win_sock {
+	int fd;
+	ino_t ino; /* fd numbers are reused; the socket inode names the socket */
+	bool overlapped;
+};
+
+/* 0, or WSAENOTSOCK when s is not an open socket. */
+int win_sock_get(SOCKET s, struct win_sock *ws);
+
+/* ---- sync.c: one lock and one condition for every wait of the layer ------ */
+
+void win_lock(void);
+void win_unlock(void);
+/* Wakes every waiter: an event was set, an APC queued or an op completed. */
+void win_wake(void);
+/* Waits under the lock; false once the deadline (NULL: none) has passed. */
+bool win_wait(const struct timespec *deadline);
+/* dwMilliseconds from now on CLOCK_MONOTONIC; false for INFINITE. */
+bool win_deadline(DWORD ms, struct timespec *ts);
+
+/* ---- apc.c: per-thread APC queues ---------------------------------------- */
+
+struct win_thread;
+
+/* One queued APC; whoever queues it owns the memory until release. */
+struct win_apc {
+	struct win_apc *next;
+	LPWSAUSERAPC fn;
+	DWORD_PTR ctx;
+	/* After fn ran, or instead of it when the thread exited first. */
+	void (*release)(struct win_apc *apc);
+};
+
+/* The calling thread's queue, created on first use; NULL without memory. */
+struct win_thread *win_thread_self(void);
+/* Under the lock: references that keep a queue alive past its thread. */
+void win_thread_get(struct win_thread *t);
+void win_thread_put(struct win_thread *t);
+/* Under the lock: apc runs at t's next alertable wait. */
+void win_apc_queue(struct win_thread *t, struct win_apc *apc);
+bool win_apc_pending(struct win_thread *t);
+/* Without the lock: runs every APC queued to t; how many ran. */
+unsigned int win_apc_run(struct win_thread *t);
+/* A WSATHREADID's queue (no reference taken), or NULL if it names none. */
+struct win_thread *win_thread_from_id(const WSATHREADID *id);
+
+/* ---- event.c ------------------------------------------------------------- */
+
+/* Under the lock; false if ev is not an event. */
+bool win_event_set(WSAEVENT ev);
+void win_event_reset(WSAEVENT ev);
+
+/* ---- overlapped.c -------------------------------------------------------- */
+
+/* Where and how an overlapped operation reports its completion. */
+struct win_completion {
+	LPWSAOVERLAPPED ov;
+	LPWSAOVERLAPPED_COMPLETION_ROUTINE routine;
+	struct win_thread *thread; /* where routine runs; referenced */
+	bool wpu; /* WSPIoctl: through the WPU upcalls */
+};
+
+/*
+ * Queues one of the three codes for the worker; the operation is pending
+ * (Internal is STATUS_PENDING) until the worker or closesocket completes
+ * it. Takes over c->thread's reference. Returns WSA_IO_PENDING or an error.
+ */
+int win_op_submit(const struct win_sock *ws, DWORD code, const void *in, DWORD in_size,
+		  void *out, DWORD out_size, struct win_completion *c);
+/* closesocket: completes ws's queued operations with WSA_OPERATION_ABORTED. */
+void win_ops_abort(const struct win_sock *ws);
+/* Under the lock: the OVERLAPPED's fields, then the event. */
+void win_overlapped_done(LPWSAOVERLAPPED ov, int err, DWORD bytes);
+
+/* ---- test hooks (hidden; the unit tests link the static library) --------- */
+
+/* While held, the worker starts no operation: they stay pending. */
+void lwfp_win_worker_hold(bool hold);
+/* IRPs allocated and not yet freed. */
+long lwfp_win_irps_live(void);
+
+#endif /* LWFP_WIN_INTERNAL_H */

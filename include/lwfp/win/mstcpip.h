@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * The WFP redirect control codes of mstcpip.h, with their SDK values, for
+ * WSAIoctl, WSPIoctl and WskControlSocket (RequestType WskIoctl). The two
+ * QUERY codes return data yet are encoded _WSAIOW (input only): a quirk of
+ * the SDK, kept so that the numbers match.
+ *
+ * Usable after winsock2.h (user mode) or wsk.h (the WSK model), as on
+ * Windows.
+ */
+#ifndef LWFP_WIN_MSTCPIP_H
+#define LWFP_WIN_MSTCPIP_H
+
+#include "lwfp_wintypes.h"
+
+#ifndef IOC_VENDOR
+#define IOCPARM_MASK 0x7f
+#define IOC_VOID 0x20000000
+#define IOC_OUT 0x40000000
+#define IOC_IN 0x80000000
+#define IOC_INOUT (IOC_IN | IOC_OUT)
+#define IOC_UNIX 0x00000000
+#define IOC_WS2 0x08000000
+#define IOC_PROTOCOL 0x10000000
+#define IOC_VENDOR 0x18000000
+#define _WSAIO(x, y) (IOC_VOID | (x) | (y))
+#define _WSAIOR(x, y) (IOC_OUT | (x) | (y))
+#define _WSAIOW(x, y) (IOC_IN | (x) | (y))
+#define _WSAIORW(x, y) (IOC_INOUT | (x) | (y))
+#endif
+
+#define SIO_QUERY_WFP_CONNECTION_REDIRECT_RECORDS _WSAIOW(IOC_VENDOR, 220) /* 0x980000DC */
+#define SIO_QUERY_WFP_CONNECTION_REDIRECT_CONTEXT _WSAIOW(IOC_VENDOR, 221) /* 0x980000DD */
+#define SIO_SET_WFP_CONNECTION_REDIRECT_RECORDS _WSAIOW(IOC_VENDOR, 222) /* 0x980000DE */
+
+/*
+ * ws2ipdef.h: the control messages that carry a UDP flow's records and
+ * context on its first datagram (WSARecvMsg) and its records back out
+ * (WSASendMsg). Defined for code that names them; delivering them waits for
+ * lwfp's UDP support.
+ */
+#define IP_WFP_REDIRECT_RECORDS 60
+#define IP_WFP_REDIRECT_CONTEXT 70
+#define IPV6_WFP_REDIRECT_RECORDS 60
+#define IPV6_WFP_REDIRECT_CONTEXT 70
+
+#endif /* LWFP_WIN_MSTCPIP_H */

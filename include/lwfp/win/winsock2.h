@@ -1,0 +1,374 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * lwfp's Winsock compatibility: enough of winsock2.h (with the parts of
+ * ws2def.h, winerror.h and winbase.h it pulls in on Windows) for a WFP
+ * redirect proxy to build with `-I include/lwfp/win` and run on Linux
+ * against liblwfp. See DESIGN.md §4.
+ *
+ * What is Windows and what is Linux here:
+ *   - Windows-only constants carry their real Windows values: error codes,
+ *     IOCTL codes, wait results, WSA_FLAG_*, SO_ORIGINAL_DST.
+ *   - The BSD socket API underneath is the kernel's. sockaddr structures,
+ *     AF_*, SOL_SOCKET and SO_* values are Linux's, so that addresses pass
+ *     to and from the kernel untranslated: in particular AF_INET6 is 10, not
+ *     23. Code that uses the names, as portable Winsock code does, is fine.
+ *   - A SOCKET is a Linux file descriptor widened to UINT_PTR; INVALID_SOCKET
+ *     is what a failing socket() returns.
+ *   - errno carries the last Winsock error: WSAGetLastError() reads either a
+ *     code a compat call set, or the errno a plain socket call left, mapped
+ *     to its WSAE* equivalent.
+ *   - A few BSD calls whose Windows prototypes differ in a way a compiler
+ *     rejects (int * where Linux has socklen_t *), or whose Windows meaning
+ *     differs (select ignores nfds; getsockopt knows SO_ORIGINAL_DST), are
+ *     routed to liblwfp wrappers by function-like macros.
+ *   - WSAStartup ignores SIGPIPE (unless the program set its own handler):
+ *     Windows sockets report a reset peer as an error, never as a signal.
+ */
+#ifndef LWFP_WIN_WINSOCK2_H
+#define LWFP_WIN_WINSOCK2_H
+#define _WINSOCK2API_
+#define _WINSOCKAPI_
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include "lwfp_wintypes.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- sockets ------------------------------------------------------------- */
+
+typedef UINT_PTR SOCKET;
+#define INVALID_SOCKET ((SOCKET)(~0))
+#define SOCKET_ERROR (-1)
+
+typedef USHORT ADDRESS_FAMILY;
+typedef struct sockaddr SOCKADDR, *PSOCKADDR, *LPSOCKADDR;
+typedef struct sockaddr_in SOCKADDR_IN, *PSOCKADDR_IN, *LPSOCKADDR_IN;
+typedef struct sockaddr_in6 SOCKADDR_IN6, *PSOCKADDR_IN6, *LPSOCKADDR_IN6;
+typedef struct sockaddr_storage SOCKADDR_STORAGE, *PSOCKADDR_STORAGE, *LPSOCKADDR_STORAGE;
+typedef struct in_addr IN_ADDR, *PIN_ADDR;
+typedef struct in6_addr IN6_ADDR, *PIN6_ADDR;
+typedef struct timeval TIMEVAL, *PTIMEVAL;
+typedef unsigned int GROUP;
+
+/* shutdown() */
+#define SD_RECEIVE 0x00
+#define SD_SEND 0x01
+#define SD_BOTH 0x02
+
+/* ws2def.h: the original destination of a redirected connection. */
+#define SO_ORIGINAL_DST 0x300F
+
+/* ---- WSAStartup ---------------------------------------------------------- */
+
+#define WSADESCRIPTION_LEN 256
+#define WSASYS_STATUS_LEN 128
+
+/* The 64-bit Windows layout, where the counts come before the strings. */
+typedef struct WSAData {
+	WORD wVersion;
+	WORD wHighVersion;
+#if UINTPTR_MAX > 0xffffffffu
+	unsigned short iMaxSockets;
+	unsigned short iMaxUdpDg;
+	char *lpVendorInfo;
+	char szDescription[WSADESCRIPTION_LEN + 1];
+	char szSystemStatus[WSASYS_STATUS_LEN + 1];
+#else
+	char szDescription[WSADESCRIPTION_LEN + 1];
+	char szSystemStatus[WSASYS_STATUS_LEN + 1];
+	unsigned short iMaxSockets;
+	unsigned short iMaxUdpDg;
+	char *lpVendorInfo;
+#endif
+} WSADATA, *LPWSADATA;
+
+/* ---- protocol information (WSASocket) ------------------------------------ */
+
+#define MAX_PROTOCOL_CHAIN 7
+#define WSAPROTOCOL_LEN 255
+#define FROM_PROTOCOL_INFO (-1)
+
+typedef struct _WSAPROTOCOLCHAIN {
+	int ChainLen;
+	DWORD ChainEntries[MAX_PROTOCOL_CHAIN];
+} WSAPROTOCOLCHAIN, *LPWSAPROTOCOLCHAIN;
+
+typedef struct _WSAPROTOCOL_INFOA {
+	DWORD dwServiceFlags1;
+	DWORD dwServiceFlags2;
+	DWORD dwServiceFlags3;
+	DWORD dwServiceFlags4;
+	DWORD dwProviderFlags;
+	GUID ProviderId;
+	DWORD dwCatalogEntryId;
+	WSAPROTOCOLCHAIN ProtocolChain;
+	int iVersion;
+	int iAddressFamily;
+	int iMaxSockAddr;
+	int iMinSockAddr;
+	int iSocketType;
+	int iProtocol;
+	int iProtocolMaxOffset;
+	int iNetworkByteOrder;
+	int iSecurityScheme;
+	DWORD dwMessageSize;
+	DWORD dwProviderReserved;
+	CHAR szProtocol[WSAPROTOCOL_LEN + 1];
+} WSAPROTOCOL_INFOA, *LPWSAPROTOCOL_INFOA;
+
+typedef struct _WSAPROTOCOL_INFOW {
+	DWORD dwServiceFlags1;
+	DWORD dwServiceFlags2;
+	DWORD dwServiceFlags3;
+	DWORD dwServiceFlags4;
+	DWORD dwProviderFlags;
+	GUID ProviderId;
+	DWORD dwCatalogEntryId;
+	WSAPROTOCOLCHAIN ProtocolChain;
+	int iVersion;
+	int iAddressFamily;
+	int iMaxSockAddr;
+	int iMinSockAddr;
+	int iSocketType;
+	int iProtocol;
+	int iProtocolMaxOffset;
+	int iNetworkByteOrder;
+	int iSecurityScheme;
+	DWORD dwMessageSize;
+	DWORD dwProviderReserved;
+	WCHAR szProtocol[WSAPROTOCOL_LEN + 1];
+} WSAPROTOCOL_INFOW, *LPWSAPROTOCOL_INFOW;
+
+#define WSA_FLAG_OVERLAPPED 0x01
+#define WSA_FLAG_MULTIPOINT_C_ROOT 0x02
+#define WSA_FLAG_MULTIPOINT_C_LEAF 0x04
+#define WSA_FLAG_MULTIPOINT_D_ROOT 0x08
+#define WSA_FLAG_MULTIPOINT_D_LEAF 0x10
+#define WSA_FLAG_ACCESS_SYSTEM_SECURITY 0x40
+#define WSA_FLAG_NO_HANDLE_INHERIT 0x80
+#define WSA_FLAG_REGISTERED_IO 0x100
+
+/* ---- IOCTL codes --------------------------------------------------------- */
+
+#ifndef IOC_VENDOR
+#define IOCPARM_MASK 0x7f
+#define IOC_VOID 0x20000000
+#define IOC_OUT 0x40000000
+#define IOC_IN 0x80000000
+#define IOC_INOUT (IOC_IN | IOC_OUT)
+#define IOC_UNIX 0x00000000
+#define IOC_WS2 0x08000000
+#define IOC_PROTOCOL 0x10000000
+#define IOC_VENDOR 0x18000000
+#define _WSAIO(x, y) (IOC_VOID | (x) | (y))
+#define _WSAIOR(x, y) (IOC_OUT | (x) | (y))
+#define _WSAIOW(x, y) (IOC_IN | (x) | (y))
+#define _WSAIORW(x, y) (IOC_INOUT | (x) | (y))
+#endif
+
+/* ---- overlapped I/O ------------------------------------------------------ */
+
+typedef HANDLE WSAEVENT, *LPWSAEVENT;
+#define WSA_INVALID_EVENT ((WSAEVENT)NULL)
+
+/*
+ * OVERLAPPED, as Winsock 2 uses it. Internal, InternalHigh, Offset and
+ * OffsetHigh belong to the provider: Internal is STATUS_PENDING until the
+ * operation completes, InternalHigh then holds the byte count.
+ */
+typedef struct _OVERLAPPED {
+	ULONG_PTR Internal;
+	ULONG_PTR InternalHigh;
+	union {
+		struct {
+			DWORD Offset;
+			DWORD OffsetHigh;
+		};
+		PVOID Pointer;
+	};
+	HANDLE hEvent;
+} OVERLAPPED, *LPOVERLAPPED;
+
+typedef OVERLAPPED WSAOVERLAPPED, *LPWSAOVERLAPPED;
+
+#define HasOverlappedIoCompleted(lpOverlapped) \
+	(((DWORD)(lpOverlapped)->Internal) != (DWORD)STATUS_PENDING)
+
+typedef void(CALLBACK *LPWSAOVERLAPPED_COMPLETION_ROUTINE)(DWORD dwError, DWORD cbTransferred,
+							    LPWSAOVERLAPPED lpOverlapped,
+							    DWORD dwFlags);
+
+#define WSA_WAIT_EVENT_0 WAIT_OBJECT_0
+#define WSA_WAIT_IO_COMPLETION WAIT_IO_COMPLETION
+#define WSA_WAIT_TIMEOUT WAIT_TIMEOUT
+#define WSA_WAIT_FAILED WAIT_FAILED
+#define WSA_INFINITE INFINITE
+#define WSA_MAXIMUM_WAIT_EVENTS MAXIMUM_WAIT_OBJECTS
+
+/* ---- messages (ws2def.h); WSARecvMsg/WSASendMsg wait for the UDP issue --- */
+
+typedef struct _WSABUF {
+	ULONG len;
+	CHAR *buf;
+} WSABUF, *LPWSABUF;
+
+typedef struct _WSAMSG {
+	LPSOCKADDR name;
+	INT namelen;
+	LPWSABUF lpBuffers;
+	ULONG dwBufferCount;
+	WSABUF Control;
+	ULONG dwFlags;
+} WSAMSG, *PWSAMSG, *LPWSAMSG;
+
+typedef struct _WSACMSGHDR {
+	SIZE_T cmsg_len;
+	INT cmsg_level;
+	INT cmsg_type;
+} WSACMSGHDR, *PWSACMSGHDR, *LPWSACMSGHDR;
+
+/* ---- errors (winerror.h) ------------------------------------------------- */
+
+#define ERROR_INVALID_HANDLE 6
+#define ERROR_NOT_ENOUGH_MEMORY 8
+#define ERROR_INVALID_PARAMETER 87
+#define ERROR_INSUFFICIENT_BUFFER 122
+#define ERROR_ARITHMETIC_OVERFLOW 534
+#define ERROR_OPERATION_ABORTED 995
+#define ERROR_IO_INCOMPLETE 996
+#define ERROR_IO_PENDING 997
+#define ERROR_NOT_FOUND 1168
+
+#define WSA_INVALID_HANDLE ERROR_INVALID_HANDLE
+#define WSA_NOT_ENOUGH_MEMORY ERROR_NOT_ENOUGH_MEMORY
+#define WSA_INVALID_PARAMETER ERROR_INVALID_PARAMETER
+#define WSA_OPERATION_ABORTED ERROR_OPERATION_ABORTED
+#define WSA_IO_INCOMPLETE ERROR_IO_INCOMPLETE
+#define WSA_IO_PENDING ERROR_IO_PENDING
+
+#define WSABASEERR 10000
+#define WSAEINTR 10004
+#define WSAEBADF 10009
+#define WSAEACCES 10013
+#define WSAEFAULT 10014
+#define WSAEINVAL 10022
+#define WSAEMFILE 10024
+#define WSAEWOULDBLOCK 10035
+#define WSAEINPROGRESS 10036
+#define WSAEALREADY 10037
+#define WSAENOTSOCK 10038
+#define WSAEDESTADDRREQ 10039
+#define WSAEMSGSIZE 10040
+#define WSAEPROTOTYPE 10041
+#define WSAENOPROTOOPT 10042
+#define WSAEPROTONOSUPPORT 10043
+#define WSAESOCKTNOSUPPORT 10044
+#define WSAEOPNOTSUPP 10045
+#define WSAEPFNOSUPPORT 10046
+#define WSAEAFNOSUPPORT 10047
+#define WSAEADDRINUSE 10048
+#define WSAEADDRNOTAVAIL 10049
+#define WSAENETDOWN 10050
+#define WSAENETUNREACH 10051
+#define WSAENETRESET 10052
+#define WSAECONNABORTED 10053
+#define WSAECONNRESET 10054
+#define WSAENOBUFS 10055
+#define WSAEISCONN 10056
+#define WSAENOTCONN 10057
+#define WSAESHUTDOWN 10058
+#define WSAETOOMANYREFS 10059
+#define WSAETIMEDOUT 10060
+#define WSAECONNREFUSED 10061
+#define WSAELOOP 10062
+#define WSAENAMETOOLONG 10063
+#define WSAEHOSTDOWN 10064
+#define WSAEHOSTUNREACH 10065
+#define WSAENOTEMPTY 10066
+#define WSAEPROCLIM 10067
+#define WSAEUSERS 10068
+#define WSAEDQUOT 10069
+#define WSAESTALE 10070
+#define WSAEREMOTE 10071
+#define WSASYSNOTREADY 10091
+#define WSAVERNOTSUPPORTED 10092
+#define WSANOTINITIALISED 10093
+#define WSAEDISCON 10101
+#define WSASYSCALLFAILURE 10107
+
+/* ---- functions ----------------------------------------------------------- */
+
+int WSAAPI WSAStartup(WORD wVersionRequested, LPWSADATA lpWSAData);
+int WSAAPI WSACleanup(void);
+int WSAAPI WSAGetLastError(void);
+void WSAAPI WSASetLastError(int iError);
+
+SOCKET WSAAPI WSASocketA(int af, int type, int protocol, LPWSAPROTOCOL_INFOA lpProtocolInfo,
+			 GROUP g, DWORD dwFlags);
+SOCKET WSAAPI WSASocketW(int af, int type, int protocol, LPWSAPROTOCOL_INFOW lpProtocolInfo,
+			 GROUP g, DWORD dwFlags);
+int WSAAPI closesocket(SOCKET s);
+
+int WSAAPI WSAIoctl(SOCKET s, DWORD dwIoControlCode, LPVOID lpvInBuffer, DWORD cbInBuffer,
+		    LPVOID lpvOutBuffer, DWORD cbOutBuffer, LPDWORD lpcbBytesReturned,
+		    LPWSAOVERLAPPED lpOverlapped,
+		    LPWSAOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine);
+BOOL WSAAPI WSAGetOverlappedResult(SOCKET s, LPWSAOVERLAPPED lpOverlapped, LPDWORD lpcbTransfer,
+				   BOOL fWait, LPDWORD lpdwFlags);
+
+WSAEVENT WSAAPI WSACreateEvent(void);
+BOOL WSAAPI WSASetEvent(WSAEVENT hEvent);
+BOOL WSAAPI WSAResetEvent(WSAEVENT hEvent);
+BOOL WSAAPI WSACloseEvent(WSAEVENT hEvent);
+DWORD WSAAPI WSAWaitForMultipleEvents(DWORD cEvents, const WSAEVENT *lphEvents, BOOL fWaitAll,
+				      DWORD dwTimeout, BOOL fAlertable);
+/* winbase.h, which a Windows program gets along with winsock2.h. */
+DWORD WINAPI SleepEx(DWORD dwMilliseconds, BOOL bAlertable);
+
+INT WSAAPI WSAStringToAddressA(LPSTR AddressString, INT AddressFamily,
+			       LPWSAPROTOCOL_INFOA lpProtocolInfo, LPSOCKADDR lpAddress,
+			       LPINT lpAddressLength);
+INT WSAAPI WSAAddressToStringA(LPSOCKADDR lpsaAddress, DWORD dwAddressLength,
+			       LPWSAPROTOCOL_INFOA lpProtocolInfo, LPSTR lpszAddressString,
+			       LPDWORD lpdwAddressStringLength);
+
+#ifdef UNICODE
+#define WSASocket WSASocketW
+#define WSAPROTOCOL_INFO WSAPROTOCOL_INFOW
+#define LPWSAPROTOCOL_INFO LPWSAPROTOCOL_INFOW
+#else
+#define WSASocket WSASocketA
+#define WSAPROTOCOL_INFO WSAPROTOCOL_INFOA
+#define LPWSAPROTOCOL_INFO LPWSAPROTOCOL_INFOA
+#define WSAStringToAddress WSAStringToAddressA
+#define WSAAddressToString WSAAddressToStringA
+#endif
+
+/* The BSD calls with Windows prototypes or meanings (see the top). */
+SOCKET WSAAPI lwfp_win_accept(SOCKET s, struct sockaddr *addr, int *addrlen);
+int WSAAPI lwfp_win_getsockopt(SOCKET s, int level, int optname, char *optval, int *optlen);
+int WSAAPI lwfp_win_getsockname(SOCKET s, struct sockaddr *name, int *namelen);
+int WSAAPI lwfp_win_getpeername(SOCKET s, struct sockaddr *name, int *namelen);
+int WSAAPI lwfp_win_select(int nfds, fd_set *readfds, fd_set *writefds, fd_set *exceptfds,
+			   const struct timeval *timeout);
+
+#ifndef LWFP_WIN_NO_REMAP
+#define accept(s, addr, addrlen) lwfp_win_accept((s), (addr), (addrlen))
+#define getsockopt(s, level, name, val, len) lwfp_win_getsockopt((s), (level), (name), (val), (len))
+#define getsockname(s, name, len) lwfp_win_getsockname((s), (name), (len))
+#define getpeername(s, name, len) lwfp_win_getpeername((s), (name), (len))
+#define select(n, r, w, e, t) lwfp_win_select((n), (r), (w), (e), (t))
+#endif
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LWFP_WIN_WINSOCK2_H */

@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * WSAIoctl and WSPIoctl for SIO_QUERY_WFP_CONNECTION_REDIRECT_RECORDS,
+ * SIO_QUERY_WFP_CONNECTION_REDIRECT_CONTEXT and
+ * SIO_SET_WFP_CONNECTION_REDIRECT_RECORDS, on top of the native API.
+ *
+ * Both share one path and differ only in where they report: WSAIoctl in
+ * WSAGetLastError() and on the issuing thread, WSPIoctl in *lpErrno and on
+ * the lpThreadId thread. A call on an overlapped socket with an OVERLAPPED
+ * is always pending; overlapped.c completes it.
+ */
+#include <errno.h>
+
+#include <lwfp/lwfp.h>
+#include <lwfp/win/lwfp_win_internal.h>
+
+#include "../internal.h"
+
+bool win_sio_known(DWORD code)
+{
+	return code == SIO_QUERY_WFP_CONNECTION_REDIRECT_RECORDS ||
+	       code == SIO_QUERY_WFP_CONNECTION_REDIRECT_CONTEXT ||
+	       code == SIO_SET_WFP_CONNECTION_REDIRECT_RECORDS;
+}
+
+bool win_sio_is_set(DWORD code)
+{
+	return code == SIO_SET_WFP_CONNECTION_REDIRECT_RECORDS;
+}
+
+int win_sio_run(int fd, DWORD code, const void *in, size_t in_size, void *out, size_t out_size,
+		size_t *result)
+{
+	int rc;
+
+	*result = 0;
+	switch (code) {
+	case SIO_SET_WFP_CONNECTION_REDIRECT_RECORDS:
+		return lwfp_set_redirect_records(fd, in, in_size);
+	case SIO_QUERY_WFP_CONNECTION_REDIRECT_RECORDS:
+		rc = lwfp_query_redirect_records(fd, out, out_size, result);
+		break;
+	case SIO_QUERY_WFP_CONNECTION_REDIRECT_CONTEXT:
+		rc = lwfp_query_redirect_context(fd, out, out_size, result);
+		break;
+	default:
+		return -EINVAL;
+	}
+	/* Only success and -ERANGE give a size; never pass on a stale one. */
+	if (rc && rc != -ERANGE)
+		*result = 0;
+	return rc;
+}
+
+/* One call of either function, as its arguments came. */
+struct sio_req {
+	struct win_sock ws;
+	DWORD code;
+	LPVOID in;
+	DWORD in_size;
+	LPVOID out;
+	DWORD out_size;
+	LPDWORD bytes;
+	LPWSAOVERLAPPED ov;
+	LPWSAOVERLAPPED_COMPLETION_ROUTINE routine;
+};
+
+/* "If socket s was created without the overlapped attribute, lpOverlapped is ignored." */
+static bool is_async(const struct sio_req *r)
+{
+	return r->ov && r->ws.overlapped;
+}
+
+/* The errors found before anything is done: 0 or a Winsock code. */
+static int sio_check(SOCKET s, struct sio_req *r)
+{
+	int err = win_sock_get(s, &r->ws);
+
+	if (err)
+		return err;
+	if (!win_sio_known(r->code))
+		return WSAEINVAL;
+	if (win_sio_is_set(r->code)) {
+		if (!r->in && r->in_size)
+			return WSAEFAULT;
+		/* SET returns nothing: an output buffer is a misuse, not a size. */
+		if (r->out_size)
+			return WSAEINVAL;
+	} else if (!r->out && r->out_size) {
+		return WSAEFAULT;
+	}
+	if (!r->bytes && !is_async(r))
+		return WSAEFAULT;
+	return 0;
+}
+
+static int sio_sync(const struct sio_req *r)
+{
+	size_t result;
+	int rc = win_sio_run(r->ws.fd, r->code, r->in, r->in_size, r->out, r->out_size, &result);
+
+	return win_wsa_from_native(rc, r->out_size, result, r->bytes);
+}
+
+/*
+ * The completion goes to thread (a reference is taken here) when there is
+ * a routine; wpu says which interface asked.
+ */
+static int sio_async(const struct sio_req *r, struct win_thread *thread, bool wpu)
+{
+	struct win_completion c = {
+		.ov = r->ov,
+		.routine = r->routine,
+		.wpu = wpu,
+	};
+
+	/* Not known until completion: the seed page's "may be zero". */
+	if (r->bytes)
+		*r->bytes = 0;
+	if (r->routine) {
+		win_lock();
+		win_thread_get(thread);
+		win_unlock();
+		c.thread = thread;
+	}
+	return win_op_submit(&r->ws, r->code, r->in, r->in_size, r->out, r->out_size, &c);
+}
+
+/* The thread a routine of this call runs on, or an error. */
+static int routine_thread(const struct sio_req *r, const WSATHREADID *tid, bool wpu,
+			  struct win_thread **t)
+{
+	*t = NULL;
+	if (!r->routine)
+		return 0;
+	if (!wpu) {
+		*t = win_thread_self();
+		return *t ? 0 : WSAENOBUFS;
+	}
+	if (!tid)
+		return WSAEFAULT;
+	*t = win_thread_from_id(tid);
+	return *t ? 0 : WSAEINVAL;
+}
+
+static int sio_call(SOCKET s, struct sio_req *r, const WSATHREADID *tid, bool wpu)
+{
+	struct win_thread *t;
+	int err = sio_check(s, r);
+
+	if (!err && is_async(r)) {
+		err = routine_thread(r, tid, wpu, &t);
+		if (!err)
+			return sio_async(r, t, wpu);
+	}
+	if (!err)
+		return sio_sync(r);
+	if (r->bytes)
+		*r->bytes = 0;
+	return err;
+}
+
+LWFP_API int WSAIoctl(SOCKET s, DWORD dwIoControlCode, LPVOID lpvInBuffer, DWORD cbInBuffer,
+		      LPVOID lpvOutBuffer, DWORD cbOutBuffer, LPDWORD lpcbBytesReturned,
+		      LPWSAOVERLAPPED lpOverlapped,
+		      LPWSAOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine)
+{
+	struct sio_req r = {
+		.code = dwIoControlCode,
+		.in = lpvInBuffer,
+		.in_size = cbInBuffer,
+		.out = lpvOutBuffer,
+		.out_size = cbOutBuffer,
+		.bytes = lpcbBytesReturned,
+		.ov = lpOverlapped,
+		.routine = lpCompletionRoutine,
+	};
+	int saved = errno;
+	int err = sio_call(s, &r, NULL, false);
+
+	if (err) {
+		win_set_error(err);
+		return SOCKET_ERROR;
+	}
+	errno = saved; /* success leaves the last error as it was */
+	return 0;
+}
+
+LWFP_API int WSPIoctl(SOCKET s, DWORD dwIoControlCode, LPVOID lpvInBuffer, DWORD cbInBuffer,
+		      LPVOID lpvOutBuffer, DWORD cbOutBuffer, LPDWORD lpcbBytesReturned,
+		      LPWSAOVERLAPPED lpOverlapped,
+		      LPWSAOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine,
+		      LPWSATHREADID lpThreadId, LPINT lpErrno)
+{
+	struct sio_req r = {
+		.code = dwIoControlCode,
+		.in = lpvInBuffer,
+		.in_size = cbInBuffer,
+		.out = lpvOutBuffer,
+		.out_size = cbOutBuffer,
+		.bytes = lpcbBytesReturned,
+		.ov = lpOverlapped,
+		.routine = lpCompletionRoutine,
+	};
+	int saved = errno;
+	int err;
+
+	if (!lpErrno)
+		return SOCKET_ERROR;
+	err = sio_call(s, &r, lpThreadId, true);
+	/* A provider never touches the application's WSAGetLastError(). */
+	errno = saved;
+	if (err) {
+		*lpErrno = err;
+		return SOCKET_ERROR;
+	}
+	return 0;
+}

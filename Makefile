@@ -57,7 +57,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
 LIBS := -lbpf -lelf -lz -ljson-c
 
-.PHONY: all clean deps test unit integration demo install fuzz
+.PHONY: all clean deps test unit integration demo install fuzz bench bench-quick
 TEST_TOOL_SRCS := $(wildcard tests/relay/*.c)
 TEST_TOOLS := $(patsubst tests/relay/%.c,$(BUILD)/bin/%,$(TEST_TOOL_SRCS))
 
@@ -153,6 +153,14 @@ test:
 	$(Q)$(MAKE) --no-print-directory SAN=1 all unit
 	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_TIME=$(TEST_FUZZ_TIME)
 	$(Q)$(MAKE) --no-print-directory SAN=1 integration
+
+# Benchmarks print ratios against baselines of the same run (docs/performance.md).
+bench: all
+	$(Q)scripts/deps.sh bench
+	$(Q)LWFP_BUILD=$(CURDIR)/$(BUILD) bench/run.sh
+bench-quick: all
+	$(Q)scripts/deps.sh bench
+	$(Q)LWFP_BUILD=$(CURDIR)/$(BUILD) bench/run.sh --quick
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all

@@ -6,6 +6,8 @@ pkgs="clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libjson-c-dev libcmock
 pkg-config make gcc iproute2 curl python3 socat coreutils libclang-rt-dev util-linux"
 # Real, unmodified programs the integration tests put in lwfp chains.
 [ "${1:-}" = test ] && pkgs="$pkgs openssl mitmproxy redsocks microsocks"
+# The baselines the benchmarks compare against, and the profiler.
+[ "${1:-}" = bench ] && pkgs="$pkgs haproxy iptables socat linux-perf"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

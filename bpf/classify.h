@@ -403,6 +403,9 @@ static __always_inline int classify(struct bpf_sock_addr *ctx, struct walk *w, c
 {
 	if (ctx->protocol != IPPROTO_TCP && ctx->protocol != IPPROTO_UDP)
 		return 1;
+	/* A proxy's per-flow UDP socket answering its client is not a new flow. */
+	if (ctx->protocol == IPPROTO_UDP && ctx->sk && udp_addr_ours(ctx->sk->src_ip4))
+		return 1;
 	if (!walk_init(w, ctx))
 		return 1;
 	w->ctx = ctx;

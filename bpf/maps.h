@@ -99,8 +99,7 @@ struct lwfp_udp_timer {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, LWFP_MAX_FLOWS);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 65536);
 	__type(key, __u64);
 	__type(value, struct lwfp_udp_timer);
 } lwfp_udp_timers SEC(".maps");

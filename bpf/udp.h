@@ -120,6 +120,7 @@ static __always_inline int udp_bind(struct bpf_sock_addr *ctx, struct walk *w,
 	if (bpf_map_update_elem(&lwfp_udp_app, &app, &val, BPF_ANY))
 		return -ENOBUFS;
 	if (udp_arm(token, addr, &app, f->idle_timeout_s)) {
+		bpf_map_delete_elem(&lwfp_udp_timers, &token);
 		bpf_map_delete_elem(&lwfp_udp_app, &app);
 		return -ENOBUFS;
 	}

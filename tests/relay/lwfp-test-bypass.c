@@ -171,7 +171,7 @@ static int cmd_sendmmsg(char *to, unsigned count)
 	struct iovec *iov;
 	char (*pay)[16];
 	unsigned nd = 0, sent = 0;
-	int fd;
+	int fd, rc = 0;
 
 	for (char *save = NULL, *t = strtok_r(to, ",", &save); t && nd < 16;
 	     t = strtok_r(NULL, ",", &save)) {
@@ -189,8 +189,10 @@ static int cmd_sendmmsg(char *to, unsigned count)
 	iov = calloc(count, sizeof(*iov));
 	pay = calloc(count, sizeof(*pay));
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (!m || !iov || !pay || fd < 0)
-		return 1;
+	if (!m || !iov || !pay || fd < 0) {
+		rc = 1;
+		goto out;
+	}
 	for (unsigned i = 0; i < count; i++) {
 		int n = snprintf(pay[i], sizeof(pay[i]), "%u", i);
 
@@ -208,13 +210,19 @@ static int cmd_sendmmsg(char *to, unsigned count)
 			if (errno == EINTR)
 				continue;
 			printf("sendmmsg after %u: %s\n", sent, strerror(errno));
-			return 1;
+			rc = 1;
+			goto out;
 		}
 		sent += (unsigned)r;
 	}
 	printf("sent %u\n", sent);
-	close(fd);
-	return 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(m);
+	free(iov);
+	free(pay);
+	return rc;
 }
 
 int main(int argc, char **argv)

@@ -99,13 +99,14 @@ int chain_accept(int fd, struct chain *c, uint8_t scratch[CHAIN_QUERY_BUF], cons
 	return 0;
 }
 
-int chain_connect(const struct chain *c, int *fd, const char **step)
+int chain_connect(const struct chain *c, int type, int *fd, const char **step)
 {
 	socklen_t len = c->orig_dst.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
 							  : sizeof(struct sockaddr_in);
+	int proto = type == SOCK_DGRAM ? IPPROTO_UDP : IPPROTO_TCP;
 	int s, err;
 
-	s = socket(c->orig_dst.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+	s = socket(c->orig_dst.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
 	if (s < 0) {
 		*step = "socket";
 		return -errno;

@@ -9,6 +9,9 @@
  *                     lwfp_query_original_destination()
  *   outbound socket   lwfp_set_redirect_records()      before connect(), so the
  *                     engine sends the flow on to the next service, never back
+ *
+ * For UDP the accepted socket is the flow's own socket (udp_flow.c), which
+ * answers the same queries.
  */
 #ifndef LWFP_INSPECT_CHAIN_H
 #define LWFP_INSPECT_CHAIN_H
@@ -49,10 +52,11 @@ struct chain {
 int chain_accept(int fd, struct chain *c, uint8_t scratch[CHAIN_QUERY_BUF], const char **step);
 
 /*
- * A non-blocking socket that carries the records and connects to the
- * original destination, in *fd. 0 when connected already, -EINPROGRESS while
- * connecting, or -errno with *step set and no socket left open.
+ * A non-blocking socket of type (SOCK_STREAM or SOCK_DGRAM) that carries
+ * the records and connects to the original destination, in *fd. 0 when
+ * connected already (always, for UDP), -EINPROGRESS while connecting, or
+ * -errno with *step set and no socket left open.
  */
-int chain_connect(const struct chain *c, int *fd, const char **step);
+int chain_connect(const struct chain *c, int type, int *fd, const char **step);
 
 #endif /* LWFP_INSPECT_CHAIN_H */

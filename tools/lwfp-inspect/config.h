@@ -15,6 +15,8 @@
 #define DEFAULT_CONNECT_TIMEOUT_MS (10 * UINT64_C(1000))
 #define DEFAULT_PEEK_TIMEOUT_MS UINT64_C(500)
 #define DEFAULT_DRAIN_TIMEOUT_MS (5 * UINT64_C(1000))
+/* The engine's own default for UDP flow state (LWFP_UDP_IDLE_DEFAULT_S). */
+#define DEFAULT_UDP_IDLE_TIMEOUT_MS (LWFP_UDP_IDLE_DEFAULT_S * UINT64_C(1000))
 
 struct config {
 	struct lwfp_addr listen[MAX_LISTEN];
@@ -27,6 +29,10 @@ struct config {
 	uint64_t connect_timeout_ms;
 	uint64_t peek_timeout_ms; /* 0: do not peek */
 	uint64_t drain_timeout_ms;
+	uint64_t udp_idle_timeout_ms;
+	/* The distinct ports of the --listen addresses that serve UDP, host order. */
+	uint16_t udp_ports[MAX_LISTEN];
+	size_t nudp_ports;
 	/* Per worker: the share of the descriptor limit, at FLOW_FDS a flow. */
 	unsigned int max_flows;
 	/* To name the services of a chain in the log; NULL when unreadable. */

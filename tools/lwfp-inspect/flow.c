@@ -153,7 +153,7 @@ static void start_connect(struct flow *f)
 	const char *step;
 	int err;
 
-	err = chain_connect(&f->chain, &f->server.fd, &step);
+	err = chain_connect(&f->chain, SOCK_STREAM, &f->server.fd, &step);
 	if (err == 0) {
 		start_relay(f);
 		return;

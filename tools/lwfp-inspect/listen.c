@@ -2,6 +2,7 @@
 /* Listening sockets. */
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -57,4 +58,46 @@ int listen_open(const struct lwfp_addr *a, int *fd)
 		return err;
 	}
 	return 0;
+}
+
+/* ---- UDP ------------------------------------------------------------------------- */
+
+static int udp_socket(uint16_t port, bool reuse, int *fd)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
+	int on = reuse, s, err;
+
+	s = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
+	if (s < 0)
+		return -errno;
+	if (setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) ||
+	    setsockopt(s, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) ||
+	    setsockopt(s, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on)) ||
+	    bind(s, (struct sockaddr *)&sin, sizeof(sin))) {
+		err = -errno;
+		close(s);
+		return err;
+	}
+	*fd = s;
+	return 0;
+}
+
+int udp_listen_open(uint16_t port, int *fd)
+{
+	return udp_socket(port, true, fd);
+}
+
+/*
+ * Without SO_REUSEADDR the bind fails if anything holds the port, even a
+ * socket that has the option: unlike TCP's, UDP's SO_REUSEADDR lets two
+ * sockets share a port silently, which a second lwfp-inspect must not.
+ */
+int udp_listen_probe(uint16_t port)
+{
+	int fd = -1, err;
+
+	err = udp_socket(port, false, &fd);
+	if (!err)
+		close(fd);
+	return err;
 }

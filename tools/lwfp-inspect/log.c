@@ -15,6 +15,7 @@
 #include "addr.h"
 #include "flow.h"
 #include "log.h"
+#include "udp_flow.h"
 
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static int log_fd = STDOUT_FILENO;
@@ -173,6 +174,32 @@ static const char *const verdict_names[] = {
 	[VERDICT_ERROR] = "error",
 };
 
+/* The fields every flow has, TCP or UDP, up to its protocol. */
+static json_object *flow_head(struct worker *w, const struct timespec *started,
+			      const struct chain *c, const char *proto)
+{
+	json_object *o = json_object_new_object();
+
+	if (!o)
+		return NULL;
+	add_time(o, started);
+	add_records(o, w, c);
+	add_origin(o, c);
+	add(o, "proto", json_object_new_string(proto));
+	return o;
+}
+
+static void add_end(json_object *o, struct worker *w, uint64_t started_ms, enum verdict v,
+		    const char *rule, const char *error)
+{
+	add(o, "duration_ms", json_object_new_uint64(w->now_ms - started_ms));
+	add(o, "verdict", json_object_new_string(verdict_names[v]));
+	if (rule)
+		add(o, "rule", json_object_new_string(rule));
+	if (error[0])
+		add(o, "error", json_object_new_string(error));
+}
+
 static void add_outcome(json_object *o, struct worker *w, const struct flow *f)
 {
 	if (f->peeked.kind != PEEK_KIND_NONE)
@@ -180,27 +207,33 @@ static void add_outcome(json_object *o, struct worker *w, const struct flow *f)
 		    json_object_new_string(f->peeked.name));
 	add(o, "bytes_up", json_object_new_uint64(f->up.bytes));
 	add(o, "bytes_down", json_object_new_uint64(f->down.bytes));
-	add(o, "duration_ms", json_object_new_uint64(w->now_ms - f->started_ms));
-	add(o, "verdict", json_object_new_string(verdict_names[f->verdict]));
-	if (f->rule)
-		add(o, "rule", json_object_new_string(f->rule));
-	if (f->error[0])
-		add(o, "error", json_object_new_string(f->error));
+	add_end(o, w, f->started_ms, f->verdict, f->rule, f->error);
 }
 
-void log_flow(struct worker *w, const struct flow *f)
+/* Datagrams as well as bytes, and what was dropped, each way. */
+static void add_udp_outcome(json_object *o, struct worker *w, const struct udp_flow *f)
 {
-	json_object *o = json_object_new_object();
+	char type[DNS_TYPE_NAME_MAX];
+
+	if (f->has_dns) {
+		add(o, "dns", json_object_new_string(f->dns.name));
+		add(o, "dns_type", json_object_new_string(dns_type_name(f->dns.qtype, type)));
+	}
+	add(o, "bytes_up", json_object_new_uint64(f->up.bytes));
+	add(o, "bytes_down", json_object_new_uint64(f->down.bytes));
+	add(o, "packets_up", json_object_new_uint64(f->up.packets));
+	add(o, "packets_down", json_object_new_uint64(f->down.packets));
+	add(o, "dropped_up", json_object_new_uint64(f->up.dropped));
+	add(o, "dropped_down", json_object_new_uint64(f->down.dropped));
+	add_end(o, w, f->started_ms, f->verdict, f->rule, f->error);
+}
+
+static void write_object(json_object *o)
+{
 	const char *s;
 	char *line;
 	size_t len;
 
-	if (!o)
-		return;
-	add_time(o, &f->started);
-	add_records(o, w, &f->chain);
-	add_origin(o, &f->chain);
-	add_outcome(o, w, f);
 	s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN |
 					      JSON_C_TO_STRING_NOSLASHESCAPE, &len);
 	/* One write(2) per line: other processes may append to the same file. */
@@ -213,5 +246,26 @@ void log_flow(struct worker *w, const struct flow *f)
 		pthread_mutex_unlock(&log_lock);
 		free(line);
 	}
+}
+
+void log_flow(struct worker *w, const struct flow *f)
+{
+	json_object *o = flow_head(w, &f->started, &f->chain, "tcp");
+
+	if (!o)
+		return;
+	add_outcome(o, w, f);
+	write_object(o);
+	json_object_put(o);
+}
+
+void log_udp_flow(struct worker *w, const struct udp_flow *f)
+{
+	json_object *o = flow_head(w, &f->started, &f->chain, "udp");
+
+	if (!o)
+		return;
+	add_udp_outcome(o, w, f);
+	write_object(o);
 	json_object_put(o);
 }

@@ -8,15 +8,20 @@
  *   listen.c    the SO_REUSEPORT listening sockets
  *   timeout.h   per-phase timeout queues
  *   flow.c      one connection: chain, peek, connect, relay, log
+ *   udp.c       a worker's UDP side: wildcard sockets, flow table, timers
+ *   udp_flow.c  one UDP flow: its own socket, chain, relay, log
+ *   dgram.c     the bounded datagram queues of UDP flows
  *   chain.c     the lwfp API calls of a proxy
  *   relay.c     splice() through a pipe, with back-pressure and half-close
  *   peek.c      TLS SNI and HTTP Host parsers
+ *   dns.c       the DNS query name parser
  *   block.c     --block rules
  *   log.c       the JSON flow log
  *   names.c     service names for the log, cached per worker
  *   register.c  --register: this process's own service and filters
  *   addr.c      sockaddr <-> struct lwfp_addr
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -51,6 +56,13 @@ static const char usage[] =
 	"destination with splice(). Its outbound socket carries the records on, so it\n"
 	"chains with other lwfp proxies without loops. It writes one JSON line per flow.\n"
 	"\n"
+	"It relays UDP too, on the port of every --listen address: the engine gives\n"
+	"each redirected UDP flow its own address in 127.128.0.0/9 at that port, and\n"
+	"lwfp-inspect, bound to 0.0.0.0:PORT, opens a socket of the flow's own on its\n"
+	"first datagram, which it queries like an accepted connection; the first\n"
+	"datagram of a flow is read for a DNS query name. A UDP flow ends, and is\n"
+	"logged, after --udp-idle-timeout without a datagram either way.\n"
+	"\n"
 	"Without --register it serves a service configured with lwfpctl, whose\n"
 	"identity (uid, cgroup or pid) must match this process. With --register it\n"
 	"adds its own service and filters, and removes them when it exits.\n"
@@ -64,13 +76,20 @@ static const char usage[] =
 	"  --pin-dir DIR          the engine's bpffs directory (default: $LWFP_PIN_DIR,\n"
 	"                         else " LWFP_DEFAULT_PIN_DIR ")\n"
 	"  --log FILE             append the flow log to FILE, not stdout\n"
-	"  --block PATTERN        refuse flows whose TLS SNI or HTTP Host matches the glob\n"
+	"  --block PATTERN        refuse flows whose TLS SNI, HTTP Host or DNS query\n"
+	"                         name matches the glob\n"
 	"                         PATTERN, case-insensitively (*.example.com matches\n"
 	"                         www.example.com and a.b.example.com, not example.com),\n"
 	"                         or whose original destination is in an address prefix\n"
 	"                         (198.18.0.0/15, 2001:db8::/32, 198.18.0.9); repeatable\n"
 	"  --workers N            worker threads (default: one per online CPU)\n"
-	"  --idle-timeout S       end a flow that moved no byte for S seconds (default 300)\n"
+	"  --idle-timeout S       end a TCP flow that moved no byte for S seconds\n"
+	"                         (default 300)\n"
+	"  --udp-idle-timeout S   end a UDP flow after S seconds without a datagram\n"
+	"                         (default 30, the engine's default); with --register,\n"
+	"                         also the idle timeout of its UDP filters' flow state.\n"
+	"                         Serving a service of lwfpctl, give its filters'\n"
+	"                         --idle-timeout\n"
 	"  --connect-timeout S    give up connecting to the destination after S seconds\n"
 	"                         (default 10)\n"
 	"  --peek-timeout MS      wait up to MS milliseconds for the first bytes that name\n"
@@ -87,7 +106,9 @@ static const char usage[] =
 	"                         the first --listen address of their address family:\n"
 	"                         one filter per family that has a --listen address\n"
 	"                         (or just the family that --family or --dst gives),\n"
-	"                         and per --dport item. Both are removed on exit.\n"
+	"                         and per --dport item. UDP filters (--proto) redirect\n"
+	"                         both families to the first IPv4 --listen address.\n"
+	"                         All are removed on exit.\n"
 	"Conditions of the filters (as in lwfpctl filter add; a filter tests only those\n"
 	"given), with --register only:\n"
 	"  --dport N[-M][,...]    remote port or range; a comma list gives one filter each\n"
@@ -97,7 +118,8 @@ static const char usage[] =
 	"  --uid N[-M]            uid range of the connecting process\n"
 	"  --gid N                gid of the connecting process\n"
 	"  --cgroup PATH          cgroup v2 path, descendants included\n"
-	"  --proto tcp            the only protocol lwfp-inspect relays (the default)\n"
+	"  --proto tcp|udp|tcp,udp  what to redirect (default tcp, as before UDP was\n"
+	"                         relayed: a plain --register never takes over DNS)\n"
 	"  --weight W             higher weights are tried first (default 100)\n"
 	"  --fail open|closed     when lwfp-inspect is not listening: let connections\n"
 	"                         through, or refuse them (default closed). A registration\n"
@@ -112,11 +134,19 @@ static const char usage[] =
 	"  chain        the services of the hops so far, by name (or handle number)\n"
 	"  orig_dst     where the application connected to\n"
 	"  pid, comm, uid   the connecting process, from a metadata context\n"
+	"  proto        tcp or udp\n"
 	"  sni | host   the TLS server name or the HTTP Host, when seen\n"
+	"  dns, dns_type  UDP: the query name and type, when the first datagram was\n"
+	"               a DNS query\n"
 	"  bytes_up, bytes_down   bytes relayed to the server and to the client\n"
-	"  duration_ms  from accept to end\n"
+	"  packets_up, packets_down, dropped_up, dropped_down   UDP: datagrams\n"
+	"               relayed, and dropped (blocked, or a queue was full)\n"
+	"  duration_ms  from accept (first datagram) to end\n"
 	"  verdict      pass, block or error; then rule (the --block that matched) or\n"
-	"               error (what failed)\n"
+	"               error (what failed). A UDP flow is blocked whole by a prefix\n"
+	"               or by its first DNS query, and its later DNS queries that a\n"
+	"               host pattern matches are dropped; it fails when the server\n"
+	"               refused it (ICMP) and never answered\n"
 	"Fields that are unknown for a flow are left out.\n"
 	"\n"
 	"Signals:\n"
@@ -140,6 +170,7 @@ enum {
 	OPT_CONNECT_TIMEOUT,
 	OPT_PEEK_TIMEOUT,
 	OPT_DRAIN_TIMEOUT,
+	OPT_UDP_IDLE_TIMEOUT,
 };
 
 static const struct option longopts[] = {
@@ -152,12 +183,14 @@ static const struct option longopts[] = {
 	{ "workers", required_argument, NULL, OPT_WORKERS },
 	/*
 	 * Before FILTER_LONGOPTS, whose --idle-timeout (for UDP filters) this
-	 * one shadows: getopt_long takes the first exact match.
+	 * one shadows: getopt_long takes the first exact match. The UDP
+	 * filters get theirs from --udp-idle-timeout.
 	 */
 	{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
 	{ "connect-timeout", required_argument, NULL, OPT_CONNECT_TIMEOUT },
 	{ "peek-timeout", required_argument, NULL, OPT_PEEK_TIMEOUT },
 	{ "drain-timeout", required_argument, NULL, OPT_DRAIN_TIMEOUT },
+	{ "udp-idle-timeout", required_argument, NULL, OPT_UDP_IDLE_TIMEOUT },
 	{ "help", no_argument, NULL, 'h' },
 	FILTER_LONGOPTS
 	{ 0 },
@@ -253,6 +286,13 @@ static int apply_opt(struct inspect *in, int opt, const char *arg)
 		return parse_num(in, "--peek-timeout", arg, 0, 60000, 1, &cfg->peek_timeout_ms);
 	case OPT_DRAIN_TIMEOUT:
 		return parse_num(in, "--drain-timeout", arg, 0, 3600, 1000, &cfg->drain_timeout_ms);
+	case OPT_UDP_IDLE_TIMEOUT:
+		ret = parse_num(in, "--udp-idle-timeout", arg, 1, 86400, 1000,
+				&cfg->udp_idle_timeout_ms);
+		if (!ret)
+			register_set_udp_idle(&in->reg,
+					      (uint32_t)(cfg->udp_idle_timeout_ms / 1000));
+		return ret;
 	}
 	ret = register_opt(&in->reg, opt, arg, in->err, sizeof(in->err));
 	return ret < 0 ? ret : 0;
@@ -282,6 +322,7 @@ static void set_defaults(struct inspect *in)
 	in->cfg.connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_MS;
 	in->cfg.peek_timeout_ms = DEFAULT_PEEK_TIMEOUT_MS;
 	in->cfg.drain_timeout_ms = DEFAULT_DRAIN_TIMEOUT_MS;
+	in->cfg.udp_idle_timeout_ms = DEFAULT_UDP_IDLE_TIMEOUT_MS;
 	register_init(&in->reg);
 }
 
@@ -327,7 +368,7 @@ usage_hint:
  */
 static void set_flow_budget(struct inspect *in)
 {
-	uint64_t reserve = FD_RESERVE + (uint64_t)in->cfg.workers * (in->cfg.nlisten + 2);
+	uint64_t reserve = FD_RESERVE + (uint64_t)in->cfg.workers * (2 * in->cfg.nlisten + 2);
 	uint64_t per_worker;
 	struct rlimit rl;
 
@@ -379,6 +420,37 @@ static int probe_listen(struct inspect *in)
 	return 0;
 }
 
+/*
+ * The UDP ports: one per distinct --listen port. One that is taken fails
+ * the start only when --register is to send UDP there; otherwise this
+ * instance serves TCP alone on it, as it did before UDP, and says so.
+ */
+static int probe_udp(struct inspect *in)
+{
+	struct config *cfg = &in->cfg;
+	uint16_t port;
+	size_t i, j;
+	int err;
+
+	for (i = 0; i < cfg->nlisten; i++) {
+		port = ntohs(cfg->listen[i].port);
+		for (j = 0; j < cfg->nudp_ports && cfg->udp_ports[j] != port; j++)
+			;
+		if (j < cfg->nudp_ports)
+			continue;
+		err = udp_listen_probe(port);
+		if (err && register_udp(&in->reg)) {
+			snprintf(in->err, sizeof(in->err), "UDP port %u: %s", port, strerror(-err));
+			return err;
+		}
+		if (err)
+			log_warn("UDP port %u: %s; not relaying UDP there", port, strerror(-err));
+		else
+			cfg->udp_ports[cfg->nudp_ports++] = port;
+	}
+	return 0;
+}
+
 static int init_workers(struct inspect *in)
 {
 	int err;
@@ -425,6 +497,9 @@ static void announce(const struct inspect *in)
 		lwfp_format_addr_port(&in->cfg.listen[i], addr, sizeof(addr));
 		n += (size_t)snprintf(line + n, sizeof(line) - n, " %s", addr);
 	}
+	for (i = 0; i < in->cfg.nudp_ports && n < sizeof(line); i++)
+		n += (size_t)snprintf(line + n, sizeof(line) - n, "%s%u", i ? "," : ", udp ports ",
+				      in->cfg.udp_ports[i]);
 	if (in->reg.enabled)
 		log_warn("%s; registered service %s with %zu filters", line, in->cfg.service,
 			 in->reg.nfilters);
@@ -444,6 +519,8 @@ static int start(struct inspect *in)
 	/* Probe first: listening would hide another listener from the probe. */
 	if (!err)
 		err = probe_listen(in);
+	if (!err)
+		err = probe_udp(in);
 	if (!err)
 		err = init_workers(in);
 	/* Listening before registering, so the filters never point at nothing. */

@@ -46,6 +46,22 @@ bad:
 	return -EINVAL;
 }
 
+/* "tcp", "udp", "tcp,udp" or "udp,tcp". */
+static int set_protos(struct registration *r, const char *arg, char *err, size_t size)
+{
+	if (!strcmp(arg, "tcp"))
+		r->protos = REGISTER_TCP;
+	else if (!strcmp(arg, "udp"))
+		r->protos = REGISTER_UDP;
+	else if (!strcmp(arg, "tcp,udp") || !strcmp(arg, "udp,tcp"))
+		r->protos = REGISTER_TCP | REGISTER_UDP;
+	else {
+		snprintf(err, size, "bad --proto value '%s' (tcp, udp or tcp,udp)", arg);
+		return -EINVAL;
+	}
+	return 1;
+}
+
 int register_opt(struct registration *r, int opt, const char *arg, char *err, size_t size)
 {
 	int ret;
@@ -55,6 +71,8 @@ int register_opt(struct registration *r, int opt, const char *arg, char *err, si
 	r->has_conditions = true;
 	if (opt == FOPT_DPORT)
 		return add_dports(r, arg, err, size);
+	if (opt == FOPT_PROTO)
+		return set_protos(r, arg, err, size);
 	ret = filter_spec_opt(&r->spec, opt, arg);
 	if (ret < 0)
 		snprintf(err, size, "%s", r->spec.err);
@@ -63,24 +81,28 @@ int register_opt(struct registration *r, int opt, const char *arg, char *err, si
 
 int register_check(struct registration *r, char *err, size_t size)
 {
-	struct lwfp_filter *f = &r->spec.f;
-
 	if (r->has_conditions && !r->enabled) {
 		snprintf(err, size, "filter conditions are only for --register");
 		return -EINVAL;
 	}
-	if ((f->conds & LWFP_COND_PROTO) && f->proto != IPPROTO_TCP) {
-		snprintf(err, size, "lwfp-inspect relays TCP only: leave out --proto udp");
-		return -EINVAL;
-	}
-	/* A TCP proxy: UDP connects must not be sent to it. */
-	f->proto = IPPROTO_TCP;
-	f->conds |= LWFP_COND_PROTO;
+	/* Without --proto, TCP only: what --register did before UDP came. */
+	if (!r->protos)
+		r->protos = REGISTER_TCP;
 	if (filter_spec_finish(&r->spec)) {
 		snprintf(err, size, "%s", r->spec.err);
 		return -EINVAL;
 	}
 	return 0;
+}
+
+bool register_udp(const struct registration *r)
+{
+	return r->enabled && (r->protos & REGISTER_UDP);
+}
+
+void register_set_udp_idle(struct registration *r, uint32_t seconds)
+{
+	r->spec.f.idle_timeout_s = seconds;
 }
 
 /* ---- adding ------------------------------------------------------------------- */
@@ -116,9 +138,12 @@ static int add_service(struct registration *r, uint32_t *handle, char *err, size
 	return e;
 }
 
-/* One filter: the conditions given, plus a family and maybe a port range. */
+/*
+ * One filter: the conditions given, plus the protocol, a family (0: none)
+ * and maybe a port range.
+ */
 static int add_filter(struct registration *r, uint32_t handle, const struct lwfp_addr *to,
-		      uint8_t version, size_t dport, char *err, size_t size)
+		      uint8_t proto, uint8_t version, size_t dport, char *err, size_t size)
 {
 	struct lwfp_filter f = r->spec.f;
 	struct lwfp_filter_opts opts = {
@@ -132,8 +157,14 @@ static int add_filter(struct registration *r, uint32_t handle, const struct lwfp
 	f.action = LWFP_ACT_REDIRECT;
 	f.service = handle;
 	f.to = *to;
-	f.family = version;
-	f.conds |= LWFP_COND_FAMILY;
+	f.proto = proto;
+	f.conds |= LWFP_COND_PROTO;
+	if (proto != IPPROTO_UDP)
+		f.idle_timeout_s = 0;
+	if (version) {
+		f.family = version;
+		f.conds |= LWFP_COND_FAMILY;
+	}
 	if (dport < r->ndports) {
 		f.dport_lo = r->dports[dport].lo;
 		f.dport_hi = r->dports[dport].hi;
@@ -149,41 +180,77 @@ static int add_filter(struct registration *r, uint32_t handle, const struct lwfp
 }
 
 /*
- * The filters of one address family: one per --dport item, or a single one
- * without a port condition.
+ * Where the filters of a protocol and family redirect to: the family's
+ * first --listen address for TCP; the first IPv4 one for UDP (udp.h).
+ */
+static const struct lwfp_addr *target(const struct config *cfg, uint8_t proto, uint8_t version,
+				      char *err, size_t size)
+{
+	const struct lwfp_addr *to;
+
+	if (proto == IPPROTO_UDP) {
+		to = first_listen(cfg, 4);
+		if (!to)
+			snprintf(err, size,
+				 "--proto udp needs an IPv4 --listen address: UDP flows arrive on "
+				 "127.128.0.0/9 at its port");
+		return to;
+	}
+	to = first_listen(cfg, version);
+	if (!to)
+		snprintf(err, size, "--family %u: no --listen address is IPv%u", version, version);
+	return to;
+}
+
+/*
+ * The filters of one protocol and address family: one per --dport item,
+ * or a single one without a port condition.
  */
 static int add_family(struct registration *r, uint32_t handle, const struct config *cfg,
-		      uint8_t version, char *err, size_t size)
+		      uint8_t proto, uint8_t version, char *err, size_t size)
 {
-	const struct lwfp_addr *to = first_listen(cfg, version);
+	const struct lwfp_addr *to = target(cfg, proto, version, err, size);
 	size_t i;
 	int e;
 
-	if (!to) {
-		snprintf(err, size, "--family %u: no --listen address is IPv%u", version, version);
+	if (!to)
 		return -EINVAL;
-	}
 	for (i = 0; i < (r->ndports ? r->ndports : 1); i++) {
-		e = add_filter(r, handle, to, version, i, err, size);
+		e = add_filter(r, handle, to, proto, version, i, err, size);
 		if (e)
 			return e;
 	}
 	return 0;
 }
 
-static int add_filters(struct registration *r, uint32_t handle, const struct config *cfg,
-		       char *err, size_t size)
+static int add_proto(struct registration *r, uint32_t handle, const struct config *cfg,
+		     uint8_t proto, char *err, size_t size)
 {
 	uint8_t version;
 	int e = 0;
 
 	/* A condition that fixes the family picks the listener... */
 	if (r->spec.f.conds & LWFP_COND_FAMILY)
-		return add_family(r, handle, cfg, r->spec.f.family, err, size);
+		return add_family(r, handle, cfg, proto, r->spec.f.family, err, size);
+	/* ...UDP has one listener for both families... */
+	if (proto == IPPROTO_UDP)
+		return add_family(r, handle, cfg, proto, 0, err, size);
 	/* ...else each family with a listener gets its own filters. */
 	for (version = 4; version <= 6 && !e; version += 2)
 		if (first_listen(cfg, version))
-			e = add_family(r, handle, cfg, version, err, size);
+			e = add_family(r, handle, cfg, proto, version, err, size);
+	return e;
+}
+
+static int add_filters(struct registration *r, uint32_t handle, const struct config *cfg,
+		       char *err, size_t size)
+{
+	int e = 0;
+
+	if (r->protos & REGISTER_TCP)
+		e = add_proto(r, handle, cfg, IPPROTO_TCP, err, size);
+	if (!e && (r->protos & REGISTER_UDP))
+		e = add_proto(r, handle, cfg, IPPROTO_UDP, err, size);
 	return e;
 }
 

@@ -6,9 +6,16 @@
  * The service is named lwfp-inspect-PID (or --service NAME), and its identity
  * is this process: that is how the engine knows lwfp-inspect's own outbound
  * connections. The filters take the conditions of `lwfpctl filter add`
- * (filter_opts.h). Each redirects to the first --listen address of its
- * address family; --dport also takes a comma-separated list, one filter per
+ * (filter_opts.h); --dport also takes a comma-separated list, one filter per
  * item.
+ *
+ * --proto picks what is redirected: tcp (also without --proto, as before
+ * lwfp-inspect relayed UDP), udp, or tcp,udp. A TCP filter redirects to the
+ * first --listen address of its address family, one filter per family. A
+ * UDP filter redirects to the first IPv4 --listen address whatever the
+ * application's family, because UDP flows reach lwfp-inspect on addresses
+ * of 127.128.0.0/9 (udp.h): one filter serves both families unless --family
+ * or --dst picks one. Its flow state expires after --udp-idle-timeout.
  */
 #ifndef LWFP_INSPECT_REGISTER_H
 #define LWFP_INSPECT_REGISTER_H
@@ -24,9 +31,14 @@
 
 #define REGISTER_MAX_DPORTS 64
 
+/* The protocols of --proto, as bits. */
+#define REGISTER_TCP 1u
+#define REGISTER_UDP 2u
+
 struct registration {
 	bool enabled; /* --register was given */
 	bool has_conditions; /* some filter option was given */
+	unsigned int protos; /* REGISTER_TCP and/or REGISTER_UDP */
 	struct filter_spec spec;
 	struct {
 		uint16_t lo, hi;
@@ -37,7 +49,7 @@ struct registration {
 	struct lwfp_engine *engine;
 	char name[LWFP_NAME_MAX];
 	bool registered;
-	uint32_t filters[REGISTER_MAX_DPORTS * 2];
+	uint32_t filters[REGISTER_MAX_DPORTS * 4]; /* two protocols, two families */
 	size_t nfilters;
 };
 
@@ -49,6 +61,10 @@ void register_init(struct registration *r);
 int register_opt(struct registration *r, int opt, const char *arg, char *err, size_t size);
 /* Once all options are in: 0 or -EINVAL with err set. */
 int register_check(struct registration *r, char *err, size_t size);
+/* Whether --register adds UDP filters, which need lwfp-inspect's UDP ports. */
+bool register_udp(const struct registration *r);
+/* The idle timeout of the UDP filters' flow state, in seconds. */
+void register_set_udp_idle(struct registration *r, uint32_t seconds);
 
 /*
  * Adds the service and its filters; cfg->service gets the service's name if

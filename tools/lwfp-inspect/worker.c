@@ -12,6 +12,7 @@
 #include "flow.h"
 #include "listen.h"
 #include "log.h"
+#include "udp.h"
 #include "worker.h"
 
 #define WORKER_EVENTS 256
@@ -42,7 +43,7 @@ int watch_set(struct worker *w, struct watch *wt, uint32_t events)
  * Whether the worker can take one more flow: it has room in its share of
  * the descriptors, and is not pausing after running out of them anyway.
  */
-static bool has_room(const struct worker *w)
+bool worker_has_room(const struct worker *w)
 {
 	return w->nflows < w->cfg->max_flows && w->now_ms >= w->accept_resume_ms;
 }
@@ -54,7 +55,7 @@ static bool has_room(const struct worker *w)
  */
 static void update_listening(struct worker *w)
 {
-	bool on = !w->draining && has_room(w);
+	bool on = !w->draining && worker_has_room(w);
 	uint32_t events = on ? EPOLLIN : 0;
 	size_t i;
 	int err;
@@ -115,7 +116,7 @@ static void accept_batch(struct listener *l, int max)
 {
 	int i;
 
-	for (i = 0; i < max && has_room(l->worker); i++)
+	for (i = 0; i < max && worker_has_room(l->worker); i++)
 		if (!accept_one(l))
 			break;
 }
@@ -159,11 +160,14 @@ static void wakeup_event(struct watch *wt, uint32_t events)
 		log_warn("worker %u: eventfd: %s", w->id, strerror(errno));
 	if (!w->draining) {
 		close_listeners(w);
+		udp_drain(w);
 		w->draining = true;
 		w->drain_deadline_ms = w->now_ms + w->cfg->drain_timeout_ms;
 	}
-	if (atomic_load(&w->stop) == WORKER_ABORT)
+	if (atomic_load(&w->stop) == WORKER_ABORT) {
 		flow_abort_all(w, "shutdown: aborted");
+		udp_abort_all(w);
+	}
 }
 
 void worker_stop(struct worker *w, enum worker_stop how)
@@ -185,6 +189,7 @@ static int wait_ms(struct worker *w)
 
 	for (q = 0; q < TIMEOUT_QUEUES; q++)
 		timeout_next(&w->timeouts[q], &deadline);
+	udp_next_deadline(w, &deadline);
 	if (w->accept_resume_ms > w->now_ms && w->accept_resume_ms < deadline)
 		deadline = w->accept_resume_ms;
 	if (w->draining && w->drain_deadline_ms < deadline)
@@ -205,8 +210,12 @@ static void run_timers(struct worker *w)
 	for (q = 0; q < TIMEOUT_QUEUES; q++)
 		while ((t = timeout_expired(&w->timeouts[q], w->now_ms)))
 			flow_expire(t);
-	if (w->draining && w->drain_deadline_ms <= w->now_ms)
+	udp_run_timers(w);
+	if (w->draining && w->drain_deadline_ms <= w->now_ms) {
 		flow_abort_all(w, "shutdown: drain timeout");
+		/* Not an error for UDP: a flow has no end but this one. */
+		udp_abort_all(w);
+	}
 }
 
 static bool worker_done(struct worker *w)
@@ -236,11 +245,14 @@ static void *worker_main(void *arg)
 		run_timers(w);
 		update_listening(w);
 		flow_free_dead(w);
+		udp_free_dead(w);
 	}
 	/* Only after a failure of epoll itself is anything left. */
 	close_listeners(w);
 	flow_abort_all(w, "worker failed");
+	udp_abort_all(w);
 	flow_free_dead(w);
+	udp_free_dead(w);
 	atomic_store(&w->finished, true);
 	return NULL;
 }
@@ -297,7 +309,8 @@ int worker_init(struct worker *w, unsigned int id, const struct config *cfg, cha
 		snprintf(err, size, "worker %u: epoll_ctl: %s", id, strerror(-e));
 		return e;
 	}
-	return init_listeners(w, err, size);
+	e = init_listeners(w, err, size);
+	return e ? e : udp_init(w, err, size);
 }
 
 int worker_start(struct worker *w)
@@ -320,6 +333,7 @@ void worker_destroy(struct worker *w)
 	for (i = 0; i < w->nlisteners; i++)
 		close(w->listeners[i].watch.fd);
 	w->nlisteners = 0;
+	udp_destroy(w);
 	if (w->wakeup.fd >= 0)
 		close(w->wakeup.fd);
 	if (w->epfd >= 0)

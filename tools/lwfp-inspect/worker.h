@@ -2,7 +2,8 @@
 /*
  * A worker: one thread with its own epoll set, its own SO_REUSEPORT
  * listening socket per --listen address (the kernel spreads new connections
- * over the workers), and the flows it accepted. Workers share nothing but
+ * over the workers), its own UDP socket per --listen port (udp.h), and the
+ * flows it accepted. Workers share nothing but
  * the read-only configuration and the log.
  */
 #ifndef LWFP_INSPECT_WORKER_H
@@ -51,6 +52,7 @@ enum worker_stop {
 };
 
 struct flow;
+struct udp_state;
 
 struct worker {
 	unsigned int id;
@@ -74,6 +76,8 @@ struct worker {
 	uint64_t drain_deadline_ms;
 	atomic_bool finished;
 
+	struct udp_state *udp; /* udp.h */
+
 	struct names names;
 	uint8_t scratch[PEEK_MAX]; /* the peek, and the chain queries */
 };
@@ -86,6 +90,9 @@ int worker_start(struct worker *w);
 void worker_stop(struct worker *w, enum worker_stop how);
 /* Joins the thread, if any, and frees what is left. */
 void worker_destroy(struct worker *w);
+
+/* Whether the worker can take one more flow, TCP or UDP. */
+bool worker_has_room(const struct worker *w);
 
 /* Registers, changes or (events 0) removes what wt waits for. 0 or -errno. */
 int watch_set(struct worker *w, struct watch *wt, uint32_t events);

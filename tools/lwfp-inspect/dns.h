@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Who a UDP flow is for, from its first datagram: the name of a DNS query.
+ * Pure functions over a byte buffer, with no I/O, so that they can be unit
+ * tested and fuzzed. The bytes come from any application, on any port, so
+ * a datagram counts as a query only when every field agrees (dns.c).
+ */
+#ifndef LWFP_INSPECT_DNS_H
+#define LWFP_INSPECT_DNS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define DNS_HEADER_LEN 12
+/* A name on the wire, length octets and the root label included (RFC 1035). */
+#define DNS_WIRE_NAME_MAX 255
+/*
+ * The longest name dns_read_name() writes, with its NUL: every octet of the
+ * labels escaped as \DDD, dots between them. 4 * 253 + 1 fits with room.
+ */
+#define DNS_NAME_MAX 1024
+/* "TYPE65535" */
+#define DNS_TYPE_NAME_MAX 16
+
+struct dns_query {
+	/*
+	 * Presentation form, lower case, without the trailing dot ("." for the
+	 * root): letters, digits, '-' and '_' as they are, any other octet as
+	 * \DDD, and a dot inside a label as "\.". Ready for --block globs.
+	 */
+	char name[DNS_NAME_MAX];
+	uint16_t qtype;
+	uint16_t qclass;
+};
+
+/*
+ * Decodes the name at *off of the message msg[0..len), following
+ * compression pointers. Every pointer must lead strictly below the label
+ * run it ends and never into the header, so pointer loops cannot exist;
+ * the name, expanded, must fit DNS_WIRE_NAME_MAX. On success *off is just
+ * past the name where it started (after its first pointer, if any) and out
+ * holds the name; 0, or -EBADMSG with out and *off unchanged.
+ */
+int dns_read_name(const uint8_t *msg, size_t len, size_t *off, char out[DNS_NAME_MAX]);
+
+/*
+ * Whether buf is a standard DNS query: QR 0, opcode QUERY, rcode 0, one
+ * question, no answer or authority records, at most two additional ones
+ * (EDNS, TSIG), a well-formed question of a known class, and nothing after
+ * it but room for those records. 0 with *q filled; -ENOMSG when it is not
+ * a query; -EBADMSG when its question is malformed. *q is written only on 0.
+ */
+int dns_parse_query(const uint8_t *buf, size_t len, struct dns_query *q);
+
+/* "A", "AAAA", ... or "TYPE%u" (RFC 3597) for the others; returns out. */
+const char *dns_type_name(uint16_t qtype, char out[DNS_TYPE_NAME_MAX]);
+
+#endif /* LWFP_INSPECT_DNS_H */

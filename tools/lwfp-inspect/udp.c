@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/* A worker's UDP side: the wildcard sockets, the flow table, the timers. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "listen.h"
+#include "log.h"
+#include "udp.h"
+#include "udp_flow.h"
+
+/* Datagrams taken from a wildcard socket per event. */
+#define PORT_BATCH 64
+
+/* ---- the flow table --------------------------------------------------------------- */
+
+static size_t bucket(uint32_t addr, uint16_t port)
+{
+	/* The engine hands addresses out in sequence: mix before masking. */
+	uint32_t h = (ntohl(addr) ^ (uint32_t)port << 16) * 0x9e3779b1u;
+
+	return h >> (32 - 13) & (UDP_TABLE_SIZE - 1);
+}
+
+_Static_assert(UDP_TABLE_SIZE == 1 << 13, "bucket() takes 13 bits");
+
+static struct udp_flow *table_find(struct udp_state *u, uint32_t addr, uint16_t port)
+{
+	struct udp_flow *f;
+
+	for (f = u->table[bucket(addr, port)]; f; f = f->next)
+		if (f->addr == addr && f->port == port)
+			return f;
+	return NULL;
+}
+
+void udp_table_add(struct worker *w, struct udp_flow *f)
+{
+	struct udp_flow **head = &w->udp->table[bucket(f->addr, f->port)];
+
+	f->next = *head;
+	*head = f;
+}
+
+void udp_table_del(struct worker *w, struct udp_flow *f)
+{
+	struct udp_flow **p = &w->udp->table[bucket(f->addr, f->port)];
+
+	for (; *p; p = &(*p)->next) {
+		if (*p == f) {
+			*p = f->next;
+			return;
+		}
+	}
+}
+
+/* ---- the wildcard sockets ------------------------------------------------------------- */
+
+/* The datagram's destination address, from IP_PKTINFO; 0 if absent. */
+static uint32_t pktinfo_dst(struct msghdr *msg)
+{
+	struct in_pktinfo pi;
+	struct cmsghdr *c;
+
+	for (c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c)) {
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(pi))) {
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			return pi.ipi_addr.s_addr;
+		}
+	}
+	return 0;
+}
+
+static void dispatch(struct worker *w, uint16_t port, uint32_t dst,
+		     const struct sockaddr_in *peer, size_t len)
+{
+	struct udp_state *u = w->udp;
+	struct udp_flow *f;
+
+	f = table_find(u, dst, port);
+	if (!f)
+		f = udp_flow_open(w, dst, port, peer, u->buf, len);
+	if (f)
+		udp_flow_datagram(f, peer, u->buf, len);
+}
+
+/* false when the socket has nothing more to read now. */
+static bool receive_one(struct udp_port *p)
+{
+	struct udp_state *u = p->worker->udp;
+	union {
+		char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+		struct cmsghdr align;
+	} control;
+	struct sockaddr_in peer;
+	struct iovec iov = { .iov_base = u->buf, .iov_len = UDP_BUF_MAX };
+	struct msghdr msg = {
+		.msg_name = &peer,
+		.msg_namelen = sizeof(peer),
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+		.msg_control = control.buf,
+		.msg_controllen = sizeof(control.buf),
+	};
+	uint32_t dst;
+	ssize_t n;
+
+	n = recvmsg(p->watch.fd, &msg, 0);
+	if (n < 0)
+		return errno == EINTR;
+	dst = pktinfo_dst(&msg);
+	/* Anything else reached the wildcard, from anywhere: not a flow. */
+	if (!udp_addr_ours(dst) || peer.sin_family != AF_INET || (msg.msg_flags & MSG_TRUNC)) {
+		u->stats.stray++;
+		return true;
+	}
+	dispatch(p->worker, p->port, dst, &peer, (size_t)n);
+	return true;
+}
+
+static void port_event(struct watch *wt, uint32_t events)
+{
+	struct udp_port *p = container_of(wt, struct udp_port, watch);
+	int i;
+
+	(void)events;
+	for (i = 0; i < PORT_BATCH; i++)
+		if (!receive_one(p))
+			break;
+}
+
+static void close_ports(struct udp_state *u)
+{
+	size_t i;
+
+	for (i = 0; i < u->nports; i++)
+		close(u->ports[i].watch.fd);
+	u->nports = 0;
+}
+
+/* ---- timers, draining ------------------------------------------------------------------- */
+
+struct timeout_queue *udp_idle_queue(struct worker *w)
+{
+	return w->udp->draining ? &w->udp->drain : &w->udp->idle;
+}
+
+void udp_next_deadline(const struct worker *w, uint64_t *deadline_ms)
+{
+	timeout_next(&w->udp->idle, deadline_ms);
+	timeout_next(&w->udp->drain, deadline_ms);
+}
+
+void udp_run_timers(struct worker *w)
+{
+	struct timer *t;
+
+	while ((t = timeout_expired(&w->udp->idle, w->now_ms)))
+		udp_flow_expire(t);
+	while ((t = timeout_expired(&w->udp->drain, w->now_ms)))
+		udp_flow_expire(t);
+}
+
+/*
+ * A UDP flow has no end of its own, so draining cannot wait for one: the
+ * flows that go quiet for a moment end then (a DNS query in flight still
+ * gets its answer), the others at the drain deadline.
+ */
+void udp_drain(struct worker *w)
+{
+	struct udp_state *u = w->udp;
+	struct timer *t;
+	size_t i;
+
+	if (u->draining)
+		return;
+	/* What the engine redirected just before the stop is served too. */
+	for (i = 0; i < u->nports; i++)
+		port_event(&u->ports[i].watch, EPOLLIN);
+	close_ports(u);
+	u->draining = true;
+	while ((t = TAILQ_FIRST(&u->idle.timers)))
+		timer_arm(t, &u->drain, w->now_ms);
+}
+
+void udp_abort_all(struct worker *w)
+{
+	struct timer *t;
+
+	while ((t = TAILQ_FIRST(&w->udp->idle.timers)) || (t = TAILQ_FIRST(&w->udp->drain.timers)))
+		udp_flow_expire(t);
+}
+
+void udp_free_dead(struct worker *w)
+{
+	struct udp_flow *f;
+
+	while ((f = TAILQ_FIRST(&w->udp->dead))) {
+		TAILQ_REMOVE(&w->udp->dead, f, dead_link);
+		free(f);
+	}
+}
+
+/* ---- set-up and tear-down ------------------------------------------------------------------ */
+
+int udp_init(struct worker *w, char *err, size_t size)
+{
+	const struct config *cfg = w->cfg;
+	struct udp_state *u;
+	struct udp_port *p;
+	size_t i;
+	int e;
+
+	u = calloc(1, sizeof(*u));
+	if (!u) {
+		snprintf(err, size, "worker %u: out of memory", w->id);
+		return -ENOMEM;
+	}
+	w->udp = u;
+	timeout_queue_init(&u->idle, cfg->udp_idle_timeout_ms);
+	timeout_queue_init(&u->drain, cfg->udp_idle_timeout_ms < UDP_DRAIN_IDLE_MS
+					      ? cfg->udp_idle_timeout_ms
+					      : UDP_DRAIN_IDLE_MS);
+	TAILQ_INIT(&u->dead);
+	for (i = 0; i < cfg->nudp_ports; i++) {
+		p = &u->ports[i];
+		p->worker = w;
+		p->port = htons(cfg->udp_ports[i]);
+		p->watch = (struct watch){ .fd = -1, .handle = port_event };
+		e = udp_listen_open(cfg->udp_ports[i], &p->watch.fd);
+		if (!e)
+			u->nports++;
+		if (!e)
+			e = watch_set(w, &p->watch, EPOLLIN);
+		if (e) {
+			snprintf(err, size, "UDP port %u: %s", cfg->udp_ports[i], strerror(-e));
+			return e;
+		}
+	}
+	return 0;
+}
+
+static void report_drops(const struct worker *w)
+{
+	const struct udp_stats *s = &w->udp->stats;
+
+	if (!s->stray && !s->no_room && !s->no_socket && !s->wrong_peer)
+		return;
+	log_warn("worker %u: UDP datagrams dropped before reaching a flow: %" PRIu64
+		 " not to a flow address, %" PRIu64 " over the flow limit, %" PRIu64
+		 " without a flow socket, %" PRIu64 " from another client",
+		 w->id, s->stray, s->no_room, s->no_socket, s->wrong_peer);
+}
+
+void udp_destroy(struct worker *w)
+{
+	if (!w->udp)
+		return;
+	report_drops(w);
+	close_ports(w->udp);
+	udp_free_dead(w);
+	free(w->udp);
+	w->udp = NULL;
+}

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * A worker's UDP side. The engine gives every redirected UDP flow its own
+ * loopback address in 127.128.0.0/9 (abi.h, LWFP_UDP_NET) at the port of the
+ * filter's target. So each worker has, per --listen port, a socket bound to
+ * the wildcard 0.0.0.0:PORT with SO_REUSEPORT (the kernel hashes a flow's
+ * datagrams, by their 4-tuple, always to the same worker) that reads the
+ * datagram's destination, that is its flow, with IP_PKTINFO.
+ *
+ * The first datagram of a flow opens it (udp_flow.c): a socket bound to the
+ * flow's address, which from then on receives the flow's datagrams itself,
+ * since the kernel prefers a bound and connected socket to the wildcard.
+ * Until it exists, and for datagrams that were queued on the wildcard
+ * before, the flow is found by its address in a table.
+ */
+#ifndef LWFP_INSPECT_UDP_H
+#define LWFP_INSPECT_UDP_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include "config.h"
+#include "timeout.h"
+#include "worker.h"
+
+/* Room for any datagram: IPv4 and IPv6 payloads are below 64 KiB. */
+#define UDP_BUF_MAX 65536
+/* Buckets of a worker's flow table; a power of two. */
+#define UDP_TABLE_SIZE 8192
+/* While draining, a flow ends after this long without a datagram. */
+#define UDP_DRAIN_IDLE_MS 1000
+
+struct udp_flow;
+
+struct udp_port {
+	struct watch watch;
+	struct worker *worker;
+	uint16_t port; /* network order */
+};
+
+/* Datagrams the wildcard sockets could give to no flow, by reason. */
+struct udp_stats {
+	uint64_t stray; /* not to an address of 127.128.0.0/9: not a flow */
+	uint64_t no_room; /* a new flow beyond the worker's share of descriptors */
+	uint64_t no_socket; /* the flow's own socket could not be made */
+	uint64_t wrong_peer; /* to a flow's address, from another client */
+};
+
+struct udp_state {
+	struct udp_port ports[MAX_LISTEN];
+	size_t nports; /* 0 once they are closed */
+	struct udp_flow *table[UDP_TABLE_SIZE];
+	struct timeout_queue idle; /* --udp-idle-timeout */
+	struct timeout_queue drain; /* the shorter idle of a draining worker */
+	bool draining;
+	TAILQ_HEAD(udp_dead_list, udp_flow) dead;
+	struct udp_stats stats;
+	uint8_t buf[UDP_BUF_MAX]; /* one datagram, read and passed on */
+};
+
+static inline bool udp_addr_ours(uint32_t addr)
+{
+	return (ntohl(addr) & LWFP_UDP_MASK) == LWFP_UDP_NET;
+}
+
+/* Opens the worker's sockets of cfg->udp_ports. 0, or -errno with err set. */
+int udp_init(struct worker *w, char *err, size_t size);
+/* Closes and frees what is left; the flows must have ended. */
+void udp_destroy(struct worker *w);
+
+/* The queue a flow's timer goes to now: idle, or drain once draining. */
+struct timeout_queue *udp_idle_queue(struct worker *w);
+/* Lowers *deadline_ms to the earliest UDP flow deadline. */
+void udp_next_deadline(const struct worker *w, uint64_t *deadline_ms);
+void udp_run_timers(struct worker *w);
+
+/* No new flows: reads what waits on the wildcard sockets, then closes them. */
+void udp_drain(struct worker *w);
+/* Ends every flow now. */
+void udp_abort_all(struct worker *w);
+/* Frees the flows that ended during the last epoll batch. */
+void udp_free_dead(struct worker *w);
+
+/* The flow table, for udp_flow.c. */
+void udp_table_add(struct worker *w, struct udp_flow *f);
+void udp_table_del(struct worker *w, struct udp_flow *f);
+
+#endif /* LWFP_INSPECT_UDP_H */

@@ -81,9 +81,13 @@ static __always_inline bool filter_matches(const struct lwfp_filter *f, const st
 /* A target this socket can reach: an AF_INET socket cannot connect to IPv6. */
 static __always_inline bool target_fits(const struct lwfp_filter *f, const struct walk *w)
 {
-	/* UDP flows get an address in 127.128.0.0/9, reached v4-mapped from IPv6. */
+	/*
+	 * UDP flows get an address in 127.128.0.0/9, reached v4-mapped from IPv6.
+	 * The kernel refuses a sendmsg6 rewrite from an IPv6 destination to a
+	 * v4-mapped one, so those datagrams go direct rather than fail.
+	 */
 	if (w->proto == IPPROTO_UDP)
-		return f->to.family == AF_INET;
+		return f->to.family == AF_INET && !(w->sendmsg && w->sock_v6 && !w->mapped);
 	if (f->to.family == AF_INET)
 		return !w->sock_v6 || w->mapped;
 	return w->sock_v6 && !w->mapped;

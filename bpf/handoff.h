@@ -10,6 +10,7 @@
 
 #include "common.h"
 #include "records.h"
+#include "udp.h"
 
 /*
  * One form for both sides. A connection is IPv4 on the wire when its peer is
@@ -123,6 +124,10 @@ static __always_inline int release(struct bpf_sock *sk)
 {
 	struct lwfp_sk *st = sk_state(sk, false);
 
+	if (st && st->dgram) {
+		st->dgram = 0;
+		udp_release(sk);
+	}
 	if (!st || !st->token || st->closed)
 		return 1;
 	st->closed = 1;

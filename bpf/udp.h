@@ -115,6 +115,10 @@ static __always_inline int udp_bind(struct bpf_sock_addr *ctx, struct walk *w,
 		st->udp_addr = addr;
 		return 0;
 	}
+	st = sk_state(ctx->sk, true);
+	if (!st)
+		return -ENOBUFS;
+	st->dgram = 1;
 	app.cookie = bpf_get_socket_cookie(ctx);
 	app.dst = w->dst;
 	if (bpf_map_update_elem(&lwfp_udp_app, &app, &val, BPF_ANY))
@@ -227,6 +231,26 @@ static __always_inline int udp_reverse(struct bpf_sock_addr *ctx, const bool v6)
 	ctx->user_port = o->port;
 	count(LWFP_CNT_UDP_REVERSED);
 	return 1;
+}
+
+static long udp_release_one(void *map, __u64 *token, struct lwfp_udp_timer *u, __u64 *cookie)
+{
+	if (u->app.cookie != *cookie)
+		return 0;
+	bpf_map_delete_elem(&lwfp_udp_addr, &u->addr);
+	bpf_map_delete_elem(&lwfp_udp_app, &u->app);
+	bpf_map_delete_elem(&lwfp_flows, token);
+	count(LWFP_CNT_FLOW_CLOSED);
+	bpf_map_delete_elem(map, token);
+	return 0;
+}
+
+/* close(): an unconnected socket's flows end with it, not an idle timeout later. */
+static __always_inline void udp_release(struct bpf_sock *sk)
+{
+	__u64 cookie = bpf_get_socket_cookie(sk);
+
+	bpf_for_each_map_elem(&lwfp_udp_timers, udp_release_one, &cookie, 0);
 }
 
 /* The flow a proxy's per-flow UDP socket serves: its local address names it. */

@@ -322,6 +322,8 @@ struct lwfp_sk {
 	char origin_comm[16];
 	struct lwfp_addr orig_dst;
 	struct lwfp_hop hops[LWFP_MAX_HOPS];
+	__u8 dgram; /* it opened unconnected UDP flows: end them at close */
+	__u8 pad2[7];
 };
 
 enum lwfp_counter {

@@ -122,6 +122,25 @@ void win_ops_abort(const struct win_sock *ws);
 /* Under the lock: the OVERLAPPED's fields, then the event. */
 void win_overlapped_done(LPWSAOVERLAPPED ov, int err, DWORD bytes);
 
+/* ---- msg.c: WSARecvMsg and WSASendMsg ------------------------------------ */
+
+/*
+ * Appends one control message at *used in control (Control.len bytes):
+ * true, or false with *used unchanged when it does not fit.
+ */
+bool win_cmsg_append(const WSABUF *control, size_t *used, INT level, INT type, const void *data,
+		     size_t len);
+/*
+ * Looks through msg's control messages for IP_WFP_REDIRECT_RECORDS (either
+ * level): 0 with *data and *len (NULL and 0 when there is none), or
+ * WSAEINVAL when the messages are malformed, WSAEFAULT for a NULL buffer.
+ */
+int win_cmsg_find_records(const WSAMSG *msg, const void **data, size_t *len);
+/* A redirected UDP flow's address: in 127.128.0.0/9 (network order). */
+bool win_udp_flow_addr(uint32_t addr);
+/* closesocket: forgets what WSARecvMsg remembers about the socket. */
+void win_udp_forget(const struct win_sock *ws);
+
 /* ---- test hooks (hidden; the unit tests link the static library) --------- */
 
 /* While held, the worker starts no operation: they stay pending. */

@@ -22,6 +22,7 @@
 #define WSPAPI
 #define WSKAPI
 #define NTAPI
+#define PASCAL
 
 #ifndef VOID
 #define VOID void
@@ -40,6 +41,7 @@ typedef int BOOL;
 typedef uint8_t BOOLEAN;
 typedef char CHAR;
 typedef unsigned char UCHAR;
+typedef UCHAR *PUCHAR;
 typedef char CCHAR;
 typedef int16_t SHORT;
 typedef int16_t CSHORT;

@@ -36,8 +36,8 @@
 /*
  * ws2ipdef.h: the control messages that carry a UDP flow's records and
  * context on its first datagram (WSARecvMsg) and its records back out
- * (WSASendMsg). Defined for code that names them; delivering them waits for
- * lwfp's UDP support.
+ * (WSASendMsg). The payloads are the native ones: the records blob, and the
+ * context as SIO_QUERY_WFP_CONNECTION_REDIRECT_CONTEXT returns it.
  */
 #define IP_WFP_REDIRECT_RECORDS 60
 #define IP_WFP_REDIRECT_CONTEXT 70

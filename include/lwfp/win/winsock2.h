@@ -212,7 +212,7 @@ typedef void(CALLBACK *LPWSAOVERLAPPED_COMPLETION_ROUTINE)(DWORD dwError, DWORD 
 #define WSA_INFINITE INFINITE
 #define WSA_MAXIMUM_WAIT_EVENTS MAXIMUM_WAIT_OBJECTS
 
-/* ---- messages (ws2def.h); WSARecvMsg/WSASendMsg wait for the UDP issue --- */
+/* ---- messages (ws2def.h): WSARecvMsg and WSASendMsg ---------------------- */
 
 typedef struct _WSABUF {
 	ULONG len;
@@ -233,6 +233,34 @@ typedef struct _WSACMSGHDR {
 	INT cmsg_level;
 	INT cmsg_type;
 } WSACMSGHDR, *PWSACMSGHDR, *LPWSACMSGHDR;
+
+/*
+ * The same layout and alignment as the kernel's struct cmsghdr on the
+ * platforms lwfp runs on, so control messages pass untranslated: IP_PKTINFO
+ * and the other kernel ones carry their Linux levels, types and payloads.
+ */
+#define WSA_CMSGHDR_ALIGN(length) \
+	(((length) + sizeof(SIZE_T) - 1) & ~(SIZE_T)(sizeof(SIZE_T) - 1))
+#define WSA_CMSGDATA_ALIGN(length) WSA_CMSGHDR_ALIGN(length)
+#define WSA_CMSG_DATA(cmsg) ((PUCHAR)(cmsg) + WSA_CMSGDATA_ALIGN(sizeof(WSACMSGHDR)))
+#define WSA_CMSG_SPACE(length) \
+	(WSA_CMSGDATA_ALIGN(sizeof(WSACMSGHDR)) + WSA_CMSGHDR_ALIGN(length))
+#define WSA_CMSG_LEN(length) (WSA_CMSGDATA_ALIGN(sizeof(WSACMSGHDR)) + (length))
+#define WSA_CMSG_FIRSTHDR(msg) \
+	(((msg)->Control.len >= sizeof(WSACMSGHDR)) ? (LPWSACMSGHDR)(msg)->Control.buf \
+						     : (LPWSACMSGHDR)NULL)
+#define WSA_CMSG_NXTHDR(msg, cmsg) \
+	(!(cmsg) ? WSA_CMSG_FIRSTHDR(msg) \
+		 : ((((PUCHAR)(cmsg) + WSA_CMSGHDR_ALIGN((cmsg)->cmsg_len) + \
+		      sizeof(WSACMSGHDR)) > (PUCHAR)((msg)->Control.buf) + (msg)->Control.len) \
+			    ? (LPWSACMSGHDR)NULL \
+			    : (LPWSACMSGHDR)((PUCHAR)(cmsg) + WSA_CMSGHDR_ALIGN((cmsg)->cmsg_len))))
+
+/* ws2ipdef.h: IP_PKTINFO's payload (the kernel's, which has these fields). */
+typedef struct in_pktinfo IN_PKTINFO, *PIN_PKTINFO;
+#ifdef __USE_GNU /* glibc defines in6_pktinfo only with _GNU_SOURCE */
+typedef struct in6_pktinfo IN6_PKTINFO, *PIN6_PKTINFO;
+#endif
 
 /* ---- errors (winerror.h) ------------------------------------------------- */
 
@@ -322,6 +350,25 @@ int WSAAPI WSAIoctl(SOCKET s, DWORD dwIoControlCode, LPVOID lpvInBuffer, DWORD c
 		    LPWSAOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine);
 BOOL WSAAPI WSAGetOverlappedResult(SOCKET s, LPWSAOVERLAPPED lpOverlapped, LPDWORD lpcbTransfer,
 				   BOOL fWait, LPDWORD lpdwFlags);
+
+/*
+ * On Windows WSARecvMsg is reached through SIO_GET_EXTENSION_FUNCTION_POINTER;
+ * here it is also an ordinary function. On a redirected UDP flow's first
+ * datagram it appends IP_WFP_REDIRECT_RECORDS and IP_WFP_REDIRECT_CONTEXT
+ * (IPPROTO_IPV6 twins on an IPv6 socket); WSASendMsg applies an
+ * IP_WFP_REDIRECT_RECORDS message before it sends. Overlapped calls complete
+ * at once (the event is set); completion routines are not supported
+ * (WSAEOPNOTSUPP).
+ */
+typedef INT(PASCAL *LPFN_WSARECVMSG)(SOCKET s, LPWSAMSG lpMsg, LPDWORD lpdwNumberOfBytesRecvd,
+				     LPWSAOVERLAPPED lpOverlapped,
+				     LPWSAOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine);
+INT WSAAPI WSARecvMsg(SOCKET s, LPWSAMSG lpMsg, LPDWORD lpdwNumberOfBytesRecvd,
+		      LPWSAOVERLAPPED lpOverlapped,
+		      LPWSAOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine);
+int WSAAPI WSASendMsg(SOCKET Handle, LPWSAMSG lpMsg, DWORD dwFlags, LPDWORD lpNumberOfBytesSent,
+		      LPWSAOVERLAPPED lpOverlapped,
+		      LPWSAOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine);
 
 WSAEVENT WSAAPI WSACreateEvent(void);
 BOOL WSAAPI WSASetEvent(WSAEVENT hEvent);

@@ -57,7 +57,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
 LIBS := -lbpf -lelf -lz -ljson-c
 
-.PHONY: all clean deps test unit integration demo install fuzz bench bench-quick
+.PHONY: all clean deps test unit integration demo install fuzz bench bench-quick valgrind
 TEST_TOOL_SRCS := $(wildcard tests/relay/*.c)
 TEST_TOOLS := $(patsubst tests/relay/%.c,$(BUILD)/bin/%,$(TEST_TOOL_SRCS))
 
@@ -142,6 +142,11 @@ fuzz: deps $(FUZZ_BINS)
 unit: $(UNIT_BINS)
 	$(Q)scripts/run-unit.sh $(UNIT_BINS)
 
+# The unit tests once more, unsanitized, under valgrind's memcheck.
+valgrind: $(UNIT_BINS)
+	$(Q)UNIT_RUNNER="valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite,indirect" \
+		scripts/run-unit.sh $(UNIT_BINS)
+
 integration: all
 	$(Q)LWFP_BUILD=$(CURDIR)/$(BUILD) tests/integration/run.sh
 
@@ -151,6 +156,7 @@ TEST_FUZZ_TIME ?= 10
 test:
 	$(Q)scripts/deps.sh test
 	$(Q)$(MAKE) --no-print-directory SAN=1 all unit
+	$(Q)$(MAKE) --no-print-directory valgrind
 	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_TIME=$(TEST_FUZZ_TIME)
 	$(Q)$(MAKE) --no-print-directory SAN=1 integration
 

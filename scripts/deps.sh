@@ -5,7 +5,7 @@ set -eu
 pkgs="clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libjson-c-dev libcmocka-dev
 pkg-config make gcc iproute2 curl python3 socat coreutils libclang-rt-dev util-linux"
 # Real, unmodified programs the integration tests put in lwfp chains.
-[ "${1:-}" = test ] && pkgs="$pkgs openssl mitmproxy redsocks microsocks bind9-dnsutils dnsmasq-base"
+[ "${1:-}" = test ] && pkgs="$pkgs openssl mitmproxy redsocks microsocks bind9-dnsutils dnsmasq-base valgrind"
 # The baselines the benchmarks compare against, and the profiler.
 [ "${1:-}" = bench ] && pkgs="$pkgs haproxy iptables socat linux-perf"
 missing=""

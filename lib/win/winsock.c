@@ -220,6 +220,7 @@ LWFP_API int closesocket(SOCKET s)
 	if (err)
 		return fail_int(err);
 	win_ops_abort(&ws);
+	win_udp_forget(&ws);
 	if (!ws.overlapped)
 		plain_del(ws.fd);
 	/* Linux closes the fd even when close() reports EINTR. */

@@ -36,6 +36,16 @@
  *       TCP (ERROR_NOT_FOUND / STATUS_NOT_FOUND, also for the size probe),
  *       unconnected and listening TCP (WSAENOTCONN /
  *       STATUS_INVALID_CONNECTION).
+ *
+ *   udp --listen ADDR:PORT --count N [--pidfile FILE] [--timeout SEC]
+ *       The redirect target of a UDP filter with the sockaddrs context: a
+ *       UDP proxy on 0.0.0.0:PORT with IP_PKTINFO that serves N datagrams
+ *       with WSARecvMsg, printing "dgram I records=LEN context=LEN
+ *       pktinfo=N" for each; forwards them from one outbound socket with
+ *       WSASendMsg (the first with its IP_WFP_REDIRECT_RECORDS message) to
+ *       the original destination, and each answer back from the flow's
+ *       address with IN_PKTINFO. On the first it also checks that the
+ *       records message on a connected socket fails with WSAEISCONN.
  */
 #include <stdarg.h>
 #include <stdbool.h>
@@ -455,7 +465,7 @@ static void check_sets(SOCKET connected, unsigned char *blob, DWORD len)
 
 struct opts {
 	const char *listen, *blob, *pidfile, *expect_orig, *expect;
-	int timeout;
+	int timeout, count;
 };
 
 static SOCKET accept_one(const struct opts *o)
@@ -640,6 +650,185 @@ static int local(void)
 	return 0;
 }
 
+
+/* ---- udp: a UDP proxy with WSARecvMsg and WSASendMsg --------------------- */
+
+static bool readable(SOCKET s, int timeout)
+{
+	fd_set r;
+	TIMEVAL tv = { timeout, 0 };
+
+	FD_ZERO(&r);
+	FD_SET(s, &r);
+	return select(0, &r, NULL, NULL, &tv) == 1;
+}
+
+/* One control message of msg: its data and length, or NULL. */
+static LPWSACMSGHDR find_cmsg(LPWSAMSG msg, INT level, INT type, int *count)
+{
+	LPWSACMSGHDR c, found = NULL;
+
+	*count = 0;
+	for (c = WSA_CMSG_FIRSTHDR(msg); c; c = WSA_CMSG_NXTHDR(msg, c))
+		if (c->cmsg_level == level && c->cmsg_type == type) {
+			if (!found)
+				found = c;
+			(*count)++;
+		}
+	return found;
+}
+
+static ULONG cmsg_size(LPWSACMSGHDR c)
+{
+	return c ? (ULONG)(c->cmsg_len - WSA_CMSG_LEN(0)) : 0;
+}
+
+/*
+ * Records on a connected UDP socket: WSASendMsg fails with WSAEISCONN and
+ * sends nothing.
+ */
+static void check_sendmsg_connected(const SOCKADDR_STORAGE *dst, const void *rec, ULONG rec_len)
+{
+	static char control[BIG];
+	SOCKET c = WSASocketA(AF_INET, SOCK_DGRAM, IPPROTO_UDP, NULL, 0, WSA_FLAG_OVERLAPPED);
+	WSABUF b = { 1, (CHAR *)"x" };
+	WSAMSG m = { 0 };
+	LPWSACMSGHDR h = (LPWSACMSGHDR)control;
+	DWORD n = 0;
+	int rc;
+
+	if (c == INVALID_SOCKET || connect(c, (const struct sockaddr *)dst, sizeof(SOCKADDR_IN))) {
+		fail("udp-sendmsg-connected", "cannot connect a socket (error %d)", WSAGetLastError());
+		return;
+	}
+	h->cmsg_len = WSA_CMSG_LEN(rec_len);
+	h->cmsg_level = IPPROTO_IP;
+	h->cmsg_type = IP_WFP_REDIRECT_RECORDS;
+	memcpy(WSA_CMSG_DATA(h), rec, rec_len);
+	m.lpBuffers = &b;
+	m.dwBufferCount = 1;
+	m.Control.buf = control;
+	m.Control.len = (ULONG)WSA_CMSG_SPACE(rec_len);
+	rc = WSASendMsg(c, &m, 0, &n, NULL, NULL);
+	check("udp-sendmsg-connected", rc == SOCKET_ERROR && WSAGetLastError() == WSAEISCONN,
+	      "rc %d error %d, want WSAEISCONN", rc, WSAGetLastError());
+	closesocket(c);
+}
+
+/*
+ * The redirect target of a UDP filter with the sockaddrs context: a
+ * wildcard socket with IP_PKTINFO. Each datagram is forwarded from one
+ * outbound socket to the original destination (the first goes with its
+ * records, through WSASendMsg), and the answer goes back from the flow's
+ * address with an IN_PKTINFO message. Prints a line per datagram:
+ *   dgram I records=LEN context=LEN pktinfo=N
+ */
+static int udp_proxy(const struct opts *o)
+{
+	static char data[65536], control[BIG], reply[65536], rctl[256];
+	SOCKADDR_STORAGE ss, orig = { 0 }, client;
+	SOCKET s, out;
+	BOOL on = TRUE;
+	int len = sizeof(ss), i, nrec, nctx, npi;
+	bool have_orig = false;
+
+	if (WSAStringToAddressA((LPSTR)o->listen, AF_INET, NULL, (LPSOCKADDR)&ss, &len))
+		return 1;
+	/* Every flow has its own address: the socket takes them all, at the port. */
+	((PSOCKADDR_IN)&ss)->sin_addr.s_addr = htonl(INADDR_ANY);
+	s = WSASocketA(AF_INET, SOCK_DGRAM, IPPROTO_UDP, NULL, 0, WSA_FLAG_OVERLAPPED);
+	out = WSASocketA(AF_INET, SOCK_DGRAM, IPPROTO_UDP, NULL, 0, WSA_FLAG_OVERLAPPED);
+	if (s == INVALID_SOCKET || out == INVALID_SOCKET ||
+	    setsockopt(s, SOL_SOCKET, SO_REUSEADDR, (const char *)&on, sizeof(on)) ||
+	    setsockopt(s, IPPROTO_IP, IP_PKTINFO, (const char *)&on, sizeof(on)) ||
+	    bind(s, (LPSOCKADDR)&ss, len)) {
+		fail("udp-listen", "error %d", WSAGetLastError());
+		return 1;
+	}
+	if (o->pidfile)
+		write_file(o->pidfile, "1\n", 2);
+	for (i = 0; i < o->count; i++) {
+		WSABUF b = { sizeof(data), data }, rb;
+		WSAMSG m = { 0 }, sm = { 0 };
+		LPWSACMSGHDR rec, ctx, pi;
+		DWORD n = 0, sent = 0, got;
+		IN_ADDR flow = { 0 };
+		int rc;
+
+		if (!readable(s, o->timeout)) {
+			fail("udp-recv", "no datagram %d within %d s", i, o->timeout);
+			return 1;
+		}
+		m.name = (LPSOCKADDR)&client;
+		m.namelen = sizeof(client);
+		m.lpBuffers = &b;
+		m.dwBufferCount = 1;
+		m.Control.buf = control;
+		m.Control.len = sizeof(control);
+		if (WSARecvMsg(s, &m, &n, NULL, NULL)) {
+			fail("udp-recv", "WSARecvMsg: error %d", WSAGetLastError());
+			return 1;
+		}
+		rec = find_cmsg(&m, IPPROTO_IP, IP_WFP_REDIRECT_RECORDS, &nrec);
+		ctx = find_cmsg(&m, IPPROTO_IP, IP_WFP_REDIRECT_CONTEXT, &nctx);
+		pi = find_cmsg(&m, IPPROTO_IP, IP_PKTINFO, &npi);
+		printf("dgram %d records=%lu context=%lu pktinfo=%d\n", i, (unsigned long)cmsg_size(rec),
+		       (unsigned long)cmsg_size(ctx), npi);
+		if (pi)
+			flow = ((PIN_PKTINFO)WSA_CMSG_DATA(pi))->ipi_addr;
+		if (rec && cmsg_size(ctx) == 2 * sizeof(SOCKADDR_STORAGE)) {
+			memcpy(&orig, WSA_CMSG_DATA(ctx), sizeof(orig));
+			have_orig = true;
+			check_sendmsg_connected(&orig, WSA_CMSG_DATA(rec), cmsg_size(rec));
+			/* The records message, as it came, goes out with the datagram. */
+			memmove(control, rec, WSA_CMSG_SPACE(cmsg_size(rec)));
+			sm.Control.buf = control;
+			sm.Control.len = (ULONG)WSA_CMSG_SPACE(cmsg_size(rec));
+		}
+		if (!have_orig) {
+			fail("udp-first", "datagram %d: no records and context before it", i);
+			return 1;
+		}
+		b.len = n;
+		sm.name = (LPSOCKADDR)&orig;
+		sm.namelen = sizeof(SOCKADDR_IN);
+		sm.lpBuffers = &b;
+		sm.dwBufferCount = 1;
+		rc = WSASendMsg(out, &sm, 0, &sent, NULL, NULL);
+		if (rc || sent != n) {
+			fail("udp-sendmsg", "datagram %d: rc %d error %d sent %lu", i, rc,
+			     WSAGetLastError(), (unsigned long)sent);
+			return 1;
+		}
+		if (!readable(out, o->timeout)) {
+			fail("udp-answer", "no answer to datagram %d", i);
+			return 1;
+		}
+		got = (DWORD)recv(out, reply, sizeof(reply), 0);
+		/* Back from the flow's address: the application sees the original one. */
+		memset(rctl, 0, sizeof(rctl));
+		sm = (WSAMSG){ 0 };
+		rb = (WSABUF){ got, reply };
+		sm.name = (LPSOCKADDR)&client;
+		sm.namelen = sizeof(SOCKADDR_IN);
+		sm.lpBuffers = &rb;
+		sm.dwBufferCount = 1;
+		sm.Control.buf = rctl;
+		sm.Control.len = (ULONG)WSA_CMSG_SPACE(sizeof(IN_PKTINFO));
+		((LPWSACMSGHDR)rctl)->cmsg_len = WSA_CMSG_LEN(sizeof(IN_PKTINFO));
+		((LPWSACMSGHDR)rctl)->cmsg_level = IPPROTO_IP;
+		((LPWSACMSGHDR)rctl)->cmsg_type = IP_PKTINFO;
+		((PIN_PKTINFO)WSA_CMSG_DATA(rctl))->ipi_spec_dst = flow;
+		if (WSASendMsg(s, &sm, 0, &sent, NULL, NULL)) {
+			fail("udp-reply", "datagram %d: error %d", i, WSAGetLastError());
+			return 1;
+		}
+	}
+	closesocket(out);
+	closesocket(s);
+	return 0;
+}
+
 /* ---- main ---------------------------------------------------------------- */
 
 static int usage(void)
@@ -648,7 +837,9 @@ static int usage(void)
 		"Usage: lwfp-test-win serve --listen ADDR:PORT --blob FILE --pidfile FILE\n"
 		"                           --expect-orig ADDR:PORT [--timeout SEC]\n"
 		"       lwfp-test-win setrec --blob FILE --expect OK|WSAEACCES|WSAEINVAL\n"
-		"       lwfp-test-win local\n");
+		"       lwfp-test-win local\n"
+		"       lwfp-test-win udp --listen ADDR:PORT --count N [--pidfile FILE]\n"
+		"                         [--timeout SEC]\n");
 	return 2;
 }
 
@@ -670,6 +861,8 @@ static int parse(int argc, char **argv, struct opts *o)
 			o->expect_orig = v;
 		else if (!strcmp(k, "--expect"))
 			o->expect = v;
+		else if (!strcmp(k, "--count"))
+			o->count = atoi(v);
 		else if (!strcmp(k, "--timeout"))
 			o->timeout = atoi(v);
 		else
@@ -695,6 +888,8 @@ int main(int argc, char **argv)
 		rc = setrec(&o);
 	else if (!strcmp(argv[1], "local"))
 		rc = local();
+	else if (!strcmp(argv[1], "udp") && o.listen && o.count > 0)
+		rc = udp_proxy(&o);
 	else
 		return usage();
 	WSACleanup();

@@ -1,0 +1,124 @@
+#!/bin/bash
+# The Winsock layer's UDP part against a real engine: lwfp-test-win udp, a
+# UDP proxy written with the Windows API (WSARecvMsg, WSASendMsg, IN_PKTINFO),
+# is the target of a UDP filter with the sockaddrs context, and lwfp-inspect
+# (--register --proto udp, lower weight) comes after it:
+#   app (python3) -> lwfp-test-win udp -> lwfp-inspect -> UDP echo server
+#   (a) the proxy's WSARecvMsg gets IP_WFP_REDIRECT_RECORDS (32 bytes: one
+#       hop) and IP_WFP_REDIRECT_CONTEXT (256 bytes) with the flow's first
+#       datagram, next to its own IP_PKTINFO, and neither with the later
+#       ones;
+#   (b) WSASendMsg with the records message on the proxy's outbound socket
+#       works: the datagrams go on to lwfp-inspect, whose log names both
+#       hops (the chain continues and does not come back to the proxy), and
+#       every answer reaches the application from the original destination;
+#   (c) the records message on a connected UDP socket: WSAEISCONN.
+. "$(dirname "$0")/lib.sh"
+
+INSPECT=$BIN/lwfp-inspect
+WINTEST=$BIN/lwfp-test-win
+for b in "$INSPECT" "$WINTEST"; do
+	[ -x "$b" ] || fail "$b is missing (run make, or set LWFP_BUILD)"
+done
+
+PORT=7201
+IDLE=2
+N=4
+
+setup_netns
+engine_up
+mkcg app svcW svcI
+
+udp_bound() { # NSPATH PORT: some UDP socket is bound to PORT
+	[ -n "$(nsenter --net="$1" ss -Hlun "sport = :$2" 2>/dev/null)" ]
+}
+
+# The echo server: each datagram comes back as "echo|" and the datagram.
+cat >"$T/echo.py" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], int(sys.argv[2])))
+while True:
+    data, peer = s.recvfrom(65536)
+    s.sendto(b"echo|" + data, peer)
+PY
+spawn echo - "$NSP_SRV" "$PY" "$T/echo.py" "$SRV4" "$PORT"
+wait_until 10 udp_bound "$NSP_SRV" "$PORT" || fail "the echo server did not start: $(cat "$T/echo.err")"
+
+# The application: N datagrams on one unconnected socket, one at a time, each
+# answer from where the datagram went.
+cat >"$T/app.py" <<'PY'
+import socket, sys
+host, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(10)
+for i in range(n):
+    msg = f"datagram {i}".encode()
+    s.sendto(msg, (host, port))
+    data, src = s.recvfrom(65536)
+    if (src[0], src[1]) != (host, port):
+        sys.exit(f"answer {i} came from {src}, want {host}:{port}")
+    if data != b"echo|" + msg:
+        sys.exit(f"answer {i}: {data!r}")
+print("ok")
+PY
+
+service_add HW winudp --cgroup "$CG/svcW"
+filter_add FW --service winudp --to 127.0.0.1:15101 --weight 200 --proto udp --family 4 \
+	--dst "$SRV4/32" --dport "$PORT" --context sockaddrs
+
+spawn winudp svcW "$NSP_CLI" "$WINTEST" udp --listen 127.0.0.1:15101 --count "$N" \
+	--pidfile "$T/winudp.ready" --timeout 30
+winudp=$LAST_PID
+wait_until 10 test -s "$T/winudp.ready" ||
+	fail "lwfp-test-win udp did not start: $(cat "$T/winudp.out" "$T/winudp.err")"
+
+: >"$T/inspect.log"
+spawn inspect svcI "$NSP_CLI" "$INSPECT" --listen 127.0.0.1:15102 --pin-dir "$PIN" \
+	--log "$T/inspect.log" --register --proto udp --service inspect --dport "$PORT" \
+	--weight 100 --udp-idle-timeout "$IDLE"
+inspect=$LAST_PID
+if ! wait_until 10 grep -q 'flow limit' "$T/inspect.err"; then
+	alive "$inspect" || fail "lwfp-inspect exited at start: $(cat "$T/inspect.err")"
+	fail "lwfp-inspect did not start within 10 s: $(cat "$T/inspect.err")"
+fi
+
+# ---- (a)-(c) ------------------------------------------------------------------
+
+run_in app "$PY" "$T/app.py" "$SRV4" "$PORT" "$N" >"$T/app.out" 2>&1 ||
+	fail "the application: $(cat "$T/app.out")
+proxy: $(cat "$T/winudp.out" "$T/winudp.err")"
+
+wait_exit "$winudp" 15
+[ "$WAIT_RC" = 0 ] || fail "lwfp-test-win udp exited $WAIT_RC:
+$(cat "$T/winudp.out" "$T/winudp.err")"
+grep -q '^FAIL' "$T/winudp.out" && fail "lwfp-test-win udp: $(cat "$T/winudp.out")"
+
+want="dgram 0 records=32 context=256 pktinfo=1"
+for ((i = 1; i < N; i++)); do
+	want+=$'\n'"dgram $i records=0 context=0 pktinfo=1"
+done
+got=$(grep '^dgram ' "$T/winudp.out")
+[ "$got" = "$want" ] || fail "the proxy's datagrams:
+$got
+want:
+$want"
+grep -qx 'ok udp-sendmsg-connected' "$T/winudp.out" ||
+	fail "records on a connected socket: $(cat "$T/winudp.out")"
+
+# The flow through lwfp-inspect is logged once idle: both hops, in order.
+# shellcheck disable=SC2317 # called through wait_until
+logged() { [ -s "$T/inspect.log" ]; }
+wait_until $((IDLE + 8)) logged || fail "lwfp-inspect logged nothing: $(cat "$T/inspect.err")"
+got=$("$PY" -c '
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+assert len(lines) == 1, lines
+o = lines[0]
+assert o.get("verdict") == "pass", o
+assert o.get("orig_dst") == sys.argv[2], o
+print(",".join(o["chain"]))' "$T/inspect.log" "$SRV4:$PORT") ||
+	fail "lwfp-inspect's log: $(cat "$T/inspect.log")"
+[ "$got" = "winudp,inspect" ] || fail "the chain is '$got', want 'winudp,inspect'"
+
+pass

@@ -157,6 +157,10 @@ start_inspect() {
 }
 
 nfds() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
+rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+# Memory back after the flows: the allocator may keep some pages, but not a
+# share of every flow (1000 flows x 2 splice pipes x 64 KiB would be 128 MiB).
+RSS_SLACK_KIB=16384
 
 start_inspect A inspA 127.0.0.1:15001 --register --dport "$ECHO_PORT" --service loadA --weight 200
 PA=$LAST_PID
@@ -177,6 +181,8 @@ wait_until 10 logged_all 1 || fail "the first flow was not logged by both"
 sleep 0.2
 baseA=$(nfds "$PA")
 baseB=$(nfds "$PB")
+rssA=$(rss_kib "$PA")
+rssB=$(rss_kib "$PB")
 
 start=$(date +%s)
 run_load "$N" "$MAXSIZE"
@@ -192,6 +198,10 @@ wait_until 20 logged_all $((N + 1)) ||
 fds_back() { [ "$(nfds "$PA")" -le $((baseA + 4)) ] && [ "$(nfds "$PB")" -le $((baseB + 4)) ]; }
 wait_until 10 fds_back ||
 	fail "descriptors after the flows: A $(nfds "$PA") (at rest $baseA), B $(nfds "$PB") (at rest $baseB)"
+# shellcheck disable=SC2317 # called by wait_until
+rss_back() { [ "$(rss_kib "$PA")" -le $((rssA + RSS_SLACK_KIB)) ] && [ "$(rss_kib "$PB")" -le $((rssB + RSS_SLACK_KIB)) ]; }
+wait_until 10 rss_back ||
+	fail "memory after the flows: A $(rss_kib "$PA") KiB (at rest $rssA), B $(rss_kib "$PB") KiB (at rest $rssB)"
 elapsed=$(($(date +%s) - start))
 [ "$elapsed" -le 40 ] || fail "$N flows took $elapsed s"
 

@@ -152,7 +152,7 @@ integration: all
 
 # The README's test command: dependencies, a sanitized build, unit tests, a
 # short run of every fuzzer, then integration tests against the real kernel.
-TEST_FUZZ_TIME ?= 10
+TEST_FUZZ_TIME ?= 30
 test:
 	$(Q)scripts/deps.sh test
 	$(Q)$(MAKE) --no-print-directory SAN=1 all unit

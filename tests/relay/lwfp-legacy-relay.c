@@ -2,8 +2,8 @@
 /*
  * lwfp-legacy-relay: a thread-per-connection TCP relay written the way
  * transparent proxies are written for iptables REDIRECT. It knows nothing of
- * lwfp: it includes only libc and Linux UAPI headers and calls no liblwfp
- * function. The only thing it asks of an accepted socket is the original
+ * lwfp: it includes only libc and Linux UAPI headers (and relay_io.h, which
+ * is libc only) and calls no liblwfp function. The only thing it asks of an accepted socket is the original
  * destination, with getsockopt(SOL_IP, SO_ORIGINAL_DST) or
  * getsockopt(SOL_IPV6, IP6T_SO_ORIGINAL_DST). It never sets records.
  *
@@ -49,6 +49,8 @@
 
 #include <linux/netfilter_ipv4.h> /* SO_ORIGINAL_DST */
 
+#include "relay_io.h"
+
 /* <linux/netfilter_ipv6/ip6_tables.h> pulls in all of x_tables for one number. */
 #ifndef IP6T_SO_ORIGINAL_DST
 #define IP6T_SO_ORIGINAL_DST 80
@@ -59,78 +61,6 @@ static int log_fd = STDOUT_FILENO;
 static int max_flows = 256;
 static int active_flows; /* __atomic */
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
-
-/* ---- addresses --------------------------------------------------------- */
-
-static int parse_addr_port(const char *s, struct sockaddr_storage *ss, socklen_t *len)
-{
-	char host[INET6_ADDRSTRLEN + 1];
-	const char *port_s, *end_host;
-	char *end;
-	unsigned long port;
-	size_t hl;
-	bool v6 = s[0] == '[';
-
-	memset(ss, 0, sizeof(*ss));
-	if (v6) {
-		end_host = strchr(s, ']');
-		if (!end_host || end_host[1] != ':')
-			return -1;
-		s++;
-		port_s = end_host + 2;
-	} else {
-		end_host = strrchr(s, ':');
-		if (!end_host)
-			return -1;
-		port_s = end_host + 1;
-	}
-	hl = (size_t)(end_host - s);
-	if (hl == 0 || hl >= sizeof(host))
-		return -1;
-	memcpy(host, s, hl);
-	host[hl] = '\0';
-	errno = 0;
-	port = strtoul(port_s, &end, 10);
-	if (errno || *port_s == '\0' || *end != '\0' || port == 0 || port > 65535)
-		return -1;
-	if (v6) {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-
-		if (inet_pton(AF_INET6, host, &sin6->sin6_addr) != 1)
-			return -1;
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons((uint16_t)port);
-		*len = sizeof(*sin6);
-	} else {
-		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-
-		if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
-			return -1;
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons((uint16_t)port);
-		*len = sizeof(*sin);
-	}
-	return 0;
-}
-
-static void format_sockaddr(const struct sockaddr_storage *ss, char *out, size_t size)
-{
-	char host[INET6_ADDRSTRLEN] = "?";
-
-	if (ss->ss_family == AF_INET) {
-		const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
-
-		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
-		snprintf(out, size, "%s:%u", host, ntohs(sin->sin_port));
-	} else if (ss->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
-
-		inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
-		snprintf(out, size, "[%s]:%u", host, ntohs(sin6->sin6_port));
-	} else {
-		snprintf(out, size, "family%u", ss->ss_family);
-	}
-}
 
 /*
  * The original destination, the iptables way; 0 or -errno. Which level to
@@ -185,59 +115,6 @@ static void log_line(const char *line, size_t len)
 		len -= (size_t)n;
 	}
 	pthread_mutex_unlock(&log_lock);
-}
-
-/* ---- relaying ---------------------------------------------------------- */
-
-struct pump {
-	int from, to;
-};
-
-/* One direction until EOF, then half-close; on an error both sockets end. */
-static void *pump(void *arg)
-{
-	struct pump *p = arg;
-	char buf[65536];
-
-	for (;;) {
-		ssize_t n = recv(p->from, buf, sizeof(buf), 0);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n == 0) {
-			shutdown(p->to, SHUT_WR);
-			return NULL;
-		}
-		if (n < 0)
-			goto broken;
-		for (ssize_t off = 0; off < n;) {
-			ssize_t w = send(p->to, buf + off, (size_t)(n - off), MSG_NOSIGNAL);
-
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w < 0)
-				goto broken;
-			off += w;
-		}
-	}
-broken:
-	shutdown(p->from, SHUT_RDWR);
-	shutdown(p->to, SHUT_RDWR);
-	return NULL;
-}
-
-static void relay(int a, int b)
-{
-	struct pump up = { .from = a, .to = b }, down = { .from = b, .to = a };
-	pthread_t t;
-
-	if (pthread_create(&t, NULL, pump, &down) != 0) {
-		shutdown(a, SHUT_RDWR);
-		shutdown(b, SHUT_RDWR);
-		return;
-	}
-	pump(&up);
-	pthread_join(t, NULL);
 }
 
 static void *handle_flow(void *arg)

@@ -171,60 +171,6 @@ static void write_line(struct line *l)
 
 /* ---- relaying ---------------------------------------------------------- */
 
-struct pump {
-	int from, to;
-};
-
-/*
- * Copy one direction until EOF, then half-close the other side. On an error
- * both sockets are shut down so that the opposite direction ends too.
- */
-static void *pump(void *arg)
-{
-	struct pump *p = arg;
-	char buf[65536];
-
-	for (;;) {
-		ssize_t n = recv(p->from, buf, sizeof(buf), 0);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n == 0) {
-			shutdown(p->to, SHUT_WR);
-			return NULL;
-		}
-		if (n < 0)
-			goto broken;
-		for (ssize_t off = 0; off < n;) {
-			ssize_t w = send(p->to, buf + off, (size_t)(n - off), MSG_NOSIGNAL);
-
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w < 0)
-				goto broken;
-			off += w;
-		}
-	}
-broken:
-	shutdown(p->from, SHUT_RDWR);
-	shutdown(p->to, SHUT_RDWR);
-	return NULL;
-}
-
-static void relay(int a, int b)
-{
-	struct pump up = { .from = a, .to = b }, down = { .from = b, .to = a };
-	pthread_t t;
-
-	if (pthread_create(&t, NULL, pump, &down) != 0) {
-		shutdown(a, SHUT_RDWR);
-		shutdown(b, SHUT_RDWR);
-		return;
-	}
-	pump(&up);
-	pthread_join(t, NULL);
-}
-
 /* ---- one flow ---------------------------------------------------------- */
 
 static void *handle_flow(void *arg)

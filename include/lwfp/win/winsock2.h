@@ -157,21 +157,6 @@ typedef struct _WSAPROTOCOL_INFOW {
 
 /* ---- IOCTL codes --------------------------------------------------------- */
 
-#ifndef IOC_VENDOR
-#define IOCPARM_MASK 0x7f
-#define IOC_VOID 0x20000000
-#define IOC_OUT 0x40000000
-#define IOC_IN 0x80000000
-#define IOC_INOUT (IOC_IN | IOC_OUT)
-#define IOC_UNIX 0x00000000
-#define IOC_WS2 0x08000000
-#define IOC_PROTOCOL 0x10000000
-#define IOC_VENDOR 0x18000000
-#define _WSAIO(x, y) (IOC_VOID | (x) | (y))
-#define _WSAIOR(x, y) (IOC_OUT | (x) | (y))
-#define _WSAIOW(x, y) (IOC_IN | (x) | (y))
-#define _WSAIORW(x, y) (IOC_INOUT | (x) | (y))
-#endif
 
 /* ---- overlapped I/O ------------------------------------------------------ */
 

@@ -81,25 +81,28 @@ static __always_inline bool filter_matches(const struct lwfp_filter *f, const st
 /* A target this socket can reach: an AF_INET socket cannot connect to IPv6. */
 static __always_inline bool target_fits(const struct lwfp_filter *f, const struct walk *w)
 {
-	/*
-	 * UDP flows get an address in 127.128.0.0/9, reached v4-mapped from IPv6.
-	 * The kernel refuses a sendmsg6 rewrite from an IPv6 destination to a
-	 * v4-mapped one, so those datagrams go direct rather than fail.
-	 */
+	/* A UDP flow gets an address of its own in the destination's family. */
 	if (w->proto == IPPROTO_UDP)
-		return f->to.family == AF_INET && !(w->sendmsg && w->sock_v6 && !w->mapped);
+		return f->to.family == AF_INET;
 	if (f->to.family == AF_INET)
 		return !w->sock_v6 || w->mapped;
 	return w->sock_v6 && !w->mapped;
 }
 
-static __always_inline bool target_listening(void *ctx, const struct lwfp_addr *t, __u8 proto)
+static __always_inline bool target_listening(void *ctx, const struct lwfp_addr *t, __u8 proto,
+					     bool native6)
 {
 	struct bpf_sock_tuple tup = {};
 	struct bpf_sock *sk;
 	__u32 len = sizeof(tup.ipv6);
 
-	if (t->family == AF_INET) {
+	if (native6) {
+		/* An IPv6 UDP flow: the proxy must also listen on IPv6. */
+		tup.ipv6.daddr[0] = tup.ipv6.saddr[0] = bpf_htonl(LWFP_UDP6_NET0);
+		tup.ipv6.daddr[1] = tup.ipv6.saddr[1] = bpf_htonl(LWFP_UDP6_NET1);
+		tup.ipv6.daddr[3] = tup.ipv6.saddr[3] = bpf_htonl(LWFP_UDP_NET | 1);
+		tup.ipv6.dport = t->port;
+	} else if (t->family == AF_INET) {
 		tup.ipv4.daddr = t->ip[0];
 		tup.ipv4.saddr = t->ip[0];
 		tup.ipv4.dport = t->port;
@@ -152,7 +155,8 @@ static long walk_step(__u32 i, void *arg)
 		w->hop_limited = 1;
 		return 0;
 	}
-	w->listening = target_listening(w->ctx, &f->to, w->proto);
+	w->listening = target_listening(w->ctx, &f->to, w->proto,
+					w->proto == IPPROTO_UDP && w->sock_v6 && !w->mapped);
 	if (!w->listening && f->fail == LWFP_FAIL_OPEN) {
 		count(LWFP_CNT_FAIL_OPEN);
 		return 0;
@@ -408,7 +412,7 @@ static __always_inline int classify(struct bpf_sock_addr *ctx, struct walk *w, c
 	if (ctx->protocol != IPPROTO_TCP && ctx->protocol != IPPROTO_UDP)
 		return 1;
 	/* A proxy's per-flow UDP socket answering its client is not a new flow. */
-	if (ctx->protocol == IPPROTO_UDP && ctx->sk && udp_addr_ours(ctx->sk->src_ip4))
+	if (ctx->protocol == IPPROTO_UDP && ctx->sk && udp_sk_addr(ctx->sk))
 		return 1;
 	if (!walk_init(w, ctx))
 		return 1;

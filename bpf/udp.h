@@ -18,6 +18,30 @@ static __always_inline bool udp_addr_ours(__u32 ip)
 	return (bpf_ntohl(ip) & LWFP_UDP_MASK) == LWFP_UDP_NET;
 }
 
+/* The flow number of an IPv6 flow address (abi.h, LWFP_UDP6_NET), or 0. */
+static __always_inline __u32 udp6_addr_ours(const __u32 *ip6)
+{
+	if (ip6[0] != bpf_htonl(LWFP_UDP6_NET0) || ip6[1] != bpf_htonl(LWFP_UDP6_NET1) || ip6[2])
+		return 0;
+	return udp_addr_ours(ip6[3]) ? ip6[3] : 0;
+}
+
+/* The flow number a socket is bound to, in either form, or 0. */
+static __always_inline __u32 udp_sk_addr(const struct bpf_sock *sk)
+{
+	__u32 ip6[4];
+
+	if (sk->family == AF_INET6) {
+		ip6[0] = sk->src_ip6[0];
+		ip6[1] = sk->src_ip6[1];
+		ip6[2] = sk->src_ip6[2];
+		ip6[3] = sk->src_ip6[3];
+		if (udp6_addr_ours(ip6))
+			return ip6[3];
+	}
+	return udp_addr_ours(sk->src_ip4) ? sk->src_ip4 : 0;
+}
+
 /* A free address of LWFP_UDP_NET for this flow, or 0. */
 static __always_inline __u32 udp_alloc(__u64 token)
 {
@@ -81,13 +105,22 @@ static __always_inline void udp_touch(__u64 token)
 		u->last_ns = bpf_ktime_get_ns();
 }
 
-static __always_inline void udp_rewrite(struct bpf_sock_addr *ctx, __u32 addr, __u16 port,
-					const bool v6)
+/* An IPv6 destination gets the flow's IPv6 form, any other the IPv4 one. */
+static __always_inline void udp_rewrite(struct bpf_sock_addr *ctx, const struct walk *w,
+					__u32 addr, __u16 port, const bool v6)
 {
 	struct lwfp_addr to = { .family = AF_INET, .port = port };
+	bool native6 = v6 && !w->mapped;
 
-	to.ip[0] = addr;
-	rewrite(ctx, &to, v6, true);
+	if (native6) {
+		to.family = AF_INET6;
+		to.ip[0] = bpf_htonl(LWFP_UDP6_NET0);
+		to.ip[1] = bpf_htonl(LWFP_UDP6_NET1);
+		to.ip[3] = addr;
+	} else {
+		to.ip[0] = addr;
+	}
+	rewrite(ctx, &to, v6, !native6);
 }
 
 /* Undoes a half-made flow; the socket never saw it. */
@@ -149,7 +182,7 @@ static __always_inline int udp_redirect(struct bpf_sock_addr *ctx, struct walk *
 		count(LWFP_CNT_FLOW_FULL);
 		return f->fail == LWFP_FAIL_OPEN ? 1 : deny(ENOBUFS);
 	}
-	udp_rewrite(ctx, addr, f->to.port, v6);
+	udp_rewrite(ctx, w, addr, f->to.port, v6);
 	count(LWFP_CNT_REDIRECT);
 	emit(LWFP_EV_REDIRECT, token, f, &w->dst, w->proto, w->nhops + 1);
 	return 1;
@@ -174,7 +207,7 @@ static __always_inline bool udp_known(struct bpf_sock_addr *ctx, const struct wa
 		return false;
 	port = f->target.port;
 	udp_touch(val->token);
-	udp_rewrite(ctx, val->addr, port, v6);
+	udp_rewrite(ctx, w, val->addr, port, v6);
 	count(LWFP_CNT_UDP_DATAGRAM);
 	return true;
 }
@@ -200,9 +233,13 @@ static __always_inline int udp_reverse(struct bpf_sock_addr *ctx, const bool v6)
 	__u32 ip;
 
 	if (v6) {
-		if (ctx->user_ip6[0] || ctx->user_ip6[1] || ctx->user_ip6[2] != bpf_htonl(0xffff))
-			return 1;
-		ip = ctx->user_ip6[3];
+		__u32 ip6[4] = { ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2],
+				 ctx->user_ip6[3] };
+
+		if (addr_is_v4mapped(ip6))
+			ip = ip6[3];
+		else
+			ip = udp6_addr_ours(ip6);
 	} else {
 		ip = ctx->user_ip4;
 	}
@@ -221,6 +258,9 @@ static __always_inline int udp_reverse(struct bpf_sock_addr *ctx, const bool v6)
 			return 1;
 		ctx->user_ip4 = o->ip[0];
 	} else if (o->family == AF_INET) {
+		ctx->user_ip6[0] = 0;
+		ctx->user_ip6[1] = 0;
+		ctx->user_ip6[2] = bpf_htonl(0xffff);
 		ctx->user_ip6[3] = o->ip[0];
 	} else {
 		ctx->user_ip6[0] = o->ip[0];
@@ -256,10 +296,13 @@ static __always_inline void udp_release(struct bpf_sock *sk)
 /* The flow a proxy's per-flow UDP socket serves: its local address names it. */
 static __always_inline __u64 udp_flow_of(const struct bpf_sock *sk)
 {
-	__u32 ip = sk->src_ip4;
 	__u64 *token;
+	__u32 ip;
 
-	if (sk->protocol != IPPROTO_UDP || !udp_addr_ours(ip))
+	if (sk->protocol != IPPROTO_UDP)
+		return 0;
+	ip = udp_sk_addr(sk);
+	if (!ip)
 		return 0;
 	token = bpf_map_lookup_elem(&lwfp_udp_addr, &ip);
 	return token ? *token : 0;

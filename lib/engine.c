@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/mount.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
@@ -302,6 +303,20 @@ static int init_config(struct lwfp_bpf *skel, const char *cgroup, uint64_t cg_id
 	return bpf_map_update_elem(fd, &zero, &cfg, BPF_ANY) ? -errno : 0;
 }
 
+/*
+ * Engines in one network namespace share 127.128.0.0/9: each starts handing
+ * out flow addresses at a random point, so that two rarely meet.
+ */
+static int seed_udp(struct lwfp_bpf *skel)
+{
+	int fd = bpf_map__fd(skel->maps.lwfp_udp_seq);
+	uint32_t zero = 0, seed;
+
+	if (getrandom(&seed, sizeof(seed), 0) != sizeof(seed))
+		return -errno;
+	return bpf_map_update_elem(fd, &zero, &seed, BPF_ANY) ? -errno : 0;
+}
+
 /* libbpf's verifier logs are for developers: LWFP_DEBUG=1 shows them. */
 static int quiet_print(enum libbpf_print_level level, const char *fmt, va_list args)
 {
@@ -330,6 +345,8 @@ static int load_and_attach(const char *pin_dir, const char *cgroup, uint64_t cg_
 	}
 	if (!err)
 		err = init_config(skel, cgroup, cg_id);
+	if (!err)
+		err = seed_udp(skel);
 	if (err)
 		goto out;
 	cg_fd = open(cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -417,6 +434,9 @@ LWFP_API int lwfp_engine_up(const struct lwfp_engine_opts *opts, struct lwfp_eng
 		err = adopt(pin_dir, cg_id);
 	else
 		err = load_and_attach(pin_dir, cgroup, cg_id);
+	/* In this namespace too when the engine was up already: see route.c. */
+	if (!err)
+		err = udp6_route_add();
 	/* A failed first bring-up leaves nothing behind. */
 	if (err && fresh)
 		unpin_all(pin_dir);
@@ -458,6 +478,8 @@ LWFP_API int lwfp_engine_down(const char *pin_dir)
 		return errno == ENOTDIR ? -ENOENT : -errno;
 	flock(dir_fd, LOCK_EX);
 	err = unpin_all(pin_dir);
+	if (!err)
+		err = udp6_route_del(pin_dir);
 	close(dir_fd);
 	return err;
 }

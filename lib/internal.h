@@ -49,3 +49,8 @@ int config_write(struct lwfp_engine *e, const struct lwfp_config *cfg);
 int filters_load(struct lwfp_engine *e, struct lwfp_filter **out, uint32_t *n);
 /* Publishes a new table: writes the idle half, then flips. */
 int filters_publish(struct lwfp_engine *e, const struct lwfp_filter *fs, uint32_t n);
+
+/* The local route of IPv6 UDP flow addresses in this netns (route.c). */
+int udp6_route_add(void);
+/* Removes it unless another engine next to pin_dir is up. */
+int udp6_route_del(const char *pin_dir);

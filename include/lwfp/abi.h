@@ -279,6 +279,17 @@ struct lwfp_inherit_key {
  */
 #define LWFP_UDP_NET 0x7f800000u /* host order */
 #define LWFP_UDP_MASK 0xff800000u
+/*
+ * IPv6 destinations. IPv6 has one loopback address, and sendmsg6 may not
+ * rewrite to a v4-mapped one, so a flow to an IPv6 destination gets the
+ * same number in LWFP_UDP6_NET::/96 instead: fd6c:7766:7000::7f80:1 is
+ * the IPv6 form of 127.128.0.1. The prefix is a ULA ("lwfp" in its bytes)
+ * that `lwfpctl up` routes to lo as local (AnyIP) in its network namespace;
+ * the proxy binds a flow's address with IPV6_FREEBIND.
+ */
+#define LWFP_UDP6_NET0 0xfd6c7766u /* host order, the first 32 bits */
+#define LWFP_UDP6_NET1 0x70000000u /* the next 32; the third word is 0 */
+#define LWFP_UDP6_PLEN 96
 #define LWFP_UDP_IDLE_DEFAULT_S 30
 
 /* lwfp_udp_app[{socket cookie, original destination}]: an unconnected flow. */

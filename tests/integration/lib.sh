@@ -306,10 +306,16 @@ setup_all() {
 
 # ---- lwfpctl ----------------------------------------------------------------------------
 
+# engine_up: the engine, attached to $CG. `up` again inside the client
+# netns, where the applications are: it is idempotent, and routes the IPv6
+# UDP flow addresses there (lib/route.c).
 engine_up() {
 	mkcg
 	"$LWFPCTL" up --cgroup "$CG" --pin-dir "$PIN" >"$T/up.out" 2>"$T/up.err" ||
 		fail "lwfpctl up --cgroup $CG --pin-dir $PIN: $(cat "$T/up.err")"
+	[ -e "$NSP_CLI" ] || return 0
+	nsenter --net="$NSP_CLI" "$LWFPCTL" up --cgroup "$CG" --pin-dir "$PIN" >"$T/up.out" \
+		2>"$T/up.err" || fail "lwfpctl up in $NS_CLI: $(cat "$T/up.err")"
 }
 
 # ctl ARGS...: lwfpctl with the test's pin directory; stdout in CTL_OUT; the

@@ -3,8 +3,10 @@
 # netns that tag each reply with the address it was sent to:
 #   (a) one unconnected socket sends to two destinations through one
 #       --register --proto udp instance: each reply comes back from the
-#       right source, and the proxy logs two flows with their counts; a
-#       connected dual-stack IPv6 socket works too; --block PREFIX drops a
+#       right source, and the proxy logs two flows with their counts; so
+#       does an IPV6_V6ONLY socket to two IPv6 destinations (through the
+#       flows' IPv6 addresses); connected dual-stack and IPV6_V6ONLY sockets
+#       work too; --block PREFIX drops a
 #       flow, logged with verdict block. --proto tcp,udp registers both
 #       kinds of filter; a second instance cannot take a UDP port in use;
 #   (b) idle expiry: the registered filter carries --udp-idle-timeout 2, and
@@ -17,7 +19,8 @@
 #       destinations), paced 100 in flight, all come back through one hop
 #       from the right source, and the log counts every one. A datagram that
 #       the engine refuses at sendto() (ENOBUFS: it could not make the flow)
-#       is counted, and must match the engine's flow_table_full counter.
+#       is counted, and must match the engine's flow_table_full counter;
+#   (e) `up` routes the IPv6 flow addresses in its netns, `down` removes it.
 . "$(dirname "$0")/lib.sh"
 
 INSPECT=$BIN/lwfp-inspect
@@ -93,19 +96,27 @@ def udp4(timeout=5):
 
 mode, args = sys.argv[1], sys.argv[2:]
 if mode == "multi":
-    # multi ROUNDS HOST:PORT...: one unconnected socket, every destination per round
-    rounds, dsts = int(args[0]), [(a.rsplit(":", 1)[0], int(a.rsplit(":", 1)[1])) for a in args[1:]]
-    s = udp4()
+    # multi ROUNDS HOST:PORT...: one unconnected socket, every destination per
+    # round; IPV6_V6ONLY for [IPv6]:PORT destinations
+    rounds = int(args[0])
+    dsts = [(a.rsplit(":", 1)[0].strip("[]"), int(a.rsplit(":", 1)[1])) for a in args[1:]]
+    if ":" in dsts[0][0]:
+        s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        s.settimeout(5)
+    else:
+        s = udp4()
     for r in range(rounds):
         for host, port in dsts:
             ask(s, host, port, f"round {r} to {host}:{port}".encode())
     print("ok")
 elif mode == "connected":
-    # connected FAMILY HOST PORT N: a connected socket; 6 means dual-stack IPv6
+    # connected FAMILY HOST PORT N: a connected socket; 6 means dual-stack
+    # IPv6, 6only IPV6_V6ONLY
     fam, host, port, n = args[0], args[1], int(args[2]), int(args[3])
-    s = socket.socket(socket.AF_INET6 if fam == "6" else socket.AF_INET, socket.SOCK_DGRAM)
-    if fam == "6":
-        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    s = socket.socket(socket.AF_INET if fam == "4" else socket.AF_INET6, socket.SOCK_DGRAM)
+    if fam != "4":
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, int(fam == "6only"))
     s.settimeout(5)
     s.connect((host, port))
     peer = s.getpeername()
@@ -269,7 +280,7 @@ flows_json() { "$LWFPCTL" flows -j --pin-dir "$PIN"; }
 
 scale_ports=()
 for p in $(seq 7100 7109); do scale_ports+=("$p"); done
-specs=("$SRV4:7001" "$SRV4B:7002" "[$SRV6]:7001" "$SRV4:7003")
+specs=("$SRV4:7001" "$SRV4B:7002" "[$SRV6]:7001" "[$SRV6]:7002" "$SRV4:7003")
 for p in "${scale_ports[@]}"; do specs+=("$SRV4:$p"); done
 spawn echo - "$NSP_SRV" "$PY" "$T/echo.py" "${specs[@]}"
 wait_until 10 udp_bound "$NSP_SRV" 7109 || fail "the echo server did not start: $(cat "$T/echo.err")"
@@ -332,16 +343,34 @@ assert a["pid"] == b["pid"], (a, b)
 assert a["token"] != b["token"], (a, b)
 ' "$T/I1.log" || fail "the two flows of one socket: not one pid, or one token: $(cat "$T/I1.log")"
 
-# A connected dual-stack IPv6 socket: redirected through the IPv4 flow
-# address, its peer and its replies still show the IPv6 server.
+# IPv6 sockets, connected dual-stack and IPV6_V6ONLY: redirected through
+# the flows' IPv6 addresses, their peer and replies still show the server.
 app conn6 connected 6 "$SRV6" 7001 2
 wait_flows I1 3
 expect_flow I1 3 proto=udp verdict=pass "orig_dst=[$SRV6]:7001" packets_up=2 packets_down=2
+app conn6only connected 6only "$SRV6" 7001 2
+wait_flows I1 4
+expect_flow I1 4 proto=udp verdict=pass "orig_dst=[$SRV6]:7001" packets_up=2 packets_down=2
+
+# One unconnected IPV6_V6ONLY socket, two IPv6 destinations: two flows.
+app two6 multi 3 "[$SRV6]:7001" "[$SRV6]:7002"
+wait_flows I1 6
+for l in 5 6; do
+	expect_flow I1 "$l" proto=udp verdict=pass "chain=[\"$S1\"]" packets_up=3 packets_down=3 \
+		dropped_up=0 dropped_down=0
+done
+"$PY" -c '
+import json, sys
+a, b = [json.loads(l) for l in open(sys.argv[1]) if l.strip()][4:6]
+assert sorted((a["orig_dst"], b["orig_dst"])) == sys.argv[2:], (a, b)
+assert a["pid"] == b["pid"] and a["token"] != b["token"], (a, b)
+' "$T/I1.log" "[$SRV6]:7001" "[$SRV6]:7002" ||
+	fail "the two IPv6 flows of one socket: $(tail -n 2 "$T/I1.log")"
 
 # A blocked prefix: the datagram goes nowhere, the flow is logged as blocked.
 app blocked silent 198.18.0.200 7001
-wait_flows I1 4
-expect_flow I1 4 proto=udp verdict=block rule=198.18.0.128/25 "orig_dst=198.18.0.200:7001" \
+wait_flows I1 7
+expect_flow I1 7 proto=udp verdict=block rule=198.18.0.128/25 "orig_dst=198.18.0.200:7001" \
 	packets_up=0 dropped_up=1 '!error'
 
 # ---- (b) idle expiry ----------------------------------------------------------------------
@@ -369,10 +398,10 @@ echo "the flow expired ${ms} ms after it was seen live (idle timeout ${IDLE} s)"
 touch "$T/go"
 wait_exit "$HOLD" 10
 [ "$WAIT_RC" = 0 ] || fail "after the expiry, the app's next datagram: $(cat "$T/hold.out" "$T/hold.err")"
-wait_flows I1 6
+wait_flows I1 9
 "$PY" -c '
 import json, sys
-a, b = [json.loads(l) for l in open(sys.argv[1]) if l.strip()][4:6]
+a, b = [json.loads(l) for l in open(sys.argv[1]) if l.strip()][7:9]
 assert a["token"] != b["token"] and a["packets_up"] == b["packets_up"] == 1, (a, b)
 ' "$T/I1.log" || fail "before and after the expiry: not two flows of one datagram: $(tail -n 2 "$T/I1.log")"
 stop_inspect I1 "$I1"
@@ -471,5 +500,20 @@ cat "$T/scale.err" >&2
 wait_until 10 flows_empty || fail "flows left at the end: $(flows_json)"
 ctl service list -j
 [ "$(tr -d ' \n' <<<"$CTL_OUT")" = "[]" ] || fail "services left at the end: $CTL_OUT"
+
+# ---- (e) the route of the IPv6 flow addresses ----------------------------------------------
+
+# `up` routes them in the netns it runs in; `down` removes the route there
+# when no other engine sits next to its pin directory ($PIN/solo has none).
+route6() { ip -n "$1" -6 route show table local proto 76 | grep -c '^local fd6c:7766:7000::/96'; }
+[ "$(route6 "$NS_CLI")" = 1 ] || fail "no local route of fd6c:7766:7000::/96 in $NS_CLI after up"
+[ "$(route6 "$NS_SRV")" = 0 ] || fail "a route of fd6c:7766:7000::/96 in $NS_SRV before any up there"
+mkcg solo
+nsenter --net="$NSP_SRV" "$LWFPCTL" up --pin-dir "$PIN/solo" --cgroup "$CG/solo" >/dev/null 2>"$T/solo.err" ||
+	fail "up in $NS_SRV: $(cat "$T/solo.err")"
+[ "$(route6 "$NS_SRV")" = 1 ] || fail "up in $NS_SRV did not route fd6c:7766:7000::/96"
+nsenter --net="$NSP_SRV" "$LWFPCTL" down --pin-dir "$PIN/solo" >/dev/null 2>"$T/solo.err" ||
+	fail "down in $NS_SRV: $(cat "$T/solo.err")"
+[ "$(route6 "$NS_SRV")" = 0 ] || fail "down in $NS_SRV left the route of fd6c:7766:7000::/96"
 
 pass

@@ -8,6 +8,8 @@
 #   - one JSON line per flow, written when it goes idle, with proto udp, the
 #     query name and type, the original destination, dig's pid, one datagram
 #     each way;
+#   - the same over IPv6 (dig -6 @2001:db8::2), through the flow's IPv6
+#     address: the answer, the reply's source, the log line;
 #   - --block by a host pattern drops the query by its name (dig times out,
 #     dnsmasq never sees it), logged with verdict block and the rule;
 #   - after SIGTERM the service and filters are gone, and so are the flows.
@@ -106,7 +108,7 @@ dig_app() {
 # ---- the DNS server -----------------------------------------------------------------
 
 spawn dnsmasq - "$NSP_SRV" dnsmasq --no-daemon --no-resolv --no-hosts --user=root --group=root \
-	--listen-address="$SRV4" --bind-interfaces --port=53 --address=/test.example/198.18.0.77 \
+	--listen-address="$SRV4" --listen-address="$SRV6" --bind-interfaces --port=53 --address=/test.example/198.18.0.77 \
 	--log-queries --pid-file="$T/dnsmasq.pid"
 wait_until 10 udp_bound "$NSP_SRV" 53 || fail "dnsmasq does not listen: $(cat "$T/dnsmasq.err")"
 
@@ -149,18 +151,27 @@ expect_flow I 1 proto=udp verdict=pass dns=test.example dns_type=A "orig_dst=$SR
 tok=$("$PY" -c 'import json,sys; print(json.loads(open(sys.argv[1]).readline())["token"])' "$T/I.log")
 [[ $tok =~ ^[0-9a-f]{16}$ ]] || fail "token '$tok' is not 16 hex digits"
 
+# IPv6: dig's socket sends to the server's IPv6 address.
+dig_app "$T/dig6.out" -6 @"$SRV6" test.example A || fail "dig -6 @$SRV6: $(cat "$T/dig6.out")"
+grep -q '198\.18\.0\.77' "$T/dig6.out" || fail "dig -6: not the answer 198.18.0.77: $(cat "$T/dig6.out")"
+grep -q ";; SERVER: $SRV6#53($SRV6)" "$T/dig6.out" ||
+	fail "dig -6 did not see $SRV6#53 as the source: $(grep SERVER "$T/dig6.out")"
+wait_flows I 2
+expect_flow I 2 proto=udp verdict=pass dns=test.example "orig_dst=[$SRV6]:53" "chain=[\"$S\"]" \
+	"pid=$(cat "$T/dig.pid")" packets_up=1 packets_down=1 '!error'
+
 # A name the host pattern matches: dropped, never reaching dnsmasq.
 dig_app "$T/blocked.out" @"$SRV4" www.Blocked.Example A &&
 	fail "a query for www.blocked.example got an answer: $(cat "$T/blocked.out")"
 grep -qi 'blocked.example' "$T/dnsmasq.err" && fail "dnsmasq got the blocked query"
-wait_flows I 2
-expect_flow I 2 proto=udp verdict=block 'rule=*.blocked.example' dns=www.blocked.example \
+wait_flows I 3
+expect_flow I 3 proto=udp verdict=block 'rule=*.blocked.example' dns=www.blocked.example \
 	dns_type=A packets_up=0 packets_down=0 'dropped_up>=1' "pid=$(cat "$T/dig.pid")"
 
 # ---- SIGTERM: nothing stays -----------------------------------------------------------------
 
 stop_inspect I "$I"
-[ "$(log_lines I)" = 2 ] || fail "lwfp-inspect logged $(log_lines I) flows, want 2: $(cat "$T/I.log")"
+[ "$(log_lines I)" = 3 ] || fail "lwfp-inspect logged $(log_lines I) flows, want 3: $(cat "$T/I.log")"
 ctl service list -j
 [ "$CTL_OUT" = "[]" ] || [ "$(tr -d ' \n' <<<"$CTL_OUT")" = "[]" ] || fail "services after SIGTERM: $CTL_OUT"
 wait_until 10 flows_empty || fail "flows left after the idle timeout: $("$LWFPCTL" flows -j --pin-dir "$PIN")"

@@ -62,18 +62,32 @@ int listen_open(const struct lwfp_addr *a, int *fd)
 
 /* ---- UDP ------------------------------------------------------------------------- */
 
-static int udp_socket(uint16_t port, bool reuse, int *fd)
+static int udp_socket(uint16_t port, bool v6, bool reuse, int *fd)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
-	int on = reuse, s, err;
+	struct sockaddr_storage ss = { 0 };
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+	int on = reuse, one = 1, s, err;
+	socklen_t len;
 
-	s = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
+	if (v6) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		len = sizeof(*sin6);
+	} else {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		len = sizeof(*sin);
+	}
+	s = socket(ss.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
 	if (s < 0)
 		return -errno;
 	if (setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) ||
 	    setsockopt(s, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) ||
-	    setsockopt(s, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on)) ||
-	    bind(s, (struct sockaddr *)&sin, sizeof(sin))) {
+	    (v6 ? setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) ||
+			  setsockopt(s, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one))
+		: setsockopt(s, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one))) ||
+	    bind(s, (struct sockaddr *)&ss, len)) {
 		err = -errno;
 		close(s);
 		return err;
@@ -82,22 +96,28 @@ static int udp_socket(uint16_t port, bool reuse, int *fd)
 	return 0;
 }
 
-int udp_listen_open(uint16_t port, int *fd)
+int udp_listen_open(uint16_t port, bool v6, int *fd)
 {
-	return udp_socket(port, true, fd);
+	return udp_socket(port, v6, true, fd);
 }
 
 /*
  * Without SO_REUSEADDR the bind fails if anything holds the port, even a
  * socket that has the option: unlike TCP's, UDP's SO_REUSEADDR lets two
  * sockets share a port silently, which a second lwfp-inspect must not.
+ * A host without IPv6 has only the IPv4 side to check.
  */
 int udp_listen_probe(uint16_t port)
 {
-	int fd = -1, err;
+	int fd = -1, err, v6;
 
-	err = udp_socket(port, false, &fd);
-	if (!err)
+	for (v6 = 0; v6 < 2; v6++) {
+		err = udp_socket(port, v6, false, &fd);
+		if (err == -EAFNOSUPPORT && v6)
+			return 0;
+		if (err)
+			return err;
 		close(fd);
-	return err;
+	}
+	return 0;
 }

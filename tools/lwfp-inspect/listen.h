@@ -3,6 +3,7 @@
 #ifndef LWFP_INSPECT_LISTEN_H
 #define LWFP_INSPECT_LISTEN_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <lwfp/abi.h>
@@ -18,12 +19,13 @@ int listen_probe(const struct lwfp_addr *a);
 int listen_open(const struct lwfp_addr *a, int *fd);
 
 /*
- * UDP: a socket bound to the wildcard 0.0.0.0:port (host order), because
- * every UDP flow arrives on its own address of 127.128.0.0/9 (udp.h).
- * SO_REUSEADDR, so that the flows' own sockets can bind beside it, and
- * SO_REUSEPORT, so that each worker has one; IP_PKTINFO tells the flow.
+ * UDP: a socket bound to the wildcard 0.0.0.0:port or, with v6, [::]:port
+ * (host order), because every UDP flow arrives on its own address of
+ * 127.128.0.0/9 or of its IPv6 form (udp.h). SO_REUSEADDR, so that the
+ * flows' own sockets can bind beside it, and SO_REUSEPORT, so that each
+ * worker has one; IP_PKTINFO or IPV6_RECVPKTINFO tells the flow.
  */
-int udp_listen_open(uint16_t port, int *fd);
+int udp_listen_open(uint16_t port, bool v6, int *fd);
 /* Whether the port is free for UDP: bound without either reuse option. */
 int udp_listen_probe(uint16_t port);
 

@@ -193,7 +193,7 @@ static const struct lwfp_addr *target(const struct config *cfg, uint8_t proto, u
 		if (!to)
 			snprintf(err, size,
 				 "--proto udp needs an IPv4 --listen address: UDP flows arrive on "
-				 "127.128.0.0/9 at its port");
+				 "127.128.0.0/9 (and fd6c:7766:7000::/96) at its port");
 		return to;
 	}
 	to = first_listen(cfg, version);

@@ -12,10 +12,10 @@
  * --proto picks what is redirected: tcp (also without --proto, as before
  * lwfp-inspect relayed UDP), udp, or tcp,udp. A TCP filter redirects to the
  * first --listen address of its address family, one filter per family. A
- * UDP filter redirects to the first IPv4 --listen address whatever the
+ * UDP filter takes the port of the first IPv4 --listen address whatever the
  * application's family, because UDP flows reach lwfp-inspect on addresses
- * of 127.128.0.0/9 (udp.h): one filter serves both families unless --family
- * or --dst picks one. Its flow state expires after --udp-idle-timeout.
+ * of 127.128.0.0/9 or their IPv6 form (udp.h): one filter serves both
+ * families unless --family or --dst picks one. Its flow state expires after --udp-idle-timeout.
  */
 #ifndef LWFP_INSPECT_REGISTER_H
 #define LWFP_INSPECT_REGISTER_H

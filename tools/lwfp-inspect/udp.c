@@ -61,9 +61,13 @@ void udp_table_del(struct worker *w, struct udp_flow *f)
 
 /* ---- the wildcard sockets ------------------------------------------------------------- */
 
-/* The datagram's destination address, from IP_PKTINFO; 0 if absent. */
-static uint32_t pktinfo_dst(struct msghdr *msg)
+/*
+ * The flow the datagram was sent to, from IP_PKTINFO or IPV6_PKTINFO: its
+ * number in 127.128.0.0/9, whichever form it had; 0 if none.
+ */
+static uint32_t pktinfo_flow(struct msghdr *msg)
 {
+	struct in6_pktinfo pi6;
 	struct in_pktinfo pi;
 	struct cmsghdr *c;
 
@@ -71,14 +75,19 @@ static uint32_t pktinfo_dst(struct msghdr *msg)
 		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO &&
 		    c->cmsg_len >= CMSG_LEN(sizeof(pi))) {
 			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-			return pi.ipi_addr.s_addr;
+			return udp_addr_ours(pi.ipi_addr.s_addr) ? pi.ipi_addr.s_addr : 0;
+		}
+		if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(pi6))) {
+			memcpy(&pi6, CMSG_DATA(c), sizeof(pi6));
+			return udp6_addr_ours(&pi6.ipi6_addr);
 		}
 	}
 	return 0;
 }
 
 static void dispatch(struct worker *w, uint16_t port, uint32_t dst,
-		     const struct sockaddr_in *peer, size_t len)
+		     const struct sockaddr_storage *peer, size_t len)
 {
 	struct udp_state *u = w->udp;
 	struct udp_flow *f;
@@ -95,10 +104,10 @@ static bool receive_one(struct udp_port *p)
 {
 	struct udp_state *u = p->worker->udp;
 	union {
-		char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+		char buf[CMSG_SPACE(sizeof(struct in6_pktinfo))];
 		struct cmsghdr align;
 	} control;
-	struct sockaddr_in peer;
+	struct sockaddr_storage peer;
 	struct iovec iov = { .iov_base = u->buf, .iov_len = UDP_BUF_MAX };
 	struct msghdr msg = {
 		.msg_name = &peer,
@@ -114,9 +123,9 @@ static bool receive_one(struct udp_port *p)
 	n = recvmsg(p->watch.fd, &msg, 0);
 	if (n < 0)
 		return errno == EINTR;
-	dst = pktinfo_dst(&msg);
+	dst = pktinfo_flow(&msg);
 	/* Anything else reached the wildcard, from anywhere: not a flow. */
-	if (!udp_addr_ours(dst) || peer.sin_family != AF_INET || (msg.msg_flags & MSG_TRUNC)) {
+	if (!dst || peer.ss_family != (p->v6 ? AF_INET6 : AF_INET) || (msg.msg_flags & MSG_TRUNC)) {
 		u->stats.stray++;
 		return true;
 	}
@@ -209,11 +218,30 @@ void udp_free_dead(struct worker *w)
 
 /* ---- set-up and tear-down ------------------------------------------------------------------ */
 
+/* A host without IPv6 has no IPv6 flows, and so no IPv6 socket to make. */
+static int port_open(struct worker *w, uint16_t port, bool v6)
+{
+	struct udp_state *u = w->udp;
+	struct udp_port *p = &u->ports[u->nports];
+	int e;
+
+	p->worker = w;
+	p->port = htons(port);
+	p->v6 = v6;
+	p->watch = (struct watch){ .fd = -1, .handle = port_event };
+	e = udp_listen_open(port, v6, &p->watch.fd);
+	if (e == -EAFNOSUPPORT && v6)
+		return 0;
+	if (e)
+		return e;
+	u->nports++;
+	return watch_set(w, &p->watch, EPOLLIN);
+}
+
 int udp_init(struct worker *w, char *err, size_t size)
 {
 	const struct config *cfg = w->cfg;
 	struct udp_state *u;
-	struct udp_port *p;
 	size_t i;
 	int e;
 
@@ -228,18 +256,11 @@ int udp_init(struct worker *w, char *err, size_t size)
 					      ? cfg->udp_idle_timeout_ms
 					      : UDP_DRAIN_IDLE_MS);
 	TAILQ_INIT(&u->dead);
-	for (i = 0; i < cfg->nudp_ports; i++) {
-		p = &u->ports[i];
-		p->worker = w;
-		p->port = htons(cfg->udp_ports[i]);
-		p->watch = (struct watch){ .fd = -1, .handle = port_event };
-		e = udp_listen_open(cfg->udp_ports[i], &p->watch.fd);
-		if (!e)
-			u->nports++;
-		if (!e)
-			e = watch_set(w, &p->watch, EPOLLIN);
+	for (i = 0; i < 2 * cfg->nudp_ports; i++) {
+		e = port_open(w, cfg->udp_ports[i / 2], i % 2);
 		if (e) {
-			snprintf(err, size, "UDP port %u: %s", cfg->udp_ports[i], strerror(-e));
+			snprintf(err, size, "UDP port %u%s: %s", cfg->udp_ports[i / 2],
+				 i % 2 ? " (IPv6)" : "", strerror(-e));
 			return e;
 		}
 	}

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
  * A worker's UDP side. The engine gives every redirected UDP flow its own
- * loopback address in 127.128.0.0/9 (abi.h, LWFP_UDP_NET) at the port of the
- * filter's target. So each worker has, per --listen port, a socket bound to
- * the wildcard 0.0.0.0:PORT with SO_REUSEPORT (the kernel hashes a flow's
- * datagrams, by their 4-tuple, always to the same worker) that reads the
- * datagram's destination, that is its flow, with IP_PKTINFO.
+ * loopback address in 127.128.0.0/9 (abi.h, LWFP_UDP_NET), or its IPv6 form
+ * in LWFP_UDP6_NET::/96 for an IPv6 destination, at the port of the
+ * filter's target. So each worker has, per --listen port, sockets bound to
+ * the wildcards 0.0.0.0:PORT and [::]:PORT with SO_REUSEPORT (the kernel
+ * hashes a flow's datagrams, by their 4-tuple, always to the same worker)
+ * that read the datagram's destination, that is its flow, with IP_PKTINFO
+ * or IPV6_RECVPKTINFO.
  *
  * The first datagram of a flow opens it (udp_flow.c): a socket bound to the
  * flow's address, which from then on receives the flow's datagrams itself,
@@ -19,6 +21,7 @@
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/queue.h>
 
 #include "config.h"
@@ -38,18 +41,19 @@ struct udp_port {
 	struct watch watch;
 	struct worker *worker;
 	uint16_t port; /* network order */
+	bool v6;
 };
 
 /* Datagrams the wildcard sockets could give to no flow, by reason. */
 struct udp_stats {
-	uint64_t stray; /* not to an address of 127.128.0.0/9: not a flow */
+	uint64_t stray; /* not to a flow address: not a flow */
 	uint64_t no_room; /* a new flow beyond the worker's share of descriptors */
 	uint64_t no_socket; /* the flow's own socket could not be made */
 	uint64_t wrong_peer; /* to a flow's address, from another client */
 };
 
 struct udp_state {
-	struct udp_port ports[MAX_LISTEN];
+	struct udp_port ports[2 * MAX_LISTEN]; /* IPv4 and IPv6 */
 	size_t nports; /* 0 once they are closed */
 	struct udp_flow *table[UDP_TABLE_SIZE];
 	struct timeout_queue idle; /* --udp-idle-timeout */
@@ -63,6 +67,17 @@ struct udp_state {
 static inline bool udp_addr_ours(uint32_t addr)
 {
 	return (ntohl(addr) & LWFP_UDP_MASK) == LWFP_UDP_NET;
+}
+
+/* The flow number of an IPv6 flow address, or 0. */
+static inline uint32_t udp6_addr_ours(const struct in6_addr *a)
+{
+	uint32_t w[4];
+
+	memcpy(w, a, sizeof(w));
+	if (w[0] != htonl(LWFP_UDP6_NET0) || w[1] != htonl(LWFP_UDP6_NET1) || w[2])
+		return 0;
+	return udp_addr_ours(w[3]) ? w[3] : 0;
 }
 
 /* Opens the worker's sockets of cfg->udp_ports. 0, or -errno with err set. */

@@ -274,14 +274,26 @@ static void server_event(struct watch *wt, uint32_t events)
 	update(f);
 }
 
-void udp_flow_datagram(struct udp_flow *f, const struct sockaddr_in *peer,
+static bool same_peer(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	const struct sockaddr_in6 *a6 = (const void *)a, *b6 = (const void *)b;
+	const struct sockaddr_in *a4 = (const void *)a, *b4 = (const void *)b;
+
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET6)
+		return a6->sin6_port == b6->sin6_port &&
+		       !memcmp(&a6->sin6_addr, &b6->sin6_addr, sizeof(a6->sin6_addr));
+	return a4->sin_port == b4->sin_port && a4->sin_addr.s_addr == b4->sin_addr.s_addr;
+}
+
+void udp_flow_datagram(struct udp_flow *f, const struct sockaddr_storage *peer,
 		       const uint8_t *buf, size_t len)
 {
 	if (f->phase == UDP_DONE)
 		return;
 	/* The flow's socket is connected to its client, and so is the flow. */
-	if (peer->sin_addr.s_addr != f->peer.sin_addr.s_addr ||
-	    peer->sin_port != f->peer.sin_port) {
+	if (!same_peer(peer, &f->peer)) {
 		f->worker->udp->stats.wrong_peer++;
 		return;
 	}
@@ -296,24 +308,50 @@ void udp_flow_expire(struct timer *t)
 
 /* ---- opening ---------------------------------------------------------------------------- */
 
+/* The flow's address in the client's family: addr, or its IPv6 form. */
+static socklen_t flow_sockaddr(uint32_t addr, uint16_t port, sa_family_t family,
+			       struct sockaddr_storage *ss)
+{
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+	uint32_t w[4] = { htonl(LWFP_UDP6_NET0), htonl(LWFP_UDP6_NET1), 0, addr };
+
+	memset(ss, 0, sizeof(*ss));
+	if (family == AF_INET6) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = port;
+		memcpy(&sin6->sin6_addr, w, sizeof(w));
+		return sizeof(*sin6);
+	}
+	sin->sin_family = AF_INET;
+	sin->sin_port = port;
+	sin->sin_addr.s_addr = addr;
+	return sizeof(*sin);
+}
+
 /*
  * The flow's own socket: bound to its address, which names the flow to the
  * engine's queries, and connected to the client, which makes the kernel
  * deliver the flow's datagrams to it rather than to the wildcard socket.
- * SO_REUSEADDR, like the wildcard's, lets the two share the port.
+ * SO_REUSEADDR, like the wildcard's, lets the two share the port. An IPv6
+ * flow address is routed here, not configured: IPV6_FREEBIND binds it.
  */
-static int client_socket(uint32_t addr, uint16_t port, const struct sockaddr_in *peer, int *fd)
+static int client_socket(uint32_t addr, uint16_t port, const struct sockaddr_storage *peer,
+			 int *fd)
 {
-	struct sockaddr_in local = { .sin_family = AF_INET, .sin_port = port };
+	struct sockaddr_storage local;
+	socklen_t len = flow_sockaddr(addr, port, peer->ss_family, &local);
+	bool v6 = peer->ss_family == AF_INET6;
 	int one = 1, s, err;
 
-	local.sin_addr.s_addr = addr;
-	s = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
+	s = socket(local.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
 	if (s < 0)
 		return -errno;
 	if (setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    bind(s, (struct sockaddr *)&local, sizeof(local)) ||
-	    connect(s, (const struct sockaddr *)peer, sizeof(*peer))) {
+	    (v6 && (setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) ||
+		    setsockopt(s, IPPROTO_IPV6, IPV6_FREEBIND, &one, sizeof(one)))) ||
+	    bind(s, (struct sockaddr *)&local, len) ||
+	    connect(s, (const struct sockaddr *)peer, len)) {
 		err = -errno;
 		close(s);
 		return err;
@@ -351,7 +389,7 @@ static void set_up(struct udp_flow *f, const uint8_t *buf, size_t len)
 }
 
 static struct udp_flow *flow_new(struct worker *w, uint32_t addr, uint16_t port,
-				 const struct sockaddr_in *peer, int fd)
+				 const struct sockaddr_storage *peer, int fd)
 {
 	struct udp_flow *f = calloc(1, sizeof(*f));
 
@@ -372,7 +410,8 @@ static struct udp_flow *flow_new(struct worker *w, uint32_t addr, uint16_t port,
 }
 
 struct udp_flow *udp_flow_open(struct worker *w, uint32_t addr, uint16_t port,
-			       const struct sockaddr_in *peer, const uint8_t *buf, size_t len)
+			       const struct sockaddr_storage *peer, const uint8_t *buf,
+			       size_t len)
 {
 	struct udp_flow *f;
 	int fd = -1, err;

@@ -49,9 +49,9 @@ struct udp_flow {
 	struct worker *worker;
 	enum udp_phase phase;
 	struct udp_flow *next; /* in its bucket of the worker's table */
-	uint32_t addr; /* the flow's address in 127.128.0.0/9, network order */
+	uint32_t addr; /* the flow's number in 127.128.0.0/9, network order */
 	uint16_t port; /* network order */
-	struct sockaddr_in peer; /* the client */
+	struct sockaddr_storage peer; /* the client; IPv6 for an IPv6 flow */
 	struct watch client; /* bound to addr:port, connected to peer */
 	struct watch server; /* to the original destination; fd -1 if none */
 	struct udp_dir up; /* client to server */
@@ -77,9 +77,10 @@ struct udp_flow {
  * worker's counters say why.
  */
 struct udp_flow *udp_flow_open(struct worker *w, uint32_t addr, uint16_t port,
-			       const struct sockaddr_in *peer, const uint8_t *buf, size_t len);
+			       const struct sockaddr_storage *peer, const uint8_t *buf,
+			       size_t len);
 /* A datagram for the flow that came through the wildcard socket. */
-void udp_flow_datagram(struct udp_flow *f, const struct sockaddr_in *peer,
+void udp_flow_datagram(struct udp_flow *f, const struct sockaddr_storage *peer,
 		       const uint8_t *buf, size_t len);
 /* Its timer of the worker's UDP queues ran out. */
 void udp_flow_expire(struct timer *t);

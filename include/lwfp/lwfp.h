@@ -39,6 +39,19 @@ int lwfp_service_handle(const char *pin_dir, const char *name, uint32_t *handle)
 /* A static string naming a state, for logs. */
 const char *lwfp_redirect_state_str(int state);
 
+/*
+ * UDP proxies (docs/abi.md, "UDP"). A flow is named by a number in
+ * 127.128.0.0/9 (network order), which is also its IPv4 address; IPv6
+ * flows use its IPv6 form. lwfp_udp_flow_number: the number of the
+ * datagram destination addr (a struct in_addr for AF_INET, a struct
+ * in6_addr for AF_INET6, v4-mapped included), 0 when it is no flow's.
+ * lwfp_udp_flow_sockaddr: the flow's address in family at port (network
+ * order), for its per-flow socket; the length, or 0 for another family.
+ */
+uint32_t lwfp_udp_flow_number(int family, const void *addr);
+socklen_t lwfp_udp_flow_sockaddr(uint32_t number, int family, uint16_t port,
+				 struct sockaddr_storage *ss);
+
 #ifdef __cplusplus
 }
 #endif

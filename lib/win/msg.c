@@ -3,8 +3,9 @@
  * WSARecvMsg and WSASendMsg, with the WFP redirect control messages of a
  * UDP proxy (docs/abi.md, "UDP").
  *
- * WSARecvMsg: a datagram whose IP_PKTINFO destination is in 127.128.0.0/9
- * belongs to a redirected flow with that address A. The first time a socket
+ * WSARecvMsg: a datagram whose IP_PKTINFO destination is in 127.128.0.0/9,
+ * or in its IPv6 form (abi.h, LWFP_UDP6_NET), belongs to a redirected flow
+ * with that address A. The first time a socket
  * sees a flow (A and the sender), the layer opens a per-flow socket with
  * SO_REUSEADDR bound to A and the socket's port, connects it to the sender,
  * queries the flow's records and context on it with the native API, closes
@@ -42,8 +43,8 @@
 #define PKTINFO_ROOM 64
 
 struct seen_flow {
-	uint32_t addr; /* A, network order */
-	struct sockaddr_in peer;
+	uint32_t addr; /* A's number in 127.128.0.0/9, network order */
+	struct sockaddr_in6 peer; /* IPv4 senders v4-mapped */
 };
 
 struct udp_sock {
@@ -117,13 +118,14 @@ static struct udp_sock *udp_get(const struct win_sock *ws, bool *fresh)
 	return u;
 }
 
-static bool same_peer(const struct sockaddr_in *a, const struct sockaddr_in *b)
+static bool same_peer(const struct sockaddr_in6 *a, const struct sockaddr_in6 *b)
 {
-	return a->sin_addr.s_addr == b->sin_addr.s_addr && a->sin_port == b->sin_port;
+	return !memcmp(&a->sin6_addr, &b->sin6_addr, sizeof(a->sin6_addr)) &&
+	       a->sin6_port == b->sin6_port;
 }
 
 /* Under the lock: true if the flow is new to u (and now remembered). */
-static bool udp_first(struct udp_sock *u, uint32_t addr, const struct sockaddr_in *peer)
+static bool udp_first(struct udp_sock *u, uint32_t addr, const struct sockaddr_in6 *peer)
 {
 	unsigned int i;
 
@@ -140,7 +142,7 @@ static bool udp_first(struct udp_sock *u, uint32_t addr, const struct sockaddr_i
 
 bool win_udp_flow_addr(uint32_t addr)
 {
-	return (ntohl(addr) & 0xff800000u) == 0x7f800000u;
+	return lwfp_udp_flow_number(AF_INET, &addr) != 0;
 }
 
 /* ---- control messages ----------------------------------------------------- */
@@ -292,21 +294,44 @@ static void *query(int fd, bool context, size_t *len)
 	return buf;
 }
 
-/* The flow's records and context, through a short-lived per-flow socket. */
-static void flow_query(uint32_t addr, in_port_t port, const struct sockaddr_in *peer, void **rec,
-		       size_t *rec_len, void **ctx, size_t *ctx_len)
+/* The sender in A's family: the v4-mapped form back to IPv4 unless native6. */
+static socklen_t flow_peer(const struct sockaddr_in6 *peer, bool native6,
+			   struct sockaddr_storage *ss)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = port };
+	struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (native6) {
+		memcpy(ss, peer, sizeof(*peer));
+		return sizeof(*peer);
+	}
+	a4->sin_family = AF_INET;
+	a4->sin_port = peer->sin6_port;
+	memcpy(&a4->sin_addr, &peer->sin6_addr.s6_addr[12], 4);
+	return sizeof(*a4);
+}
+
+/*
+ * The flow's records and context, through a short-lived per-flow socket; an
+ * IPv6 flow address is routed, not configured, so it needs IPV6_FREEBIND.
+ */
+static void flow_query(uint32_t addr, bool native6, in_port_t port,
+		       const struct sockaddr_in6 *peer, void **rec, size_t *rec_len, void **ctx,
+		       size_t *ctx_len)
+{
+	struct sockaddr_storage local, remote;
+	socklen_t llen = lwfp_udp_flow_sockaddr(addr, native6 ? AF_INET6 : AF_INET, port, &local);
+	socklen_t rlen = flow_peer(peer, native6, &remote);
 	int fd, on = 1;
 
 	*rec = *ctx = NULL;
-	a.sin_addr.s_addr = addr;
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	fd = socket(local.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return;
 	if (!setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) &&
-	    !bind(fd, (struct sockaddr *)&a, sizeof(a)) &&
-	    !connect(fd, (const struct sockaddr *)peer, sizeof(*peer))) {
+	    (!native6 || !setsockopt(fd, IPPROTO_IPV6, IPV6_FREEBIND, &on, sizeof(on))) &&
+	    !bind(fd, (struct sockaddr *)&local, llen) &&
+	    !connect(fd, (const struct sockaddr *)&remote, rlen)) {
 		*rec = query(fd, false, rec_len);
 		if (*rec)
 			*ctx = query(fd, true, ctx_len);
@@ -314,28 +339,25 @@ static void flow_query(uint32_t addr, in_port_t port, const struct sockaddr_in *
 	close(fd);
 }
 
-/* The datagram's IPv4 destination from IP_PKTINFO (v4-mapped for IPv6); 0 if none. */
-static uint32_t pktinfo_dst(const struct msghdr *mh)
+/*
+ * The number of the flow address the datagram went to, from IP_PKTINFO or
+ * IPV6_PKTINFO, in *native6 whether it was the IPv6 form; 0 if none.
+ */
+static uint32_t pktinfo_dst(const struct msghdr *mh, bool *native6)
 {
+	struct in6_pktinfo pi6;
+	struct in_pktinfo pi;
 	struct cmsghdr *c;
 
 	for (c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR((struct msghdr *)mh, c)) {
 		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
-			struct in_pktinfo pi;
-
 			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-			return pi.ipi_addr.s_addr;
+			return lwfp_udp_flow_number(AF_INET, &pi.ipi_addr);
 		}
 		if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
-			struct in6_pktinfo pi;
-
-			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-			if (IN6_IS_ADDR_V4MAPPED(&pi.ipi6_addr)) {
-				uint32_t v;
-
-				memcpy(&v, &pi.ipi6_addr.s6_addr[12], sizeof(v));
-				return v;
-			}
+			memcpy(&pi6, CMSG_DATA(c), sizeof(pi6));
+			*native6 = !IN6_IS_ADDR_V4MAPPED(&pi6.ipi6_addr);
+			return lwfp_udp_flow_number(AF_INET6, &pi6.ipi6_addr);
 		}
 	}
 	return 0;
@@ -347,22 +369,26 @@ static bool is_pktinfo(const struct cmsghdr *c)
 	       (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO);
 }
 
-/* The sender as an IPv4 address (v4-mapped ones converted); false if not IPv4. */
-static bool peer_v4(const struct sockaddr_storage *ss, struct sockaddr_in *out)
+/*
+ * The sender as IPv6, IPv4 ones v4-mapped; false unless its family is the
+ * flow's: native IPv6 for an IPv6 flow address, IPv4 for the others.
+ */
+static bool peer_norm(const struct sockaddr_storage *ss, bool native6, struct sockaddr_in6 *out)
 {
-	const struct sockaddr_in6 *s6 = (const void *)ss;
+	const struct sockaddr_in *s4 = (const void *)ss;
 
 	memset(out, 0, sizeof(*out));
-	out->sin_family = AF_INET;
+	out->sin6_family = AF_INET6;
 	if (ss->ss_family == AF_INET) {
+		out->sin6_port = s4->sin_port;
+		out->sin6_addr.s6_addr[10] = out->sin6_addr.s6_addr[11] = 0xff;
+		memcpy(&out->sin6_addr.s6_addr[12], &s4->sin_addr, 4);
+	} else if (ss->ss_family == AF_INET6) {
 		memcpy(out, ss, sizeof(*out));
-		return true;
-	}
-	if (ss->ss_family != AF_INET6 || !IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+	} else {
 		return false;
-	out->sin_port = s6->sin6_port;
-	memcpy(&out->sin_addr, &s6->sin6_addr.s6_addr[12], 4);
-	return true;
+	}
+	return native6 != IN6_IS_ADDR_V4MAPPED(&out->sin6_addr);
 }
 
 struct recv_state {
@@ -400,6 +426,12 @@ static int recv_prepare(struct recv_state *st)
 		u->hide_pktinfo = hid;
 		/* The per-flow socket binds the same port: both need SO_REUSEADDR. */
 		turn_on(st->ws.fd, SOL_SOCKET, SO_REUSEADDR);
+		/*
+		 * IPv6 flow addresses are routed, not configured: a reply sent
+		 * from one with IPV6_PKTINFO needs IPV6_FREEBIND.
+		 */
+		if (st->family == AF_INET6)
+			turn_on(st->ws.fd, IPPROTO_IPV6, IPV6_FREEBIND);
 	}
 	st->hide = u && u->hide_pktinfo;
 	win_unlock();
@@ -417,7 +449,8 @@ static void recv_control(struct recv_state *st, const struct msghdr *mh,
 {
 	size_t used = 0;
 	struct cmsghdr *c;
-	struct sockaddr_in peer;
+	struct sockaddr_in6 peer;
+	bool native6 = false;
 	uint32_t dst;
 	WSABUF room = msg->Control; /* msg->Control.len becomes the bytes used */
 	struct udp_sock *u;
@@ -434,8 +467,8 @@ static void recv_control(struct recv_state *st, const struct msghdr *mh,
 			*trunc = true;
 	}
 	msg->Control.len = (ULONG)used;
-	dst = st->family == AF_UNSPEC ? 0 : pktinfo_dst(mh);
-	if (!dst || !win_udp_flow_addr(dst) || !peer_v4(from, &peer))
+	dst = st->family == AF_UNSPEC ? 0 : pktinfo_dst(mh, &native6);
+	if (!dst || !peer_norm(from, native6, &peer))
 		return;
 	win_lock();
 	/* Looked up again: closesocket may have raced with this call. */
@@ -444,7 +477,7 @@ static void recv_control(struct recv_state *st, const struct msghdr *mh,
 	win_unlock();
 	if (!first)
 		return;
-	flow_query(dst, st->port, &peer, &rec, &rec_len, &ctx, &ctx_len);
+	flow_query(dst, native6, st->port, &peer, &rec, &rec_len, &ctx, &ctx_len);
 	level = st->family == AF_INET6 ? IPPROTO_IPV6 : IPPROTO_IP;
 	if (rec && !win_cmsg_append(&room, &used, level, IP_WFP_REDIRECT_RECORDS, rec,
 				    rec_len))

@@ -12,7 +12,9 @@
 #       works: the datagrams go on to lwfp-inspect, whose log names both
 #       hops (the chain continues and does not come back to the proxy), and
 #       every answer reaches the application from the original destination;
-#   (c) the records message on a connected UDP socket: WSAEISCONN.
+#   (c) the records message on a connected UDP socket: WSAEISCONN;
+#   (d) all of it again over IPv6: an IPV6_V6ONLY application socket, the
+#       proxy on [::] with IPV6_PKTINFO, the flow's IPv6 address.
 . "$(dirname "$0")/lib.sh"
 
 INSPECT=$BIN/lwfp-inspect
@@ -35,14 +37,18 @@ udp_bound() { # NSPATH PORT: some UDP socket is bound to PORT
 
 # The echo server: each datagram comes back as "echo|" and the datagram.
 cat >"$T/echo.py" <<'PY'
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind((sys.argv[1], int(sys.argv[2])))
+import selectors, socket, sys
+sel = selectors.DefaultSelector()
+for host in sys.argv[1:-1]:
+    s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind((host, int(sys.argv[-1])))
+    sel.register(s, selectors.EVENT_READ)
 while True:
-    data, peer = s.recvfrom(65536)
-    s.sendto(b"echo|" + data, peer)
+    for key, _ in sel.select():
+        data, peer = key.fileobj.recvfrom(65536)
+        key.fileobj.sendto(b"echo|" + data, peer)
 PY
-spawn echo - "$NSP_SRV" "$PY" "$T/echo.py" "$SRV4" "$PORT"
+spawn echo - "$NSP_SRV" "$PY" "$T/echo.py" "$SRV4" "$SRV6" "$PORT"
 wait_until 10 udp_bound "$NSP_SRV" "$PORT" || fail "the echo server did not start: $(cat "$T/echo.err")"
 
 # The application: N datagrams on one unconnected socket, one at a time, each
@@ -50,7 +56,9 @@ wait_until 10 udp_bound "$NSP_SRV" "$PORT" || fail "the echo server did not star
 cat >"$T/app.py" <<'PY'
 import socket, sys
 host, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM)
+if ":" in host:
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
 s.settimeout(10)
 for i in range(n):
     msg = f"datagram {i}".encode()
@@ -64,15 +72,6 @@ print("ok")
 PY
 
 service_add HW winudp --cgroup "$CG/svcW"
-filter_add FW --service winudp --to 127.0.0.1:15101 --weight 200 --proto udp --family 4 \
-	--dst "$SRV4/32" --dport "$PORT" --context sockaddrs
-
-spawn winudp svcW "$NSP_CLI" "$WINTEST" udp --listen 127.0.0.1:15101 --count "$N" \
-	--pidfile "$T/winudp.ready" --timeout 30
-winudp=$LAST_PID
-wait_until 10 test -s "$T/winudp.ready" ||
-	fail "lwfp-test-win udp did not start: $(cat "$T/winudp.out" "$T/winudp.err")"
-
 : >"$T/inspect.log"
 spawn inspect svcI "$NSP_CLI" "$INSPECT" --listen 127.0.0.1:15102 --pin-dir "$PIN" \
 	--log "$T/inspect.log" --register --proto udp --service inspect --dport "$PORT" \
@@ -83,42 +82,66 @@ if ! wait_until 10 grep -q 'flow limit' "$T/inspect.err"; then
 	fail "lwfp-inspect did not start within 10 s: $(cat "$T/inspect.err")"
 fi
 
-# ---- (a)-(c) ------------------------------------------------------------------
+# flow_through FAMILY DST LISTEN LOGLINE: (a)-(c) for the application's
+# datagrams to DST:PORT, with lwfp-test-win udp on LISTEN; lwfp-inspect's
+# log line LOGLINE is the flow's.
+flow_through() {
+	local fam=$1 dst=$2 listen=$3 line=$4 want got i orig
+	filter_add FW --service winudp --to "127.0.0.1:${listen##*:}" --weight 200 --proto udp \
+		--family "$fam" --dst "$dst/$([ "$fam" = 4 ] && echo 32 || echo 128)" --dport "$PORT" \
+		--context sockaddrs
+	rm -f "$T/winudp.ready"
+	spawn winudp svcW "$NSP_CLI" "$WINTEST" udp --listen "$listen" --count "$N" \
+		--pidfile "$T/winudp.ready" --timeout 30
+	winudp=$LAST_PID
+	wait_until 10 test -s "$T/winudp.ready" ||
+		fail "lwfp-test-win udp did not start: $(cat "$T/winudp.out" "$T/winudp.err")"
 
-run_in app "$PY" "$T/app.py" "$SRV4" "$PORT" "$N" >"$T/app.out" 2>&1 ||
-	fail "the application: $(cat "$T/app.out")
+	run_in app "$PY" "$T/app.py" "$dst" "$PORT" "$N" >"$T/app.out" 2>&1 ||
+		fail "the application (IPv$fam): $(cat "$T/app.out")
 proxy: $(cat "$T/winudp.out" "$T/winudp.err")"
 
-wait_exit "$winudp" 15
-[ "$WAIT_RC" = 0 ] || fail "lwfp-test-win udp exited $WAIT_RC:
+	wait_exit "$winudp" 15
+	[ "$WAIT_RC" = 0 ] || fail "lwfp-test-win udp exited $WAIT_RC:
 $(cat "$T/winudp.out" "$T/winudp.err")"
-grep -q '^FAIL' "$T/winudp.out" && fail "lwfp-test-win udp: $(cat "$T/winudp.out")"
+	grep -q '^FAIL' "$T/winudp.out" && fail "lwfp-test-win udp: $(cat "$T/winudp.out")"
 
-want="dgram 0 records=32 context=256 pktinfo=1"
-for ((i = 1; i < N; i++)); do
-	want+=$'\n'"dgram $i records=0 context=0 pktinfo=1"
-done
-got=$(grep '^dgram ' "$T/winudp.out")
-[ "$got" = "$want" ] || fail "the proxy's datagrams:
+	want="dgram 0 records=32 context=256 pktinfo=1"
+	for ((i = 1; i < N; i++)); do
+		want+=$'\n'"dgram $i records=0 context=0 pktinfo=1"
+	done
+	got=$(grep '^dgram ' "$T/winudp.out")
+	[ "$got" = "$want" ] || fail "the proxy's datagrams (IPv$fam):
 $got
 want:
 $want"
-grep -qx 'ok udp-sendmsg-connected' "$T/winudp.out" ||
-	fail "records on a connected socket: $(cat "$T/winudp.out")"
+	grep -qx 'ok udp-sendmsg-connected' "$T/winudp.out" ||
+		fail "records on a connected socket (IPv$fam): $(cat "$T/winudp.out")"
 
-# The flow through lwfp-inspect is logged once idle: both hops, in order.
-# shellcheck disable=SC2317 # called through wait_until
-logged() { [ -s "$T/inspect.log" ]; }
-wait_until $((IDLE + 8)) logged || fail "lwfp-inspect logged nothing: $(cat "$T/inspect.err")"
-got=$("$PY" -c '
+	# The flow through lwfp-inspect is logged once idle: both hops, in order.
+	wait_until $((IDLE + 8)) log_has inspect "$line" ||
+		fail "lwfp-inspect logged no line $line: $(cat "$T/inspect.err")"
+	orig="$dst:$PORT"
+	[ "$fam" = 6 ] && orig="[$dst]:$PORT"
+	got=$("$PY" -c '
 import json, sys
 lines = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-assert len(lines) == 1, lines
-o = lines[0]
+assert len(lines) == int(sys.argv[3]), lines
+o = lines[-1]
 assert o.get("verdict") == "pass", o
 assert o.get("orig_dst") == sys.argv[2], o
-print(",".join(o["chain"]))' "$T/inspect.log" "$SRV4:$PORT") ||
-	fail "lwfp-inspect's log: $(cat "$T/inspect.log")"
-[ "$got" = "winudp,inspect" ] || fail "the chain is '$got', want 'winudp,inspect'"
+print(",".join(o["chain"]))' "$T/inspect.log" "$orig" "$line") ||
+		fail "lwfp-inspect's log: $(cat "$T/inspect.log")"
+	[ "$got" = "winudp,inspect" ] || fail "the chain (IPv$fam) is '$got', want 'winudp,inspect'"
+	ctl filter del "$FW"
+}
+
+# ---- (a)-(c) ------------------------------------------------------------------
+
+flow_through 4 "$SRV4" 127.0.0.1:15101 1
+
+# ---- (d) IPv6 -----------------------------------------------------------------
+
+flow_through 6 "$SRV6" '[::1]:15103' 2
 
 pass

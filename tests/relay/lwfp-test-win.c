@@ -687,22 +687,34 @@ static ULONG cmsg_size(LPWSACMSGHDR c)
  * Records on a connected UDP socket: WSASendMsg fails with WSAEISCONN and
  * sends nothing.
  */
+static int sa_len(const SOCKADDR_STORAGE *ss)
+{
+	return ss->ss_family == AF_INET6 ? sizeof(SOCKADDR_IN6) : sizeof(SOCKADDR_IN);
+}
+
+/* The level of a family's IP control messages: IPPROTO_IP or IPPROTO_IPV6. */
+static INT ip_level(int family)
+{
+	return family == AF_INET6 ? IPPROTO_IPV6 : IPPROTO_IP;
+}
+
 static void check_sendmsg_connected(const SOCKADDR_STORAGE *dst, const void *rec, ULONG rec_len)
 {
 	static char control[BIG];
-	SOCKET c = WSASocketA(AF_INET, SOCK_DGRAM, IPPROTO_UDP, NULL, 0, WSA_FLAG_OVERLAPPED);
+	SOCKET c = WSASocketA(dst->ss_family, SOCK_DGRAM, IPPROTO_UDP, NULL, 0,
+			      WSA_FLAG_OVERLAPPED);
 	WSABUF b = { 1, (CHAR *)"x" };
 	WSAMSG m = { 0 };
 	LPWSACMSGHDR h = (LPWSACMSGHDR)control;
 	DWORD n = 0;
 	int rc;
 
-	if (c == INVALID_SOCKET || connect(c, (const struct sockaddr *)dst, sizeof(SOCKADDR_IN))) {
+	if (c == INVALID_SOCKET || connect(c, (const struct sockaddr *)dst, sa_len(dst))) {
 		fail("udp-sendmsg-connected", "cannot connect a socket (error %d)", WSAGetLastError());
 		return;
 	}
 	h->cmsg_len = WSA_CMSG_LEN(rec_len);
-	h->cmsg_level = IPPROTO_IP;
+	h->cmsg_level = ip_level(dst->ss_family);
 	h->cmsg_type = IP_WFP_REDIRECT_RECORDS;
 	memcpy(WSA_CMSG_DATA(h), rec, rec_len);
 	m.lpBuffers = &b;
@@ -716,43 +728,96 @@ static void check_sendmsg_connected(const SOCKADDR_STORAGE *dst, const void *rec
 }
 
 /*
+ * The datagram's reply from the flow's address: the application sees the
+ * original one. The pktinfo message names the address, in the family's form.
+ */
+static int udp_reply(SOCKET s, int family, SOCKADDR_STORAGE *client, const void *pi,
+		     char *reply, DWORD got)
+{
+	static char rctl[256];
+	WSABUF rb = { got, reply };
+	WSAMSG sm = { 0 };
+	LPWSACMSGHDR h = (LPWSACMSGHDR)rctl;
+	ULONG size = family == AF_INET6 ? sizeof(IN6_PKTINFO) : sizeof(IN_PKTINFO);
+	DWORD sent = 0;
+
+	memset(rctl, 0, sizeof(rctl));
+	sm.name = (LPSOCKADDR)client;
+	sm.namelen = sa_len(client);
+	sm.lpBuffers = &rb;
+	sm.dwBufferCount = 1;
+	sm.Control.buf = rctl;
+	sm.Control.len = (ULONG)WSA_CMSG_SPACE(size);
+	h->cmsg_len = WSA_CMSG_LEN(size);
+	h->cmsg_level = ip_level(family);
+	h->cmsg_type = family == AF_INET6 ? IPV6_PKTINFO : IP_PKTINFO;
+	if (family == AF_INET6)
+		((PIN6_PKTINFO)WSA_CMSG_DATA(h))->ipi6_addr = ((const IN6_PKTINFO *)pi)->ipi6_addr;
+	else
+		((PIN_PKTINFO)WSA_CMSG_DATA(h))->ipi_spec_dst = ((const IN_PKTINFO *)pi)->ipi_addr;
+	return WSASendMsg(s, &sm, 0, &sent, NULL, NULL);
+}
+
+/* The wildcard of the --listen family at its port, with pktinfo on. */
+static SOCKET udp_wildcard(const struct opts *o, int family)
+{
+	SOCKADDR_STORAGE ss;
+	BOOL on = TRUE;
+	int len = sizeof(ss);
+	SOCKET s;
+
+	if (WSAStringToAddressA((LPSTR)o->listen, family, NULL, (LPSOCKADDR)&ss, &len))
+		return INVALID_SOCKET;
+	/* Every flow has its own address: the socket takes them all, at the port. */
+	if (family == AF_INET6)
+		memset(&((PSOCKADDR_IN6)&ss)->sin6_addr, 0, sizeof(IN6_ADDR));
+	else
+		((PSOCKADDR_IN)&ss)->sin_addr.s_addr = htonl(INADDR_ANY);
+	s = WSASocketA(family, SOCK_DGRAM, IPPROTO_UDP, NULL, 0, WSA_FLAG_OVERLAPPED);
+	if (s == INVALID_SOCKET ||
+	    setsockopt(s, SOL_SOCKET, SO_REUSEADDR, (const char *)&on, sizeof(on)) ||
+	    /* Linux's option numbers: receiving IPv6 pktinfo is IPV6_RECVPKTINFO. */
+	    setsockopt(s, ip_level(family), family == AF_INET6 ? IPV6_RECVPKTINFO : IP_PKTINFO,
+		       (const char *)&on, sizeof(on)) ||
+	    (family == AF_INET6 &&
+	     setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, (const char *)&on, sizeof(on))) ||
+	    bind(s, (LPSOCKADDR)&ss, len))
+		return INVALID_SOCKET;
+	return s;
+}
+
+/*
  * The redirect target of a UDP filter with the sockaddrs context: a
- * wildcard socket with IP_PKTINFO. Each datagram is forwarded from one
- * outbound socket to the original destination (the first goes with its
- * records, through WSASendMsg), and the answer goes back from the flow's
- * address with an IN_PKTINFO message. Prints a line per datagram:
+ * wildcard socket with IP_PKTINFO (IPV6_PKTINFO for an IPv6 --listen).
+ * Each datagram is forwarded from one outbound socket to the original
+ * destination (the first goes with its records, through WSASendMsg), and
+ * the answer goes back from the flow's address with a pktinfo message.
+ * Prints a line per datagram:
  *   dgram I records=LEN context=LEN pktinfo=N
  */
 static int udp_proxy(const struct opts *o)
 {
-	static char data[65536], control[BIG], reply[65536], rctl[256];
-	SOCKADDR_STORAGE ss, orig = { 0 }, client;
+	static char data[65536], control[BIG], reply[65536];
+	SOCKADDR_STORAGE orig = { 0 }, client;
+	int family = strchr(o->listen, '[') ? AF_INET6 : AF_INET, level = ip_level(family);
 	SOCKET s, out;
-	BOOL on = TRUE;
-	int len = sizeof(ss), i, nrec, nctx, npi;
+	int i, nrec, nctx, npi;
 	bool have_orig = false;
 
-	if (WSAStringToAddressA((LPSTR)o->listen, AF_INET, NULL, (LPSOCKADDR)&ss, &len))
-		return 1;
-	/* Every flow has its own address: the socket takes them all, at the port. */
-	((PSOCKADDR_IN)&ss)->sin_addr.s_addr = htonl(INADDR_ANY);
-	s = WSASocketA(AF_INET, SOCK_DGRAM, IPPROTO_UDP, NULL, 0, WSA_FLAG_OVERLAPPED);
-	out = WSASocketA(AF_INET, SOCK_DGRAM, IPPROTO_UDP, NULL, 0, WSA_FLAG_OVERLAPPED);
-	if (s == INVALID_SOCKET || out == INVALID_SOCKET ||
-	    setsockopt(s, SOL_SOCKET, SO_REUSEADDR, (const char *)&on, sizeof(on)) ||
-	    setsockopt(s, IPPROTO_IP, IP_PKTINFO, (const char *)&on, sizeof(on)) ||
-	    bind(s, (LPSOCKADDR)&ss, len)) {
+	s = udp_wildcard(o, family);
+	out = WSASocketA(family, SOCK_DGRAM, IPPROTO_UDP, NULL, 0, WSA_FLAG_OVERLAPPED);
+	if (s == INVALID_SOCKET || out == INVALID_SOCKET) {
 		fail("udp-listen", "error %d", WSAGetLastError());
 		return 1;
 	}
 	if (o->pidfile)
 		write_file(o->pidfile, "1\n", 2);
 	for (i = 0; i < o->count; i++) {
-		WSABUF b = { sizeof(data), data }, rb;
+		WSABUF b = { sizeof(data), data };
 		WSAMSG m = { 0 }, sm = { 0 };
 		LPWSACMSGHDR rec, ctx, pi;
 		DWORD n = 0, sent = 0, got;
-		IN_ADDR flow = { 0 };
+		IN6_PKTINFO flow; /* the bigger of the two; control is reused below */
 		int rc;
 
 		if (!readable(s, o->timeout)) {
@@ -769,13 +834,16 @@ static int udp_proxy(const struct opts *o)
 			fail("udp-recv", "WSARecvMsg: error %d", WSAGetLastError());
 			return 1;
 		}
-		rec = find_cmsg(&m, IPPROTO_IP, IP_WFP_REDIRECT_RECORDS, &nrec);
-		ctx = find_cmsg(&m, IPPROTO_IP, IP_WFP_REDIRECT_CONTEXT, &nctx);
-		pi = find_cmsg(&m, IPPROTO_IP, IP_PKTINFO, &npi);
+		rec = find_cmsg(&m, level, IP_WFP_REDIRECT_RECORDS, &nrec);
+		ctx = find_cmsg(&m, level, IP_WFP_REDIRECT_CONTEXT, &nctx);
+		pi = find_cmsg(&m, level, family == AF_INET6 ? IPV6_PKTINFO : IP_PKTINFO, &npi);
 		printf("dgram %d records=%lu context=%lu pktinfo=%d\n", i, (unsigned long)cmsg_size(rec),
 		       (unsigned long)cmsg_size(ctx), npi);
-		if (pi)
-			flow = ((PIN_PKTINFO)WSA_CMSG_DATA(pi))->ipi_addr;
+		if (!pi || cmsg_size(pi) > sizeof(flow)) {
+			fail("udp-pktinfo", "datagram %d: no pktinfo message", i);
+			return 1;
+		}
+		memcpy(&flow, WSA_CMSG_DATA(pi), cmsg_size(pi));
 		if (rec && cmsg_size(ctx) == 2 * sizeof(SOCKADDR_STORAGE)) {
 			memcpy(&orig, WSA_CMSG_DATA(ctx), sizeof(orig));
 			have_orig = true;
@@ -791,7 +859,7 @@ static int udp_proxy(const struct opts *o)
 		}
 		b.len = n;
 		sm.name = (LPSOCKADDR)&orig;
-		sm.namelen = sizeof(SOCKADDR_IN);
+		sm.namelen = sa_len(&orig);
 		sm.lpBuffers = &b;
 		sm.dwBufferCount = 1;
 		rc = WSASendMsg(out, &sm, 0, &sent, NULL, NULL);
@@ -805,21 +873,7 @@ static int udp_proxy(const struct opts *o)
 			return 1;
 		}
 		got = (DWORD)recv(out, reply, sizeof(reply), 0);
-		/* Back from the flow's address: the application sees the original one. */
-		memset(rctl, 0, sizeof(rctl));
-		sm = (WSAMSG){ 0 };
-		rb = (WSABUF){ got, reply };
-		sm.name = (LPSOCKADDR)&client;
-		sm.namelen = sizeof(SOCKADDR_IN);
-		sm.lpBuffers = &rb;
-		sm.dwBufferCount = 1;
-		sm.Control.buf = rctl;
-		sm.Control.len = (ULONG)WSA_CMSG_SPACE(sizeof(IN_PKTINFO));
-		((LPWSACMSGHDR)rctl)->cmsg_len = WSA_CMSG_LEN(sizeof(IN_PKTINFO));
-		((LPWSACMSGHDR)rctl)->cmsg_level = IPPROTO_IP;
-		((LPWSACMSGHDR)rctl)->cmsg_type = IP_PKTINFO;
-		((PIN_PKTINFO)WSA_CMSG_DATA(rctl))->ipi_spec_dst = flow;
-		if (WSASendMsg(s, &sm, 0, &sent, NULL, NULL)) {
+		if (udp_reply(s, family, &client, &flow, reply, got)) {
 			fail("udp-reply", "datagram %d: error %d", i, WSAGetLastError());
 			return 1;
 		}

@@ -9,6 +9,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <lwfp/lwfp.h>
+
 #include "listen.h"
 #include "log.h"
 #include "udp.h"
@@ -75,12 +77,12 @@ static uint32_t pktinfo_flow(struct msghdr *msg)
 		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO &&
 		    c->cmsg_len >= CMSG_LEN(sizeof(pi))) {
 			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-			return udp_addr_ours(pi.ipi_addr.s_addr) ? pi.ipi_addr.s_addr : 0;
+			return lwfp_udp_flow_number(AF_INET, &pi.ipi_addr);
 		}
 		if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO &&
 		    c->cmsg_len >= CMSG_LEN(sizeof(pi6))) {
 			memcpy(&pi6, CMSG_DATA(c), sizeof(pi6));
-			return udp6_addr_ours(&pi6.ipi6_addr);
+			return lwfp_udp_flow_number(AF_INET6, &pi6.ipi6_addr);
 		}
 	}
 	return 0;

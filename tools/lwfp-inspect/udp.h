@@ -21,7 +21,6 @@
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <string.h>
 #include <sys/queue.h>
 
 #include "config.h"
@@ -63,22 +62,6 @@ struct udp_state {
 	struct udp_stats stats;
 	uint8_t buf[UDP_BUF_MAX]; /* one datagram, read and passed on */
 };
-
-static inline bool udp_addr_ours(uint32_t addr)
-{
-	return (ntohl(addr) & LWFP_UDP_MASK) == LWFP_UDP_NET;
-}
-
-/* The flow number of an IPv6 flow address, or 0. */
-static inline uint32_t udp6_addr_ours(const struct in6_addr *a)
-{
-	uint32_t w[4];
-
-	memcpy(w, a, sizeof(w));
-	if (w[0] != htonl(LWFP_UDP6_NET0) || w[1] != htonl(LWFP_UDP6_NET1) || w[2])
-		return 0;
-	return udp_addr_ours(w[3]) ? w[3] : 0;
-}
 
 /* Opens the worker's sockets of cfg->udp_ports. 0, or -errno with err set. */
 int udp_init(struct worker *w, char *err, size_t size);

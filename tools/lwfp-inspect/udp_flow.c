@@ -8,6 +8,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <lwfp/lwfp.h>
+
 #include "block.h"
 #include "log.h"
 #include "udp.h"
@@ -308,27 +310,6 @@ void udp_flow_expire(struct timer *t)
 
 /* ---- opening ---------------------------------------------------------------------------- */
 
-/* The flow's address in the client's family: addr, or its IPv6 form. */
-static socklen_t flow_sockaddr(uint32_t addr, uint16_t port, sa_family_t family,
-			       struct sockaddr_storage *ss)
-{
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-	uint32_t w[4] = { htonl(LWFP_UDP6_NET0), htonl(LWFP_UDP6_NET1), 0, addr };
-
-	memset(ss, 0, sizeof(*ss));
-	if (family == AF_INET6) {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = port;
-		memcpy(&sin6->sin6_addr, w, sizeof(w));
-		return sizeof(*sin6);
-	}
-	sin->sin_family = AF_INET;
-	sin->sin_port = port;
-	sin->sin_addr.s_addr = addr;
-	return sizeof(*sin);
-}
-
 /*
  * The flow's own socket: bound to its address, which names the flow to the
  * engine's queries, and connected to the client, which makes the kernel
@@ -340,7 +321,7 @@ static int client_socket(uint32_t addr, uint16_t port, const struct sockaddr_sto
 			 int *fd)
 {
 	struct sockaddr_storage local;
-	socklen_t len = flow_sockaddr(addr, port, peer->ss_family, &local);
+	socklen_t len = lwfp_udp_flow_sockaddr(addr, peer->ss_family, port, &local);
 	bool v6 = peer->ss_family == AF_INET6;
 	int one = 1, s, err;
 

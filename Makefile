@@ -57,7 +57,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
 LIBS := -lbpf -lelf -lz -ljson-c
 
-.PHONY: all clean deps test unit integration demo install fuzz bench bench-quick valgrind
+.PHONY: all clean deps test unit integration demo install fuzz bench bench-quick valgrind soak
 TEST_TOOL_SRCS := $(wildcard tests/relay/*.c)
 TEST_TOOLS := $(patsubst tests/relay/%.c,$(BUILD)/bin/%,$(TEST_TOOL_SRCS))
 
@@ -149,6 +149,15 @@ valgrind: $(UNIT_BINS)
 
 integration: all
 	$(Q)LWFP_BUILD=$(CURDIR)/$(BUILD) tests/integration/run.sh
+
+# The soak of issue 8 at full size: 10,000 concurrent flows, 1 GiB, through
+# two hops of lwfp-inspect (the integration suite runs a short one).
+SOAK_FLOWS ?= 10000
+SOAK_BYTES ?= 1073741824
+soak: all
+	$(Q)SOAK_FLOWS=$(SOAK_FLOWS) SOAK_BYTES=$(SOAK_BYTES) LWFP_FIGURES=1 \
+		LWFP_BUILD=$(CURDIR)/$(BUILD) timeout -k 15 900 bash tests/integration/test_soak.sh && \
+		echo "PASS soak"
 
 # The README's test command: dependencies, a sanitized build, unit tests, a
 # short run of every fuzzer, then integration tests against the real kernel.

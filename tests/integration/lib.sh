@@ -471,3 +471,20 @@ native_ok() { # NAME CGSUB ARGS...
 		fail "lwfp-test-native $* (in $cg):
 $(grep -v '^ok ' "$T/$name.out")"
 }
+
+# ---- lwfp-inspect ---------------------------------------------------------------------------
+
+# inspect_ready NAME PID: wait until the lwfp-inspect started as NAME (its
+# stderr in $T/NAME.err) says it serves; its flow limit per worker in
+# INSPECT_LIMIT.
+inspect_ready() {
+	if ! wait_until 10 grep -q 'flow limit' "$T/$1.err"; then
+		alive "$2" || fail "lwfp-inspect $1 exited at start: $(cat "$T/$1.err")"
+		fail "lwfp-inspect $1 did not start within 10 s: $(cat "$T/$1.err")"
+	fi
+	INSPECT_LIMIT=$(sed -n 's/.*flow limit \([0-9]*\) per worker.*/\1/p' "$T/$1.err")
+}
+
+# Descriptors and resident memory (KiB) of a process.
+nfds() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
+rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }

@@ -139,25 +139,19 @@ wait_listen "$NSP_SRV" "$ECHO_PORT"
 # spreads them is not ours to decide), or the flows cannot all be open at
 # once: lwfp-inspect shares its descriptor limit out between its workers.
 start_inspect() {
-	local name=$1 cg=$2 listen=$3 pid limit
+	local name=$1 cg=$2 listen=$3 pid
 	shift 3
 	: >"$T/$name.log"
 	# shellcheck disable=SC2016
 	spawn "$name" "$cg" "$NSP_CLI" sh -c 'ulimit -n "$1" 2>/dev/null; shift; exec "$@"' sh "$NOFILE" \
 		"$INSPECT" --listen "$listen" --pin-dir "$PIN" --log "$T/$name.log" "$@"
 	pid=$LAST_PID
-	if ! wait_until 10 grep -q 'flow limit' "$T/$name.err"; then
-		alive "$pid" || fail "lwfp-inspect $name exited at start: $(cat "$T/$name.err")"
-		fail "lwfp-inspect $name did not start within 10 s: $(cat "$T/$name.err")"
-	fi
-	limit=$(sed -n 's/.*flow limit \([0-9]*\) per worker.*/\1/p' "$T/$name.err")
-	[ "${limit:-0}" -ge "$N" ] ||
-		fail "lwfp-inspect $name takes ${limit:-?} flows per worker, fewer than $N (hard RLIMIT_NOFILE $(ulimit -Hn)): $(cat "$T/$name.err")"
+	inspect_ready "$name" "$pid"
+	[ "${INSPECT_LIMIT:-0}" -ge "$N" ] ||
+		fail "lwfp-inspect $name takes ${INSPECT_LIMIT:-?} flows per worker, fewer than $N (hard RLIMIT_NOFILE $(ulimit -Hn)): $(cat "$T/$name.err")"
 	LAST_PID=$pid
 }
 
-nfds() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
-rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 # Memory back after the flows: the allocator may keep some pages, but not a
 # share of every flow (1000 flows x 2 splice pipes x 64 KiB would be 128 MiB).
 RSS_SLACK_KIB=16384

@@ -104,8 +104,11 @@ int udp6_route_add(void)
 {
 	int err = change(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
 
-	/* There already, or IPv6 is off here and no IPv6 flow can exist. */
-	if (err == -EEXIST || err == -EAFNOSUPPORT)
+	/*
+	 * There already, or IPv6 is off here (no IPv6 module, or disable_ipv6
+	 * on lo: EACCES) and no IPv6 flow can exist.
+	 */
+	if (err == -EEXIST || err == -EAFNOSUPPORT || err == -EACCES)
 		return 0;
 	return err;
 }

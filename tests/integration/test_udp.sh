@@ -515,5 +515,11 @@ nsenter --net="$NSP_SRV" "$LWFPCTL" up --pin-dir "$PIN/solo" --cgroup "$CG/solo"
 nsenter --net="$NSP_SRV" "$LWFPCTL" down --pin-dir "$PIN/solo" >/dev/null 2>"$T/solo.err" ||
 	fail "down in $NS_SRV: $(cat "$T/solo.err")"
 [ "$(route6 "$NS_SRV")" = 0 ] || fail "down in $NS_SRV left the route of fd6c:7766:7000::/96"
+# With IPv6 off in a namespace there is no route to add, and `up` works.
+nsenter --net="$NSP_SRV" sysctl -qw net.ipv6.conf.lo.disable_ipv6=1 || fail "cannot turn IPv6 off on lo"
+nsenter --net="$NSP_SRV" "$LWFPCTL" up --pin-dir "$PIN/solo" --cgroup "$CG/solo" >/dev/null 2>"$T/solo.err" ||
+	fail "up in $NS_SRV with IPv6 off on lo: $(cat "$T/solo.err")"
+nsenter --net="$NSP_SRV" "$LWFPCTL" down --pin-dir "$PIN/solo" >/dev/null 2>"$T/solo.err" ||
+	fail "down in $NS_SRV with IPv6 off on lo: $(cat "$T/solo.err")"
 
 pass

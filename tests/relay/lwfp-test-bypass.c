@@ -121,7 +121,14 @@ static int http_get(int fd, const char *path, const char *out)
 			break;
 	}
 	close(o);
-	return body && n == 0 ? 0 : -1;
+	if (body && n == 0)
+		return 0;
+	/* Why, for the test's failure message: a flake must say what it was. */
+	if (n < 0)
+		printf("recv: %s\n", strerror(errno));
+	else
+		printf("%s after %zu header bytes\n", body ? "short write" : "no header end", have);
+	return -1;
 }
 
 static int cmd_uring(const char *to, const char *get, const char *out)

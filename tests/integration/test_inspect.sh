@@ -21,8 +21,7 @@
 #       and the second's chain names both hops in order.
 . "$(dirname "$0")/lib.sh"
 
-INSPECT=$BIN/lwfp-inspect
-[ -x "$INSPECT" ] || fail "$INSPECT is missing (run make, or set LWFP_BUILD)"
+. "$(dirname "$0")/lib_inspect.sh"
 
 BIG=$((16 * 1024 * 1024))
 EOF_PORT=9001
@@ -85,68 +84,6 @@ if rest != data:
 print(size, len(got))
 PY
 
-# jlog.py FILE N|last CHECK...: every line of FILE is a flow log object with
-# the fields of the contract, well-typed; line N (from 1) or the last one
-# passes each CHECK: key=VALUE (VALUE JSON-decoded when it can be, else a
-# string), key>=INT, or !key (absent).
-cat >"$T/jlog.py" <<'PY'
-import json, re, sys
-
-path, which, checks = sys.argv[1], sys.argv[2], sys.argv[3:]
-lines = [l for l in open(path) if l.strip()]
-if not lines:
-    sys.exit(f"{path} is empty")
-objs = []
-for n, l in enumerate(lines, 1):
-    def bad(why):
-        sys.exit(f"{path} line {n}: {why}: {l.strip()}")
-    try:
-        o = json.loads(l)
-    except ValueError as e:
-        bad(f"not JSON ({e})")
-    if not isinstance(o, dict):
-        bad("not an object")
-    if not re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", str(o.get("time"))):
-        bad("time is not RFC 3339 UTC with milliseconds")
-    for k in ("bytes_up", "bytes_down", "duration_ms"):
-        if type(o.get(k)) is not int or o[k] < 0:
-            bad(f"{k} is not a count")
-    if o.get("verdict") not in ("pass", "block", "error"):
-        bad("bad verdict")
-    if ("rule" in o) != (o["verdict"] == "block") or ("error" in o) != (o["verdict"] == "error"):
-        bad("rule or error does not go with the verdict")
-    if "token" in o and not re.fullmatch(r"[0-9a-f]{16}", str(o["token"])):
-        bad("token is not 16 hex digits")
-    if "token" in o and not (isinstance(o.get("chain"), list) and o["chain"]):
-        bad("token without a chain")
-    if "pid" in o and not (type(o["pid"]) is int and type(o.get("uid")) is int
-                           and isinstance(o.get("comm"), str)):
-        bad("pid, comm and uid do not come together, well-typed")
-    objs.append(o)
-i = len(objs) if which == "last" else int(which)
-if not 1 <= i <= len(objs):
-    sys.exit(f"{path} has {len(objs)} lines, no line {which}")
-o = objs[i - 1]
-for c in checks:
-    if c.startswith("!"):
-        ok, want = c[1:] not in o, "absent"
-        got = o.get(c[1:])
-    elif ">=" in c:
-        k, v = c.split(">=", 1)
-        got, want = o.get(k), f">= {v}"
-        ok = type(got) is int and got >= int(v)
-    else:
-        k, v = c.split("=", 1)
-        try:
-            v = json.loads(v)
-        except ValueError:
-            pass
-        got, want = o.get(k), repr(v)
-        ok = got == v and type(got) is type(v)
-    if not ok:
-        sys.exit(f"{path} line {i}: {c.split('=')[0].split('>')[0]} is {got!r}, want {want}: {lines[i - 1].strip()}")
-PY
-
 # jget FILE N KEY: the value of KEY on line N of FILE (strings bare, else JSON).
 jget() {
 	"$PY" -c '
@@ -154,45 +91,6 @@ import json, sys
 o = json.loads([l for l in open(sys.argv[1]) if l.strip()][int(sys.argv[2]) - 1])
 v = o.get(sys.argv[3])
 print(v if isinstance(v, str) else json.dumps(v))' "$@"
-}
-
-# expect_flow NAME N|last CHECK...: a line of $T/NAME.log (see jlog.py).
-expect_flow() {
-	local name=$1
-	shift
-	"$PY" "$T/jlog.py" "$T/$name.log" "$@" >"$T/jlog.stderr" 2>&1 ||
-		fail "flow log of $name: $(cat "$T/jlog.stderr")"
-}
-
-# wait_flows NAME N: the flow log of NAME reaches N lines (a flow is logged
-# when it ends, which may be a moment after the client is done).
-wait_flows() {
-	wait_until 10 log_has "$1" "$2" ||
-		fail "$1 logged $(log_lines "$1") flows, want $2: $(tail -n 2 "$T/$1.log")"
-}
-
-# start_inspect NAME CGSUB LISTEN ARGS...: lwfp-inspect in $CG/CGSUB of the
-# client netns, its flow log in $T/NAME.log; ready when it has announced
-# itself on stderr (after listening and registering). Its pid in LAST_PID.
-start_inspect() {
-	local name=$1 cg=$2 listen=$3 pid
-	shift 3
-	: >"$T/$name.log"
-	spawn "$name" "$cg" "$NSP_CLI" "$INSPECT" --listen "$listen" --pin-dir "$PIN" \
-		--log "$T/$name.log" "$@"
-	pid=$LAST_PID
-	if ! wait_until 10 grep -q 'flow limit' "$T/$name.err"; then
-		alive "$pid" || fail "lwfp-inspect $name exited at start: $(cat "$T/$name.err")"
-		fail "lwfp-inspect $name did not start within 10 s: $(cat "$T/$name.err")"
-	fi
-	LAST_PID=$pid
-}
-
-# stop_inspect NAME PID: SIGTERM; it must exit 0 within the drain bound.
-stop_inspect() {
-	kill -TERM "$2" 2>/dev/null || fail "lwfp-inspect $1 (pid $2) is gone before SIGTERM"
-	wait_exit "$2" 15
-	[ "$WAIT_RC" = 0 ] || fail "lwfp-inspect $1 exited $WAIT_RC after SIGTERM, want 0: $(cat "$T/$1.err")"
 }
 
 # curl_app OUT CURL ARGS...: curl in the app cgroup, the body in OUT; its pid

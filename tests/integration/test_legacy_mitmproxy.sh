@@ -21,9 +21,8 @@
 #   - the hop_limit counter is 0, and there are exactly 3 redirects per request.
 . "$(dirname "$0")/lib.sh"
 
-INSPECT=$BIN/lwfp-inspect
+. "$(dirname "$0")/lib_inspect.sh"
 MITMDUMP=$(command -v mitmdump) || fail "mitmdump is missing (apt-get install mitmproxy)"
-[ -x "$INSPECT" ] || fail "$INSPECT is missing (run make, or set LWFP_BUILD)"
 
 PORT_A=15001
 PORT_M=15002
@@ -32,34 +31,6 @@ setup_all 2
 mkcg app inspA mitm inspB
 dport=(--proto tcp --dport "$HTTP_PORT")
 r0=0 r1=0 hl=0 # counter_var sets them
-
-# start_inspect NAME CGSUB LISTEN ARGS...: lwfp-inspect in $CG/CGSUB of the
-# client netns, its JSON flow log in $T/NAME.log; ready once it announced
-# itself on stderr.
-start_inspect() {
-	local name=$1 cg=$2 listen=$3 pid
-	shift 3
-	: >"$T/$name.log"
-	spawn "$name" "$cg" "$NSP_CLI" "$INSPECT" --listen "$listen" --pin-dir "$PIN" \
-		--log "$T/$name.log" "$@"
-	pid=$LAST_PID
-	if ! wait_until 10 grep -q 'flow limit' "$T/$name.err"; then
-		alive "$pid" || fail "lwfp-inspect $name exited at start: $(cat "$T/$name.err")"
-		fail "lwfp-inspect $name did not start within 10 s: $(cat "$T/$name.err")"
-	fi
-}
-
-# jcheck FILE N KEY JSON: line N of the JSON log FILE has KEY equal to JSON.
-jcheck() {
-	"$PY" - "$@" <<'PY' >"$T/jcheck.err" 2>&1 || fail "$(cat "$T/jcheck.err")"
-import json, sys
-path, n, key, want = sys.argv[1], int(sys.argv[2]), sys.argv[3], json.loads(sys.argv[4])
-lines = [l for l in open(path) if l.strip()]
-got = json.loads(lines[n - 1]).get(key)
-if got != want:
-    sys.exit(f"{path} line {n}: {key} is {got!r}, want {want!r}: {lines[n - 1].strip()}")
-PY
-}
 
 # ---- the chain ----------------------------------------------------------------------------------
 
@@ -131,17 +102,17 @@ PY
 expect_log_lines A 2
 expect_log_lines B 2
 for n in 1 2; do
-	jcheck "$T/A.log" "$n" chain '["inspA"]'
-	jcheck "$T/B.log" "$n" chain '["inspA","mitm","inspB"]'
-	jcheck "$T/A.log" "$n" orig_dst "\"$SRV4:$HTTP_PORT\""
-	jcheck "$T/B.log" "$n" orig_dst "\"$SRV4:$HTTP_PORT\""
-	jcheck "$T/A.log" "$n" verdict '"pass"'
-	jcheck "$T/B.log" "$n" verdict '"pass"'
+	expect_flow A "$n" chain='["inspA"]'
+	expect_flow B "$n" chain='["inspA","mitm","inspB"]'
+	expect_flow A "$n" "orig_dst=\"$SRV4:$HTTP_PORT\""
+	expect_flow B "$n" "orig_dst=\"$SRV4:$HTTP_PORT\""
+	expect_flow A "$n" verdict='"pass"'
+	expect_flow B "$n" verdict='"pass"'
 done
-jcheck "$T/A.log" 2 host '"legacy.example.test"'
-jcheck "$T/B.log" 2 host '"legacy.example.test"'
+expect_flow A 2 host='"legacy.example.test"'
+expect_flow B 2 host='"legacy.example.test"'
 # The application that opened the chain is carried through mitmproxy.
-jcheck "$T/B.log" 1 comm '"curl"'
+expect_flow B 1 comm='"curl"'
 [ "$(grep -c '"GET /f[01].bin' "$T/http-$HTTP_PORT.err")" = 2 ] ||
 	fail "the server got $(grep -c '"GET ' "$T/http-$HTTP_PORT.err") requests, want 2"
 counter_var r1 redirect

@@ -37,7 +37,7 @@
 # hop_limit counter stays 0.
 . "$(dirname "$0")/lib.sh"
 
-INSPECT=$BIN/lwfp-inspect
+. "$(dirname "$0")/lib_inspect.sh"
 REDSOCKS=$(command -v redsocks || echo /usr/sbin/redsocks)
 MICROSOCKS=$(command -v microsocks || echo /usr/bin/microsocks)
 [ -x "$REDSOCKS" ] || fail "redsocks is missing (apt-get install redsocks)"
@@ -52,28 +52,6 @@ dport=(--proto tcp --dport "$HTTP_PORT")
 r0=0 r1=0 # counter_var sets them
 
 # ---- helpers ------------------------------------------------------------------------------
-
-# start_inspect NAME CGSUB LISTEN ARGS...: lwfp-inspect in $CG/CGSUB of the
-# client netns, its JSON flow log in $T/NAME.log; its pid in LAST_PID.
-start_inspect() {
-	local name=$1 cg=$2 listen=$3 pid
-	shift 3
-	: >"$T/$name.log"
-	spawn "$name" "$cg" "$NSP_CLI" "$INSPECT" --listen "$listen" --pin-dir "$PIN" \
-		--log "$T/$name.log" "$@"
-	pid=$LAST_PID
-	if ! wait_until 10 grep -q 'flow limit' "$T/$name.err"; then
-		alive "$pid" || fail "lwfp-inspect $name exited at start: $(cat "$T/$name.err")"
-		fail "lwfp-inspect $name did not start within 10 s: $(cat "$T/$name.err")"
-	fi
-	LAST_PID=$pid
-}
-
-stop_inspect() { # NAME PID
-	kill -TERM "$2" 2>/dev/null || fail "lwfp-inspect $1 (pid $2) is gone before SIGTERM"
-	wait_exit "$2" 15
-	[ "$WAIT_RC" = 0 ] || fail "lwfp-inspect $1 exited $WAIT_RC after SIGTERM: $(cat "$T/$1.err")"
-}
 
 # start_pair NAME RSCG SOCKSCG RSPORT SOCKSPORT: redsocks (config and log
 # $T/NAME.conf, $T/NAME.log) in $CG/RSCG and microsocks in $CG/SOCKSCG, both
@@ -122,18 +100,6 @@ fetch_all() {
 	for f in f0.bin f1.bin big.bin; do fetch_ok "$f"; done
 }
 
-# jcheck FILE N KEY JSON: line N of the JSON log FILE has KEY equal to JSON.
-jcheck() {
-	"$PY" - "$@" <<'PY' >"$T/jcheck.err" 2>&1 || fail "$(cat "$T/jcheck.err")"
-import json, sys
-path, n, key, want = sys.argv[1], int(sys.argv[2]), sys.argv[3], json.loads(sys.argv[4])
-lines = [l for l in open(path) if l.strip()]
-got = json.loads(lines[n - 1]).get(key)
-if got != want:
-    sys.exit(f"{path} line {n}: {key} is {got!r}, want {want!r}: {lines[n - 1].strip()}")
-PY
-}
-
 # rs_accepted NAME: how many connections redsocks logged as accepted for the
 # original destination (its info lines read "[CLIENT->DST]: accepted").
 rs_accepted() { grep -c -- "->$SRV4:$HTTP_PORT\]: accepted" "$T/$1.log"; }
@@ -166,10 +132,10 @@ wait_until 10 log_has I 3 || fail "inspect I logged $(log_lines I) flows, want 3
 expect_log_lines I 3
 for n in 1 2 3; do
 	# microsocks opened a new chain; inspect sees it as the application.
-	jcheck "$T/I.log" "$n" chain '["inspI"]'
-	jcheck "$T/I.log" "$n" orig_dst "\"$SRV4:$HTTP_PORT\""
-	jcheck "$T/I.log" "$n" comm '"microsocks"'
-	jcheck "$T/I.log" "$n" verdict '"pass"'
+	expect_flow I "$n" chain='["inspI"]'
+	expect_flow I "$n" "orig_dst=\"$SRV4:$HTTP_PORT\""
+	expect_flow I "$n" comm='"microsocks"'
+	expect_flow I "$n" verdict='"pass"'
 done
 [ $(($(served) - s0)) = 3 ] || fail "the server got $(($(served) - s0)) requests, want 3"
 counter_var r1 redirect
@@ -202,12 +168,12 @@ wait_until 10 log_has J 3 || fail "inspect J logged $(log_lines J) flows, want 3
 expect_log_lines I2 3
 expect_log_lines J 3
 for n in 1 2 3; do
-	jcheck "$T/I2.log" "$n" chain '["inspI"]'
-	jcheck "$T/J.log" "$n" chain '["inspI","socksgw","inspJ"]'
-	jcheck "$T/J.log" "$n" orig_dst "\"$SRV4:$HTTP_PORT\""
+	expect_flow I2 "$n" chain='["inspI"]'
+	expect_flow J "$n" chain='["inspI","socksgw","inspJ"]'
+	expect_flow J "$n" "orig_dst=\"$SRV4:$HTTP_PORT\""
 	# The application that opened the chain, carried through the pair.
-	jcheck "$T/J.log" "$n" comm '"curl"'
-	jcheck "$T/J.log" "$n" verdict '"pass"'
+	expect_flow J "$n" comm='"curl"'
+	expect_flow J "$n" verdict='"pass"'
 done
 [ $(($(served) - s0)) = 3 ] || fail "the server got $(($(served) - s0)) requests, want 3"
 counter_var r1 redirect

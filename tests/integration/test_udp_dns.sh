@@ -15,8 +15,7 @@
 #   - after SIGTERM the service and filters are gone, and so are the flows.
 . "$(dirname "$0")/lib.sh"
 
-INSPECT=$BIN/lwfp-inspect
-[ -x "$INSPECT" ] || fail "$INSPECT is missing (run make, or set LWFP_BUILD)"
+. "$(dirname "$0")/lib_inspect.sh"
 command -v dig >/dev/null || fail "dig is missing: apt-get install bind9-dnsutils"
 command -v dnsmasq >/dev/null || fail "dnsmasq is missing: apt-get install dnsmasq-base"
 
@@ -28,71 +27,6 @@ engine_up
 mkcg app insp
 
 # ---- helpers ------------------------------------------------------------------------
-
-udp_bound() { # NSPATH PORT: some UDP socket is bound to PORT
-	[ -n "$(nsenter --net="$1" ss -Hlun "sport = :$2" 2>/dev/null)" ]
-}
-
-# jcheck FILE N CHECK...: line N of the JSON flow log FILE is an object whose
-# fields pass each CHECK: key=VALUE (VALUE JSON-decoded when it can be, else
-# a string), key>=INT, or !key (absent).
-cat >"$T/jcheck.py" <<'PY'
-import json, sys
-
-path, n, checks = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
-lines = [l for l in open(path) if l.strip()]
-if not 1 <= n <= len(lines):
-    sys.exit(f"{path} has {len(lines)} lines, no line {n}")
-o = json.loads(lines[n - 1])
-for c in checks:
-    if c.startswith("!"):
-        k, ok, want = c[1:], c[1:] not in o, "absent"
-    elif ">=" in c:
-        k, v = c.split(">=", 1)
-        ok, want = type(o.get(k)) is int and o[k] >= int(v), f">= {v}"
-    else:
-        k, v = c.split("=", 1)
-        try:
-            v = json.loads(v)
-        except ValueError:
-            pass
-        ok, want = o.get(k) == v and type(o.get(k)) is type(v), repr(v)
-    if not ok:
-        sys.exit(f"{path} line {n}: {k} is {o.get(k)!r}, want {want}: {lines[n - 1].strip()}")
-PY
-
-expect_flow() { # NAME N CHECK...
-	local name=$1
-	shift
-	"$PY" "$T/jcheck.py" "$T/$name.log" "$@" >"$T/jcheck.err" 2>&1 ||
-		fail "flow log of $name: $(cat "$T/jcheck.err")"
-}
-
-wait_flows() { # NAME N: a UDP flow is logged once it has been idle for IDLE s
-	wait_until $((IDLE + 8)) log_has "$1" "$2" ||
-		fail "$1 logged $(log_lines "$1") flows, want $2: $(tail -n 2 "$T/$1.log")"
-}
-
-# start_inspect NAME CGSUB LISTEN ARGS...: ready once it has announced itself.
-start_inspect() {
-	local name=$1 cg=$2 listen=$3 pid
-	shift 3
-	: >"$T/$name.log"
-	spawn "$name" "$cg" "$NSP_CLI" "$INSPECT" --listen "$listen" --pin-dir "$PIN" \
-		--log "$T/$name.log" "$@"
-	pid=$LAST_PID
-	if ! wait_until 10 grep -q 'flow limit' "$T/$name.err"; then
-		alive "$pid" || fail "lwfp-inspect $name exited at start: $(cat "$T/$name.err")"
-		fail "lwfp-inspect $name did not start within 10 s: $(cat "$T/$name.err")"
-	fi
-	LAST_PID=$pid
-}
-
-stop_inspect() { # NAME PID
-	kill -TERM "$2" 2>/dev/null || fail "lwfp-inspect $1 (pid $2) is gone before SIGTERM"
-	wait_exit "$2" 15
-	[ "$WAIT_RC" = 0 ] || fail "lwfp-inspect $1 exited $WAIT_RC after SIGTERM: $(cat "$T/$1.err")"
-}
 
 # dig_app OUT ARGS...: dig in the app cgroup; its output in OUT; its pid in
 # $T/dig.pid (the shell execs dig). Returns dig's status. The log's comm is

@@ -17,11 +17,9 @@
 #       proxy on [::] with IPV6_PKTINFO, the flow's IPv6 address.
 . "$(dirname "$0")/lib.sh"
 
-INSPECT=$BIN/lwfp-inspect
+. "$(dirname "$0")/lib_inspect.sh"
 WINTEST=$BIN/lwfp-test-win
-for b in "$INSPECT" "$WINTEST"; do
-	[ -x "$b" ] || fail "$b is missing (run make, or set LWFP_BUILD)"
-done
+[ -x "$WINTEST" ] || fail "$WINTEST is missing (run make, or set LWFP_BUILD)"
 
 PORT=7201
 IDLE=2
@@ -30,10 +28,6 @@ N=4
 setup_netns
 engine_up
 mkcg app svcW svcI
-
-udp_bound() { # NSPATH PORT: some UDP socket is bound to PORT
-	[ -n "$(nsenter --net="$1" ss -Hlun "sport = :$2" 2>/dev/null)" ]
-}
 
 # The echo server: each datagram comes back as "echo|" and the datagram.
 cat >"$T/echo.py" <<'PY'
@@ -72,15 +66,8 @@ print("ok")
 PY
 
 service_add HW winudp --cgroup "$CG/svcW"
-: >"$T/inspect.log"
-spawn inspect svcI "$NSP_CLI" "$INSPECT" --listen 127.0.0.1:15102 --pin-dir "$PIN" \
-	--log "$T/inspect.log" --register --proto udp --service inspect --dport "$PORT" \
-	--weight 100 --udp-idle-timeout "$IDLE"
-inspect=$LAST_PID
-if ! wait_until 10 grep -q 'flow limit' "$T/inspect.err"; then
-	alive "$inspect" || fail "lwfp-inspect exited at start: $(cat "$T/inspect.err")"
-	fail "lwfp-inspect did not start within 10 s: $(cat "$T/inspect.err")"
-fi
+start_inspect inspect svcI 127.0.0.1:15102 --register --proto udp --service inspect \
+	--dport "$PORT" --weight 100 --udp-idle-timeout "$IDLE"
 
 # flow_through FAMILY DST LISTEN LOGLINE: (a)-(c) for the application's
 # datagrams to DST:PORT, with lwfp-test-win udp on LISTEN; lwfp-inspect's
@@ -99,7 +86,8 @@ flow_through() {
 
 	run_in app "$PY" "$T/app.py" "$dst" "$PORT" "$N" >"$T/app.out" 2>&1 ||
 		fail "the application (IPv$fam): $(cat "$T/app.out")
-proxy: $(cat "$T/winudp.out" "$T/winudp.err")"
+proxy: $(cat "$T/winudp.out" "$T/winudp.err")
+engine: $("$LWFPCTL" stats --pin-dir "$PIN" 2>&1 | tr '\n' ' ')"
 
 	wait_exit "$winudp" 15
 	[ "$WAIT_RC" = 0 ] || fail "lwfp-test-win udp exited $WAIT_RC:

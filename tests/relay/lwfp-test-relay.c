@@ -309,10 +309,8 @@ int main(int argc, char **argv)
 		{ 0 },
 	};
 	const char *listen_s = NULL, *log_path = NULL, *pidfile = NULL;
-	struct sockaddr_storage la;
-	socklen_t la_len;
 	pthread_attr_t attr;
-	int one = 1, lfd, c;
+	int lfd, c, rc;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -342,51 +340,19 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (parse_addr_port(listen_s, &la, &la_len)) {
-		fprintf(stderr, "lwfp-test-relay: bad --listen '%s'\n", listen_s);
-		return 2;
-	}
 	signal(SIGPIPE, SIG_IGN);
-
-	if (log_path) {
-		log_fd = open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-		if (log_fd < 0) {
-			fprintf(stderr, "lwfp-test-relay: %s: %s\n", log_path, strerror(errno));
-			return 1;
-		}
-	}
-
-	lfd = socket(la.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (lfd < 0 || setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    bind(lfd, (struct sockaddr *)&la, la_len) || listen(lfd, 1024)) {
-		fprintf(stderr, "lwfp-test-relay: listen %s: %s\n", listen_s, strerror(errno));
-		return 1;
-	}
-	if (pidfile) {
-		FILE *f = fopen(pidfile, "w");
-
-		if (!f || fprintf(f, "%d\n", (int)getpid()) < 0 || fclose(f)) {
-			fprintf(stderr, "lwfp-test-relay: %s: %s\n", pidfile, strerror(errno));
-			return 1;
-		}
-	}
+	rc = relay_setup("lwfp-test-relay", listen_s, log_path, pidfile, &lfd, &log_fd);
+	if (rc)
+		return rc;
 
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	for (;;) {
 		pthread_t t;
-		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+		int fd = relay_accept("lwfp-test-relay", lfd);
 
-		if (fd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED || errno == EMFILE ||
-			    errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-				if (errno != EINTR && errno != ECONNABORTED)
-					usleep(10000);
-				continue;
-			}
-			fprintf(stderr, "lwfp-test-relay: accept: %s\n", strerror(errno));
+		if (fd < 0)
 			return 1;
-		}
 		if (__atomic_add_fetch(&active_flows, 1, __ATOMIC_SEQ_CST) > max_flows) {
 			struct line l = { .len = 0 };
 

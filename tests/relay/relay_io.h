@@ -9,6 +9,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -16,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 /* "a.b.c.d:port" or "[v6]:port" into a sockaddr; 0 or -1. */
 static inline int parse_addr_port(const char *s, struct sockaddr_storage *ss, socklen_t *len)
@@ -146,6 +148,69 @@ static inline void relay(int a, int b)
 	}
 	pump(&up);
 	pthread_join(t, NULL);
+}
+
+/* ---- a relay's set-up ------------------------------------------------------ */
+
+/*
+ * The listening socket at listen_s, the log (appended to; *log_fd is left
+ * alone without log_path) and the pidfile. 0, or 1 for a system error and 2 for a bad
+ * --listen, after a line on stderr naming prog.
+ */
+static inline int relay_setup(const char *prog, const char *listen_s, const char *log_path,
+			      const char *pidfile, int *lfd, int *log_fd)
+{
+	struct sockaddr_storage la;
+	socklen_t la_len;
+	int one = 1;
+	FILE *f;
+
+	if (parse_addr_port(listen_s, &la, &la_len)) {
+		fprintf(stderr, "%s: bad --listen '%s'\n", prog, listen_s);
+		return 2;
+	}
+	if (log_path)
+		*log_fd = open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (log_path && *log_fd < 0) {
+		fprintf(stderr, "%s: %s: %s\n", prog, log_path, strerror(errno));
+		return 1;
+	}
+	*lfd = socket(la.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (*lfd < 0 || setsockopt(*lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(*lfd, (struct sockaddr *)&la, la_len) || listen(*lfd, 1024)) {
+		fprintf(stderr, "%s: listen %s: %s\n", prog, listen_s, strerror(errno));
+		return 1;
+	}
+	if (!pidfile)
+		return 0;
+	f = fopen(pidfile, "w");
+	if (!f || fprintf(f, "%d\n", (int)getpid()) < 0 || fclose(f)) {
+		fprintf(stderr, "%s: %s: %s\n", prog, pidfile, strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * The next connection; a relay under load outlives a moment without
+ * descriptors or memory. -1 on a real error, after a line on stderr.
+ */
+static inline int relay_accept(const char *prog, int lfd)
+{
+	for (;;) {
+		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+
+		if (fd >= 0)
+			return fd;
+		if (errno == EINTR || errno == ECONNABORTED)
+			continue;
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+			usleep(10000);
+			continue;
+		}
+		fprintf(stderr, "%s: accept: %s\n", prog, strerror(errno));
+		return -1;
+	}
 }
 
 #endif /* LWFP_TESTS_RELAY_IO_H */

@@ -15,6 +15,28 @@
 
 #include "internal.h"
 
+/*
+ * n filters from slot base on, with one batch lookup: 0, or 1 when the
+ * caller should read them one by one instead.
+ */
+static int array_read(int fd, uint32_t base, struct lwfp_filter *fs, uint32_t n)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, o);
+	uint32_t *keys, prev = base - 1, next, count = n;
+	int err;
+
+	if (!n)
+		return 0;
+	keys = malloc(n * sizeof(*keys));
+	if (!keys)
+		return -ENOMEM;
+	/* A batch starts after in_batch, the key before base; NULL for slot 0. */
+	err = bpf_map_lookup_batch(fd, base ? &prev : NULL, &next, keys, fs, &count, &o);
+	err = (!err || errno == ENOENT) && count == n && keys[0] == base ? 0 : 1;
+	free(keys);
+	return err;
+}
+
 int filters_load(struct lwfp_engine *e, struct lwfp_filter **out, uint32_t *n)
 {
 	struct lwfp_config cfg;
@@ -33,14 +55,15 @@ int filters_load(struct lwfp_engine *e, struct lwfp_filter **out, uint32_t *n)
 	fs = calloc(count + 1, sizeof(*fs));
 	if (!fs)
 		return -ENOMEM;
-	for (i = 0; i < count; i++) {
+	err = array_read(e->filters_fd, base, fs, count);
+	for (i = 0; err == 1 && i < count; i++) {
 		uint32_t key = base + i;
 
-		if (bpf_map_lookup_elem(e->filters_fd, &key, &fs[i])) {
-			err = -errno;
-			free(fs);
-			return err;
-		}
+		err = bpf_map_lookup_elem(e->filters_fd, &key, &fs[i]) ? -errno : 1;
+	}
+	if (err < 0) {
+		free(fs);
+		return err;
 	}
 	*out = fs;
 	*n = count;
@@ -67,6 +90,27 @@ static int array_write(int fd, uint32_t base, const void *vals, uint32_t n)
 	return err;
 }
 
+/* One batch delete; one key at a time where the kernel has no batch for it. */
+static int keys_delete(int fd, const struct lwfp_idx_key *keys, size_t n)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, o);
+	uint32_t count = n;
+	size_t i;
+
+	if (!bpf_map_delete_batch(fd, keys, &count, &o))
+		return 0;
+	/* 524 is the kernel's ENOTSUPP; ENOENT stops a batch at a missing key. */
+	if (errno != EINVAL && errno != EOPNOTSUPP && errno != 524 && errno != ENOENT)
+		return -errno;
+	if (count > n)
+		count = 0;
+	for (i = count; i < n; i++) {
+		if (bpf_map_delete_elem(fd, &keys[i]) && errno != ENOENT)
+			return -errno;
+	}
+	return 0;
+}
+
 /*
  * Removes the buckets of one half. Only the idle half is cleared, before it
  * is rewritten: a connect() that started on it before the last flip may
@@ -75,7 +119,7 @@ static int array_write(int fd, uint32_t base, const void *vals, uint32_t n)
 static int index_clear(struct lwfp_engine *e, uint32_t half)
 {
 	struct lwfp_idx_key k, next, *stale = NULL, *grown;
-	size_t n = 0, cap = 0, i;
+	size_t n = 0, cap = 0;
 	void *prev = NULL;
 	int err = 0;
 
@@ -97,10 +141,8 @@ static int index_clear(struct lwfp_engine *e, uint32_t half)
 	}
 	if (errno != ENOENT)
 		err = -errno;
-	for (i = 0; i < n && !err; i++) {
-		if (bpf_map_delete_elem(e->filter_idx_fd, &stale[i]) && errno != ENOENT)
-			err = -errno;
-	}
+	if (!err && n)
+		err = keys_delete(e->filter_idx_fd, stale, n);
 	free(stale);
 	return err;
 }

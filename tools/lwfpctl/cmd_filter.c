@@ -38,7 +38,10 @@ static const char add_usage[] =
 	"  --block                refuse matching connections\n"
 	FILTER_OPTS_USAGE
 	"\n"
-	COMMON_HELP;
+	COMMON_HELP
+	"\n"
+	"Each add rewrites the whole filter table; to add many filters at once,\n"
+	"put their 'filter add' lines in a file for 'lwfpctl -batch FILE'.\n";
 
 static const char del_usage[] =
 	"Usage: " DEL_SYNOPSIS

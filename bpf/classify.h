@@ -53,6 +53,10 @@ struct walk {
 	__u64 origin_cg; /* cgroup of the application that opened the chain */
 	struct lwfp_hop hops[LWFP_MAX_HOPS];
 	struct cursor cur[IDX_CURSORS]; /* the candidate buckets, being merged */
+	struct cursor run; /* a copy of the cursor whose run is being tried */
+	__u16 run_key; /* that cursor's head when the run began: which one it is */
+	__u16 bound; /* the run ends below this, the next head of another cursor */
+	__u8 in_run;
 	__u32 base; /* first slot of the live table */
 	__u32 n;
 	__s32 found;
@@ -193,11 +197,15 @@ static __always_inline long walk_try(struct walk *w, __u32 idx)
 /*
  * 0x80000000 when a < b, else 0. Slots, positions and table sizes are all
  * below 2^16 (cursors hold 16 bits), where the sign of a - b is the
- * comparison.
+ * comparison; it is wrong for values of 2^31 and more.
  */
 static __always_inline __u32 below(__u32 a, __u32 b)
 {
-	return (a - b) & 0x80000000u;
+	__u32 d = a - b;
+
+	/* Hidden from clang, which would turn the arithmetic back into a branch. */
+	asm volatile("" : "+r"(d));
+	return d & 0x80000000u;
 }
 
 /*
@@ -269,51 +277,94 @@ static __always_inline void index_open(struct walk *w, const struct lwfp_config 
 	}
 }
 
-/* The lowest next position over all cursors; w->n when all are done. */
-static __always_inline __u32 cursor_min(const struct walk *w)
+/* All ones when a == b, else 0: bit 31 of d | -d is set exactly when d != 0. */
+static __always_inline __u32 same(__u32 a, __u32 b)
 {
-	__u32 best = w->n, h;
-	int i;
+	__u32 d = a ^ b, t;
 
-#pragma unroll
-	for (i = 0; i < IDX_CURSORS; i++) {
-		h = w->cur[i].head;
-		/* best = min(best, h) without a branch */
-		best += (h - best) & (0 - (below(h, best) >> 31));
-	}
-	return best;
+	t = d | (0 - d);
+	asm volatile("" : "+r"(t)); /* as in below() */
+	return (t >> 31) - 1;
 }
 
-/* Steps past idx the one cursor at it (a filter sits in one bucket). */
-static __always_inline void cursor_advance(struct walk *w, __u32 idx)
+/* min(a, b) without a branch. */
+static __always_inline __u32 min_of(__u32 a, __u32 b)
 {
-	__u32 d;
-	int i;
-
-#pragma unroll
-	for (i = 0; i < IDX_CURSORS; i++) {
-		d = w->cur[i].head ^ idx;
-		/* bit 31 of d | -d is set exactly when d != 0 */
-		cursor_step(&w->cur[i], w->n, ((d | (0 - d)) & 0x80000000u) ^ 0x80000000u);
-	}
+	return a + ((b - a) & (0 - (below(b, a) >> 31)));
 }
 
 /*
- * A k-way merge of the candidate buckets: each step takes the lowest
- * position, so filters are tried in table (weight) order, and a filter in a
- * bucket this connect did not open cannot match it. The filter is tried
- * last, so that its many outcomes end the step rather than branch it.
+ * The merge: the lowest head over all cursors starts a run, the positions
+ * of that cursor below every other head; a run is tried one filter per
+ * step (run_step), so that a bucket tried on its own, the usual case,
+ * costs one lookup per filter rather than a pass over every cursor.
+ */
+static __always_inline long merge_step(struct walk *w)
+{
+	__u32 n = w->n, best = n, second = n, h, m, i;
+
+#pragma unroll
+	for (i = 0; i < IDX_CURSORS; i++)
+		best = min_of(best, w->cur[i].head);
+	if (best >= n)
+		return 1;
+	w->run.head = w->run.next = w->run.end = 0;
+#pragma unroll
+	for (i = 0; i < IDX_CURSORS; i++) {
+		h = w->cur[i].head;
+		m = same(h, best);
+		second = min_of(second, (h & ~m) | (n & m)); /* the winner counts as n */
+		w->run.head |= h & m;
+		w->run.next |= w->cur[i].next & m;
+		w->run.end |= w->cur[i].end & m;
+	}
+	w->run_key = best;
+	w->bound = min_of(second, n);
+	w->in_run = 1;
+	return 0;
+}
+
+/* Hands the run's cursor back to the merge, where run_key finds its slot. */
+static __always_inline void run_end(struct walk *w)
+{
+	__u32 m, i;
+
+#pragma unroll
+	for (i = 0; i < IDX_CURSORS; i++) {
+		struct cursor *c = &w->cur[i];
+
+		m = same(c->head, w->run_key);
+		c->head = (c->head & ~m) | (w->run.head & m);
+		c->next = (c->next & ~m) | (w->run.next & m);
+		c->end = (c->end & ~m) | (w->run.end & m);
+	}
+	w->in_run = 0;
+}
+
+/* One filter of the run; the filter is tried last, so its many outcomes end the step. */
+static __always_inline long run_step(struct walk *w)
+{
+	__u32 idx = w->run.head;
+
+	if (idx >= w->bound) {
+		run_end(w);
+		return 0;
+	}
+	cursor_step(&w->run, w->n, 0x80000000u);
+	return walk_try(w, idx);
+}
+
+/*
+ * A k-way merge of the candidate buckets in position order, so filters are
+ * tried in table (weight) order, and a filter in a bucket this connect did
+ * not open cannot match it.
  */
 static long walk_step(__u32 i, void *arg)
 {
 	struct walk *w = arg;
-	__u32 idx = cursor_min(w);
 
 	(void)i;
-	if (idx >= w->n)
-		return 1;
-	cursor_advance(w, idx);
-	return walk_try(w, idx);
+	return w->in_run ? run_step(w) : merge_step(w);
 }
 
 /* The next candidate after the last one tried that decides, or NULL. */
@@ -322,8 +373,11 @@ static __always_inline struct lwfp_filter *walk_next(struct walk *w)
 	__u32 key;
 
 	w->found = -1;
-	/* Each filter sits in one bucket: at most one step per filter, plus the last. */
-	bpf_loop(LWFP_MAX_FILTERS + 1, walk_step, w, 0);
+	/*
+	 * Each filter sits in one bucket: one run step per filter, and a merge
+	 * step and a run end per run at most, plus the last merge step.
+	 */
+	bpf_loop(3 * LWFP_MAX_FILTERS + 1, walk_step, w, 0);
 	if (w->found < 0)
 		return NULL;
 	key = w->base + (__u32)w->found;

@@ -6,7 +6,8 @@
 # permit and block above a redirect, and a BY_SELF skip that continues to a
 # lower filter of another bucket. Then `lwfpctl -batch`: a bad line adds
 # nothing and names FILE:LINE; 10,000 filters go in at once (time printed,
-# not asserted), and the decisions stay the same.
+# not asserted), and the decisions stay the same. Last, random permit/block
+# sets must decide as a walk over them in weight order (in python) does.
 . "$(dirname "$0")/lib.sh"
 
 setup_all 1
@@ -123,5 +124,73 @@ t1=$(date +%s%N)
 echo "$TEST_NAME: 10000 filters added by one batch in $(((t1 - t0) / 1000000)) ms" >&3
 [ "$(printf '%s\n' "$CTL_OUT" | wc -l)" = 10000 ] || fail "the big batch did not print 10000 ids"
 decisions
+
+# ---- random permit/block sets against a linear walk written in python --------------
+# Above everything else: a catch-all permit at weight 1000 * seed, then
+# random filters at up to 8 above it (ties keep the batch's order) over a
+# dozen prefix lengths, exact ports and port ranges; each seed's set lies
+# above the last one's. python walks them in weight order for each probe;
+# the engine must agree.
+probe() { # ADDR PORT: "permit" or "block", as the connect turned out
+	if run_in app "$NATIVE" peername --connect "$1:$2" >"$T/probe.out" 2>&1; then
+		echo permit
+	elif grep -q ": EPERM " "$T/probe.out"; then
+		echo block
+	else
+		echo "error: $(cat "$T/probe.out")"
+	fi
+}
+sets=0
+for seed in 1 2 3 4 5 6 7 8 9; do
+	[ "$sets" -lt 4 ] || break
+	"$PY" - "$seed" "$T/rand.batch" "$T/rand.expect" <<'PYEOF'
+import ipaddress, random, sys
+seed = int(sys.argv[1])
+rnd = random.Random(seed)
+fs = [(1000 * seed, 0, "permit", None, None)]
+for i in range(1, 150):
+    net = None
+    if rnd.random() < 0.8:
+        base = rnd.choice(["198.18.0.2", "198.18.0.3", "198.18.0.4", "198.18.0.5", "198.18.1.9"])
+        net = ipaddress.ip_network(f"{base}/{rnd.randint(14, 32)}", strict=False)
+    ports = None
+    if rnd.random() < 0.5:
+        lo = rnd.randint(8000, 8003)
+        ports = (lo, lo if rnd.random() < 0.6 else min(lo + rnd.randint(1, 2), 8003))
+    fs.append((1000 * seed + rnd.randint(1, 8), i, rnd.choice(["permit", "block"]), net, ports))
+with open(sys.argv[2], "w") as b:
+    for w, _, act, net, ports in fs:
+        line = f"filter add --{act} --weight {w}"
+        if net:
+            line += f" --dst {net}"
+        if ports:
+            line += f" --dport {ports[0]}" + (f"-{ports[1]}" if ports[1] != ports[0] else "")
+        b.write(line + "\n")
+order = sorted(fs, key=lambda f: (-f[0], f[1]))
+with open(sys.argv[3], "w") as e:
+    for a in ["198.18.0.2", "198.18.0.3", "198.18.0.4", "198.18.0.5"]:
+        for p in range(8000, 8004):
+            for w, _, act, net, ports in order:
+                if net and ipaddress.ip_address(a) not in net:
+                    continue
+                if ports and not ports[0] <= p <= ports[1]:
+                    continue
+                e.write(f"{a} {p} {act}\n")
+                break
+with open(sys.argv[3]) as e:
+    if len({l.split()[2] for l in e}) < 2:
+        sys.exit(3)
+PYEOF
+	rc=$?
+	[ "$rc" = 3 ] && continue # a set that decides every probe alike tells little
+	[ "$rc" = 0 ] || fail "cannot generate random set $seed"
+	ctl -batch "$T/rand.batch"
+	sets=$((sets + 1))
+	while read -r a p want; do
+		got=$(probe "$a" "$p")
+		[ "$got" = "$want" ] || fail "random set $seed: $a:$p gave $got, a walk in weight order gives $want"
+	done <"$T/rand.expect"
+done
+[ "$sets" = 4 ] || fail "only $sets random sets decided probes differently"
 
 pass

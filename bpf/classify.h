@@ -208,21 +208,16 @@ static __always_inline __u32 below(__u32 a, __u32 b)
 	return d & 0x80000000u;
 }
 
-/*
- * When step is 0x80000000, moves a cursor to the next position of its
- * bucket (or to n past its end); when 0, leaves it as it is.
- */
-static __always_inline void cursor_step(struct cursor *c, __u32 n, __u32 step)
+/* Moves a cursor to the next position of its bucket, or to n past its end. */
+static __always_inline void cursor_step(struct cursor *c, __u32 n)
 {
-	__u32 slot = c->next, *pos, head;
-	/* A key with bit 31 misses the array: past the end, or no step. */
-	__u32 key = slot | (0x80000000u ^ below(slot, c->end)) | (step ^ 0x80000000u);
-	__u32 keep = (step >> 31) - 1; /* all ones when no step */
+	__u32 slot = c->next, *pos;
+	/* Past the end the key gets bit 31 and misses the array: no branch. */
+	__u32 key = slot | (0x80000000u ^ below(slot, c->end));
 
 	pos = bpf_map_lookup_elem(&lwfp_filter_pos, &key);
-	head = pos ? *pos & 0xffffu : n;
-	c->head = (c->head & keep) | (head & ~keep);
-	c->next = slot + (step >> 31);
+	c->head = pos ? *pos & 0xffffu : n;
+	c->next = slot + 1;
 }
 
 static __always_inline void cursor_open(struct cursor *c, const struct lwfp_idx_key *k,
@@ -232,7 +227,7 @@ static __always_inline void cursor_open(struct cursor *c, const struct lwfp_idx_
 
 	c->next = b ? b->start & 0xffffu : n;
 	c->end = b ? (b->start & 0xffffu) + (b->len & 0xffffu) : n;
-	cursor_step(c, n, 0x80000000u);
+	cursor_step(c, n);
 }
 
 /* The destination masked to plen bits, as user space keyed its buckets. */
@@ -350,7 +345,7 @@ static __always_inline long run_step(struct walk *w)
 		run_end(w);
 		return 0;
 	}
-	cursor_step(&w->run, w->n, 0x80000000u);
+	cursor_step(&w->run, w->n);
 	return walk_try(w, idx);
 }
 

@@ -49,11 +49,6 @@ void engine_unlock(struct lwfp_engine *e);
 int config_read(struct lwfp_engine *e, struct lwfp_config *cfg);
 int config_write(struct lwfp_engine *e, const struct lwfp_config *cfg);
 
-/* Filters of the live table, in order, into a malloc'd array. */
-int filters_load(struct lwfp_engine *e, struct lwfp_filter **out, uint32_t *n);
-/* Publishes a new table: writes the idle half, then flips. */
-int filters_publish(struct lwfp_engine *e, const struct lwfp_filter *fs, uint32_t n);
-
 /*
  * index.c: the index over one half of the filter table (abi.h). Bucket i
  * is keys[i] -> buckets[i], a run of pos[] that starts at the half's first
@@ -78,3 +73,8 @@ void index_pick_plens(const struct lwfp_filter *fs, uint32_t n, struct filter_in
 void index_key(const struct filter_index *ix, const struct lwfp_filter *f, uint32_t half,
 	       struct lwfp_idx_key *k);
 void index_mask(const uint32_t addr[4], uint32_t plen, uint32_t out[4]);
+
+/* Filters of the live table, in order, into a malloc'd array. */
+int filters_load(struct lwfp_engine *e, struct lwfp_filter **out, uint32_t *n);
+/* Publishes a new table: writes the idle half, then flips. */
+int filters_publish(struct lwfp_engine *e, const struct lwfp_filter *fs, uint32_t n);

@@ -23,7 +23,7 @@ CLASSIFIER_DESIGN = (
     "before (conditions, target family, redirect state, hop limit, fail open), so the outcome is that of "
     "a walk over the whole table. Its cost follows the filters that could match, not the filters "
     "installed; a set that no condition splits (all in the wildcard bucket) costs about what the linear "
-    "walk did, about 15 ns per filter. `lwfpctl -batch FILE` installs many filters with one publish "
+    "walk did, about 14 ns per filter. `lwfpctl -batch FILE` installs many filters with one publish "
     "(lwfp_filter_add_batch), written with batch map updates.\n")
 
 

@@ -15,8 +15,8 @@
 #   2. relay: lwfp-inspect, haproxy, socat; 1 hop and a 3-hop lwfp chain;
 #      1 and 16 streams: GiB/s and proxy CPU seconds per GiB
 #   3. memory: 10,000 (and, in full mode, 100,000) idle redirected flows
-#   4. classifier: (c) with 1, 100, 1000 (and 10,000 in full mode)
-#      non-matching filters above the matching one
+#   4. classifier: (c) with 1, 100, 1000 and 10,000 non-matching filters
+#      above the matching one, levels interleaved in each round
 # Output: a table on stdout, bench/results.json, docs/performance.md.
 set -u
 set -o pipefail
@@ -42,7 +42,7 @@ NCPU=$(nproc)
 
 if [ "$QUICK" = 1 ]; then
 	REPS=3 RATE_S=2 CLS_S=1 TP_BYTES=$((64 << 20)) MEM_SIZES="10000"
-	CLS_LEVELS="1 100 1000"
+	CLS_LEVELS="1 100 1000 10000"
 else
 	REPS=5 RATE_S=4 CLS_S=2 TP_BYTES=$((1 << 30)) MEM_SIZES="10000 100000"
 	CLS_LEVELS="1 100 1000 10000"
@@ -573,28 +573,36 @@ wait_listen "$NCLSB" 15601
 # Earlier phases removed their services and filters: only the matching one is left.
 nf=$("$LWFPCTL" filter list -j --pin-dir "$PIN" | "$PY" -c 'import json,sys; print(len(json.load(sys.stdin)))')
 base_filters=$((nf - 1))
-have=$base_filters
-for lvl in $CLS_LEVELS; do
-	add=$((lvl - have))
-	t0=$(date +%s%N)
-	for ((i = 0; i < add; i++)); do
-		j=$((have + i))
-		"$LWFPCTL" filter add --service fcls --to 127.0.0.1:15601 --proto tcp --family 4 \
-			--dst "198.19.$((j / 250)).$((j % 250 + 1))/32" --dport 9000 --weight 200 \
-			--pin-dir "$PIN" >/dev/null 2>"$T/ctl.err" || die "filter add #$j: $(cat "$T/ctl.err")"
-	done
-	t1=$(date +%s%N)
-	[ "$add" -gt 0 ] || add=0
-	have=$((have + add))
-	raw filter_add "\"level\":$lvl,\"added\":$add,\"secs\":$(awk -v a="$t0" -v b="$t1" 'BEGIN{print (b-a)/1e9}')"
-	log "  $lvl non-matching filters ($add added in $(((t1 - t0) / 1000000)) ms)"
-	for ((r = 1; r <= REPS; r++)); do
+# The non-matching filters belong to a service of their own, so that one
+# `service del` drops them all. Each round measures every level, installing
+# its filters with one `lwfpctl -batch` and dropping them after: levels are
+# interleaved, and the other load on a shared machine hits them all alike.
+top=0
+for lvl in $CLS_LEVELS; do [ "$lvl" -gt "$top" ] && top=$lvl; done
+for ((j = 0; j < top; j++)); do
+	echo "filter add --service fnoise --to 127.0.0.1:15601 --proto tcp --family 4" \
+		"--dst 198.19.$((j / 250)).$((j % 250 + 1))/32 --dport 9000 --weight 200"
+done >"$T/cls-all.batch"
+for ((r = 1; r <= REPS; r++)); do
+	for lvl in $CLS_LEVELS; do
+		add=$((lvl - base_filters))
+		[ "$add" -gt 0 ] || add=0
+		ctl service add fnoise --cgroup "$(cgdir fnoise)" >/dev/null
+		head -n "$add" "$T/cls-all.batch" >"$T/cls.batch"
+		t0=$(date +%s%N)
+		if [ "$add" -gt 0 ]; then
+			"$LWFPCTL" -batch "$T/cls.batch" --pin-dir "$PIN" >/dev/null 2>"$T/ctl.err" ||
+				die "lwfpctl -batch ($add filters): $(cat "$T/ctl.err")"
+		fi
+		t1=$(date +%s%N)
+		raw filter_add "\"level\":$lvl,\"rep\":$r,\"added\":$add,\"secs\":$(awk -v a="$t0" -v b="$t1" 'BEGIN{print (b-a)/1e9}')"
 		read -ra s0 <<<"$(prog_stats "$P_CONNECT4")"
 		out=$(run app "$NCLS" "$CL" rate --to "$CSRV:9000" --threads 1 --seconds "$CLS_S") || die "rate cls: $out"
 		read -ra s1 <<<"$(prog_stats "$P_CONNECT4")"
 		outb=$(run plain "$NCLSB" "$CL" rate --to 127.0.0.1:15601 --threads 1 --seconds "$CLS_S") || die "rate clsb: $outb"
 		raw cls "\"level\":$lvl,\"rep\":$r,\"res\":$out,\"ref\":$outb,\"connect4_ns\":$((s1[0] - s0[0])),\"connect4_cnt\":$((s1[1] - s0[1]))"
-		log "  level $lvl rep $r: lwfp $out | plain $outb | connect4 $(((s1[0] - s0[0]) / (s1[1] - s0[1] + 1))) ns/run"
+		log "  level $lvl rep $r ($add added in $(((t1 - t0) / 1000000)) ms): lwfp $out | plain $outb | connect4 $(((s1[0] - s0[0]) / (s1[1] - s0[1] + 1))) ns/run"
+		ctl service del fnoise
 	done
 done
 # Every program's totals over the whole run, for the profile.

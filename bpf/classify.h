@@ -1,14 +1,38 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * The connect-time classifier, the analogue of ALE_CONNECT_REDIRECT: walk the
- * filters from the highest weight down, apply the WFP redirect-state rules,
- * and redirect, permit or block.
+ * filters that can match from the highest weight down (the index of abi.h
+ * picks them), apply the WFP redirect-state rules, and redirect, permit or
+ * block.
  */
 #pragma once
 
 #include "common.h"
 #include "identity.h"
 #include "records.h"
+
+/*
+ * The candidate buckets of one connect (see the index in abi.h): every
+ * listed prefix length of its family, its port, and the wildcard bucket.
+ */
+#define IDX_CURSORS (LWFP_IDX_PLENS + 2)
+
+/*
+ * One bucket being merged: the table position of its next filter. A used
+ * up cursor holds the table size, above every position.
+ *
+ * The merge runs in a bpf_loop callback, which the verifier checks as a
+ * loop: there it keeps apart states whose values differ at all, and the
+ * branches of ten cursors would multiply into more states than it
+ * accepts. So the merge computes with arithmetic rather than branches,
+ * and its values are ones the verifier cannot know (map contents, the
+ * table size).
+ */
+struct cursor {
+	__u16 head; /* 16 bits hold every position and slot, and save stack */
+	__u16 next; /* the slot of lwfp_filter_pos after head's */
+	__u16 end;
+};
 
 /* What the walk knows about one connect(); bpf_loop's callback reads it. */
 struct walk {
@@ -28,9 +52,13 @@ struct walk {
 	__u64 parent; /* token of that flow */
 	__u64 origin_cg; /* cgroup of the application that opened the chain */
 	struct lwfp_hop hops[LWFP_MAX_HOPS];
+	struct cursor cur[IDX_CURSORS]; /* the candidate buckets, being merged */
+	struct cursor run; /* a copy of the cursor whose run is being tried */
+	__u16 run_key; /* that cursor's head when the run began: which one it is */
+	__u16 bound; /* the run ends below this, the next head of another cursor */
+	__u8 in_run;
 	__u32 base; /* first slot of the live table */
 	__u32 n;
-	__u32 start;
 	__s32 found;
 };
 
@@ -122,18 +150,23 @@ static __always_inline bool target_listening(void *ctx, const struct lwfp_addr *
 	return true;
 }
 
-static long walk_step(__u32 i, void *arg)
+/*
+ * One filter in table order: 1 when it decides the connect (w->found), 0 to
+ * go on with the next candidate. Skipped redirects are exactly those of the
+ * WFP rules, so the walk continues below them as it would in a full scan.
+ */
+static __always_inline long walk_try(struct walk *w, __u32 idx)
 {
-	struct walk *w = arg;
-	__u32 idx = w->start + i, key, state;
+	__u32 key, state;
 	struct lwfp_filter *f;
 
+	/* Positions come from user space: one outside the table is ignored. */
 	if (idx >= w->n)
-		return 1;
+		return 0;
 	key = w->base + idx;
 	f = bpf_map_lookup_elem(&lwfp_filters, &key);
 	if (!f)
-		return 1;
+		return 0;
 	if (!filter_matches(f, w))
 		return 0;
 	if (f->action != LWFP_ACT_REDIRECT) {
@@ -165,15 +198,185 @@ static long walk_step(__u32 i, void *arg)
 	return 1;
 }
 
-/* The next filter from w->start that decides this connect, or NULL. */
+/*
+ * 0x80000000 when a < b, else 0. Slots, positions and table sizes are all
+ * below 2^16 (cursors hold 16 bits), where the sign of a - b is the
+ * comparison; it is wrong for values of 2^31 and more.
+ */
+static __always_inline __u32 below(__u32 a, __u32 b)
+{
+	__u32 d = a - b;
+
+	/* Hidden from clang, which would turn the arithmetic back into a branch. */
+	asm volatile("" : "+r"(d));
+	return d & 0x80000000u;
+}
+
+/* Moves a cursor to the next position of its bucket, or to n past its end. */
+static __always_inline void cursor_step(struct cursor *c, __u32 n)
+{
+	__u32 slot = c->next, *pos;
+	/* Past the end the key gets bit 31 and misses the array: no branch. */
+	__u32 key = slot | (0x80000000u ^ below(slot, c->end));
+
+	pos = bpf_map_lookup_elem(&lwfp_filter_pos, &key);
+	c->head = pos ? *pos & 0xffffu : n;
+	c->next = slot + 1;
+}
+
+static __always_inline void cursor_open(struct cursor *c, const struct lwfp_idx_key *k,
+					__u32 n)
+{
+	struct lwfp_idx_bucket *b = bpf_map_lookup_elem(&lwfp_filter_idx, k);
+
+	c->next = b ? b->start & 0xffffu : n;
+	c->end = b ? (b->start & 0xffffu) + (b->len & 0xffffu) : n;
+	cursor_step(c, n);
+}
+
+/* The destination masked to plen bits, as user space keyed its buckets. */
+static __always_inline void prefix_key(struct lwfp_idx_key *k, const struct walk *w)
+{
+	__u32 bits = k->plen, i;
+
+	for (i = 0; i < 4; i++) {
+		__u32 mask = bits >= 32 ? 0xffffffffu : bits ? ~(0xffffffffu >> bits) : 0;
+
+		k->addr[i] = w->dst.ip[i] & bpf_htonl(mask);
+		bits = bits >= 32 ? bits - 32 : 0;
+	}
+}
+
+/* Opens every bucket that can hold a filter matching this connect. */
+static __always_inline void index_open(struct walk *w, const struct lwfp_config *cfg,
+				       __u32 half)
+{
+	struct lwfp_idx_key k = { .half = half, .kind = LWFP_IDX_ANY };
+	__u32 fam = w->family == 6, i, n;
+
+	cursor_open(&w->cur[0], &k, w->n);
+	k.kind = LWFP_IDX_DPORT;
+	k.dport = bpf_ntohs(w->dst.port);
+	cursor_open(&w->cur[1], &k, w->n);
+	k.kind = LWFP_IDX_PREFIX;
+	k.dport = 0;
+	k.family = w->family;
+	n = cfg->idx_nplens[half][fam];
+#pragma unroll
+	for (i = 0; i < LWFP_IDX_PLENS; i++) {
+		struct cursor *c = &w->cur[2 + i];
+
+		if (i >= n) {
+			c->head = c->next = c->end = w->n;
+			continue;
+		}
+		k.plen = cfg->idx_plens[half][fam][i];
+		prefix_key(&k, w);
+		cursor_open(c, &k, w->n);
+	}
+}
+
+/* All ones when a == b, else 0: bit 31 of d | -d is set exactly when d != 0. */
+static __always_inline __u32 same(__u32 a, __u32 b)
+{
+	__u32 d = a ^ b, t;
+
+	t = d | (0 - d);
+	asm volatile("" : "+r"(t)); /* as in below() */
+	return (t >> 31) - 1;
+}
+
+/* min(a, b) without a branch. */
+static __always_inline __u32 min_of(__u32 a, __u32 b)
+{
+	return a + ((b - a) & (0 - (below(b, a) >> 31)));
+}
+
+/*
+ * The merge: the lowest head over all cursors starts a run, the positions
+ * of that cursor below every other head; a run is tried one filter per
+ * step (run_step), so that a bucket tried on its own, the usual case,
+ * costs one lookup per filter rather than a pass over every cursor.
+ */
+static __always_inline long merge_step(struct walk *w)
+{
+	__u32 n = w->n, best = n, second = n, h, m, i;
+
+#pragma unroll
+	for (i = 0; i < IDX_CURSORS; i++)
+		best = min_of(best, w->cur[i].head);
+	if (best >= n)
+		return 1;
+	w->run.head = w->run.next = w->run.end = 0;
+#pragma unroll
+	for (i = 0; i < IDX_CURSORS; i++) {
+		h = w->cur[i].head;
+		m = same(h, best);
+		second = min_of(second, (h & ~m) | (n & m)); /* the winner counts as n */
+		w->run.head |= h & m;
+		w->run.next |= w->cur[i].next & m;
+		w->run.end |= w->cur[i].end & m;
+	}
+	w->run_key = best;
+	w->bound = min_of(second, n);
+	w->in_run = 1;
+	return 0;
+}
+
+/* Hands the run's cursor back to the merge, where run_key finds its slot. */
+static __always_inline void run_end(struct walk *w)
+{
+	__u32 m, i;
+
+#pragma unroll
+	for (i = 0; i < IDX_CURSORS; i++) {
+		struct cursor *c = &w->cur[i];
+
+		m = same(c->head, w->run_key);
+		c->head = (c->head & ~m) | (w->run.head & m);
+		c->next = (c->next & ~m) | (w->run.next & m);
+		c->end = (c->end & ~m) | (w->run.end & m);
+	}
+	w->in_run = 0;
+}
+
+/* One filter of the run; the filter is tried last, so its many outcomes end the step. */
+static __always_inline long run_step(struct walk *w)
+{
+	__u32 idx = w->run.head;
+
+	if (idx >= w->bound) {
+		run_end(w);
+		return 0;
+	}
+	cursor_step(&w->run, w->n);
+	return walk_try(w, idx);
+}
+
+/*
+ * A k-way merge of the candidate buckets in position order, so filters are
+ * tried in table (weight) order, and a filter in a bucket this connect did
+ * not open cannot match it.
+ */
+static long walk_step(__u32 i, void *arg)
+{
+	struct walk *w = arg;
+
+	(void)i;
+	return w->in_run ? run_step(w) : merge_step(w);
+}
+
+/* The next candidate after the last one tried that decides, or NULL. */
 static __always_inline struct lwfp_filter *walk_next(struct walk *w)
 {
 	__u32 key;
 
 	w->found = -1;
-	if (w->start >= w->n)
-		return NULL;
-	bpf_loop(w->n - w->start, walk_step, w, 0);
+	/*
+	 * Each filter sits in one bucket: one run step per filter, and a merge
+	 * step and a run end per run at most, plus the last merge step.
+	 */
+	bpf_loop(3 * LWFP_MAX_FILTERS + 1, walk_step, w, 0);
 	if (w->found < 0)
 		return NULL;
 	key = w->base + (__u32)w->found;
@@ -321,15 +524,19 @@ static __always_inline bool walk_init(struct walk *w, struct bpf_sock_addr *ctx)
 		return false;
 	active = cfg->active & 1;
 	w->n = cfg->nfilters[active];
+	/* Refused rather than clamped: n must stay a value the verifier cannot know. */
 	if (w->n > LWFP_MAX_FILTERS)
-		w->n = LWFP_MAX_FILTERS;
+		return false;
 	w->base = active * LWFP_MAX_FILTERS;
 	w->uid = (__u32)ug;
 	w->gid = ug >> 32;
 	w->proto = ctx->protocol;
 	if (ctx->sk)
 		w->sport = ctx->sk->src_port;
-	return w->n > 0;
+	if (!w->n)
+		return false;
+	index_open(w, cfg, active);
+	return true;
 }
 
 /* Writes the target into the connect() arguments. */

@@ -20,6 +20,23 @@ struct {
 	__type(value, struct lwfp_filter);
 } lwfp_filters SEC(".maps");
 
+/* The index over lwfp_filters (abi.h): buckets of both halves, by key. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 2 * LWFP_MAX_FILTERS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct lwfp_idx_key);
+	__type(value, struct lwfp_idx_bucket);
+} lwfp_filter_idx SEC(".maps");
+
+/* The buckets' filter positions, two halves like lwfp_filters. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2 * LWFP_MAX_FILTERS);
+	__type(key, __u32);
+	__type(value, __u32);
+} lwfp_filter_pos SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, LWFP_MAX_FILTERS);

@@ -15,6 +15,28 @@
 
 #include "internal.h"
 
+/*
+ * n filters from slot base on, with one batch lookup: 0, or 1 when the
+ * caller should read them one by one instead.
+ */
+static int array_read(int fd, uint32_t base, struct lwfp_filter *fs, uint32_t n)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, o);
+	uint32_t *keys, prev = base - 1, next, count = n;
+	int err;
+
+	if (!n)
+		return 0;
+	keys = malloc(n * sizeof(*keys));
+	if (!keys)
+		return -ENOMEM;
+	/* A batch starts after in_batch, the key before base; NULL for slot 0. */
+	err = bpf_map_lookup_batch(fd, base ? &prev : NULL, &next, keys, fs, &count, &o);
+	err = (!err || errno == ENOENT) && count == n && keys[0] == base ? 0 : 1;
+	free(keys);
+	return err;
+}
+
 int filters_load(struct lwfp_engine *e, struct lwfp_filter **out, uint32_t *n)
 {
 	struct lwfp_config cfg;
@@ -33,38 +55,137 @@ int filters_load(struct lwfp_engine *e, struct lwfp_filter **out, uint32_t *n)
 	fs = calloc(count + 1, sizeof(*fs));
 	if (!fs)
 		return -ENOMEM;
-	for (i = 0; i < count; i++) {
+	err = array_read(e->filters_fd, base, fs, count);
+	for (i = 0; err == 1 && i < count; i++) {
 		uint32_t key = base + i;
 
-		if (bpf_map_lookup_elem(e->filters_fd, &key, &fs[i])) {
-			err = -errno;
-			free(fs);
-			return err;
-		}
+		err = bpf_map_lookup_elem(e->filters_fd, &key, &fs[i]) ? -errno : 1;
+	}
+	if (err < 0) {
+		free(fs);
+		return err;
 	}
 	*out = fs;
 	*n = count;
 	return 0;
 }
 
+/* One batch update of n consecutive array slots from base on. */
+static int array_write(int fd, uint32_t base, const void *vals, uint32_t n)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, o, .elem_flags = BPF_ANY);
+	uint32_t *keys, i, count = n;
+	int err = 0;
+
+	if (!n)
+		return 0;
+	keys = malloc(n * sizeof(*keys));
+	if (!keys)
+		return -ENOMEM;
+	for (i = 0; i < n; i++)
+		keys[i] = base + i;
+	if (bpf_map_update_batch(fd, keys, vals, &count, &o))
+		err = -errno;
+	free(keys);
+	return err;
+}
+
+/* One batch delete; one key at a time where the kernel has no batch for it. */
+static int keys_delete(int fd, const struct lwfp_idx_key *keys, size_t n)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, o);
+	uint32_t count = n;
+	size_t i;
+
+	if (!bpf_map_delete_batch(fd, keys, &count, &o))
+		return 0;
+	/* 524 is the kernel's ENOTSUPP; ENOENT stops a batch at a missing key. */
+	if (errno != EINVAL && errno != EOPNOTSUPP && errno != 524 && errno != ENOENT)
+		return -errno;
+	if (count > n)
+		count = 0;
+	for (i = count; i < n; i++) {
+		if (bpf_map_delete_elem(fd, &keys[i]) && errno != ENOENT)
+			return -errno;
+	}
+	return 0;
+}
+
+/*
+ * Removes the buckets of one half. Only the idle half is cleared, before it
+ * is rewritten: a connect() that started on it before the last flip may
+ * still be reading it, as it may read the table slots being rewritten.
+ */
+static int index_clear(struct lwfp_engine *e, uint32_t half)
+{
+	struct lwfp_idx_key k, next, *stale = NULL, *grown;
+	size_t n = 0, cap = 0;
+	void *prev = NULL;
+	int err = 0;
+
+	while (!bpf_map_get_next_key(e->filter_idx_fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		if (k.half != half)
+			continue;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 256;
+			grown = realloc(stale, cap * sizeof(*stale));
+			if (!grown) {
+				free(stale);
+				return -ENOMEM;
+			}
+			stale = grown;
+		}
+		stale[n++] = k;
+	}
+	if (errno != ENOENT)
+		err = -errno;
+	if (!err && n)
+		err = keys_delete(e->filter_idx_fd, stale, n);
+	free(stale);
+	return err;
+}
+
+static int index_write(struct lwfp_engine *e, const struct filter_index *ix, uint32_t half)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, o, .elem_flags = BPF_ANY);
+	uint32_t count = ix->nbuckets;
+	int err;
+
+	err = index_clear(e, half);
+	if (!err)
+		err = array_write(e->filter_pos_fd, half * LWFP_MAX_FILTERS, ix->pos, ix->npos);
+	if (!err && count &&
+	    bpf_map_update_batch(e->filter_idx_fd, ix->keys, ix->buckets, &count, &o))
+		err = -errno;
+	return err;
+}
+
 int filters_publish(struct lwfp_engine *e, const struct lwfp_filter *fs, uint32_t n)
 {
+	struct filter_index ix;
 	struct lwfp_config cfg;
-	uint32_t i, idle;
+	uint32_t idle;
 	int err;
 
 	err = config_read(e, &cfg);
 	if (err)
 		return err;
 	idle = !(cfg.active & 1);
-	for (i = 0; i < n; i++) {
-		uint32_t key = idle * LWFP_MAX_FILTERS + i;
-
-		if (bpf_map_update_elem(e->filters_fd, &key, &fs[i], BPF_ANY))
-			return -errno;
+	err = index_build(fs, n, idle, &ix);
+	if (err)
+		return err;
+	err = array_write(e->filters_fd, idle * LWFP_MAX_FILTERS, fs, n);
+	if (!err)
+		err = index_write(e, &ix, idle);
+	if (!err) {
+		cfg.nfilters[idle] = n;
+		memcpy(cfg.idx_nplens[idle], ix.nplens, sizeof(ix.nplens));
+		memcpy(cfg.idx_plens[idle], ix.plens, sizeof(ix.plens));
+		err = config_write(e, &cfg);
 	}
-	cfg.nfilters[idle] = n;
-	err = config_write(e, &cfg);
+	index_free(&ix);
 	if (err)
 		return err;
 	cfg.active = idle;
@@ -102,16 +223,6 @@ static int filter_check(const struct lwfp_filter *f, size_t raw_len)
 	return f->to.port ? 0 : -EINVAL;
 }
 
-/* Equal weights keep the order they were added in. */
-static uint32_t insert_pos(const struct lwfp_filter *fs, uint32_t n, uint32_t weight)
-{
-	uint32_t i = 0;
-
-	while (i < n && fs[i].weight >= weight)
-		i++;
-	return i;
-}
-
 static int store_raw(struct lwfp_engine *e, uint32_t id, const void *raw, size_t len)
 {
 	struct lwfp_raw_context rc = {};
@@ -123,64 +234,170 @@ static int store_raw(struct lwfp_engine *e, uint32_t id, const void *raw, size_t
 	return bpf_map_update_elem(e->filter_raw_fd, &id, &rc, BPF_ANY) ? -errno : 0;
 }
 
-static int filter_insert(struct lwfp_engine *e, struct lwfp_filter *nf,
-			 const void *raw, size_t raw_len)
+/* A filter as the caller gave it, checked: 0 or -EINVAL. */
+static int filter_from_opts(const struct lwfp_filter_opts *opts, struct lwfp_filter *nf,
+			    const void **raw, size_t *raw_len)
 {
-	struct lwfp_filter *fs;
+	if (!opts || opts->sz < offsetof(struct lwfp_filter_opts, raw) || !opts->filter)
+		return -EINVAL;
+	*raw = NULL;
+	*raw_len = 0;
+	if (opts->sz > offsetof(struct lwfp_filter_opts, raw_len) && opts->raw) {
+		*raw = opts->raw;
+		*raw_len = opts->raw_len;
+	}
+	*nf = *opts->filter;
+	nf->raw_len = *raw_len;
+	return filter_check(nf, *raw_len);
+}
+
+struct order {
+	uint32_t weight;
+	uint32_t idx;
+};
+
+/* Highest weight first; equal weights keep the order they were added in. */
+static int order_cmp(const void *a, const void *b)
+{
+	const struct order *x = a, *y = b;
+
+	if (x->weight != y->weight)
+		return x->weight > y->weight ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/*
+ * fs[0..n) is the sorted table with new filters appended after it; sorting
+ * by (weight, index) places each new one after every filter of its weight,
+ * as adding them one at a time would.
+ */
+static int table_sort(struct lwfp_filter *fs, uint32_t n)
+{
+	struct lwfp_filter *tmp = malloc((n ? n : 1) * sizeof(*tmp));
+	struct order *ord = malloc((n ? n : 1) * sizeof(*ord));
+	uint32_t i;
+
+	if (!tmp || !ord) {
+		free(tmp);
+		free(ord);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		ord[i].weight = fs[i].weight;
+		ord[i].idx = i;
+	}
+	qsort(ord, n, sizeof(*ord), order_cmp);
+	for (i = 0; i < n; i++)
+		tmp[i] = fs[ord[i].idx];
+	memcpy(fs, tmp, n * sizeof(*fs));
+	free(tmp);
+	free(ord);
+	return 0;
+}
+
+/* Checks every filter and its service; *failed names the first refused. */
+static int batch_check(struct lwfp_engine *e, const struct lwfp_filter_opts *const *opts,
+		       size_t n, struct lwfp_filter *out, size_t *failed)
+{
+	struct lwfp_service s;
+	const void *raw;
+	size_t i, raw_len;
+	int err;
+
+	for (i = 0; i < n; i++) {
+		err = filter_from_opts(opts[i], &out[i], &raw, &raw_len);
+		if (!err && out[i].action == LWFP_ACT_REDIRECT)
+			err = lwfp_service_by_handle(e, out[i].service, &s);
+		if (err) {
+			*failed = i;
+			return err;
+		}
+	}
+	return 0;
+}
+
+/* Ids, raw contexts, then one publish; undoes the raw contexts on failure. */
+static int batch_insert(struct lwfp_engine *e, const struct lwfp_filter_opts *const *opts,
+			struct lwfp_filter *fs, uint32_t n, size_t k, uint32_t *ids)
+{
+	struct lwfp_filter *nf = &fs[n];
 	struct lwfp_config cfg;
-	uint32_t n, pos;
+	size_t i, stored = 0;
 	int err;
 
 	err = config_read(e, &cfg);
+	for (i = 0; i < k && !err; i++) {
+		nf[i].id = ids[i] = cfg.next_filter_id++;
+		err = store_raw(e, nf[i].id, nf[i].raw_len ? opts[i]->raw : NULL, nf[i].raw_len);
+		stored += !err;
+	}
 	if (!err)
-		err = filters_load(e, &fs, &n);
+		err = config_write(e, &cfg);
+	if (!err)
+		err = table_sort(fs, n + k);
+	if (!err)
+		err = filters_publish(e, fs, n + k);
+	for (i = 0; err && i < stored; i++)
+		bpf_map_delete_elem(e->filter_raw_fd, &nf[i].id);
+	return err;
+}
+
+/* With the lock held: all of opts, or none. */
+static int add_locked(struct lwfp_engine *e, const struct lwfp_filter_opts *const *opts,
+		      size_t k, uint32_t *ids, size_t *failed)
+{
+	struct lwfp_filter *fs, *grown;
+	uint32_t n;
+	int err;
+
+	err = filters_load(e, &fs, &n);
 	if (err)
 		return err;
-	if (n >= LWFP_MAX_FILTERS) {
+	if (k > LWFP_MAX_FILTERS - n) {
 		free(fs);
 		return -ENOSPC;
 	}
-	nf->id = cfg.next_filter_id++;
-	err = config_write(e, &cfg);
-	if (!err)
-		err = store_raw(e, nf->id, raw, raw_len);
-	if (!err) {
-		pos = insert_pos(fs, n, nf->weight);
-		memmove(&fs[pos + 1], &fs[pos], (n - pos) * sizeof(*fs));
-		fs[pos] = *nf;
-		err = filters_publish(e, fs, n + 1);
+	grown = realloc(fs, (n + k + 1) * sizeof(*fs));
+	if (!grown) {
+		free(fs);
+		return -ENOMEM;
 	}
+	fs = grown;
+	err = batch_check(e, opts, k, &fs[n], failed);
+	if (!err)
+		err = batch_insert(e, opts, fs, n, k, ids);
 	free(fs);
+	return err;
+}
+
+LWFP_API int lwfp_filter_add_batch(struct lwfp_engine *e,
+				   const struct lwfp_filter_opts *const *opts, size_t n,
+				   uint32_t *ids, size_t *failed)
+{
+	size_t bad = n;
+	int err;
+
+	if (failed)
+		*failed = n;
+	if (!e || (n && (!opts || !ids)))
+		return -EINVAL;
+	if (!n)
+		return 0;
+	err = engine_lock(e);
+	if (err)
+		return err;
+	err = add_locked(e, opts, n, ids, &bad);
+	engine_unlock(e);
+	if (failed)
+		*failed = bad;
 	return err;
 }
 
 LWFP_API int lwfp_filter_add(struct lwfp_engine *e, const struct lwfp_filter_opts *opts, uint32_t *id)
 {
-	struct lwfp_service s;
-	struct lwfp_filter nf;
-	size_t raw_len = 0;
-	int err;
-
-	if (!opts || opts->sz < offsetof(struct lwfp_filter_opts, raw) || !opts->filter || !id)
+	if (!id)
 		return -EINVAL;
-	if (opts->sz > offsetof(struct lwfp_filter_opts, raw_len) && opts->raw)
-		raw_len = opts->raw_len;
-	nf = *opts->filter;
-	nf.raw_len = raw_len;
-	err = filter_check(&nf, raw_len);
-	if (err)
-		return err;
-	err = engine_lock(e);
-	if (err)
-		return err;
-	if (nf.action == LWFP_ACT_REDIRECT)
-		err = lwfp_service_by_handle(e, nf.service, &s);
-	if (!err)
-		err = filter_insert(e, &nf, opts->raw, raw_len);
-	engine_unlock(e);
-	if (!err)
-		*id = nf.id;
-	return err;
+	return lwfp_filter_add_batch(e, &opts, 1, id, NULL);
 }
 
 LWFP_API int lwfp_filter_del(struct lwfp_engine *e, uint32_t id)

@@ -14,6 +14,8 @@
 #define MAP_CONFIG "lwfp_config"
 #define MAP_FILTERS "lwfp_filters"
 #define MAP_FILTER_RAW "lwfp_filter_raw"
+#define MAP_FILTER_IDX "lwfp_filter_idx"
+#define MAP_FILTER_POS "lwfp_filter_pos"
 #define MAP_SERVICES "lwfp_services"
 #define MAP_FLOWS "lwfp_flows"
 #define MAP_PENDING "lwfp_pending"
@@ -30,6 +32,8 @@ struct lwfp_engine {
 	int config_fd;
 	int filters_fd;
 	int filter_raw_fd;
+	int filter_idx_fd;
+	int filter_pos_fd;
 	int services_fd;
 	int flows_fd;
 	int counters_fd;
@@ -44,6 +48,31 @@ int engine_lock(struct lwfp_engine *e);
 void engine_unlock(struct lwfp_engine *e);
 int config_read(struct lwfp_engine *e, struct lwfp_config *cfg);
 int config_write(struct lwfp_engine *e, const struct lwfp_config *cfg);
+
+/*
+ * index.c: the index over one half of the filter table (abi.h). Bucket i
+ * is keys[i] -> buckets[i], a run of pos[] that starts at the half's first
+ * slot of lwfp_filter_pos.
+ */
+struct filter_index {
+	uint32_t nbuckets;
+	struct lwfp_idx_key *keys;
+	struct lwfp_idx_bucket *buckets;
+	uint32_t npos;
+	uint32_t *pos;
+	uint8_t nplens[2]; /* [family 4 = 0, 6 = 1], as in lwfp_config */
+	uint8_t plens[2][LWFP_IDX_PLENS];
+};
+
+/* Indexes fs[0..n) (sorted as published) for table half `half`. */
+int index_build(const struct lwfp_filter *fs, uint32_t n, uint32_t half,
+		struct filter_index *ix);
+void index_free(struct filter_index *ix);
+/* The parts of index_build, for tests: prefix lengths, a filter's bucket. */
+void index_pick_plens(const struct lwfp_filter *fs, uint32_t n, struct filter_index *ix);
+void index_key(const struct filter_index *ix, const struct lwfp_filter *f, uint32_t half,
+	       struct lwfp_idx_key *k);
+void index_mask(const uint32_t addr[4], uint32_t plen, uint32_t out[4]);
 
 /* Filters of the live table, in order, into a malloc'd array. */
 int filters_load(struct lwfp_engine *e, struct lwfp_filter **out, uint32_t *n);

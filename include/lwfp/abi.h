@@ -215,7 +215,43 @@ struct lwfp_filter {
  * from the highest down. User space rewrites the table the data plane is
  * not reading, then flips lwfp_config.active, so a connect() never sees a
  * half-written table.
+ *
+ * The index over a table, so that a connect() looks only at filters that
+ * can match it: every filter of a half sits in exactly one bucket,
+ * lwfp_filter_idx[key], a run of lwfp_filter_pos holding the
+ * filters' positions in the table, ascending. The bucket is chosen by the
+ * filter's most selective exact condition:
+ *   LWFP_IDX_PREFIX  its destination prefix (family, length, masked address),
+ *                    when that length is one of the half's idx_plens;
+ *   LWFP_IDX_DPORT   else its destination port, when it is a single port;
+ *   LWFP_IDX_ANY     else (the wildcard bucket).
+ * A connect() probes one prefix bucket per listed length of its family, one
+ * port bucket and the wildcard bucket, and merges them by position: the
+ * same filters in the same order as a walk over the whole table.
  */
+#define LWFP_IDX_PLENS 8 /* prefix lengths indexed per family and half */
+
+enum lwfp_idx_kind {
+	LWFP_IDX_PREFIX = 1,
+	LWFP_IDX_DPORT = 2,
+	LWFP_IDX_ANY = 3,
+};
+
+struct lwfp_idx_key {
+	__u8 half; /* the table half the bucket belongs to: both coexist */
+	__u8 kind; /* enum lwfp_idx_kind */
+	__u8 family; /* LWFP_IDX_PREFIX: 4 or 6 */
+	__u8 plen;
+	__u16 dport; /* LWFP_IDX_DPORT: host order */
+	__u16 pad;
+	__u32 addr[4]; /* LWFP_IDX_PREFIX: network order, masked to plen */
+};
+
+struct lwfp_idx_bucket {
+	__u32 start; /* first slot in lwfp_filter_pos (half included) */
+	__u32 len;
+};
+
 struct lwfp_config {
 	__u32 active; /* 0 or 1: which half of lwfp_filters is live */
 	__u32 nfilters[2];
@@ -224,8 +260,12 @@ struct lwfp_config {
 	__u32 nservices; /* highest slot in use plus one: bounds the identity scan */
 	__u64 cgroup_id; /* where the engine is attached */
 	char cgroup[256];
+	/* [half][family 4 = 0, 6 = 1]: the prefix lengths with buckets */
+	__u8 idx_nplens[2][2];
+	__u8 idx_plens[2][2][LWFP_IDX_PLENS];
+	__u8 pad[4];
 };
-#define LWFP_ABI_VERSION 1
+#define LWFP_ABI_VERSION 2
 
 /* lwfp_filter_raw[filter id]: the bytes of a raw:HEX context. */
 struct lwfp_raw_context {

@@ -106,6 +106,16 @@ struct lwfp_filter_opts {
 
 /* -ENOENT unknown service, -EINVAL bad filter, -ENOSPC table full. */
 int lwfp_filter_add(struct lwfp_engine *e, const struct lwfp_filter_opts *opts, uint32_t *id);
+/*
+ * Adds n filters, all or none, with one update of the data plane: the way
+ * to install thousands (lwfp_filter_add publishes the whole table each
+ * time). opts[i] describes filter i and ids[i] receives its id; a batch
+ * behaves as n lwfp_filter_add calls in a row that none can interleave.
+ * On failure nothing is added, and *failed (when not NULL) is the index of
+ * the filter refused, or n when no one filter was at fault (-ENOSPC, I/O).
+ */
+int lwfp_filter_add_batch(struct lwfp_engine *e, const struct lwfp_filter_opts *const *opts,
+			  size_t n, uint32_t *ids, size_t *failed);
 int lwfp_filter_del(struct lwfp_engine *e, uint32_t id);
 /* In classification order: highest weight first. */
 int lwfp_filter_foreach(struct lwfp_engine *e,

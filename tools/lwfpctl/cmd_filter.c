@@ -38,7 +38,10 @@ static const char add_usage[] =
 	"  --block                refuse matching connections\n"
 	FILTER_OPTS_USAGE
 	"\n"
-	COMMON_HELP;
+	COMMON_HELP
+	"\n"
+	"Each add rewrites the whole filter table; to add many filters at once,\n"
+	"put their 'filter add' lines in a file for 'lwfpctl -batch FILE'.\n";
 
 static const char del_usage[] =
 	"Usage: " DEL_SYNOPSIS
@@ -151,7 +154,49 @@ static int parse_add(struct ctl *c, int argc, char **argv, struct add_args *a)
 	return CTL_CONTINUE;
 }
 
-static int find_service(struct lwfp_engine *e, const char *name, uint32_t *handle)
+static int add_filter(struct lwfp_engine *e, struct add_args *a, uint32_t *id)
+{
+	struct lwfp_filter_opts o = { .sz = sizeof(o) };
+	int err;
+
+	if (a->service && find_service(e, a->service, &a->spec.f.service))
+		return CTL_EXIT_FAIL;
+	o.filter = &a->spec.f;
+	o.raw = a->spec.raw_len ? a->spec.raw : NULL;
+	o.raw_len = a->spec.raw_len;
+	err = lwfp_filter_add(e, &o, id);
+	filter_add_error(err, a->service);
+	return err ? CTL_EXIT_FAIL : CTL_EXIT_OK;
+}
+
+void filter_add_error(int err, const char *service)
+{
+	if (err == -ENOENT)
+		ctl_err("no service named '%s'", service ? service : "?");
+	else if (err == -ENOSPC)
+		ctl_err("the filter table is full (at most %d filters)", LWFP_MAX_FILTERS);
+	else if (err == -EINVAL)
+		ctl_err("the engine rejected the filter as invalid");
+	else if (err)
+		ctl_err("cannot add the filter: %s", strerror(-err));
+}
+
+int filter_add_args(struct ctl *c, int argc, char **argv, struct filter_spec *spec,
+		    const char **service)
+{
+	struct add_args a = { .service = NULL };
+	int err;
+
+	filter_spec_init(&a.spec);
+	err = parse_add(c, argc, argv, &a);
+	if (err == CTL_CONTINUE) {
+		*spec = a.spec;
+		*service = a.service;
+	}
+	return err;
+}
+
+int find_service(struct lwfp_engine *e, const char *name, uint32_t *handle)
 {
 	struct lwfp_service s;
 	int err;
@@ -164,28 +209,6 @@ static int find_service(struct lwfp_engine *e, const char *name, uint32_t *handl
 	else
 		*handle = s.handle;
 	return err;
-}
-
-static int add_filter(struct lwfp_engine *e, struct add_args *a, uint32_t *id)
-{
-	struct lwfp_filter_opts o = { .sz = sizeof(o) };
-	int err;
-
-	if (a->service && find_service(e, a->service, &a->spec.f.service))
-		return CTL_EXIT_FAIL;
-	o.filter = &a->spec.f;
-	o.raw = a->spec.raw_len ? a->spec.raw : NULL;
-	o.raw_len = a->spec.raw_len;
-	err = lwfp_filter_add(e, &o, id);
-	if (err == -ENOENT)
-		ctl_err("no service named '%s'", a->service);
-	else if (err == -ENOSPC)
-		ctl_err("the filter table is full (at most %d filters)", LWFP_MAX_FILTERS);
-	else if (err == -EINVAL)
-		ctl_err("the engine rejected the filter as invalid");
-	else if (err)
-		ctl_err("cannot add the filter: %s", strerror(-err));
-	return err ? CTL_EXIT_FAIL : CTL_EXIT_OK;
 }
 
 static int filter_add(struct ctl *c, int argc, char **argv)

@@ -54,6 +54,8 @@ enum {
 	{ "json", no_argument, NULL, 'j' },                              \
 	{ "help", no_argument, NULL, 'h' }
 
+/* Set while a batch runs: "FILE:LINE", put before every error. */
+extern const char *ctl_err_where;
 void ctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 const char *ctl_pin_dir(const struct ctl *c);
 int ctl_require_root(void);
@@ -93,5 +95,18 @@ int cmd_flows(struct ctl *c, int argc, char **argv);
 int cmd_stats(struct ctl *c, int argc, char **argv);
 int cmd_monitor(struct ctl *c, int argc, char **argv);
 int cmd_run(struct ctl *c, int argc, char **argv);
+
+/* `lwfpctl -batch FILE`: argv as main() got it. */
+bool ctl_is_batch(int argc, char **argv);
+int cmd_batch(struct ctl *c, int argc, char **argv);
+
+/* cmd_filter.c, for the batch: the parts of `filter add`. */
+struct filter_spec;
+/* Parses "add ARGS..."; CTL_CONTINUE with *spec and *service (or NULL) set. */
+int filter_add_args(struct ctl *c, int argc, char **argv, struct filter_spec *spec,
+		    const char **service);
+int find_service(struct lwfp_engine *e, const char *name, uint32_t *handle);
+/* Reports an error of lwfp_filter_add or lwfp_filter_add_batch, if any. */
+void filter_add_error(int err, const char *service);
 
 #endif /* LWFPCTL_H */

@@ -9,6 +9,7 @@
 
 static const char usage[] =
 	"Usage: lwfpctl [--pin-dir DIR] [-j] COMMAND [ARGS]\n"
+	"       lwfpctl [--pin-dir DIR] -batch FILE\n"
 	"\n"
 	"Commands:\n"
 	"  up [--cgroup PATH]     load the engine and attach it to a cgroup v2 path\n"
@@ -29,6 +30,9 @@ static const char usage[] =
 	"  run [--via SERVICE]... -- CMD [ARGS]\n"
 	"                         run CMD in a fresh cgroup, its connections going\n"
 	"                         through the services or a built-in lwfp-inspect\n"
+	"  -batch FILE, --batch FILE\n"
+	"                         run the 'filter add' lines of FILE ('-': stdin)\n"
+	"                         as one update, all or none; prints the ids\n"
 	FILTER_OPTS_USAGE
 	"\n"
 	"Options of every command, anywhere among its arguments:\n"
@@ -84,8 +88,11 @@ int main(int argc, char **argv)
 		ctl_err("must be run as root");
 		return CTL_EXIT_FAIL;
 	}
-	status = ctl_group(&c, "", commands, sizeof(commands) / sizeof(commands[0]), argc, argv,
-			   usage);
+	if (ctl_is_batch(argc, argv))
+		status = cmd_batch(&c, argc, argv);
+	else
+		status = ctl_group(&c, "", commands, sizeof(commands) / sizeof(commands[0]),
+				   argc, argv, usage);
 	/* A full disk or closed pipe must not pass for success. */
 	if (fflush(stdout) || ferror(stdout)) {
 		if (status == CTL_EXIT_OK)

@@ -9,11 +9,15 @@
 
 #include "lwfpctl.h"
 
+const char *ctl_err_where;
+
 void ctl_err(const char *fmt, ...)
 {
 	va_list ap;
 
 	fputs("lwfpctl: ", stderr);
+	if (ctl_err_where)
+		fprintf(stderr, "%s: ", ctl_err_where);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);

@@ -237,7 +237,7 @@ wait_exit "$sink" 25
 read -r ngot naddr _ <"$T/sink.res"
 [ "$ngot" = 256 ] && [ "$naddr" = 4 ] ||
 	fail "sendmmsg: the sink got $ngot of 256 datagrams on $naddr flow addresses, want 4: $(cat "$T/sink.res")"
-echo "attacks: sendmmsg 256 datagrams, 256 redirected over 4 flows" >>"$T/figures.log"
+echo "attacks: sendmmsg 256 datagrams, 256 redirected over 4 flows ($(cat "$T/mmsg.out"))" >>"$T/figures.log"
 
 # A raw socket: needs CAP_NET_RAW (out of scope for root; refused otherwise).
 run_in app "${AS_NOBODY[@]}" "$PY" -c '

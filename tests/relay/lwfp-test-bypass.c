@@ -177,7 +177,7 @@ static int cmd_sendmmsg(char *to, unsigned count)
 	struct mmsghdr *m;
 	struct iovec *iov;
 	char (*pay)[16];
-	unsigned nd = 0, sent = 0;
+	unsigned nd = 0, sent = 0, retries = 0;
 	int fd, rc = 0;
 
 	for (char *save = NULL, *t = strtok_r(to, ",", &save); t && nd < 16;
@@ -213,6 +213,15 @@ static int cmd_sendmmsg(char *to, unsigned count)
 	while (sent < count) {
 		int r = sendmmsg(fd, m + sent, count - sent, 0);
 
+		/*
+		 * ENOBUFS: the engine could not make a flow just now (its
+		 * flow_table_full); UDP senders wait and send again.
+		 */
+		if (r < 0 && errno == ENOBUFS && retries < 100) {
+			retries++;
+			usleep(1000);
+			continue;
+		}
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
@@ -222,7 +231,7 @@ static int cmd_sendmmsg(char *to, unsigned count)
 		}
 		sent += (unsigned)r;
 	}
-	printf("sent %u\n", sent);
+	printf("sent %u, %u retries after ENOBUFS\n", sent, retries);
 out:
 	if (fd >= 0)
 		close(fd);

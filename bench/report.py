@@ -200,9 +200,17 @@ def main():
            None if m100 is None else (1.0 if m100["ok"] else 0.0), 1.0,
            note=None if m100 else "not run in quick mode")
 
+    conns_c_all = sum(x["conns"] for x in inter.get("c", {}).get("runs", []))
     profile = {
         "interception_connect4_ns_per_run": per_run("interception", "connect4"),
         "interception_getsockopt_ns_per_run": per_run("interception", "getsockopt"),
+        # Every program on the (c) path, per connection of the (c) rounds.
+        "interception_per_conn": {
+            p: {"ns_per_run": per_run("interception", p),
+                "runs_per_conn": bpf[("interception", p)][1] / conns_c_all,
+                "ns_per_conn": bpf[("interception", p)][0] / conns_c_all}
+            for p in ("connect4", "getsockopt", "setsockopt", "sockops", "release")
+            if ("interception", p) in bpf and conns_c_all},
         "total": {p: {"ns": v[0], "runs": v[1], "ns_per_run": v[0] / v[1] if v[1] else None}
                   for (ph, p), v in bpf.items() if ph == "total"},
     }
@@ -267,6 +275,16 @@ def main():
             L.append(f"| {names[v]} | {fmt(d['cps'], 0)} | {fmt(d['p50_us'], 1)} | {fmt(d['p99_us'], 1)} | "
                      f"{fmt(d['connect_p50_us'], 1)} | {d['errors']} |")
     L.append("")
+    ipc = profile.get("interception_per_conn")
+    if ipc:
+        L.append("lwfp's programs on the (c) path (kernel.bpf_stats_enabled over the (c) rounds; the connect4 "
+                 "program runs for the client's connect and for the proxy's outbound one):\n")
+        L.append("| program | ns per run | runs per connection | ns per connection |")
+        L.append("|---|---:|---:|---:|")
+        for p, d in ipc.items():
+            L.append(f"| {p} | {fmt(d['ns_per_run'], 0)} | {fmt(d['runs_per_conn'], 1)} | {fmt(d['ns_per_conn'], 0)} |")
+        L.append(f"| all | | | {fmt(sum(d['ns_per_conn'] for d in ipc.values()), 0)} |")
+        L.append("")
     L.append(f"### Relay throughput ({a.tp_bytes >> 20} MiB per run, split over the streams)\n")
     L.append("| proxy | hops | streams | GiB/s | proxy CPU s/GiB |")
     L.append("|---|---:|---:|---:|---:|")
@@ -353,7 +371,11 @@ def main():
              "server ports, so that 100,000 fit the port ranges) redirected to lwfp-inspect. Kernel memory per "
              "flow = growth of the engine maps' memlock (`bpftool map show`: for the no-prealloc flow table the "
              "kernel reports the live entries) + growth of the sockets' option memory (`ss -m`, field o: where "
-             "bpf_sk_storage is charged), divided by N. RSS from /proc/PID/status of lwfp-inspect.\n"
+             "bpf_sk_storage is charged), divided by N. RSS from /proc/PID/status of lwfp-inspect. "
+             "Per flow the engine keeps one lwfp_flows entry, one lwfp_accepted entry (the proxy's accepted "
+             "socket, found by its 4-tuple: it has no socket storage) and socket storage (struct lwfp_sk) on "
+             "the application's socket and on the proxy's outbound socket (set records); lwfp_pending and "
+             "lwfp_inherit are preallocated LRU maps and do not grow.\n"
              + "".join(f"  At {n} flows: {d.get('inspect_instances')} lwfp-inspect instance(s) (one service, one filter "
                        f"and port each): the descriptor limit here is {d.get('fd_limit')} (raising it needs "
                        "CAP_SYS_RESOURCE, which this machine's root lacks) and lwfp-inspect holds 6 descriptors "
@@ -408,19 +430,25 @@ def main():
         if t["name"].startswith("interception"):
             cb, cc = inter.get("b", {}).get("cps"), inter.get("c", {}).get("cps")
             conns_c = sum(x["conns"] for x in inter.get("c", {}).get("runs", []))
-            bns = sum(bpf.get(("interception", p), (0, 0))[0] for p in ("connect4", "getsockopt"))
+            ipc = profile.get("interception_per_conn") or {}
+            all_ns = sum(d["ns_per_conn"] for d in ipc.values()) if ipc else None
+            ngso = ipc.get("getsockopt", {}).get("runs_per_conn")
             gap = (int(a.nproc) * 1e6 / cc - int(a.nproc) * 1e6 / cb) if cb and cc else None
             P.append(
-                f"bpf_stats over the (c) rounds: the connect4 program took {fmt(icn, 0)} ns per run (two runs "
-                f"per connection: the client's connect and the proxy's outbound one) and the getsockopt program "
-                f"{fmt(igs, 0)} ns per call; together {fmt(bns / conns_c / 1000 if conns_c else None, 1)} µs per "
-                f"connection. The gap between (b) and (c) is at most {fmt(gap, 1)} CPU-µs per connection "
-                f"({int(a.nproc)} CPUs / conn/s; less when the CPUs were not all ours). So the programs' own run "
-                "time is a small part of the miss; the rest is what the redirect adds around them: the extra "
-                "syscalls of the queries, the cgroup getsockopt hook's copies of the option buffers, the flow-table "
-                "element and sk_storage allocations (slab) and their RCU frees at close, and the sockops and "
-                "release programs on every socket of the cgroup. Per-round figures are in results.json; on the "
-                "shared machine rounds differ by up to ~10%.\n")
+                f"bpf_stats over the (c) rounds (the programs table above): the connect4 program took "
+                f"{fmt(icn, 0)} ns per run (two runs per connection: the client's connect and the proxy's "
+                f"outbound one), the getsockopt program {fmt(igs, 0)} ns per call; all of lwfp's programs together "
+                f"{fmt(all_ns / 1000 if all_ns else None, 1)} µs per connection. The gap between (b) and (c) is at "
+                f"most {fmt(gap, 1)} CPU-µs per connection ({int(a.nproc)} CPUs / conn/s; less when the CPUs were "
+                "not all ours). So the programs' own run time is a small part of the miss; the rest is what the "
+                "redirect adds around them: the extra syscalls of the queries, the cgroup getsockopt hook's copies "
+                "of the option buffers, the flow-table element and sk_storage allocations (slab) and their RCU "
+                "frees at close. The proxy makes "
+                f"{fmt(ngso, 1)} getsockopt calls per connection for its three queries: liblwfp (lib/socket.c, "
+                "check_socket) asks SO_DOMAIN and SO_TYPE before every query and before set records, and each "
+                "of those calls runs the cgroup getsockopt program too; checking only when the SOL_LWFP call "
+                "fails would give the same errors with 8 fewer syscalls per connection. Per-round figures are "
+                "in results.json; on the shared machine rounds differ by much more than the targets' margins.\n")
         elif t["name"].startswith("relay"):
             P.append(
                 "Per-GiB CPU of the proxies (same runs): "
@@ -455,19 +483,15 @@ def main():
             nsock = d["sk_storage_bytes_per_flow"] / per_sock if per_sock else None
             P.append(
                 f"Measured at {mem_top} flows: the engine maps grew by {fmt(d['maps_bytes_per_flow'], 0)} B per flow "
-                f"(one lwfp_flows entry: struct lwfp_flow, {fl} B, plus the hash element's header and key) and the "
-                f"sockets' bpf_sk_storage charge by {fmt(d['sk_storage_bytes_per_flow'], 0)} B per flow. "
-                f"struct lwfp_sk is {sk} B, so each socket with lwfp storage is charged {fmt(elem)} B for the element "
-                f"(64 B header, map pointer, value) plus about 176 B for its bpf_local_storage: "
-                f"{fmt(per_sock)} B, i.e. {fmt(nsock, 1)} sockets per flow carry storage (the application's "
-                "socket, the proxy's accepted socket and its outbound socket). The sk_storage part is about "
-                f"{fmt(d['sk_storage_bytes_per_flow'] / d['kernel_bytes_per_flow'] * 100 if d['kernel_bytes_per_flow'] else None, 0)}% "
-                "of the total. What would be needed: keep in lwfp_sk only the flow reference (token, role, flags: "
-                "16 B; the hop list, origin and original destination are already in the flow entry, and set "
-                "records could live in a short-lived map until connect), which makes each socket's charge "
-                "64+8+16+176 = 264 B, and not give the accepted socket storage of its own (resolve it through the "
-                f"flow entry): 2 × 264 + {fmt(d['maps_bytes_per_flow'], 0)} ≈ "
-                f"{fmt(2 * 264 + d['maps_bytes_per_flow'], 0)} B per flow.\n")
+                f"(one lwfp_flows entry: struct lwfp_flow, {fl} B, plus the hash element's header and key; and "
+                "one lwfp_accepted entry: a 40-byte 4-tuple key and the token) and the sockets' bpf_sk_storage "
+                f"charge by {fmt(d['sk_storage_bytes_per_flow'], 0)} B per flow. struct lwfp_sk is {sk} B, so each "
+                f"socket with lwfp storage is charged {fmt(elem)} B for the element (64 B header, map pointer, "
+                f"value) plus about 176 B for its bpf_local_storage: {fmt(per_sock)} B, i.e. {fmt(nsock, 1)} "
+                "sockets per flow carry storage (the application's socket and the proxy's outbound socket). "
+                "What is left to take: the application's socket could be found by socket cookie in a hash map "
+                "(about 80 B instead of the storage's ~270 B) if the queries on the application's side found "
+                "its flow another way; lwfp_flow repeats the last hop's service and filter in two fields.\n")
         elif t["name"].startswith("memory: 100000"):
             d = m100
             P.append(f"opened {d['hold'].get('opened')} of 100000, errors {d['hold'].get('errors')}, "

@@ -18,6 +18,8 @@
 #   4. classifier: (c) with 1, 100, 1000 and 10,000 non-matching filters
 #      above the matching one, levels interleaved in each round
 # Output: a table on stdout, bench/results.json, docs/performance.md.
+# LWFP_BENCH_PHASES="1 3" runs only those phases; its report goes to
+# build/bench/performance-partial.md and results-partial.json instead.
 set -u
 set -o pipefail
 
@@ -228,6 +230,18 @@ prog_stats() { # PROG_ID -> "run_time_ns run_cnt"
 		"$PY" -c 'import json,sys; p=json.load(sys.stdin); print(p.get("run_time_ns",0), p.get("run_cnt",0))'
 }
 
+pkill_cg() { # kill the processes of the cgroups given (by pid, from cgroup.procs)
+	local c p
+	for c in "$@"; do
+		for p in $(cat "$c/cgroup.procs" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
+	done
+}
+
+# LWFP_BENCH_PHASES="1 3" runs only those phases (for quick looks while
+# working on one of them); the report is only written when all four ran.
+PHASES=${LWFP_BENCH_PHASES:-1 2 3 4}
+phase() { case " $PHASES " in *" $1 "*) return 0 ;; esac; return 1; }
+
 # Kernel memory of the engine's maps: the sum of their memlock figures.
 maps_memlock() {
 	local m s=0 v
@@ -258,6 +272,7 @@ P_RELEASE=$(prog_id link_lwfp_sock_release)
 # =========================================================================
 # 1. Interception: short connections.
 # =========================================================================
+if phase 1; then
 log "phase 1: interception, $REPS x $RATE_S s per variant"
 SRV=198.18.1.2
 for v in a b c d; do
@@ -277,11 +292,16 @@ for v in b c d; do wait_listen "$(nsname "$v")" 15001; done
 rate_target() { case $1 in b) echo 127.0.0.1:15001 ;; *) echo "$SRV:9000" ;; esac; }
 rate_cg() { case $1 in c) echo app ;; *) echo plain ;; esac; }
 order=(a b c d)
+declare -A o0
 for ((r = 1; r <= REPS; r++)); do
 	for v in "${order[@]}"; do
 		if [ "$v" = c ]; then
 			read -ra s0 <<<"$(prog_stats "$P_CONNECT4")"
 			read -ra g0 <<<"$(prog_stats "$P_GETSOCKOPT")"
+			for p in sockops:$P_SOCKOPS setsockopt:$P_SETSOCKOPT release:$P_RELEASE; do
+				read -ra st <<<"$(prog_stats "${p#*:}")"
+				o0[${p%%:*}]="${st[0]} ${st[1]}"
+			done
 		fi
 		out=$(run "$(rate_cg "$v")" "$(nsname "$v")" "$CL" rate --to "$(rate_target "$v")" \
 			--threads "$NCPU" --seconds "$RATE_S") || die "rate $v: $out"
@@ -290,6 +310,12 @@ for ((r = 1; r <= REPS; r++)); do
 			read -ra g1 <<<"$(prog_stats "$P_GETSOCKOPT")"
 			raw bpf "\"phase\":\"interception\",\"prog\":\"connect4\",\"ns\":$((s1[0] - s0[0])),\"cnt\":$((s1[1] - s0[1]))"
 			raw bpf "\"phase\":\"interception\",\"prog\":\"getsockopt\",\"ns\":$((g1[0] - g0[0])),\"cnt\":$((g1[1] - g0[1]))"
+			# The other programs of the (c) path, for the profile.
+			for p in sockops:$P_SOCKOPS setsockopt:$P_SETSOCKOPT release:$P_RELEASE; do
+				read -ra st <<<"$(prog_stats "${p#*:}")"
+				read -ra st0 <<<"${o0[${p%%:*}]}"
+				raw bpf "\"phase\":\"interception\",\"prog\":\"${p%%:*}\",\"ns\":$((st[0] - st0[0])),\"cnt\":$((st[1] - st0[1]))"
+			done
 		fi
 		raw rate "\"variant\":\"$v\",\"rep\":$r,\"res\":$out"
 		log "  $v rep $r: $out"
@@ -331,18 +357,14 @@ for v in a b c d; do
 	ip netns del "$(nsname "$v")"
 done
 NSS=("${NSS[@]:4}")
-pkill_cg() { # kill the processes of the cgroups given (by pid, from cgroup.procs)
-	local c p
-	for c in "$@"; do
-		for p in $(cat "$c/cgroup.procs" 2>/dev/null); do kill -KILL "$p" 2>/dev/null; done
-	done
-}
 pkill_cg "$PCG" "$(cgdir fwd)"
 ctl service del fwd >/dev/null
 
+fi
 # =========================================================================
 # 2. Relay throughput.
 # =========================================================================
+if phase 2; then
 log "phase 2: relay throughput, $((TP_BYTES >> 20)) MiB per run, $TP_REPS reps"
 # kind: 1-hop destination, 3-hop destination, namespace
 mkns tp 198.18.2.2 198.18.2.3 198.18.2.4 198.18.2.5 198.18.2.6 198.18.2.7
@@ -441,9 +463,11 @@ done; done
 ip netns del "$NTP"
 NSS=("${NSS[@]:1}")
 
+fi
 # =========================================================================
 # 3. Memory: idle redirected flows.
 # =========================================================================
+if phase 3; then
 log "phase 3: memory, $MEM_SIZES idle flows (descriptor limit $FDLIM)"
 MSRV=198.18.3.2
 mkns mem "$MSRV"
@@ -553,9 +577,11 @@ ctl service del inspectM >/dev/null
 ip netns del "$NMEM"
 NSS=("${NSS[@]:1}")
 
+fi
 # =========================================================================
 # 4. Classifier scale.
 # =========================================================================
+if phase 4; then
 log "phase 4: classifier scale, levels $CLS_LEVELS"
 CSRV=198.18.4.2
 mkns cls "$CSRV"
@@ -605,12 +631,12 @@ for ((r = 1; r <= REPS; r++)); do
 		ctl service del fnoise
 	done
 done
+fi
 # Every program's totals over the whole run, for the profile.
 for p in connect4:$P_CONNECT4 getsockopt:$P_GETSOCKOPT sockops:$P_SOCKOPS setsockopt:$P_SETSOCKOPT release:$P_RELEASE; do
 	read -ra st <<<"$(prog_stats "${p#*:}")"
 	raw bpf "\"phase\":\"total\",\"prog\":\"${p%%:*}\",\"ns\":${st[0]},\"cnt\":${st[1]}"
 done
-
 # =========================================================================
 # Report.
 # =========================================================================
@@ -619,8 +645,14 @@ MODE=$([ "$QUICK" = 1 ] && echo quick || echo full)
 # The raw figures stay in the build tree, so that the report can be redone:
 #   bench/report.py --raw build/bench/raw-MODE.jsonl ... (the arguments below)
 cp "$RAW" "$BB/raw-$MODE.jsonl"
-"$PY" "$ROOT/bench/report.py" --raw "$RAW" --json "$ROOT/bench/results.json" \
-	--md "$ROOT/docs/performance.md" --mode "$MODE" \
+OUT_JSON=$ROOT/bench/results.json OUT_MD=$ROOT/docs/performance.md
+if [ "$PHASES" != "1 2 3 4" ]; then
+	# A partial run does not replace the published report.
+	OUT_JSON=$BB/results-partial.json OUT_MD=$BB/performance-partial.md
+	log "phases $PHASES only: the report goes to $OUT_MD and $OUT_JSON"
+fi
+"$PY" "$ROOT/bench/report.py" --raw "$RAW" --json "$OUT_JSON" \
+	--md "$OUT_MD" --mode "$MODE" \
 	--nproc "$NCPU" --kernel "$(uname -r)" --cpu "$cpu" --tp-bytes "$TP_BYTES" ||
 	die "report failed"
 exit 0

@@ -384,59 +384,63 @@ static __always_inline struct lwfp_filter *walk_next(struct walk *w)
 }
 
 /*
- * Who opened the chain: carried by set records, or by the inherited flow,
- * else the caller itself opens a chain here.
+ * The flow whose records this socket was given with set records (it holds a
+ * reference on it), or NULL.
  */
-static __always_inline void origin_fill(struct lwfp_flow *fl, const struct walk *w,
-					const struct lwfp_sk *st)
+static __always_inline struct lwfp_flow *sk_records(const struct lwfp_sk *st)
 {
-	const struct lwfp_flow *parent = NULL;
-
-	if (st && st->origin_pid) {
-		fl->origin_pid = st->origin_pid;
-		fl->origin_uid = st->origin_uid;
-		__builtin_memcpy(fl->origin_comm, st->origin_comm, sizeof(fl->origin_comm));
-		return;
-	}
-	if (w->parent)
-		parent = bpf_map_lookup_elem(&lwfp_flows, &w->parent);
-	if (parent) {
-		fl->origin_pid = parent->origin_pid;
-		fl->origin_uid = parent->origin_uid;
-		__builtin_memcpy(fl->origin_comm, parent->origin_comm, sizeof(fl->origin_comm));
-		return;
-	}
-	fl->origin_pid = fl->pid;
-	fl->origin_uid = fl->uid;
-	__builtin_memcpy(fl->origin_comm, fl->comm, sizeof(fl->origin_comm));
+	if (!st || !st->parent)
+		return NULL;
+	return bpf_map_lookup_elem(&lwfp_flows, &st->parent);
 }
 
-/* Records the hop in a new flow; st (may be NULL) carries set records. */
+/* Records the hop in a new flow; st (may be NULL) may carry set records. */
 static __always_inline int flow_insert(struct walk *w, const struct lwfp_sk *st,
 				       const struct lwfp_filter *f, __u64 *token_out)
 {
 	__u64 token = random64(), id = bpf_get_current_pid_tgid();
 	__u64 ug = bpf_get_current_uid_gid();
 	__u32 n = w->nhops, zero = 0;
+	const struct lwfp_flow *parent;
 	struct lwfp_flow *fl;
+	bool adopted;
 
 	fl = bpf_map_lookup_elem(&lwfp_scratch, &zero);
 	if (!fl || n >= LWFP_MAX_HOPS)
 		return -ENOBUFS;
 	__builtin_memset(fl, 0, sizeof(*fl));
+	/*
+	 * The chain's first hop, destination and application: those of the
+	 * flow whose records were set, or inherited; else this hop opens it.
+	 */
+	parent = sk_records(st);
+	adopted = parent;
+	if (!parent && w->parent)
+		parent = bpf_map_lookup_elem(&lwfp_flows, &w->parent);
 	fl->tag = random64();
-	fl->chain = st && st->chain ? st->chain : w->chain ? w->chain : token;
 	fl->created_ns = bpf_ktime_get_ns();
 	fl->cgroup_id = bpf_get_current_cgroup_id();
 	fl->origin_cgroup_id = w->origin_cg;
-	fl->orig_dst = st && st->orig_dst.family ? st->orig_dst : w->dst;
 	fl->target = f->to;
 	fl->pid = id >> 32;
 	fl->tid = (__u32)id;
 	fl->uid = (__u32)ug;
 	fl->gid = ug >> 32;
 	bpf_get_current_comm(fl->comm, sizeof(fl->comm));
-	origin_fill(fl, w, st);
+	fl->orig_dst = w->dst;
+	if (parent) {
+		fl->chain = parent->chain;
+		if (adopted)
+			fl->orig_dst = parent->orig_dst;
+		fl->origin_pid = parent->origin_pid;
+		fl->origin_uid = parent->origin_uid;
+		__builtin_memcpy(fl->origin_comm, parent->origin_comm, sizeof(fl->origin_comm));
+	} else {
+		fl->chain = token;
+		fl->origin_pid = fl->pid;
+		fl->origin_uid = fl->uid;
+		__builtin_memcpy(fl->origin_comm, fl->comm, sizeof(fl->origin_comm));
+	}
 	fl->service = f->service;
 	fl->filter_id = f->id;
 	fl->refs = 1;
@@ -452,22 +456,16 @@ static __always_inline int flow_insert(struct walk *w, const struct lwfp_sk *st,
 	return 0;
 }
 
-/* The socket now holds the flow: what release() and getpeername() use. */
+/* The socket now holds the flow: what release(), getpeername() and queries use. */
 static __always_inline void sk_attach(struct lwfp_sk *st, const struct walk *w, __u64 token)
 {
-	struct lwfp_flow *fl = bpf_map_lookup_elem(&lwfp_flows, &token);
-
+	(void)w; /* everything the walk learnt is in the flow */
 	/* A socket that connects again leaves its previous hop behind. */
 	if (st->token)
 		flow_put(st->token);
 	st->token = token;
 	st->role = LWFP_SK_CONNECT;
-	st->mapped = w->mapped;
 	st->closed = 0;
-	if (fl) {
-		st->chain = fl->chain;
-		st->orig_dst = fl->orig_dst;
-	}
 }
 
 /*
@@ -500,12 +498,14 @@ static __always_inline void inherit(struct walk *w)
 
 static __always_inline void walk_init_hops(struct walk *w, const struct lwfp_sk *st)
 {
+	const struct lwfp_flow *r = sk_records(st);
+
 	w->origin_cg = bpf_get_current_cgroup_id();
-	if (st && st->nhops) {
-		__builtin_memcpy(w->hops, st->hops, sizeof(w->hops));
-		w->nhops = st->nhops > LWFP_MAX_HOPS ? LWFP_MAX_HOPS : st->nhops;
-		if (st->origin_cgroup_id)
-			w->origin_cg = st->origin_cgroup_id;
+	if (r && r->nhops) {
+		__builtin_memcpy(w->hops, r->hops, sizeof(w->hops));
+		w->nhops = r->nhops > LWFP_MAX_HOPS ? LWFP_MAX_HOPS : r->nhops;
+		if (r->origin_cgroup_id)
+			w->origin_cg = r->origin_cgroup_id;
 		return;
 	}
 	w->hops[0].service = caller_service();

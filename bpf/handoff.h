@@ -3,8 +3,9 @@
  * Hand-off: the redirected connect's flow follows the connection to the
  * proxy's accepted socket. The connecting side publishes its 4-tuple once it
  * is bound (TCP_CONNECT_CB); the accepting side claims it when the child
- * socket is born (PASSIVE_ESTABLISHED_CB). On release, a socket drops its
- * hold on the flow.
+ * socket is born (PASSIVE_ESTABLISHED_CB). A connecting socket drops its hold
+ * on the flow on release; an accepted socket, which has no storage to say
+ * which flow it holds, when it reaches TCP_CLOSE (STATE_CB).
  */
 #pragma once
 
@@ -71,11 +72,15 @@ static __always_inline void remember_delivery(const struct lwfp_flow *f, __u64 t
 	bpf_map_update_elem(&lwfp_inherit, &k, &token, BPF_ANY);
 }
 
+/*
+ * The accepted socket gets no storage: lwfp_accepted, keyed by the same
+ * tuple, names its flow, and a state callback on this socket alone drops
+ * both when it reaches TCP_CLOSE.
+ */
 static __always_inline void on_accept(struct bpf_sock_ops *ops)
 {
 	struct lwfp_tuple t;
 	struct lwfp_flow *f;
-	struct lwfp_sk *st;
 	__u64 *tokp, token;
 
 	tuple_from_ops(&t, ops, false);
@@ -85,20 +90,40 @@ static __always_inline void on_accept(struct bpf_sock_ops *ops)
 	token = *tokp;
 	bpf_map_delete_elem(&lwfp_pending, &t);
 	f = bpf_map_lookup_elem(&lwfp_flows, &token);
-	st = sk_state(ops->sk, true);
-	if (!f || !st) {
+	if (!f || bpf_map_update_elem(&lwfp_accepted, &t, &token, BPF_ANY)) {
+		count(LWFP_CNT_HANDOFF_MISS);
+		return;
+	}
+	/* Without the state callback nothing would ever drop the entry. */
+	if (bpf_sock_ops_cb_flags_set(ops, ops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG)) {
+		bpf_map_delete_elem(&lwfp_accepted, &t);
 		count(LWFP_CNT_HANDOFF_MISS);
 		return;
 	}
 	__sync_fetch_and_add(&f->refs, 1);
-	st->token = token;
-	st->role = LWFP_SK_ACCEPTED;
-	st->chain = f->chain;
-	st->orig_dst = f->orig_dst;
-	st->nhops = f->nhops;
-	__builtin_memcpy(st->hops, f->hops, sizeof(st->hops));
 	remember_delivery(f, token);
 	count(LWFP_CNT_HANDOFF);
+}
+
+/*
+ * An accepted socket's hold ends when TCP is done with it: after close() and
+ * the FIN exchange or a reset, or when its listener goes before accept().
+ */
+static __always_inline void on_state(struct bpf_sock_ops *ops)
+{
+	struct lwfp_tuple t;
+	__u64 *tokp, token;
+
+	if (ops->args[1] != TCP_CLOSE)
+		return;
+	tuple_from_ops(&t, ops, false);
+	tokp = bpf_map_lookup_elem(&lwfp_accepted, &t);
+	if (!tokp)
+		return;
+	token = *tokp;
+	if (bpf_map_delete_elem(&lwfp_accepted, &t))
+		return; /* someone else dropped it first */
+	flow_put(token);
 }
 
 static __always_inline int handoff(struct bpf_sock_ops *ops)
@@ -109,6 +134,9 @@ static __always_inline int handoff(struct bpf_sock_ops *ops)
 		break;
 	case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:
 		on_accept(ops);
+		break;
+	case BPF_SOCK_OPS_STATE_CB:
+		on_state(ops);
 		break;
 	}
 	return 1;
@@ -128,11 +156,14 @@ static __always_inline int release(struct bpf_sock *sk)
 		st->dgram = 0;
 		udp_release(sk);
 	}
-	if (!st || !st->token || st->closed)
+	if (!st || st->closed || !(st->token || st->parent))
 		return 1;
 	st->closed = 1;
 	if (st->udp_addr)
 		bpf_map_delete_elem(&lwfp_udp_addr, &st->udp_addr);
-	flow_put(st->token);
+	if (st->token)
+		flow_put(st->token);
+	if (st->parent)
+		flow_put(st->parent);
 	return 1;
 }

@@ -52,8 +52,8 @@ static long id_step(__u32 i, void *arg)
 	return 0;
 }
 
-/* The handle of the first service whose identity the caller has, or 0. */
-static __always_inline __u32 caller_service(void)
+/* The handle of the first service whose identity the caller has, or 0: a scan. */
+static __always_inline __u32 caller_service_scan(void)
 {
 	struct lwfp_config *cfg = config();
 	struct id_scan scan = {};
@@ -63,4 +63,62 @@ static __always_inline __u32 caller_service(void)
 	scan.n = cfg->nservices > LWFP_MAX_SERVICES ? LWFP_MAX_SERVICES : cfg->nservices;
 	bpf_loop(scan.n, id_step, &scan, 0);
 	return scan.handle;
+}
+
+/* Keeps the lower of two handles, 0 meaning none: the scan's first match. */
+static __always_inline __u32 id_min(__u32 best, const __u32 *h)
+{
+	if (h && *h && (!best || *h < best))
+		return *h;
+	return best;
+}
+
+struct id_levels {
+	__u64 levels; /* levels still to look at, the current one in bit 0 */
+	__u32 best;
+};
+
+static long id_level_step(__u32 l, void *arg)
+{
+	struct id_levels *c = arg;
+	__u64 cg;
+
+	if (!c->levels)
+		return 1;
+	if (c->levels & 1) {
+		cg = bpf_get_current_ancestor_cgroup_id(l);
+		if (!cg)
+			return 1; /* the caller is shallower than every level left */
+		c->best = id_min(c->best, bpf_map_lookup_elem(&lwfp_id_cgroup, &cg));
+	}
+	c->levels >>= 1;
+	return 0;
+}
+
+/*
+ * The same answer from the identity index: one lookup per kind of identity
+ * in use, and for cgroups one per level at which a service's cgroup sits.
+ */
+static __always_inline __u32 caller_service(void)
+{
+	struct id_levels c = {};
+	struct lwfp_id_index *ix;
+	__u32 zero = 0, key32;
+
+	ix = bpf_map_lookup_elem(&lwfp_id_index, &zero);
+	if (!ix || !ix->ready)
+		return caller_service_scan();
+	if (ix->uids) {
+		key32 = (__u32)bpf_get_current_uid_gid();
+		c.best = id_min(c.best, bpf_map_lookup_elem(&lwfp_id_uid, &key32));
+	}
+	if (ix->pids) {
+		key32 = bpf_get_current_pid_tgid() >> 32;
+		c.best = id_min(c.best, bpf_map_lookup_elem(&lwfp_id_pid, &key32));
+	}
+	if (ix->cgroups && ix->cgroup_levels) {
+		c.levels = ix->cgroup_levels;
+		bpf_loop(LWFP_ID_LEVELS, id_level_step, &c, 0);
+	}
+	return c.best;
 }

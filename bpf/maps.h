@@ -148,3 +148,49 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 256 * 1024);
 } lwfp_events SEC(".maps");
+
+/*
+ * The service identity index (abi.h, struct lwfp_id_index): identity -> the
+ * lowest service handle with it, written by lib/service.c.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lwfp_id_index);
+} lwfp_id_index SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LWFP_MAX_SERVICES);
+	__type(key, __u32);
+	__type(value, __u32);
+} lwfp_id_uid SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LWFP_MAX_SERVICES);
+	__type(key, __u32);
+	__type(value, __u32);
+} lwfp_id_pid SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LWFP_MAX_SERVICES);
+	__type(key, __u64);
+	__type(value, __u32);
+} lwfp_id_cgroup SEC(".maps");
+
+/*
+ * A proxy's accepted socket, by the 4-tuple of its connection as the
+ * connecting side sees it (the lwfp_pending key): the flow that delivered
+ * it. It replaces socket storage on accepted sockets; the entry and the
+ * socket's reference on the flow go when the socket reaches TCP_CLOSE.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LWFP_MAX_FLOWS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct lwfp_tuple);
+	__type(value, __u64);
+} lwfp_accepted SEC(".maps");

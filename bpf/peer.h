@@ -5,25 +5,35 @@
 #include "common.h"
 #include "records.h"
 
-static __always_inline int peer4(struct bpf_sock_addr *ctx)
+/* The original destination of the hop this socket connected as, or NULL. */
+static __always_inline const struct lwfp_addr *peer_orig(struct bpf_sock_addr *ctx)
 {
 	struct lwfp_sk *st = sk_state(ctx->sk, false);
+	struct lwfp_flow *f;
 
-	if (!st || st->role != LWFP_SK_CONNECT || st->orig_dst.family != AF_INET)
+	if (!st || st->role != LWFP_SK_CONNECT || !st->token)
+		return NULL;
+	f = bpf_map_lookup_elem(&lwfp_flows, &st->token);
+	return f ? &f->orig_dst : NULL;
+}
+
+static __always_inline int peer4(struct bpf_sock_addr *ctx)
+{
+	const struct lwfp_addr *o = peer_orig(ctx);
+
+	if (!o || o->family != AF_INET)
 		return 1;
-	ctx->user_ip4 = st->orig_dst.ip[0];
-	ctx->user_port = st->orig_dst.port;
+	ctx->user_ip4 = o->ip[0];
+	ctx->user_port = o->port;
 	return 1;
 }
 
 static __always_inline int peer6(struct bpf_sock_addr *ctx)
 {
-	struct lwfp_sk *st = sk_state(ctx->sk, false);
-	const struct lwfp_addr *o;
+	const struct lwfp_addr *o = peer_orig(ctx);
 
-	if (!st || st->role != LWFP_SK_CONNECT)
+	if (!o)
 		return 1;
-	o = &st->orig_dst;
 	if (o->family == AF_INET) {
 		ctx->user_ip6[0] = 0;
 		ctx->user_ip6[1] = 0;

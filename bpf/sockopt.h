@@ -60,16 +60,22 @@ static __always_inline bool put_bytes(struct bpf_sockopt *ctx, __u32 off, const 
 	return true;
 }
 
-/* Copies the first len bytes of the option buffer into dst. */
-static __always_inline bool take_bytes(struct bpf_sockopt *ctx, void *dst, __u32 len, __u32 max)
+/*
+ * Copies a records blob, len bytes, from the option buffer: word by word,
+ * since every valid blob is a whole number of 8-byte words. False if len is
+ * not, or the buffer is shorter.
+ */
+static __always_inline bool take_records(struct bpf_sockopt *ctx, struct lwfp_records *r, __u32 len)
 {
-	__u8 *d = dst;
+	__u64 *d = (__u64 *)r;
 	__u32 i;
 
-	for (i = 0; i < sizeof(struct lwfp_records); i++) {
-		__u8 *s = (__u8 *)ctx->optval + i;
+	if (len & 7)
+		return false;
+	for (i = 0; i < sizeof(*r) / 8; i++) {
+		__u64 *s = (__u64 *)ctx->optval + i;
 
-		if (i >= len || i >= max)
+		if (i * 8 >= len)
 			break;
 		if ((void *)(s + 1) > ctx->optval_end)
 			return false;
@@ -95,9 +101,40 @@ static __always_inline bool sock_connected(const struct bpf_sock *sk)
 }
 
 /*
- * The flow that delivered (or carries) this socket, or a query error: from
- * the socket's storage, or, for a proxy's per-flow UDP socket, from its
- * local address.
+ * A proxy's accepted TCP socket: the token of the flow that delivered it, from
+ * lwfp_accepted by the connection's 4-tuple as the connecting side saw it
+ * (tuple_from_ops in handoff.h), or 0.
+ */
+static __always_inline __u64 accepted_flow_of(const struct bpf_sock *sk)
+{
+	__u32 rip[4] = { sk->dst_ip6[0], sk->dst_ip6[1], sk->dst_ip6[2], sk->dst_ip6[3] };
+	struct lwfp_tuple t = {};
+	__u64 *token;
+
+	if (sk->protocol != IPPROTO_TCP)
+		return 0;
+	t.sport = sk->dst_port;
+	t.dport = bpf_htons((__u16)sk->src_port);
+	if (sk->family == AF_INET || addr_is_v4mapped(rip)) {
+		t.family = AF_INET;
+		t.src[0] = sk->dst_ip4;
+		t.dst[0] = sk->src_ip4;
+	} else {
+		t.family = AF_INET6;
+		__builtin_memcpy(t.src, rip, sizeof(t.src));
+		t.dst[0] = sk->src_ip6[0];
+		t.dst[1] = sk->src_ip6[1];
+		t.dst[2] = sk->src_ip6[2];
+		t.dst[3] = sk->src_ip6[3];
+	}
+	token = bpf_map_lookup_elem(&lwfp_accepted, &t);
+	return token ? *token : 0;
+}
+
+/*
+ * The flow that delivered (or carries) this socket, or a query error: the
+ * connecting side's from its storage, an accepted socket's by its 4-tuple, a
+ * proxy's per-flow UDP socket's by its local address.
  */
 static __always_inline struct lwfp_flow *query_flow(struct bpf_sockopt *ctx, int *err,
 						    __u64 *token)
@@ -110,7 +147,12 @@ static __always_inline struct lwfp_flow *query_flow(struct bpf_sockopt *ctx, int
 		return NULL;
 	*err = ENOENT;
 	st = sk_state(sk, false);
-	*token = st && st->token ? st->token : udp_flow_of(sk);
+	if (st && st->token)
+		*token = st->token;
+	else if (sk->protocol == IPPROTO_TCP)
+		*token = st ? 0 : accepted_flow_of(sk);
+	else
+		*token = udp_flow_of(sk);
 	if (!*token)
 		return NULL;
 	return bpf_map_lookup_elem(&lwfp_flows, token);
@@ -248,15 +290,28 @@ static __always_inline int get_original_dst(struct bpf_sockopt *ctx)
 	return 1;
 }
 
-/* Any socket has a state: no records simply means NOT_REDIRECTED. */
+/*
+ * Any socket has a state: no records simply means NOT_REDIRECTED. The hops
+ * are those set on the socket, or, on an accepted socket, those that
+ * delivered it.
+ */
 static __always_inline int get_state(struct bpf_sockopt *ctx, __u32 handle)
 {
 	struct lwfp_sk *st = sk_state(ctx->sk, false);
-	__u32 *p = ctx->optval, state;
+	__u32 *p = ctx->optval, state = LWFP_NOT_REDIRECTED;
+	struct lwfp_flow *f = NULL;
+	__u64 token;
 
 	if ((void *)(p + 1) > ctx->optval_end)
 		return too_small(ctx, sizeof(*p));
-	state = st ? hops_state(st->hops, st->nhops, handle) : LWFP_NOT_REDIRECTED;
+	if (st)
+		token = st->parent;
+	else
+		token = accepted_flow_of(ctx->sk);
+	if (token)
+		f = bpf_map_lookup_elem(&lwfp_flows, &token);
+	if (f)
+		state = hops_state(f->hops, f->nhops, handle);
 	*p = state;
 	ctx->optlen = sizeof(*p);
 	ctx->retval = 0;
@@ -280,22 +335,27 @@ static __always_inline bool inet_stream_or_dgram(const struct bpf_sock *sk)
  */
 static __always_inline int original_dst_compat(struct bpf_sockopt *ctx)
 {
-	struct lwfp_sk *st = sk_state(ctx->sk, false);
+	struct bpf_sock *sk = ctx->sk;
+	struct lwfp_flow *f = NULL;
 	__u8 sa[28] = {};
+	__u64 token;
 	__u32 size;
 
-	if (!st || st->role != LWFP_SK_ACCEPTED || !st->token)
+	token = sk && !sk_state(sk, false) ? accepted_flow_of(sk) : 0;
+	if (token)
+		f = bpf_map_lookup_elem(&lwfp_flows, &token);
+	if (!f)
 		return pass_through(ctx);
-	if (ctx->level == SOL_IP && st->orig_dst.family == AF_INET)
+	if (ctx->level == SOL_IP && f->orig_dst.family == AF_INET)
 		size = 16;
-	else if (ctx->level == SOL_IPV6 && st->orig_dst.family == AF_INET6)
+	else if (ctx->level == SOL_IPV6 && f->orig_dst.family == AF_INET6)
 		size = 28;
 	else
 		return pass_through(ctx);
 	/* The kernel's rule for both options: too short a buffer is EINVAL. */
 	if (ctx->optlen < (int)size)
 		return get_fail(ctx, EINVAL);
-	sockaddr_put(sa, &st->orig_dst);
+	sockaddr_put(sa, &f->orig_dst);
 	if (size == 16 ? !PUT(ctx, 0, *(__u8(*)[16])sa) : !PUT(ctx, 0, sa))
 		return get_fail(ctx, EINVAL);
 	ctx->optlen = size;
@@ -350,7 +410,7 @@ static __always_inline int set_records(struct bpf_sockopt *ctx)
 	len = ctx->optlen;
 	if (len < LWFP_RECORDS_SIZE(1) || len > sizeof(r))
 		return set_fail(LWFP_CNT_SET_EINVAL, EINVAL);
-	if (!take_bytes(ctx, &r, len, sizeof(r)))
+	if (!take_records(ctx, &r, len))
 		return set_fail(LWFP_CNT_SET_EINVAL, EINVAL);
 	if (r.magic != LWFP_RECORDS_MAGIC || r.version != LWFP_RECORDS_VERSION ||
 	    r.nhops < 1 || r.nhops > LWFP_MAX_HOPS || len != LWFP_RECORDS_SIZE(r.nhops))
@@ -361,14 +421,13 @@ static __always_inline int set_records(struct bpf_sockopt *ctx)
 	st = sk_state(ctx->sk, true);
 	if (!st)
 		return set_fail(LWFP_CNT_SET_EINVAL, ENOBUFS);
-	st->nhops = f->nhops;
-	__builtin_memcpy(st->hops, f->hops, sizeof(st->hops));
-	st->orig_dst = f->orig_dst;
-	st->chain = f->chain;
-	st->origin_cgroup_id = f->origin_cgroup_id;
-	st->origin_pid = f->origin_pid;
-	st->origin_uid = f->origin_uid;
-	__builtin_memcpy(st->origin_comm, f->origin_comm, sizeof(st->origin_comm));
+	/* The socket holds the flow until it closes: its records stay valid. */
+	if (st->parent != r.token) {
+		__sync_fetch_and_add(&f->refs, 1);
+		if (st->parent)
+			flow_put(st->parent);
+		st->parent = r.token;
+	}
 	count(LWFP_CNT_SET_OK);
 	ctx->optlen = -1; /* handled here: the kernel has no SOL_LWFP */
 	return 1;

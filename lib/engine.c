@@ -38,6 +38,7 @@ static const char *const map_pins[] = {
 	MAP_FILTER_IDX, MAP_FILTER_POS,
 	MAP_PENDING, MAP_INHERIT, MAP_SCRATCH, MAP_SK_STORE, "lwfp_udp_addr", "lwfp_udp_app",
 	"lwfp_udp_timers", "lwfp_udp_seq", MAP_COUNTERS, MAP_EVENTS,
+	"lwfp_id_index", "lwfp_id_uid", "lwfp_id_pid", "lwfp_id_cgroup", "lwfp_accepted",
 };
 
 LWFP_API const char *lwfp_default_pin_dir(void)

@@ -154,6 +154,162 @@ static int free_slot(int fd, uint32_t *slot)
 	return -ENOSPC;
 }
 
+/* ---- The identity index (abi.h, struct lwfp_id_index) -------------------- */
+
+#define MAP_ID_INDEX "lwfp_id_index"
+#define MAP_ID_UID "lwfp_id_uid"
+#define MAP_ID_PID "lwfp_id_pid"
+#define MAP_ID_CGROUP "lwfp_id_cgroup"
+
+struct id_entry {
+	uint64_t key;
+	uint32_t handle;
+};
+
+/* Adds key -> handle to a list, keeping the lowest handle for each key. */
+static void id_note(struct id_entry *list, uint32_t *n, uint64_t key, uint32_t handle)
+{
+	uint32_t i;
+
+	for (i = 0; i < *n; i++) {
+		if (list[i].key == key) {
+			if (handle < list[i].handle)
+				list[i].handle = handle;
+			return;
+		}
+	}
+	list[*n].key = key;
+	list[*n].handle = handle;
+	(*n)++;
+}
+
+static bool id_listed(const struct id_entry *list, uint32_t n, uint64_t key)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		if (list[i].key == key)
+			return true;
+	return false;
+}
+
+/* A map key of key_size (4 or 8) bytes as a number, and back. */
+static uint64_t id_key_get(const void *k, size_t key_size)
+{
+	uint32_t k32;
+	uint64_t k64;
+
+	if (key_size == 4) {
+		memcpy(&k32, k, 4);
+		return k32;
+	}
+	memcpy(&k64, k, 8);
+	return k64;
+}
+
+static void id_key_put(void *k, size_t key_size, uint64_t v)
+{
+	uint32_t k32 = (uint32_t)v;
+
+	if (key_size == 4)
+		memcpy(k, &k32, 4);
+	else
+		memcpy(k, &v, 8);
+}
+
+/* Makes one identity map hold exactly the list: new values first, then deletions. */
+static int id_map_sync(int fd, const struct id_entry *list, uint32_t n, size_t key_size)
+{
+	uint8_t key[8] = {}, next[8] = {}, stale[LWFP_MAX_SERVICES][8];
+	uint32_t i, nstale = 0;
+	void *prev = NULL;
+
+	for (i = 0; i < n; i++) {
+		id_key_put(key, key_size, list[i].key);
+		if (bpf_map_update_elem(fd, key, &list[i].handle, BPF_ANY))
+			return -errno;
+	}
+	while (nstale < LWFP_MAX_SERVICES && !bpf_map_get_next_key(fd, prev, next)) {
+		if (!id_listed(list, n, id_key_get(next, key_size)))
+			memcpy(stale[nstale++], next, sizeof(next));
+		memcpy(key, next, sizeof(key));
+		prev = key;
+	}
+	for (i = 0; i < nstale; i++)
+		bpf_map_delete_elem(fd, stale[i]);
+	return 0;
+}
+
+struct id_lists {
+	struct id_entry uid[LWFP_MAX_SERVICES], pid[LWFP_MAX_SERVICES], cg[LWFP_MAX_SERVICES];
+	struct lwfp_id_index ix;
+};
+
+static int id_collect(const struct lwfp_service *s, void *ctx)
+{
+	struct id_lists *l = ctx;
+
+	switch (s->id_kind) {
+	case LWFP_ID_UID:
+		id_note(l->uid, &l->ix.uids, (uint32_t)s->id_value, s->handle);
+		break;
+	case LWFP_ID_PID:
+		id_note(l->pid, &l->ix.pids, (uint32_t)s->id_value, s->handle);
+		break;
+	case LWFP_ID_CGROUP:
+		id_note(l->cg, &l->ix.cgroups, s->id_value, s->handle);
+		if (s->cgroup_level < LWFP_ID_LEVELS)
+			l->ix.cgroup_levels |= 1ull << s->cgroup_level;
+		else
+			l->ix.ready = 0; /* deeper than the index reaches: scan */
+		break;
+	}
+	return 0;
+}
+
+/*
+ * Rebuilds the index from lwfp_services; called with the engine lock held
+ * after every change of the services. An engine whose pins predate the
+ * index has no such maps: its data plane scans, so there is nothing to do.
+ */
+static int id_index_rebuild(struct lwfp_engine *e)
+{
+	struct id_lists l = { .ix = { .ready = 1 } };
+	int fd_ix, fd_uid = -1, fd_pid = -1, fd_cg = -1, err;
+	uint32_t zero = 0;
+
+	err = lwfp_service_foreach(e, id_collect, &l);
+	if (err)
+		return err;
+	fd_ix = pin_open(e->pin_dir, MAP_ID_INDEX);
+	if (fd_ix == -ENOENT)
+		return 0;
+	if (fd_ix < 0)
+		return fd_ix;
+	fd_uid = pin_open(e->pin_dir, MAP_ID_UID);
+	fd_pid = pin_open(e->pin_dir, MAP_ID_PID);
+	fd_cg = pin_open(e->pin_dir, MAP_ID_CGROUP);
+	err = fd_uid < 0 ? fd_uid : fd_pid < 0 ? fd_pid : fd_cg < 0 ? fd_cg : 0;
+	if (!err)
+		err = id_map_sync(fd_uid, l.uid, l.ix.uids, 4);
+	if (!err)
+		err = id_map_sync(fd_pid, l.pid, l.ix.pids, 4);
+	if (!err)
+		err = id_map_sync(fd_cg, l.cg, l.ix.cgroups, 8);
+	if (err)
+		l.ix.ready = 0; /* a partial index must not be trusted */
+	if (bpf_map_update_elem(fd_ix, &zero, &l.ix, BPF_ANY) && !err)
+		err = -errno;
+	close(fd_ix);
+	if (fd_uid >= 0)
+		close(fd_uid);
+	if (fd_pid >= 0)
+		close(fd_pid);
+	if (fd_cg >= 0)
+		close(fd_cg);
+	return err;
+}
+
 static int service_insert(struct lwfp_engine *e, struct lwfp_service *s, uint32_t *handle)
 {
 	struct lwfp_config cfg;
@@ -177,7 +333,7 @@ static int service_insert(struct lwfp_engine *e, struct lwfp_service *s, uint32_
 			return err;
 	}
 	*handle = s->handle;
-	return 0;
+	return id_index_rebuild(e);
 }
 
 LWFP_API int lwfp_service_add(struct lwfp_engine *e, const struct lwfp_service_opts *opts,
@@ -226,7 +382,9 @@ static int service_remove(struct lwfp_engine *e, const struct lwfp_service *s)
 	free(fs);
 	if (err)
 		return err;
-	return bpf_map_update_elem(e->services_fd, &slot, &empty, BPF_ANY) ? -errno : 0;
+	if (bpf_map_update_elem(e->services_fd, &slot, &empty, BPF_ANY))
+		return -errno;
+	return id_index_rebuild(e);
 }
 
 LWFP_API int lwfp_service_del(struct lwfp_engine *e, const char *name)

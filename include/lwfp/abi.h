@@ -359,23 +359,39 @@ enum lwfp_sk_role {
 	LWFP_SK_ACCEPTED = 2, /* the proxy's accepted socket of that hop */
 };
 
-/* Socket-local storage. */
+/*
+ * Socket-local storage, kept small: every socket that has it is charged the
+ * element and a bpf_local_storage of its own. Everything about a flow lives in
+ * lwfp_flows and is reached by token. Only the connecting side of a hop and a
+ * socket given records have storage; a proxy's accepted socket has none and
+ * is found by its 4-tuple in lwfp_accepted.
+ */
 struct lwfp_sk {
-	__u64 token; /* the hop this socket belongs to, 0 if none */
-	__u8 role;
-	__u8 nhops; /* records carried for classification */
-	__u8 mapped; /* the application connected to a v4-mapped address */
-	__u8 closed; /* the flow reference was already dropped */
+	__u64 token; /* the hop this socket connected as, 0 if none */
+	__u64 parent; /* set records: the flow whose hops this socket carries; it holds a reference */
 	__u32 udp_addr; /* a connected UDP flow's loopback address */
-	__u64 chain;
-	__u64 origin_cgroup_id; /* with set records, as the origin_ fields */
-	__u32 origin_pid, origin_uid;
-	char origin_comm[16];
-	struct lwfp_addr orig_dst;
-	struct lwfp_hop hops[LWFP_MAX_HOPS];
+	__u8 role;
+	__u8 closed; /* the flow references were already dropped */
 	__u8 dgram; /* it opened unconnected UDP flows: end them at close */
-	__u8 pad2[7];
+	__u8 pad;
 };
+
+/*
+ * The service identity index, kept by user space next to lwfp_services so
+ * that the data plane finds the caller's service without scanning:
+ * lwfp_id_uid[uid], lwfp_id_pid[tgid] and lwfp_id_cgroup[cgroup id] give the
+ * lowest handle with that identity. A cgroup identity also matches its
+ * descendants: the data plane looks up the caller's ancestor at each level
+ * set in cgroup_levels. Until ready is set, it scans lwfp_services instead.
+ */
+struct lwfp_id_index {
+	__u32 ready;
+	__u32 uids; /* entries in lwfp_id_uid */
+	__u32 pids;
+	__u32 cgroups;
+	__u64 cgroup_levels; /* bit L: a cgroup identity at level L (L < 64) */
+};
+#define LWFP_ID_LEVELS 64
 
 enum lwfp_counter {
 	LWFP_CNT_CONNECT = 0, /* connects and first datagrams classified (with filters installed) */

@@ -292,8 +292,8 @@ static __always_inline int get_original_dst(struct bpf_sockopt *ctx)
 
 /*
  * Any socket has a state: no records simply means NOT_REDIRECTED. The hops
- * are those set on the socket, or, on an accepted socket, those that
- * delivered it.
+ * are those set on the socket, or, on an accepted socket or a proxy's
+ * per-flow UDP socket, those that delivered it.
  */
 static __always_inline int get_state(struct bpf_sockopt *ctx, __u32 handle)
 {
@@ -306,8 +306,10 @@ static __always_inline int get_state(struct bpf_sockopt *ctx, __u32 handle)
 		return too_small(ctx, sizeof(*p));
 	if (st)
 		token = st->parent;
-	else
+	else if (ctx->sk->protocol == IPPROTO_TCP)
 		token = accepted_flow_of(ctx->sk);
+	else
+		token = udp_flow_of(ctx->sk);
 	if (token)
 		f = bpf_map_lookup_elem(&lwfp_flows, &token);
 	if (f)

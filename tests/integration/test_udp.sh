@@ -20,7 +20,9 @@
 #       from the right source, and the log counts every one. A datagram that
 #       the engine refuses at sendto() (ENOBUFS: it could not make the flow)
 #       is counted, and must match the engine's flow_table_full counter;
-#   (e) `up` routes the IPv6 flow addresses in its netns, `down` removes it.
+#   (e) `up` routes the IPv6 flow addresses in its netns, `down` removes it;
+#   (f) a proxy's per-flow UDP socket answers the state query (BY_SELF for
+#       its service, BY_OTHER for another), records and original destination.
 . "$(dirname "$0")/lib.sh"
 
 . "$(dirname "$0")/lib_inspect.sh"
@@ -435,6 +437,56 @@ cat "$T/scale.err" >&2
 wait_until 10 flows_empty || fail "flows left at the end: $(flows_json)"
 ctl service list -j
 [ "$(tr -d ' \n' <<<"$CTL_OUT")" = "[]" ] || fail "services left at the end: $CTL_OUT"
+
+# ---- (f) a proxy's per-flow socket answers the state query ------------------------------
+
+# A UDP proxy in Python: the first datagram's flow address (IP_PKTINFO), a
+# per-flow socket bound there and connected to the client, and on it
+# LWFP_SO_STATE(handle) for its own service (BY_SELF) and another (BY_OTHER),
+# the records' size and the original destination's port.
+cat >"$T/stateproxy.py" <<'PY'
+import socket, struct, sys
+port, mine, other, out = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+SOL_LWFP, IP_PKTINFO = 0x4c57, 8
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.setsockopt(socket.IPPROTO_IP, IP_PKTINFO, 1)
+s.bind(("0.0.0.0", port))
+open(out + ".ready", "w").close()
+s.settimeout(20)
+data, anc, _, peer = s.recvmsg(2048, 256)
+flow = [socket.inet_ntoa(v[8:12]) for l, t, v in anc if l == socket.IPPROTO_IP and t == IP_PKTINFO][0]
+f = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+f.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+f.bind((flow, port))
+f.connect(peer)
+state = lambda h: struct.unpack("I", f.getsockopt(SOL_LWFP, 0x100000 | h, 4))[0]
+rec = f.getsockopt(SOL_LWFP, 1, 512)
+dst = f.getsockopt(SOL_LWFP, 3, 64)
+f.send(b"ok")
+with open(out, "w") as o:
+    o.write(f"{state(mine)} {state(other)} {len(rec)} {struct.unpack('!H', dst[16:18])[0]}\n")
+PY
+mkcg stateP
+service_add HP stateproxy --cgroup "$CG/stateP"
+service_add HQ otherproxy --uid 65534
+filter_add FP --service stateproxy --to 127.0.0.1:15077 --proto udp --family 4 --dst "$SRV4/32" \
+	--dport 7077
+spawn stateproxy stateP "$NSP_CLI" "$PY" "$T/stateproxy.py" 15077 "$HP" "$HQ" "$T/state.res"
+wait_until 10 test -e "$T/state.res.ready" || fail "the state proxy did not start: $(cat "$T/stateproxy.err")"
+run_in app "$PY" -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(10)
+s.sendto(b"state?", (sys.argv[1], 7077))
+data, src = s.recvfrom(100)
+assert data == b"ok" and src == (sys.argv[1], 7077), (data, src)
+' "$SRV4" >"$T/stateapp.out" 2>&1 || fail "the state proxy's client: $(cat "$T/stateapp.out" "$T/stateproxy.err")"
+read -r st_self st_other rec_len dport <"$T/state.res" || fail "the state proxy wrote nothing: $(cat "$T/stateproxy.err")"
+[ "$st_self" = 1 ] && [ "$st_other" = 2 ] ||
+	fail "state on a per-flow UDP socket: $st_self for its service, $st_other for another; want 1 (BY_SELF), 2 (BY_OTHER); records $rec_len bytes, port $dport"
+[ "$rec_len" -gt 0 ] && [ "$dport" = 7077 ] || fail "records $rec_len bytes, original port $dport on the per-flow socket"
+ctl filter del "$FP"
 
 # ---- (e) the route of the IPv6 flow addresses ----------------------------------------------
 

@@ -57,7 +57,8 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
 LIBS := -lbpf -lelf -lz -ljson-c
 
-.PHONY: all clean deps test unit integration demo install fuzz bench bench-quick valgrind soak
+.PHONY: all clean deps test unit integration demo install fuzz bench bench-quick valgrind soak \
+	test-kernel-6.1
 TEST_TOOL_SRCS := $(wildcard tests/relay/*.c)
 TEST_TOOLS := $(patsubst tests/relay/%.c,$(BUILD)/bin/%,$(TEST_TOOL_SRCS))
 
@@ -168,6 +169,13 @@ test:
 	$(Q)$(MAKE) --no-print-directory valgrind
 	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_TIME=$(TEST_FUZZ_TIME)
 	$(Q)$(MAKE) --no-print-directory SAN=1 integration
+
+# Optional, not part of make test: the integration suite (or the TESTS named)
+# inside a KVM guest booted with Debian bookworm's stock 6.1 kernel, the floor
+# of docs/kernel.md. SAN=1 runs the sanitized build there.
+TESTS ?=
+test-kernel-6.1: all
+	$(Q)scripts/test-kernel.sh $(BUILD) $(TESTS)
 
 # Benchmarks print ratios against baselines of the same run (docs/performance.md).
 bench: all

@@ -42,8 +42,16 @@ static __always_inline int too_small(struct bpf_sockopt *ctx, __u32 needed)
 	return get_fail(ctx, ERANGE);
 }
 
-/* Copies len bytes of src to the option buffer at off; false if it does not fit. */
-static __always_inline bool put_bytes(struct bpf_sockopt *ctx, __u32 off, const void *src, __u32 len)
+/*
+ * Copies len bytes of src (max bytes long) to the option buffer at off; false
+ * if they do not fit. The constant max is what ends the loop for Linux 6.1's
+ * verifier when len is a range (the records blob's size): it cannot narrow
+ * a range on a failed "== 0" test of the loop's down-counter, so without
+ * max it follows the loop past the end of src and rejects the program
+ * ("invalid read from stack"); later verifiers can.
+ */
+static __always_inline bool put_bytes(struct bpf_sockopt *ctx, __u32 off, const void *src, __u32 len,
+				      __u32 max)
 {
 	const __u8 *s = src;
 	__u32 i;
@@ -53,7 +61,7 @@ static __always_inline bool put_bytes(struct bpf_sockopt *ctx, __u32 off, const 
 
 		if (i >= len)
 			break;
-		if ((void *)(d + 1) > ctx->optval_end)
+		if (i >= max || (void *)(d + 1) > ctx->optval_end)
 			return false;
 		*d = s[i];
 	}
@@ -173,7 +181,7 @@ static __always_inline int get_records(struct bpf_sockopt *ctx)
 	size = LWFP_RECORDS_SIZE(r.nhops & 15);
 	if (ctx->optlen < (int)size)
 		return too_small(ctx, size);
-	if (!put_bytes(ctx, 0, &r, size))
+	if (!put_bytes(ctx, 0, &r, size, sizeof(r)))
 		return too_small(ctx, size);
 	ctx->optlen = size;
 	ctx->retval = 0;
@@ -265,7 +273,7 @@ static __always_inline int get_context(struct bpf_sockopt *ctx)
 		if (!PUT(ctx, 0, m))
 			return too_small(ctx, size);
 	}
-	if (raw && !put_bytes(ctx, head, raw->bytes, raw_len))
+	if (raw && !put_bytes(ctx, head, raw->bytes, raw_len, sizeof(raw->bytes)))
 		return too_small(ctx, size);
 	ctx->optlen = size;
 	ctx->retval = 0;

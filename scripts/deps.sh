@@ -6,6 +6,10 @@ pkgs="clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libjson-c-dev libcmock
 pkg-config make gcc iproute2 curl python3 socat coreutils libclang-rt-dev util-linux"
 # Real, unmodified programs the integration tests put in lwfp chains.
 [ "${1:-}" = test ] && pkgs="$pkgs openssl mitmproxy redsocks microsocks bind9-dnsutils dnsmasq-base valgrind"
+# make test-kernel-6.1: the same programs (the guest runs the suite on this
+# host's file system), and the emulator and static busybox its boot needs.
+[ "${1:-}" = kernel ] && pkgs="$pkgs openssl mitmproxy redsocks microsocks bind9-dnsutils dnsmasq-base
+qemu-system-x86 busybox-static kmod"
 # The baselines the benchmarks compare against, and the profiler.
 [ "${1:-}" = bench ] && pkgs="$pkgs haproxy iptables socat linux-perf"
 missing=""

@@ -444,10 +444,12 @@ def main():
                 "redirect adds around them: the extra syscalls of the queries, the cgroup getsockopt hook's copies "
                 "of the option buffers, the flow-table element and sk_storage allocations (slab) and their RCU "
                 "frees at close. The proxy makes "
-                f"{fmt(ngso, 1)} getsockopt calls per connection for its three queries: liblwfp (lib/socket.c, "
-                "check_socket) asks SO_DOMAIN and SO_TYPE before every query and before set records, and each "
-                "of those calls runs the cgroup getsockopt program too; checking only when the SOL_LWFP call "
-                "fails would give the same errors with 8 fewer syscalls per connection. Per-round figures are "
+                f"{fmt(ngso, 1)} getsockopt calls per connection for its three queries (set records is a "
+                "setsockopt), each through the cgroup getsockopt program, and the sockops program runs "
+                f"{fmt(ipc.get('sockops', {}).get('runs_per_conn'), 0)} times per connection though three "
+                "callbacks matter. What would be needed: one query for records, context and original "
+                "destination together (an ABI addition), and fewer program runs per connection. Per-round "
+                "figures are "
                 "in results.json; on the shared machine rounds differ by much more than the targets' margins.\n")
         elif t["name"].startswith("relay"):
             P.append(

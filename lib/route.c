@@ -1,13 +1,20 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * The local route of IPv6 UDP flow addresses (abi.h, LWFP_UDP6_NET): IPv6
- * has no loopback range like 127/8, so `up` makes LWFP_UDP6_NET::/96 local
- * on lo (AnyIP), in the network namespace it runs in, and `down` removes it.
- * The route is tagged with its own protocol number, so that `ip -6 route`
- * shows whose it is.
+ * The route of IPv6 UDP flow addresses (abi.h, LWFP_UDP6_NET): IPv6 has no
+ * loopback range like 127/8, so `up` makes LWFP_UDP6_NET::/96 local on lo
+ * (AnyIP), in the network namespace it runs in, and `down` removes it.
+ *
+ * The local route sits in a table of its own, consulted only for packets
+ * from this host (a rule "iif lo": for locally sent packets the lookup's
+ * input interface is lo). In the local table it would also accept packets
+ * that a neighbour on a link sends to those addresses, and let it reach a
+ * proxy's flows from outside, which 127.128.0.0/9 never allows for IPv4.
+ * Route and rule carry their own protocol number, so `ip -6 route show
+ * table 19575` and `ip -6 rule` show whose they are.
  */
 #include <errno.h>
 #include <glob.h>
+#include <stdbool.h>
 #include <limits.h>
 #include <net/if.h>
 #include <stdio.h>
@@ -16,6 +23,7 @@
 #include <unistd.h>
 
 #include <arpa/inet.h>
+#include <linux/fib_rules.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 
@@ -23,14 +31,21 @@
 
 /* Unassigned in /etc/iproute2/rt_protos; 'L'. */
 #define RTPROT_LWFP 0x4c
+/* "Lw"; the rule comes before the main table's (32766). */
+#define LWFP_RT_TABLE 0x4c77u
+#define LWFP_RT_PRIORITY 0x4c77u
 
-struct route_req {
+/* A route (struct rtmsg) or rule (struct fib_rule_hdr) request. */
+struct nl_req {
 	struct nlmsghdr nh;
-	struct rtmsg rt;
-	char attrs[64];
+	union {
+		struct rtmsg rt;
+		struct fib_rule_hdr fr;
+	};
+	char attrs[96];
 };
 
-static void add_attr(struct route_req *r, unsigned short type, const void *data, size_t len)
+static void add_attr(struct nl_req *r, unsigned short type, const void *data, size_t len)
 {
 	struct rtattr *a = (struct rtattr *)((char *)r + NLMSG_ALIGN(r->nh.nlmsg_len));
 
@@ -40,26 +55,58 @@ static void add_attr(struct route_req *r, unsigned short type, const void *data,
 	r->nh.nlmsg_len = NLMSG_ALIGN(r->nh.nlmsg_len) + RTA_ALIGN(a->rta_len);
 }
 
-static void build(struct route_req *r, unsigned short type, unsigned short flags, int lo)
+static void start(struct nl_req *r, unsigned short type, unsigned short flags)
 {
-	uint32_t dst[4] = { htonl(LWFP_UDP6_NET0), htonl(LWFP_UDP6_NET1), 0, 0 };
-
 	memset(r, 0, sizeof(*r));
 	r->nh.nlmsg_len = NLMSG_LENGTH(sizeof(r->rt));
 	r->nh.nlmsg_type = type;
 	r->nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
+}
+
+/* LWFP_UDP6_NET::/96 as an RTA_DST / FRA_DST attribute (the same type). */
+static void add_prefix(struct nl_req *r)
+{
+	uint32_t dst[4] = { htonl(LWFP_UDP6_NET0), htonl(LWFP_UDP6_NET1), 0, 0 };
+
+	add_attr(r, RTA_DST, dst, sizeof(dst));
+}
+
+/* local LWFP_UDP6_NET::/96 dev lo table LWFP_RT_TABLE proto 76 */
+static void build_route(struct nl_req *r, unsigned short type, unsigned short flags, int lo)
+{
+	uint32_t table = LWFP_RT_TABLE;
+
+	start(r, type, flags);
 	r->rt.rtm_family = AF_INET6;
 	r->rt.rtm_dst_len = LWFP_UDP6_PLEN;
-	r->rt.rtm_table = RT_TABLE_LOCAL;
+	r->rt.rtm_table = RT_TABLE_UNSPEC; /* RTA_TABLE: the id is above 255 */
 	r->rt.rtm_protocol = RTPROT_LWFP;
 	r->rt.rtm_scope = RT_SCOPE_HOST;
 	r->rt.rtm_type = RTN_LOCAL;
-	add_attr(r, RTA_DST, dst, sizeof(dst));
+	add_prefix(r);
 	add_attr(r, RTA_OIF, &lo, sizeof(lo));
+	add_attr(r, RTA_TABLE, &table, sizeof(table));
+}
+
+/* to LWFP_UDP6_NET::/96 iif lo lookup LWFP_RT_TABLE pref LWFP_RT_PRIORITY proto 76 */
+static void build_rule(struct nl_req *r, unsigned short type, unsigned short flags)
+{
+	uint32_t table = LWFP_RT_TABLE, prio = LWFP_RT_PRIORITY;
+	uint8_t proto = RTPROT_LWFP;
+
+	start(r, type, flags);
+	r->fr.family = AF_INET6;
+	r->fr.dst_len = LWFP_UDP6_PLEN;
+	r->fr.action = FR_ACT_TO_TBL;
+	add_prefix(r);
+	add_attr(r, FRA_IIFNAME, "lo", sizeof("lo"));
+	add_attr(r, FRA_TABLE, &table, sizeof(table));
+	add_attr(r, FRA_PRIORITY, &prio, sizeof(prio));
+	add_attr(r, FRA_PROTOCOL, &proto, sizeof(proto));
 }
 
 /* Sends one request and returns the kernel's answer to it: 0 or -errno. */
-static int transact(struct route_req *r)
+static int transact(struct nl_req *r)
 {
 	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
 	union {
@@ -89,26 +136,34 @@ static int transact(struct route_req *r)
 	return e->error;
 }
 
-static int change(unsigned short type, unsigned short flags)
+/* Route and rule together: a route without its rule is never used. */
+static int change(bool add)
 {
-	struct route_req r;
-	int lo = (int)if_nametoindex("lo");
+	int lo = (int)if_nametoindex("lo"), err;
+	struct nl_req r;
 
 	if (!lo)
 		return -errno;
-	build(&r, type, flags, lo);
-	return transact(&r);
+	build_route(&r, add ? RTM_NEWROUTE : RTM_DELROUTE, add ? NLM_F_CREATE | NLM_F_EXCL : 0, lo);
+	err = transact(&r);
+	if (add ? err && err != -EEXIST : err && err != -ESRCH && err != -ENOENT)
+		return err;
+	build_rule(&r, add ? RTM_NEWRULE : RTM_DELRULE, add ? NLM_F_CREATE | NLM_F_EXCL : 0);
+	err = transact(&r);
+	if (add ? err == -EEXIST : err == -ENOENT || err == -ESRCH)
+		return 0;
+	return err;
 }
 
 int udp6_route_add(void)
 {
-	int err = change(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL);
+	int err = change(true);
 
 	/*
-	 * There already, or IPv6 is off here (no IPv6 module, or disable_ipv6
-	 * on lo: EACCES) and no IPv6 flow can exist.
+	 * IPv6 is off here (no IPv6 module, or disable_ipv6 on lo: EACCES)
+	 * and no IPv6 flow can exist.
 	 */
-	if (err == -EEXIST || err == -EAFNOSUPPORT || err == -EACCES)
+	if (err == -EAFNOSUPPORT || err == -EACCES)
 		return 0;
 	return err;
 }
@@ -144,6 +199,6 @@ int udp6_route_del(const char *pin_dir)
 
 	if (other_engines(pin_dir))
 		return 0;
-	err = change(RTM_DELROUTE, 0);
-	return err == -ESRCH || err == -ENOENT || err == -EAFNOSUPPORT ? 0 : err;
+	err = change(false);
+	return err == -EAFNOSUPPORT ? 0 : err;
 }

@@ -20,7 +20,8 @@
 #       from the right source, and the log counts every one. A datagram that
 #       the engine refuses at sendto() (ENOBUFS: it could not make the flow)
 #       is counted, and must match the engine's flow_table_full counter;
-#   (e) `up` routes the IPv6 flow addresses in its netns, `down` removes it;
+#   (e) `up` routes the IPv6 flow addresses in its netns, for this host's
+#       packets only (a neighbour's do not reach them), `down` removes it;
 #   (f) a proxy's per-flow UDP socket answers the state query (BY_SELF for
 #       its service, BY_OTHER for another), records and original destination.
 . "$(dirname "$0")/lib.sh"
@@ -490,18 +491,51 @@ ctl filter del "$FP"
 
 # ---- (e) the route of the IPv6 flow addresses ----------------------------------------------
 
-# `up` routes them in the netns it runs in; `down` removes the route there
+# `up` routes them in the netns it runs in, in a table of their own that
+# only this host's packets consult (a rule "iif lo"); `down` removes both
 # when no other engine sits next to its pin directory ($PIN/solo has none).
-route6() { ip -n "$1" -6 route show table local proto 76 | grep -c '^local fd6c:7766:7000::/96'; }
-[ "$(route6 "$NS_CLI")" = 1 ] || fail "no local route of fd6c:7766:7000::/96 in $NS_CLI after up"
+route6() {
+	echo $(($(ip -n "$1" -6 route show table 19575 2>/dev/null | grep -c '^local fd6c:7766:7000::/96 dev lo proto 76') +
+		$(ip -n "$1" -6 rule show | grep -c 'to fd6c:7766:7000::/96 iif lo lookup 19575 proto 76')))
+}
+[ "$(route6 "$NS_CLI")" = 2 ] || fail "no route and rule of fd6c:7766:7000::/96 in $NS_CLI after up"
 [ "$(route6 "$NS_SRV")" = 0 ] || fail "a route of fd6c:7766:7000::/96 in $NS_SRV before any up there"
+
+# A neighbour that routes fd6c:7766:7000::/96 to this host reaches no flow
+# address; this host's own datagram does.
+cat >"$T/sink6.py" <<'PY'
+import socket, sys, time
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+s.bind(("::", 7999))
+open(sys.argv[1] + ".ready", "w").close()
+s.settimeout(0.2)
+got, end = [], time.monotonic() + 3
+while time.monotonic() < end:
+    try:
+        got.append(s.recvfrom(100))
+    except socket.timeout:
+        pass
+open(sys.argv[1], "w").write(" ".join(d.decode() for d, _ in got) + "\n")
+PY
+ip -n "$NS_SRV" -6 route add fd6c:7766:7000::/96 via "$CLI6" || fail "cannot route fd6c:7766:7000::/96 in $NS_SRV"
+spawn sink6 - "$NSP_CLI" "$PY" "$T/sink6.py" "$T/sink6.res"
+sink6=$LAST_PID
+wait_until 10 test -e "$T/sink6.res.ready" || fail "the IPv6 sink did not start: $(cat "$T/sink6.err")"
+send6='import socket, sys; socket.socket(socket.AF_INET6, socket.SOCK_DGRAM).sendto(sys.argv[1].encode(), ("fd6c:7766:7000::7f80:1", 7999))'
+for k in 1 2 3; do nsenter --net="$NSP_SRV" "$PY" -c "$send6" outside || fail "cannot send from $NS_SRV"; done
+nsenter --net="$NSP_CLI" "$PY" -c "$send6" local || fail "cannot send in $NS_CLI"
+wait_exit "$sink6" 10
+[ "$(cat "$T/sink6.res")" = local ] ||
+	fail "the flow addresses' sink got '$(cat "$T/sink6.res")', want only 'local': a neighbour reached them"
+
 mkcg solo
 nsenter --net="$NSP_SRV" "$LWFPCTL" up --pin-dir "$PIN/solo" --cgroup "$CG/solo" >/dev/null 2>"$T/solo.err" ||
 	fail "up in $NS_SRV: $(cat "$T/solo.err")"
-[ "$(route6 "$NS_SRV")" = 1 ] || fail "up in $NS_SRV did not route fd6c:7766:7000::/96"
+[ "$(route6 "$NS_SRV")" = 2 ] || fail "up in $NS_SRV did not route fd6c:7766:7000::/96"
 nsenter --net="$NSP_SRV" "$LWFPCTL" down --pin-dir "$PIN/solo" >/dev/null 2>"$T/solo.err" ||
 	fail "down in $NS_SRV: $(cat "$T/solo.err")"
-[ "$(route6 "$NS_SRV")" = 0 ] || fail "down in $NS_SRV left the route of fd6c:7766:7000::/96"
+[ "$(route6 "$NS_SRV")" = 0 ] || fail "down in $NS_SRV left the route or rule of fd6c:7766:7000::/96"
 # With IPv6 off in a namespace there is no route to add, and `up` works.
 nsenter --net="$NSP_SRV" sysctl -qw net.ipv6.conf.lo.disable_ipv6=1 || fail "cannot turn IPv6 off on lo"
 nsenter --net="$NSP_SRV" "$LWFPCTL" up --pin-dir "$PIN/solo" --cgroup "$CG/solo" >/dev/null 2>"$T/solo.err" ||

@@ -136,23 +136,29 @@ static int transact(struct nl_req *r)
 	return e->error;
 }
 
+/* What is already there (adding) or already gone (removing) is success. */
+static int settled(bool add, int err)
+{
+	if (add)
+		return err == -EEXIST ? 0 : err;
+	return err == -ENOENT || err == -ESRCH ? 0 : err;
+}
+
 /* Route and rule together: a route without its rule is never used. */
 static int change(bool add)
 {
+	unsigned short flags = add ? NLM_F_CREATE | NLM_F_EXCL : 0;
 	int lo = (int)if_nametoindex("lo"), err;
 	struct nl_req r;
 
 	if (!lo)
 		return -errno;
-	build_route(&r, add ? RTM_NEWROUTE : RTM_DELROUTE, add ? NLM_F_CREATE | NLM_F_EXCL : 0, lo);
-	err = transact(&r);
-	if (add ? err && err != -EEXIST : err && err != -ESRCH && err != -ENOENT)
+	build_route(&r, add ? RTM_NEWROUTE : RTM_DELROUTE, flags, lo);
+	err = settled(add, transact(&r));
+	if (err)
 		return err;
-	build_rule(&r, add ? RTM_NEWRULE : RTM_DELRULE, add ? NLM_F_CREATE | NLM_F_EXCL : 0);
-	err = transact(&r);
-	if (add ? err == -EEXIST : err == -ENOENT || err == -ESRCH)
-		return 0;
-	return err;
+	build_rule(&r, add ? RTM_NEWRULE : RTM_DELRULE, flags);
+	return settled(add, transact(&r));
 }
 
 int udp6_route_add(void)

@@ -464,9 +464,10 @@ f.connect(peer)
 state = lambda h: struct.unpack("I", f.getsockopt(SOL_LWFP, 0x100000 | h, 4))[0]
 rec = f.getsockopt(SOL_LWFP, 1, 512)
 dst = f.getsockopt(SOL_LWFP, 3, 64)
+# All before the answer: the client's close then ends the flow.
+res = f"{state(mine)} {state(other)} {len(rec)} {struct.unpack('!H', dst[16:18])[0]}\n"
 f.send(b"ok")
-with open(out, "w") as o:
-    o.write(f"{state(mine)} {state(other)} {len(rec)} {struct.unpack('!H', dst[16:18])[0]}\n")
+open(out, "w").write(res)
 PY
 mkcg stateP
 service_add HP stateproxy --cgroup "$CG/stateP"

@@ -57,7 +57,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
 LIBS := -lbpf -lelf -lz -ljson-c
 
-.PHONY: all clean deps test unit integration demo install fuzz bench bench-quick valgrind soak \
+.PHONY: all clean deps test unit integration demo install install-check fuzz bench bench-quick valgrind soak \
 	test-kernel-6.1
 TEST_TOOL_SRCS := $(wildcard tests/relay/*.c)
 TEST_TOOLS := $(patsubst tests/relay/%.c,$(BUILD)/bin/%,$(TEST_TOOL_SRCS))
@@ -168,7 +168,13 @@ test:
 	$(Q)$(MAKE) --no-print-directory SAN=1 all unit
 	$(Q)$(MAKE) --no-print-directory valgrind
 	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_TIME=$(TEST_FUZZ_TIME)
+	$(Q)$(MAKE) --no-print-directory install-check
 	$(Q)$(MAKE) --no-print-directory SAN=1 integration
+
+# make install into a scratch DESTDIR, and a program built against it with
+# pkg-config (scripts/check-install.sh).
+install-check: all
+	$(Q)scripts/check-install.sh
 
 # Optional, not part of make test: the integration suite (or the TESTS named)
 # inside a KVM guest booted with Debian bookworm's stock 6.1 kernel, the floor

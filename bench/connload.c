@@ -41,6 +41,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_addr.h"
+
 #define MAXL 64
 
 static void die(const char *m)
@@ -55,21 +57,6 @@ static uint64_t now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static int parse_addr(const char *s, struct sockaddr_in *a)
-{
-	char buf[64], *c;
-
-	snprintf(buf, sizeof(buf), "%s", s);
-	c = strrchr(buf, ':');
-	if (!c)
-		return -1;
-	*c = 0;
-	memset(a, 0, sizeof(*a));
-	a->sin_family = AF_INET;
-	a->sin_port = htons((uint16_t)atoi(c + 1));
-	return inet_pton(AF_INET, buf, &a->sin_addr) == 1 ? 0 : -1;
 }
 
 static void raise_nofile(void)

@@ -35,6 +35,8 @@
 
 #include <lwfp/lwfp.h>
 
+#include "bench_addr.h"
+
 enum { M_PLAIN, M_LWFP, M_SODST };
 static int mode = M_PLAIN, mark;
 static struct sockaddr_in listen_addr, fixed_to;
@@ -56,21 +58,6 @@ struct pair {
 
 /* The epoll data of a socket: its pair and which side, in the low bit. */
 #define TAG(p, i) ((void *)((uintptr_t)(p) | (uintptr_t)(i)))
-
-static int parse_addr(const char *s, struct sockaddr_in *a)
-{
-	char buf[64], *c;
-
-	snprintf(buf, sizeof(buf), "%s", s);
-	c = strrchr(buf, ':');
-	if (!c)
-		return -1;
-	*c = 0;
-	memset(a, 0, sizeof(*a));
-	a->sin_family = AF_INET;
-	a->sin_port = htons((uint16_t)atoi(c + 1));
-	return inet_pton(AF_INET, buf, &a->sin_addr) == 1 ? 0 : -1;
-}
 
 static void pair_free(int ep, struct pair *p)
 {

@@ -135,9 +135,9 @@ FDLIM=$(ulimit -n)
 
 mkdir -p "$BB"
 log "building $BB/connload and $BB/fwdproxy"
-gcc -O2 -Wall -Wextra -o "$BB/connload" "$ROOT/bench/connload.c" -lpthread ||
+gcc -O2 -Wall -Wextra -Werror -o "$BB/connload" "$ROOT/bench/connload.c" -lpthread ||
 	die "cannot build connload"
-gcc -O2 -Wall -Wextra -I"$ROOT/include" -o "$BB/fwdproxy" "$ROOT/bench/fwdproxy.c" \
+gcc -O2 -Wall -Wextra -Werror -I"$ROOT/include" -o "$BB/fwdproxy" "$ROOT/bench/fwdproxy.c" \
 	"$BUILD/lib/liblwfp.a" -lbpf -lelf -lz -ljson-c -lpthread || die "cannot build fwdproxy"
 CL=$BB/connload
 FWD=$BB/fwdproxy

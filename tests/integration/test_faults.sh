@@ -30,35 +30,6 @@ setup_netns
 mkcg app insp
 engine_up
 
-# The echo server (ECHO_PORT) and a server that accepts and never reads
-# (SINK_PORT).
-cat >"$T/servers.py" <<'PY'
-import asyncio, resource, sys
-try:
-    resource.setrlimit(resource.RLIMIT_NOFILE, (int(sys.argv[3]),) * 2)
-except (ValueError, OSError):
-    resource.setrlimit(resource.RLIMIT_NOFILE, (resource.getrlimit(resource.RLIMIT_NOFILE)[1],) * 2)
-held = []
-async def echo(r, w):
-    try:
-        while data := await r.read(1 << 16):
-            w.write(data)
-            await w.drain()
-        w.write_eof()
-        await w.drain()
-    except ConnectionError:
-        pass
-    finally:
-        w.close()
-async def sink(r, w):
-    held.append(w)  # never read
-async def main():
-    a = await asyncio.start_server(echo, host=None, port=int(sys.argv[1]), backlog=4096)
-    b = await asyncio.start_server(sink, host=None, port=int(sys.argv[2]), backlog=16)
-    await asyncio.gather(a.serve_forever(), b.serve_forever())
-asyncio.run(main())
-PY
-
 # The client. Modes:
 #   kill HOST PORT N READY: N flows that echo 4 KiB chunks without end; when
 #     every one has its first echo, the file READY appears; each flow then
@@ -194,7 +165,7 @@ elif mode == "stall":
     asyncio.run(stall_mode(int(sys.argv[4]), int(sys.argv[5])))
 PY
 
-spawn servers - "$NSP_SRV" "$PY" "$T/servers.py" "$ECHO_PORT" "$SINK_PORT" "$NOFILE"
+spawn servers - "$NSP_SRV" "$PY" "$LWFP_ROOT/tests/integration/echo_server.py" "$ECHO_PORT" "$NOFILE" "$SINK_PORT"
 wait_listen "$NSP_SRV" "$ECHO_PORT"
 wait_listen "$NSP_SRV" "$SINK_PORT"
 

@@ -21,34 +21,6 @@ engine_up
 
 # ---- the echo server and the client -----------------------------------------------------------
 
-# Echoes what it reads as it reads it; after the client's EOF it half-closes.
-cat >"$T/echo.py" <<'PY'
-import asyncio, resource, sys
-
-try:
-    resource.setrlimit(resource.RLIMIT_NOFILE, (int(sys.argv[2]),) * 2)
-except (ValueError, OSError):  # without CAP_SYS_RESOURCE: up to the hard limit
-    resource.setrlimit(resource.RLIMIT_NOFILE, (resource.getrlimit(resource.RLIMIT_NOFILE)[1],) * 2)
-
-async def echo(r, w):
-    try:
-        while data := await r.read(1 << 16):
-            w.write(data)
-            await w.drain()
-        w.write_eof()
-        await w.drain()
-    except ConnectionError:
-        pass
-    finally:
-        w.close()
-
-async def main():
-    srv = await asyncio.start_server(echo, host=None, port=int(sys.argv[1]), backlog=4096)
-    await srv.serve_forever()
-
-asyncio.run(main())
-PY
-
 # load.py HOST PORT N MAXSIZE NOFILE SIZES PID...: N flows at once, of random
 # sizes from 1 to MAXSIZE bytes (written to the file SIZES). Each connects,
 # sends its random bytes and reads them back, compared by sha256; when the
@@ -129,7 +101,7 @@ async def main():
 asyncio.run(main())
 PY
 
-spawn echo - "$NSP_SRV" "$PY" "$T/echo.py" "$ECHO_PORT" "$NOFILE"
+spawn echo - "$NSP_SRV" "$PY" "$LWFP_ROOT/tests/integration/echo_server.py" "$ECHO_PORT" "$NOFILE"
 wait_listen "$NSP_SRV" "$ECHO_PORT"
 
 # ---- the chain ----------------------------------------------------------------------------------

@@ -48,40 +48,6 @@ engine_up
 
 # ---- the echo servers and the client ----------------------------------------------------
 
-# echo.py PORT NOFILE: echoes what it reads, with flow control; after the
-# client's EOF it half-closes.
-cat >"$T/echo.py" <<'PY'
-import asyncio, resource, sys
-
-soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-resource.setrlimit(resource.RLIMIT_NOFILE, (min(int(sys.argv[2]), hard), hard))
-
-class Echo(asyncio.Protocol):
-    def connection_made(self, t):
-        self.t = t
-        t.set_write_buffer_limits(high=1 << 18)
-
-    def data_received(self, data):
-        self.t.write(data)
-
-    def pause_writing(self):
-        self.t.pause_reading()
-
-    def resume_writing(self):
-        self.t.resume_reading()
-
-    def eof_received(self):
-        self.t.write_eof()
-        return True
-
-async def main():
-    loop = asyncio.get_running_loop()
-    srv = await loop.create_server(Echo, host=None, port=int(sys.argv[1]), backlog=4096)
-    await srv.serve_forever()
-
-asyncio.run(main())
-PY
-
 # soak.py HOST BASEPORT K FIRST COUNT SIZES READY GO NOFILE: flows FIRST ..
 # FIRST+COUNT-1 of the sizes in the file SIZES (one a line), flow g to port
 # BASEPORT + g % K. All connect (at most 256 connects under way at once),
@@ -172,7 +138,7 @@ printf '1\n%.0s' $(seq 1 "$K") >"$T/warm-sizes"
 
 ECHO_PIDS=()
 for ((i = 0; i < K; i++)); do
-	spawn "echo$i" - "$NSP_SRV" "$PY" "$T/echo.py" "$((BASE_PORT + i))" "$NOFILE"
+	spawn "echo$i" - "$NSP_SRV" "$PY" "$LWFP_ROOT/tests/integration/echo_server.py" "$((BASE_PORT + i))" "$NOFILE"
 	ECHO_PIDS+=("$LAST_PID")
 done
 for ((i = 0; i < K; i++)); do

@@ -77,29 +77,9 @@
 #include <lwfp/lwfp.h>
 
 #include "relay_common.h"
+#include "report.h"
 
 #define BIG 8192
-
-static int failures;
-
-/* ---- reporting ---------------------------------------------------------- */
-
-static void ok(const char *name)
-{
-	printf("ok %s\n", name);
-}
-
-__attribute__((format(printf, 2, 3))) static void fail(const char *name, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("FAIL %s: ", name);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	failures++;
-}
 
 static const struct {
 	int e;

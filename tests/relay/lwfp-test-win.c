@@ -59,6 +59,8 @@
 #include <ws2spi.h>
 #include <wsk.h>
 
+#include "report.h"
+
 #define BIG 8192
 #define WSK_BUF 1024 /* the WSK page's "large buffer (about 1 KB)" */
 #define RECORDS SIO_QUERY_WFP_CONNECTION_REDIRECT_RECORDS
@@ -66,44 +68,6 @@
 #define SET SIO_SET_WFP_CONNECTION_REDIRECT_RECORDS
 #define UNTOUCHED 0xa5
 #define LAST_ERROR_SENTINEL 4242
-
-static int failures;
-
-static void ok(const char *name)
-{
-	printf("ok %s\n", name);
-}
-
-__attribute__((format(printf, 2, 3))) static void fail(const char *name, const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("FAIL %s: ", name);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	failures++;
-}
-
-/* ok NAME when cond holds, else FAIL NAME with the message. */
-__attribute__((format(printf, 3, 4))) static bool check(const char *name, bool cond,
-							 const char *fmt, ...)
-{
-	va_list ap;
-
-	if (cond) {
-		ok(name);
-		return true;
-	}
-	printf("FAIL %s: ", name);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	failures++;
-	return false;
-}
 
 static bool untouched(const unsigned char *buf, size_t from, size_t size)
 {

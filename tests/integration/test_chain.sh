@@ -12,7 +12,6 @@
 NFILES=4
 setup_all "$NFILES"
 mkcg app svcA svcB svcC
-URL=http://$SRV4:$HTTP_PORT
 match=(--proto tcp --family 4 --dst "$SRV4/32" --dport "$HTTP_PORT")
 
 service_add HA chainA --provider 11111111-1111-4111-8111-111111111111 --cgroup "$CG/svcA"
@@ -55,26 +54,7 @@ expect_log C 1 "${common[@]}" nhops=3 "hops=$HA/$FA,$HB/$FB,$HC/$FC" \
 
 # 100 parallel transfers of 1 MiB, each checked by sha256.
 N=100
-mkdir -p "$T/par"
-# shellcheck disable=SC2016
-run_in app bash -c '
-	out=$1 url=$2 n=$3 nfiles=$4
-	for ((i = 0; i < n; i++)); do
-		(curl -sS --noproxy "*" --connect-timeout 20 --max-time 45 "$url/f$((i % nfiles)).bin" |
-			sha256sum | cut -d" " -f1 >"$out/$i.sum"
-		echo "${PIPESTATUS[0]}" >"$out/$i.rc") 2>"$out/$i.err" &
-	done
-	wait' bash "$T/par" "$URL" "$N" "$NFILES"
-bad=0
-for ((i = 0; i < N; i++)); do
-	rc=$(cat "$T/par/$i.rc" 2>/dev/null)
-	sum=$(cat "$T/par/$i.sum" 2>/dev/null)
-	if [ "$rc" != 0 ] || [ "$sum" != "${SUM[f$((i % NFILES)).bin]}" ]; then
-		[ "$bad" -lt 3 ] && echo "transfer $i: curl status '$rc', sha256 '$sum': $(cat "$T/par/$i.err")" >&2
-		bad=$((bad + 1))
-	fi
-done
-[ "$bad" = 0 ] || fail "$bad of $N parallel transfers failed or were corrupted"
+par_fetch "$N"
 for r in A B C; do expect_log_lines "$r" $((N + 1)); done
 expect_log C all nhops=3 "hops=$HA/$FA,$HB/$FB,$HC/$FC" set=0 connect=0 agree=1
 

@@ -140,11 +140,6 @@ static bool udp_first(struct udp_sock *u, uint32_t addr, const struct sockaddr_i
 	return true;
 }
 
-bool win_udp_flow_addr(uint32_t addr)
-{
-	return lwfp_udp_flow_number(AF_INET, &addr) != 0;
-}
-
 /* ---- control messages ----------------------------------------------------- */
 
 bool win_cmsg_append(const WSABUF *control, size_t *used, INT level, INT type, const void *data,

@@ -136,8 +136,6 @@ bool win_cmsg_append(const WSABUF *control, size_t *used, INT level, INT type, c
  * WSAEINVAL when the messages are malformed, WSAEFAULT for a NULL buffer.
  */
 int win_cmsg_find_records(const WSAMSG *msg, const void **data, size_t *len);
-/* A redirected UDP flow's address: in 127.128.0.0/9 (network order). */
-bool win_udp_flow_addr(uint32_t addr);
 /* closesocket: forgets what WSARecvMsg remembers about the socket. */
 void win_udp_forget(const struct win_sock *ws);
 

@@ -98,6 +98,15 @@ LWFP_API int lwfp_set_redirect_records(int fd, const void *records, size_t size)
 	return lwfp_error(fd, errno);
 }
 
+LWFP_API int lwfp_register_listener(int fd, uint32_t service_handle)
+{
+	if (!service_handle)
+		return -EINVAL;
+	if (!setsockopt(fd, SOL_LWFP, LWFP_SO_LISTENER, &service_handle, sizeof(service_handle)))
+		return 0;
+	return lwfp_error(fd, errno);
+}
+
 static void to_sockaddr(const struct lwfp_addr *a, struct sockaddr_storage *ss)
 {
 	memset(ss, 0, sizeof(*ss));

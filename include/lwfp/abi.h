@@ -26,6 +26,14 @@
  * LWFP_SO_CONTEXT        get: the context of the hop that delivered it.
  * LWFP_SO_ORIGINAL_DST   get: struct lwfp_addr, the application's first
  *                        destination (v4-mapped is reported as AF_INET).
+ * LWFP_SO_LISTENER       set: a __u32 service handle. Registers this bound
+ *                        socket (a TCP listener, or a proxy's wildcard UDP
+ *                        socket) as a listener of that service: redirects
+ *                        go only to a registered listener of the filter's
+ *                        service in the connecting socket's network
+ *                        namespace. Only a process of the service may
+ *                        (EACCES); a socket a service's process binds is
+ *                        registered for every service it is a process of.
  * LWFP_SO_STATE(handle)  get: a __u32 enum lwfp_redirect_state for the
  *                        service with that handle. The handle rides in the
  *                        optname because the kernel shows a cgroup getsockopt
@@ -42,6 +50,7 @@ enum lwfp_sockopt {
 	LWFP_SO_RECORDS = 1,
 	LWFP_SO_CONTEXT = 2,
 	LWFP_SO_ORIGINAL_DST = 3,
+	LWFP_SO_LISTENER = 4,
 	LWFP_SO_STATE_BASE = 0x100000,
 };
 #define LWFP_SO_STATE(handle) (LWFP_SO_STATE_BASE | (int)((handle) & 0xfffff))
@@ -108,7 +117,7 @@ enum lwfp_context_kind {
 	LWFP_CTX_NONE = 3,
 };
 
-#define LWFP_CONTEXT_VERSION 1
+#define LWFP_CONTEXT_VERSION 2
 #define LWFP_SOCKADDR_STORAGE_SIZE 128
 
 /* The `metadata` context: a fixed head followed by the filter's raw bytes. */
@@ -135,7 +144,12 @@ struct lwfp_redirect_context {
 	__u32 origin_uid;
 	char origin_comm[16];
 	__u32 raw_len;
-	__u32 pad2;
+	/* Version 2: the application that opened the chain: its network
+	 * namespace, as `stat -L -c %i /proc/PID/ns/net` prints it, the
+	 * namespace's cookie (SO_NETNS_COOKIE), and its cgroup id. */
+	__u32 netns_ino;
+	__u64 netns_cookie;
+	__u64 origin_cgroup_id;
 	__u8 raw[];
 };
 
@@ -263,9 +277,10 @@ struct lwfp_config {
 	/* [half][family 4 = 0, 6 = 1]: the prefix lengths with buckets */
 	__u8 idx_nplens[2][2];
 	__u8 idx_plens[2][2][LWFP_IDX_PLENS];
-	__u8 pad[4];
+	__u32 max_flows_per_uid; /* live flows one uid may hold; 0: the default */
 };
-#define LWFP_ABI_VERSION 2
+#define LWFP_FLOWS_PER_UID_DEFAULT (LWFP_MAX_FLOWS / 4)
+#define LWFP_ABI_VERSION 3
 
 /* lwfp_filter_raw[filter id]: the bytes of a raw:HEX context. */
 struct lwfp_raw_context {
@@ -295,6 +310,11 @@ struct lwfp_flow {
 	__u8 nhops;
 	__u8 pad;
 	struct lwfp_hop hops[LWFP_MAX_HOPS];
+	__u64 netns; /* cookie of the namespace this hop's connect ran in */
+	__u64 origin_netns; /* the application's, and its inode number: */
+	__u32 origin_netns_ino;
+	__u32 pad2;
+	__u64 client; /* UDP: the cookie of the application's socket */
 };
 
 /*
@@ -414,6 +434,11 @@ enum lwfp_counter {
 	LWFP_CNT_UDP_DATAGRAM, /* unconnected datagrams sent on a redirected flow */
 	LWFP_CNT_UDP_EXPIRED,
 	LWFP_CNT_UDP_REVERSED, /* replies shown as from the original destination */
+	LWFP_CNT_NO_LISTENER, /* no registered listener of the service in the socket's netns */
+	LWFP_CNT_BIND_REFUSED, /* a bind into the flow ranges, or onto a service's UDP port */
+	LWFP_CNT_SPOOF_REFUSED, /* a datagram from a flow address, or a per-flow socket's wrong peer */
+	LWFP_CNT_UID_CAP, /* a new flow refused: its uid holds max_flows_per_uid */
+	LWFP_CNT_FLOW_ERROR, /* a new flow refused on an internal error (never failed open) */
 	LWFP_CNT__MAX,
 };
 
@@ -422,7 +447,8 @@ enum lwfp_counter {
 	  "hop_limit", "fail_open", "fail_closed", "permit", "block",         \
 	  "handoff", "handoff_miss", "flow_table_full", "flow_closed",        \
 	  "set_records", "set_records_einval", "set_records_eacces", "query",   \
-	  "udp_datagram", "udp_expired", "udp_reversed" }
+	  "udp_datagram", "udp_expired", "udp_reversed", "no_listener",       \
+	  "bind_refused", "spoof_refused", "uid_flow_cap", "flow_error" }
 
 enum lwfp_event_type {
 	LWFP_EV_REDIRECT = 1,

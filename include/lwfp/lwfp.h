@@ -33,6 +33,14 @@ int lwfp_query_original_destination(int fd, struct sockaddr_storage *dst);
 /* >= 0: an enum lwfp_redirect_state for the service with this handle. */
 int lwfp_query_redirect_state(int fd, uint32_t service_handle);
 
+/*
+ * Registers a bound socket (a TCP listener, or a UDP proxy's wildcard
+ * socket) as a listener of the service: redirects of that service's filters
+ * go only to its registered listeners (LWFP_SO_LISTENER in abi.h). -EACCES
+ * unless the caller is a process of the service.
+ */
+int lwfp_register_listener(int fd, uint32_t service_handle);
+
 /* pin_dir NULL: $LWFP_PIN_DIR, else /sys/fs/bpf/lwfp. */
 int lwfp_service_handle(const char *pin_dir, const char *name, uint32_t *handle);
 

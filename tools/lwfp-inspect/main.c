@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include <lwfp/engine.h>
+#include <lwfp/lwfp.h>
 #include <lwfp/parse.h>
 
 #include "block.h"
@@ -40,6 +41,7 @@
 #include "listen.h"
 #include "log.h"
 #include "register.h"
+#include "udp.h"
 #include "worker.h"
 
 #define MAX_WORKERS 1024
@@ -155,7 +157,9 @@ static const char usage[] =
 	"                         flows finish for up to --drain-timeout, then end the\n"
 	"                         rest, remove the service and exit 0; a second signal\n"
 	"                         ends the live flows at once\n"
-	"  SIGHUP                 reopen the --log file (for log rotation)\n"
+	"  SIGHUP                 reopen the --log file (for log rotation), and register\n"
+	"                         the listeners with the service again (after an engine\n"
+	"                         upgrade, which forgets them)\n"
 	"\n"
 	"Exit status: 0 after SIGTERM or SIGINT, 1 on errors.\n";
 
@@ -509,6 +513,54 @@ static void announce(const struct inspect *in)
 			 in->cfg.service ? in->cfg.service : "(unnamed)");
 }
 
+/*
+ * The engine redirects only to listeners registered for the service
+ * (docs/abi.md): ours were bound before the service existed, or by a
+ * process that may not be its identity.
+ */
+static int register_listeners(void *arg, uint32_t handle, char *err, size_t size)
+{
+	struct inspect *in = arg;
+	unsigned int i;
+	size_t j;
+	int e;
+
+	for (i = 0; i < in->nworkers; i++) {
+		struct worker *w = &in->workers[i];
+
+		for (j = 0; j < w->nlisteners; j++) {
+			e = lwfp_register_listener(w->listeners[j].watch.fd, handle);
+			if (e)
+				goto fail;
+		}
+		e = udp_register(w, handle);
+		if (e)
+			goto fail;
+	}
+	return 0;
+fail:
+	snprintf(err, size, "registering a listener with the service: %s", strerror(-e));
+	return e;
+}
+
+/* A service configured with lwfpctl: register with it if it is ours. 0 or -errno. */
+static int register_with_service(struct inspect *in)
+{
+	uint32_t handle;
+	char err[256];
+	int e;
+
+	if (!in->cfg.service)
+		return -ENOENT;
+	e = lwfp_service_handle(in->cfg.pin_dir, in->cfg.service, &handle);
+	if (!e)
+		e = register_listeners(in, handle, err, sizeof(err));
+	if (e)
+		log_warn("service %s: %s (is this process its identity?)", in->cfg.service,
+			 e == -ENOENT ? "no such service" : err);
+	return e;
+}
+
 static int start(struct inspect *in)
 {
 	int err;
@@ -526,8 +578,10 @@ static int start(struct inspect *in)
 		err = init_workers(in);
 	/* Listening before registering, so the filters never point at nothing. */
 	if (!err && in->reg.enabled)
-		err = register_start(&in->reg, in->cfg.engine, &in->cfg, in->err,
-				     sizeof(in->err));
+		err = register_start(&in->reg, in->cfg.engine, &in->cfg, register_listeners, in,
+				     in->err, sizeof(in->err));
+	else if (!err)
+		register_with_service(in);
 	if (!err)
 		err = start_workers(in);
 	if (!err)
@@ -556,15 +610,22 @@ static bool workers_finished(const struct inspect *in)
 	return true;
 }
 
+static void reload(struct inspect *in)
+{
+	log_reopen();
+	if (!register_with_service(in))
+		log_warn("listeners registered with service %s", in->cfg.service);
+}
+
 /* Serves SIGHUP until SIGTERM or SIGINT comes. */
-static void wait_for_stop(const sigset_t *set)
+static void wait_for_stop(struct inspect *in, const sigset_t *set)
 {
 	int sig;
 
 	for (;;) {
 		sig = sigwaitinfo(set, NULL);
 		if (sig == SIGHUP)
-			log_reopen();
+			reload(in);
 		else if (sig == SIGTERM || sig == SIGINT)
 			return;
 	}
@@ -633,7 +694,7 @@ int main(int argc, char **argv)
 		cleanup(&in);
 		return EXIT_FAILURE;
 	}
-	wait_for_stop(&set);
+	wait_for_stop(&in, &set);
 	drain(&in, &set);
 	cleanup(&in);
 	return EXIT_SUCCESS;

@@ -113,6 +113,10 @@ $(BUILD)/bin/lwfp-test-win: private CFLAGS += -Iinclude/lwfp/win
 $(BUILD)/bin/lwfp-test-win: $(WIN_HDRS)
 $(filter $(BUILD)/tests/test_win_%,$(UNIT_BINS)): $(WIN_HDRS)
 
+# test_publish watches the order of waits, writes and flips through wrappers.
+$(BUILD)/tests/test_publish: private LDFLAGS += \
+	-Wl,--wrap=grace_wait,--wrap=bpf_map_update_batch,--wrap=bpf_map_update_elem
+
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/lib/liblwfp.a
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/lib/liblwfp.a $(LIBS) -lcmocka

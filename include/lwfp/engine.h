@@ -113,6 +113,9 @@ int lwfp_filter_add(struct lwfp_engine *e, const struct lwfp_filter_opts *opts, 
  * behaves as n lwfp_filter_add calls in a row that none can interleave.
  * On failure nothing is added, and *failed (when not NULL) is the index of
  * the filter refused, or n when no one filter was at fault (-ENOSPC, I/O).
+ * Every add, batch or delete first waits for one RCU grace period (a few
+ * to a few tens of ms) so that no connect() still reads the table half it
+ * rewrites; it may fail with -EINTR there, having changed nothing.
  */
 int lwfp_filter_add_batch(struct lwfp_engine *e, const struct lwfp_filter_opts *const *opts,
 			  size_t n, uint32_t *ids, size_t *failed);

@@ -115,7 +115,7 @@ int lwfp_filter_add(struct lwfp_engine *e, const struct lwfp_filter_opts *opts, 
  * the filter refused, or n when no one filter was at fault (-ENOSPC, I/O).
  * Every add, batch or delete first waits for one RCU grace period (a few
  * to a few tens of ms) so that no connect() still reads the table half it
- * rewrites; it may fail with -EINTR there, having changed nothing.
+ * rewrites; when that wait fails, nothing has changed.
  */
 int lwfp_filter_add_batch(struct lwfp_engine *e, const struct lwfp_filter_opts *const *opts,
 			  size_t n, uint32_t *ids, size_t *failed);

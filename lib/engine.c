@@ -89,6 +89,67 @@ int config_write(struct lwfp_engine *e, const struct lwfp_config *cfg)
 	return bpf_map_update_elem(e->config_fd, &zero, cfg, BPF_ANY) ? -errno : 0;
 }
 
+/*
+ * Whoever can write in the pin directory, or swap it, can replace the pins
+ * every root command trusts: a map of their own where lwfpctl looks for the
+ * filters, or links it will unpin. So it must be root's and writable by
+ * root alone, and not a symbolic link to somewhere else.
+ */
+static int pin_dir_trusted(const struct stat *st, char *why, size_t size)
+{
+	if (st->st_uid != 0) {
+		snprintf(why, size, "is owned by uid %u, not root", (unsigned int)st->st_uid);
+		return -EPERM;
+	}
+	if (st->st_mode & (S_IWGRP | S_IWOTH)) {
+		snprintf(why, size, "is writable by its group or others (mode %04o)",
+			 (unsigned int)(st->st_mode & 07777));
+		return -EPERM;
+	}
+	return 0;
+}
+
+/* A descriptor of the checked pin directory, or -errno; why says -EPERM's reason. */
+static int pin_dir_open(const char *dir, char *why, size_t size)
+{
+	struct stat st;
+	int fd, err;
+
+	/* O_NOFOLLOW, then fstat: what is checked is what was opened. */
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		if (!lstat(dir, &st) && S_ISLNK(st.st_mode)) {
+			snprintf(why, size, "is a symbolic link");
+			return -EPERM;
+		}
+		return err == -ENOTDIR ? -ENOENT : err;
+	}
+	err = fstat(fd, &st) ? -errno : pin_dir_trusted(&st, why, size);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+LWFP_API int lwfp_pin_dir_check(const char *pin_dir, char *why, size_t size)
+{
+	char scratch[1];
+	int fd;
+
+	if (!why || !size) {
+		why = scratch;
+		size = sizeof(scratch);
+	}
+	*why = 0;
+	fd = pin_dir_open(pin_dir ? pin_dir : lwfp_default_pin_dir(), why, size);
+	if (fd < 0)
+		return fd;
+	close(fd);
+	return 0;
+}
+
 static void close_fd(int *fd)
 {
 	if (*fd >= 0)
@@ -164,14 +225,15 @@ static int open_maps(struct lwfp_engine *e)
 LWFP_API int lwfp_engine_open(const char *pin_dir, struct lwfp_engine **out)
 {
 	struct lwfp_engine *e;
+	char why[80];
 	int err;
 
 	e = engine_new(pin_dir ? pin_dir : lwfp_default_pin_dir());
 	if (!e)
 		return -errno;
-	e->dir_fd = open(e->pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	e->dir_fd = pin_dir_open(e->pin_dir, why, sizeof(why));
 	if (e->dir_fd < 0) {
-		err = errno == ENOTDIR ? -ENOENT : -errno;
+		err = e->dir_fd;
 		goto fail;
 	}
 	err = open_maps(e);
@@ -407,7 +469,7 @@ static int adopt(const char *pin_dir, uint64_t cg_id)
 LWFP_API int lwfp_engine_up(const struct lwfp_engine_opts *opts, struct lwfp_engine **out)
 {
 	const char *pin_dir = lwfp_default_pin_dir(), *cg = NULL;
-	char cgroup[PATH_MAX];
+	char cgroup[PATH_MAX], why[80];
 	bool fresh;
 	uint64_t cg_id;
 	uint32_t level;
@@ -427,9 +489,9 @@ LWFP_API int lwfp_engine_up(const struct lwfp_engine_opts *opts, struct lwfp_eng
 	err = make_pin_dir(pin_dir);
 	if (err)
 		return err;
-	dir_fd = open(pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dir_fd = pin_dir_open(pin_dir, why, sizeof(why));
 	if (dir_fd < 0)
-		return -errno;
+		return dir_fd;
 	if (flock(dir_fd, LOCK_EX)) {
 		err = -errno;
 		close(dir_fd);

@@ -33,7 +33,8 @@ struct lwfp_engine_opts {
 
 /*
  * Load, pin and attach an engine, or adopt the one already pinned there
- * (idempotent). -EEXIST if the pinned engine is attached to another cgroup.
+ * (idempotent). -EEXIST if the pinned engine is attached to another cgroup,
+ * -EPERM if an existing pin_dir fails lwfp_pin_dir_check.
  */
 int lwfp_engine_up(const struct lwfp_engine_opts *opts, struct lwfp_engine **engine);
 
@@ -43,8 +44,19 @@ int lwfp_engine_up(const struct lwfp_engine_opts *opts, struct lwfp_engine **eng
  */
 int lwfp_kernel_check(char *missing, size_t size);
 
-/* Open the engine pinned at pin_dir. -ENOENT when no engine is up there. */
+/*
+ * Open the engine pinned at pin_dir. -ENOENT when no engine is up there,
+ * -EPERM when pin_dir is not safe to trust (lwfp_pin_dir_check).
+ */
 int lwfp_engine_open(const char *pin_dir, struct lwfp_engine **engine);
+
+/*
+ * Whether lwfp_engine_open and lwfp_engine_up accept pin_dir (NULL: the
+ * default): -EPERM when it is a symbolic link, is not owned by root, or is
+ * writable by its group or others, with why (when not NULL) saying which,
+ * e.g. "is owned by uid 65534, not root"; -ENOENT when it does not exist.
+ */
+int lwfp_pin_dir_check(const char *pin_dir, char *why, size_t size);
 
 /* Detach and unpin everything under pin_dir. -ENOENT when nothing is up. */
 int lwfp_engine_down(const char *pin_dir);

@@ -100,6 +100,8 @@ int cmd_up(struct ctl *c, int argc, char **argv)
 			opts.pin_dir);
 		return CTL_EXIT_FAIL;
 	}
+	if (err && ctl_pin_dir_refused(opts.pin_dir, err))
+		return CTL_EXIT_FAIL;
 	if (err) {
 		ctl_err("cannot bring the engine up at %s: %s", opts.pin_dir, strerror(-err));
 		return CTL_EXIT_FAIL;

@@ -60,6 +60,8 @@ void ctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 const char *ctl_pin_dir(const struct ctl *c);
 int ctl_require_root(void);
 int ctl_open(struct ctl *c, struct lwfp_engine **e);
+/* Reports err when it is a refused pin directory: true if it did. */
+bool ctl_pin_dir_refused(const char *pin_dir, int err);
 int ctl_bad_value(const char *opt, const char *arg);
 int ctl_resolve_cgroup(const char *cgroup, char *buf, size_t size);
 

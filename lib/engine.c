@@ -219,6 +219,8 @@ static int open_maps(struct lwfp_engine *e)
 		return -EPROTO;
 	cfg.cgroup[sizeof(cfg.cgroup) - 1] = 0;
 	snprintf(e->cgroup, sizeof(e->cgroup), "%s", cfg.cgroup);
+	e->max_flows_per_uid = cfg.max_flows_per_uid ? cfg.max_flows_per_uid
+						     : LWFP_FLOWS_PER_UID_DEFAULT;
 	return 0;
 }
 
@@ -254,6 +256,11 @@ LWFP_API const char *lwfp_engine_pin_dir(const struct lwfp_engine *e)
 LWFP_API const char *lwfp_engine_cgroup(const struct lwfp_engine *e)
 {
 	return e->cgroup;
+}
+
+LWFP_API uint32_t lwfp_engine_max_flows_per_uid(const struct lwfp_engine *e)
+{
+	return e->max_flows_per_uid;
 }
 
 /* ---- up ---------------------------------------------------------------- */
@@ -449,8 +456,13 @@ static bool fully_up(const char *pin_dir)
 	return pin_exists(pin_dir, MAP_CONFIG);
 }
 
-/* `up` again: nothing to load, but it must be the same cgroup. */
-static int adopt(const char *pin_dir, uint64_t cg_id)
+/*
+ * With the pin directory locked, once the engine is loaded: it must be
+ * attached to this cgroup, and a cap given (not 0) replaces the one pinned.
+ * The data plane reads the cap on every new flow, so it holds at once, for
+ * the flows to come.
+ */
+static int adopt(const char *pin_dir, uint64_t cg_id, uint32_t cap)
 {
 	struct lwfp_engine *e;
 	struct lwfp_config cfg;
@@ -460,10 +472,14 @@ static int adopt(const char *pin_dir, uint64_t cg_id)
 	if (err)
 		return err;
 	err = config_read(e, &cfg);
+	if (!err && cfg.cgroup_id != cg_id)
+		err = -EEXIST;
+	if (!err && cap && cfg.max_flows_per_uid != cap) {
+		cfg.max_flows_per_uid = cap;
+		err = config_write(e, &cfg);
+	}
 	lwfp_engine_close(e);
-	if (err)
-		return err;
-	return cfg.cgroup_id == cg_id ? 0 : -EEXIST;
+	return err;
 }
 
 LWFP_API int lwfp_engine_up(const struct lwfp_engine_opts *opts, struct lwfp_engine **out)
@@ -472,7 +488,7 @@ LWFP_API int lwfp_engine_up(const struct lwfp_engine_opts *opts, struct lwfp_eng
 	char cgroup[PATH_MAX], why[80];
 	bool fresh;
 	uint64_t cg_id;
-	uint32_t level;
+	uint32_t level, cap = 0;
 	int dir_fd, err;
 
 	if (opts && opts->sz < sizeof(size_t))
@@ -481,6 +497,10 @@ LWFP_API int lwfp_engine_up(const struct lwfp_engine_opts *opts, struct lwfp_eng
 		pin_dir = opts->pin_dir;
 	if (opts && opts->sz > offsetof(struct lwfp_engine_opts, cgroup))
 		cg = opts->cgroup;
+	if (opts && opts->sz > offsetof(struct lwfp_engine_opts, max_flows_per_uid))
+		cap = opts->max_flows_per_uid;
+	if (cap > LWFP_MAX_FLOWS)
+		return -EINVAL;
 	err = lwfp_cgroup_resolve(cg ? cg : "/", cgroup, sizeof(cgroup));
 	if (!err)
 		err = lwfp_cgroup_id(cgroup, &cg_id, &level);
@@ -498,10 +518,10 @@ LWFP_API int lwfp_engine_up(const struct lwfp_engine_opts *opts, struct lwfp_eng
 		return err;
 	}
 	fresh = !pin_exists(pin_dir, MAP_CONFIG);
-	if (fully_up(pin_dir))
-		err = adopt(pin_dir, cg_id);
-	else
+	if (!fully_up(pin_dir))
 		err = load_and_attach(pin_dir, cgroup, cg_id);
+	if (!err)
+		err = adopt(pin_dir, cg_id, cap);
 	/* In this namespace too when the engine was up already: see route.c. */
 	if (!err)
 		err = udp6_route_add();

@@ -28,6 +28,7 @@
 struct lwfp_engine {
 	char pin_dir[256];
 	char cgroup[256];
+	uint32_t max_flows_per_uid; /* in force at open: the default for 0 */
 	int dir_fd; /* held for flock(): serialises writers of one engine */
 	int config_fd;
 	int filters_fd;

@@ -28,13 +28,20 @@ struct lwfp_engine_opts {
 	size_t sz;
 	const char *pin_dir; /* NULL: lwfp_default_pin_dir() */
 	const char *cgroup; /* NULL: the cgroup v2 root */
+	/*
+	 * Live flows one uid may hold, 1..LWFP_MAX_FLOWS; stored in the
+	 * pinned config, so `up` again with another value changes it. 0
+	 * keeps the engine's value (LWFP_FLOWS_PER_UID_DEFAULT on a new one).
+	 */
+	uint32_t max_flows_per_uid;
 };
-#define lwfp_engine_opts__last_field cgroup
+#define lwfp_engine_opts__last_field max_flows_per_uid
 
 /*
  * Load, pin and attach an engine, or adopt the one already pinned there
  * (idempotent). -EEXIST if the pinned engine is attached to another cgroup,
- * -EPERM if an existing pin_dir fails lwfp_pin_dir_check.
+ * -EPERM if an existing pin_dir fails lwfp_pin_dir_check, -EINVAL for a
+ * max_flows_per_uid above LWFP_MAX_FLOWS.
  */
 int lwfp_engine_up(const struct lwfp_engine_opts *opts, struct lwfp_engine **engine);
 
@@ -66,6 +73,8 @@ void lwfp_engine_close(struct lwfp_engine *engine);
 const char *lwfp_engine_pin_dir(const struct lwfp_engine *engine);
 /* The cgroup v2 path the engine is attached to. */
 const char *lwfp_engine_cgroup(const struct lwfp_engine *engine);
+/* The per-uid flow cap in force when the engine was opened (never 0). */
+uint32_t lwfp_engine_max_flows_per_uid(const struct lwfp_engine *engine);
 
 /* ---- cgroup v2 helpers -------------------------------------------------- */
 

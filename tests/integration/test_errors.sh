@@ -9,7 +9,9 @@
 #     closed fd, UDP, AF_UNIX (lwfp-test-native local);
 #   - lwfpctl: each bad input exits non-zero with exactly one stderr line;
 #   - a pin directory that is group/other-writable, not root's, or a symbolic
-#     link is refused, with its path and the reason; mode 0755 is accepted.
+#     link is refused, with its path and the reason; mode 0755 is accepted;
+#   - up --max-flows-per-uid: 0, too big or not a number refused; the value
+#     lands in the config (stats -j), survives a plain up, and changes.
 . "$(dirname "$0")/lib.sh"
 
 setup_netns
@@ -155,6 +157,28 @@ rm -f "$PIN/link"
 chmod 0755 "$PIN" || fail "chmod $PIN"
 ctl up --cgroup "$CG"
 chmod 0700 "$PIN"
+
+# ---- the per-uid flow cap -----------------------------------------------------------
+# flow_cap: what `stats -j` says the engine enforces.
+flow_cap() {
+	ctl stats -j
+	printf '%s' "$CTL_OUT" | "$PY" -c 'import json, sys; print(json.load(sys.stdin)["max_flows_per_uid"])'
+}
+bad_input "flow cap 0" up --cgroup "$CG" --max-flows-per-uid 0 "${P[@]}"
+bad_input "flow cap too big" up --cgroup "$CG" --max-flows-per-uid 262145 "${P[@]}"
+bad_input "flow cap not a number" up --cgroup "$CG" --max-flows-per-uid 10k "${P[@]}"
+grep -qF "bad --max-flows-per-uid value '10k' (want 1..262144)" "$T/bad.err" ||
+	fail "flow cap error: $(cat "$T/bad.err")"
+[ "$(flow_cap)" = 65536 ] || fail "default flow cap: got $(flow_cap), want 65536"
+ctl up --cgroup "$CG" --max-flows-per-uid 123 -j
+printf '%s' "$CTL_OUT" | grep -q '"max_flows_per_uid":123' || fail "up -j: $CTL_OUT"
+[ "$(flow_cap)" = 123 ] || fail "flow cap after up 123: got $(flow_cap)"
+ctl up --cgroup "$CG"
+[ "$(flow_cap)" = 123 ] || fail "up without the option changed the cap to $(flow_cap)"
+ctl up --cgroup "$CG" --max-flows-per-uid 262144
+[ "$(flow_cap)" = 262144 ] || fail "flow cap after up 262144: got $(flow_cap)"
+ctl stats
+printf '%s\n' "$CTL_OUT" | grep -Eq '^max_flows_per_uid +262144$' || fail "stats: $CTL_OUT"
 
 # None of that changed anything.
 ctl service list -j

@@ -89,6 +89,13 @@ int cj_addr(struct json_object *o, const char *key, const struct lwfp_addr *a);
 int cj_push(struct json_object *array, struct json_object *v);
 int cj_print(struct json_object *o);
 
+/* cmd_engine.c: the options of `up`, parsed; CTL_CONTINUE, or the exit status. */
+struct up_args {
+	const char *cgroup;
+	uint32_t max_flows_per_uid; /* 0: not given */
+};
+int up_parse(struct ctl *c, int argc, char **argv, struct up_args *a);
+
 int cmd_up(struct ctl *c, int argc, char **argv);
 int cmd_down(struct ctl *c, int argc, char **argv);
 int cmd_service(struct ctl *c, int argc, char **argv);

@@ -12,7 +12,8 @@
 #   - UDP to port 443 (a QUIC Initial's first bytes): rule --block-quic;
 #   - without the options, an unnamed flow passes, logged "unnamed": true;
 #   - a symbolic link at the --log path is refused, at start (exit 1, one
-#     clear line) and on SIGHUP (a warning; the link's target stays empty).
+#     clear line) and on SIGHUP (a warning; the link's target stays empty);
+#   - --block-unnamed with --peek-timeout 0 is refused.
 . "$(dirname "$0")/lib.sh"
 
 . "$(dirname "$0")/lib_inspect.sh"
@@ -125,27 +126,27 @@ start_inspect U insp 127.0.0.1:15001 --register --proto tcp,udp \
 U=$LAST_PID
 TO=$SRV4:$ECHO_PORT
 
-WANT=echo cli "X@Y header" tcp "$ECHO_PORT" http-invalid
+WANT="echo" cli "X@Y header" tcp "$ECHO_PORT" http-invalid
 wait_flows U 1
 expect_flow U 1 proto=tcp verdict=pass host=named.example '!unnamed' "orig_dst=$TO" 'bytes_up>=40'
 
-WANT=echo cli "60 KiB ClientHello" tcp "$ECHO_PORT" tls-60k
+WANT="echo" cli "60 KiB ClientHello" tcp "$ECHO_PORT" tls-60k
 wait_flows U 2
 expect_flow U 2 proto=tcp verdict=pass sni=big.example '!unnamed' 'bytes_up>=60000' \
 	'bytes_down>=60000'
 
-WANT=closed cli "HTTP/1.0 without Host" tcp "$ECHO_PORT" http-nohost
+WANT="closed" cli "HTTP/1.0 without Host" tcp "$ECHO_PORT" http-nohost
 wait_flows U 3
 expect_flow U 3 proto=tcp verdict=block rule=--block-unnamed unnamed=true '!host' bytes_up=0
 
-WANT=closed cli "ClientHello over 64 KiB" tcp "$ECHO_PORT" tls-huge
+WANT="closed" cli "ClientHello over 64 KiB" tcp "$ECHO_PORT" tls-huge
 wait_flows U 4
 expect_flow U 4 proto=tcp verdict=block rule=--block-unnamed unnamed=true '!sni' bytes_up=0
 
 # The UDP flows end after IDLE s without a datagram: all at about once.
-WANT=echo cli "DNS query, NSCOUNT 1 and trailing bytes" udp 53 dns-odd
-WANT=none cli "a datagram that is no query" udp "$JUNK_PORT" junk
-WANT=none cli "QUIC" udp 443 quic
+WANT="echo" cli "DNS query, NSCOUNT 1 and trailing bytes" udp 53 dns-odd
+WANT="none" cli "a datagram that is no query" udp "$JUNK_PORT" junk
+WANT="none" cli "QUIC" udp 443 quic
 WANT="echo none" cli "a DNS flow's second datagram" udp 53 dns-odd junk
 wait_flows U 8
 expect_flow U "$(line_to U "$SRV4:53")" proto=udp verdict=pass dns=odd.example dns_type=A \
@@ -164,8 +165,9 @@ ln -s "$T/target" "$T/U.log"
 kill -HUP "$U"
 wait_until 10 grep -q "reopening $T/U.log: a symbolic link, which is not followed" "$T/U.err" ||
 	fail "no warning after SIGHUP with a link at the log path: $(cat "$T/U.err")"
-WANT=closed cli "HTTP/1.0 without Host, after SIGHUP" tcp "$ECHO_PORT" http-nohost
-wait_until 10 sh -c '[ "$(grep -c . "$1")" -ge 9 ]' sh "$T/U.old" ||
+WANT="closed" cli "HTTP/1.0 without Host, after SIGHUP" tcp "$ECHO_PORT" http-nohost
+old_has() { [ "$(grep -c . "$T/U.old")" -ge "$1" ]; }
+wait_until 10 old_has 9 ||
 	fail "the flow after SIGHUP is not in the old log: $(tail -n 1 "$T/U.old")"
 [ -s "$T/target" ] && fail "the log was written through the link: $(cat "$T/target")"
 stop_inspect U "$U"
@@ -175,7 +177,7 @@ rm -f "$T/U.log"
 
 start_inspect P insp 127.0.0.1:15001 --register --dport "$ECHO_PORT"
 P=$LAST_PID
-WANT=echo cli "HTTP/1.0 without Host, no --block-unnamed" tcp "$ECHO_PORT" http-nohost
+WANT="echo" cli "HTTP/1.0 without Host, no --block-unnamed" tcp "$ECHO_PORT" http-nohost
 wait_flows P 1
 expect_flow P 1 proto=tcp verdict=pass unnamed=true '!rule'
 stop_inspect P "$P"
@@ -188,5 +190,11 @@ ln -s "$T/target" "$T/link.log"
 [ "$(cat "$T/link.out")" = "lwfp-inspect: --log $T/link.log: a symbolic link, which is not followed" ] ||
 	fail "the error for a linked log: $(cat "$T/link.out")"
 [ -s "$T/target" ] && fail "the link's target was written"
+
+# --block-unnamed judges what the peek saw: without the peek it is refused.
+"$INSPECT" --listen 127.0.0.1:15002 --pin-dir "$PIN" --block-unnamed --peek-timeout 0 \
+	>"$T/nopeek.out" 2>&1 && fail "lwfp-inspect took --block-unnamed with --peek-timeout 0"
+grep -q -- "--block-unnamed needs the peek" "$T/nopeek.out" ||
+	fail "the error for --block-unnamed without the peek: $(cat "$T/nopeek.out")"
 
 pass

@@ -192,8 +192,10 @@ static void peek_done(struct flow *f)
 
 /*
  * MSG_PEEK leaves the bytes queued for the relay to send on. The whole
- * prefix is parsed again on each new segment, which is cheap: it is small
- * and bounded by PEEK_MAX.
+ * prefix is parsed again on each new segment, which is cheap: it is bounded
+ * by PEEK_MAX, and nearly always one segment. Bytes that fill PEEK_MAX, or
+ * that the receive buffer cannot hold unread until the peek timeout, end
+ * the peek without a name.
  */
 static void peek_event(struct flow *f, uint32_t events)
 {

@@ -77,13 +77,22 @@ static const char usage[] =
 	"                         this hop in the log when the engine cannot be read\n"
 	"  --pin-dir DIR          the engine's bpffs directory (default: $LWFP_PIN_DIR,\n"
 	"                         else " LWFP_DEFAULT_PIN_DIR ")\n"
-	"  --log FILE             append the flow log to FILE, not stdout\n"
+	"  --log FILE             append the flow log to FILE, not stdout; FILE must not\n"
+	"                         be a symbolic link\n"
 	"  --block PATTERN        refuse flows whose TLS SNI, HTTP Host or DNS query\n"
 	"                         name matches the glob\n"
 	"                         PATTERN, case-insensitively (*.example.com matches\n"
 	"                         www.example.com and a.b.example.com, not example.com),\n"
 	"                         or whose original destination is in an address prefix\n"
 	"                         (198.18.0.0/15, 2001:db8::/32, 198.18.0.9); repeatable\n"
+	"  --block-unnamed        refuse flows whose host name cannot be read: TCP whose\n"
+	"                         first bytes are not a TLS ClientHello with a server\n"
+	"                         name (of at most 64 KiB) or an HTTP/1 request with a\n"
+	"                         Host; UDP whose datagrams from the client are not DNS\n"
+	"                         queries (QUIC among them). A TCP client that sends\n"
+	"                         nothing within --peek-timeout is not judged\n"
+	"  --block-quic           refuse UDP flows to port 443 (QUIC, whose server name\n"
+	"                         is encrypted), so that clients fall back to TCP\n"
 	"  --workers N            worker threads (default: one per online CPU)\n"
 	"  --idle-timeout S       end a TCP flow that moved no byte for S seconds\n"
 	"                         (default 300)\n"
@@ -141,15 +150,20 @@ static const char usage[] =
 	"  sni | host   the TLS server name or the HTTP Host, when seen\n"
 	"  dns, dns_type  UDP: the query name and type, when the first datagram was\n"
 	"               a DNS query\n"
+	"  unnamed      true when the client sent bytes that name no host (see\n"
+	"               --block-unnamed), or a UDP flow's later datagram was not a\n"
+	"               DNS query\n"
 	"  bytes_up, bytes_down   bytes relayed to the server and to the client\n"
 	"  packets_up, packets_down, dropped_up, dropped_down   UDP: datagrams\n"
 	"               relayed, and dropped (blocked, or a queue was full)\n"
 	"  duration_ms  from accept (first datagram) to end\n"
-	"  verdict      pass, block or error; then rule (the --block that matched) or\n"
-	"               error (what failed). A UDP flow is blocked whole by a prefix\n"
-	"               or by its first DNS query, and its later DNS queries that a\n"
-	"               host pattern matches are dropped; it fails when the server\n"
-	"               refused it (ICMP) and never answered\n"
+	"  verdict      pass, block or error; then rule (the --block, --block-unnamed\n"
+	"               or --block-quic that matched) or error (what failed). A UDP\n"
+	"               flow is blocked whole by a prefix,\n"
+	"               by --block-quic or by its first datagram, and its later\n"
+	"               datagrams that a host pattern or --block-unnamed refuses are\n"
+	"               dropped; it fails when the server refused it (ICMP) and\n"
+	"               never answered\n"
 	"Fields that are unknown for a flow are left out.\n"
 	"\n"
 	"Signals:\n"
@@ -176,6 +190,8 @@ enum {
 	OPT_PEEK_TIMEOUT,
 	OPT_DRAIN_TIMEOUT,
 	OPT_UDP_IDLE_TIMEOUT,
+	OPT_BLOCK_UNNAMED,
+	OPT_BLOCK_QUIC,
 };
 
 static const struct option longopts[] = {
@@ -185,6 +201,8 @@ static const struct option longopts[] = {
 	{ "register", no_argument, NULL, OPT_REGISTER },
 	{ "log", required_argument, NULL, OPT_LOG },
 	{ "block", required_argument, NULL, OPT_BLOCK },
+	{ "block-unnamed", no_argument, NULL, OPT_BLOCK_UNNAMED },
+	{ "block-quic", no_argument, NULL, OPT_BLOCK_QUIC },
 	{ "workers", required_argument, NULL, OPT_WORKERS },
 	/*
 	 * Before FILTER_LONGOPTS, whose --idle-timeout (for UDP filters) this
@@ -277,6 +295,12 @@ static int apply_opt(struct inspect *in, int opt, const char *arg)
 		return 0;
 	case OPT_BLOCK:
 		return block_add(arg, in->err, sizeof(in->err));
+	case OPT_BLOCK_UNNAMED:
+		block_unnamed();
+		return 0;
+	case OPT_BLOCK_QUIC:
+		block_quic();
+		return 0;
 	case OPT_WORKERS:
 		ret = parse_num(in, "--workers", arg, 1, MAX_WORKERS, 1, &n);
 		if (!ret)
@@ -312,6 +336,11 @@ static int check_args(struct inspect *in)
 	if (!in->cfg.peek_timeout_ms && block_has_host_rules()) {
 		snprintf(in->err, sizeof(in->err),
 			 "--block host patterns need the peek: --peek-timeout must not be 0");
+		return -EINVAL;
+	}
+	if (!in->cfg.peek_timeout_ms && block_match_unnamed()) {
+		snprintf(in->err, sizeof(in->err),
+			 "--block-unnamed needs the peek: --peek-timeout must not be 0");
 		return -EINVAL;
 	}
 	return register_check(&in->reg, in->err, sizeof(in->err));

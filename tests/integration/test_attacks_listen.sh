@@ -43,7 +43,11 @@ service_add HP proxysvc --cgroup "$CG/svcP"
 match=(--proto tcp --family 4 --dst "$SRV4/32" --dport "$HTTP_PORT")
 filter_add FP --service proxysvc --to 127.0.0.1:15003 --fail closed "${match[@]}"
 requests() { grep -c '' "$T/http-$HTTP_PORT.err"; }
-lines() { grep -c '' "$1" 2>/dev/null || echo 0; }
+lines() { # FILE: its number of lines, 0 if it does not exist
+	local n
+	n=$(grep -c '' "$1" 2>/dev/null)
+	echo "${n:-0}"
+}
 
 # start_proxy NAME [listen options]: the legitimate proxy, root, in svcP.
 start_proxy() {

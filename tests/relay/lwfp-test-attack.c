@@ -8,11 +8,12 @@
  * which the tests turn into their `attacks:` figures; --expect OUTCOME makes
  * the exit status 0 only if every attempt ended that way (ok or an errno name).
  *
- *   udp-escape --to ADDR:PORT (--bind ADDR | --src ADDR) [--count N]
+ *   udp-escape --to ADDR:PORT [--bind ADDR | --src ADDR] [--count N]
  *       Sends N datagrams (default 3) to a destination from a UDP flow
  *       address: from a socket bound to ADDR (IP_FREEBIND/IPV6_FREEBIND set;
  *       "bind", then "send" if the bind worked), or from an unbound socket
- *       with ADDR as the IP_PKTINFO/IPV6_PKTINFO source ("pktinfo"). Exit 0
+ *       with ADDR as the IP_PKTINFO/IPV6_PKTINFO source ("pktinfo"); with
+ *       neither, from a plain unbound socket ("plain", the control). Exit 0
  *       if every first step failed with EPERM, 1 if anything was sent.
  *
  *   flow-steal --port P --next K --ready FILE --stop FILE
@@ -46,8 +47,11 @@
  *       the other before connecting, so that two instances race.
  *
  *   udp-flood --to ADDR --ports LO-HI [--sockets S] [--count N] [--burst B] [--pace-us U]
+ *             [--ready FILE --stop FILE]
  *       N datagrams ("flood") over S unconnected sockets, round robin over
- *       the ports, B at a time with U microseconds between bursts.
+ *       the ports, B at a time with U microseconds between bursts. With
+ *       --stop it writes the ready FILE and keeps the sockets, and so their
+ *       flows, until the stop FILE appears (at most 60 s).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -304,6 +308,7 @@ static int escape_bound(const struct sockaddr_storage *from, socklen_t flen,
 	return 1;
 }
 
+/* src NULL: a plain datagram, the control that the destination is blocked at all. */
 static int escape_pktinfo(const struct sockaddr_storage *src, const struct sockaddr_storage *dst,
 			  socklen_t dlen, unsigned count)
 {
@@ -321,8 +326,10 @@ static int escape_pktinfo(const struct sockaddr_storage *src, const struct socka
 		return 2;
 	}
 	for (unsigned i = 0; i < count; i++)
-		tally_add(&t, -send_from(fd, src, dst, dlen, "ESCAPE"));
-	tally_print("pktinfo", &t);
+		tally_add(&t, src ? -send_from(fd, src, dst, dlen, "ESCAPE")
+				  : sendto(fd, "PLAIN", 5, 0, (const struct sockaddr *)dst, dlen) < 0 ? errno
+													: 0);
+	tally_print(src ? "pktinfo" : "plain", &t);
 	close(fd);
 	return t.eperm == t.attempts ? 0 : 1;
 }
@@ -333,14 +340,14 @@ static int cmd_escape(const struct opts *o)
 	socklen_t dlen, flen;
 	const char *a = o->bind ? o->bind : o->src;
 
-	if (!o->to || !a || parse_addr_port(o->to, &dst, &dlen) || parse_ip(a, &from, &flen, 0) ||
-	    from.ss_family != dst.ss_family) {
-		fprintf(stderr, "udp-escape: need --to ADDR:PORT and --bind ADDR or --src ADDR, one family\n");
+	if (!o->to || parse_addr_port(o->to, &dst, &dlen) ||
+	    (a && (parse_ip(a, &from, &flen, 0) || from.ss_family != dst.ss_family))) {
+		fprintf(stderr, "udp-escape: need --to ADDR:PORT [--bind ADDR | --src ADDR], one family\n");
 		return 2;
 	}
 	if (o->bind)
 		return escape_bound(&from, flen, &dst, dlen, o->count ? o->count : 3);
-	return escape_pktinfo(&from, &dst, dlen, o->count ? o->count : 3);
+	return escape_pktinfo(a ? &from : NULL, &dst, dlen, o->count ? o->count : 3);
 }
 
 /* ---- flow-steal -------------------------------------------------------------- */
@@ -888,6 +895,8 @@ static int cmd_flood(const struct opts *o)
 			usleep(o->pace_us);
 	}
 	tally_print("flood", &t);
+	if (o->stop && (!o->ready || touch(o->ready) || wait_file(o->stop, 60000)))
+		fprintf(stderr, "udp-flood: no --ready, or %s did not appear\n", o->stop);
 	for (unsigned s = 0; s < ns; s++)
 		close(fds[s]);
 	return tally_exit(&t, o->expect);

@@ -52,11 +52,18 @@
  *       the ports, B at a time with U microseconds between bursts. With
  *       --stop it writes the ready FILE and keeps the sockets, and so their
  *       flows, until the stop FILE appears (at most 60 s).
+ *
+ *   udp-serve --listen ADDR --ports LO-HI --log FILE [--ready FILE]
+ *       The servers the attacks aim at: a UDP socket at ADDR (IPv4, or IPv6
+ *       without brackets) on each port, at most 64. Each datagram is logged
+ *       as one line "TAG|DATA" and answered with "TAG|DATA", TAG being the
+ *       address and port it was sent to (ADDR:PORT, [ADDR]:PORT for IPv6).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <net/if.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -902,6 +909,86 @@ static int cmd_flood(const struct opts *o)
 	return tally_exit(&t, o->expect);
 }
 
+/* ---- udp-serve ------------------------------------------------------------------ */
+
+/* Log a datagram and echo it, both as "TAG|DATA". */
+static void serve_dgram(int fd, const char *tag, int logfd)
+{
+	struct sockaddr_storage peer;
+	socklen_t plen = sizeof(peer);
+	char in[2048], out[2200];
+	ssize_t n = recvfrom(fd, in, sizeof(in) - 1, MSG_DONTWAIT, (struct sockaddr *)&peer, &plen);
+	int len;
+
+	if (n < 0)
+		return;
+	len = snprintf(out, sizeof(out), "%s|%.*s", tag, (int)n, in);
+	if (len < 0 || (size_t)len >= sizeof(out))
+		return;
+	out[len] = '\n';
+	if (write(logfd, out, (size_t)len + 1) != len + 1)
+		perror("log");
+	/* A spoofed source may have no route back; the datagram was counted. */
+	(void)sendto(fd, out, (size_t)len, 0, (struct sockaddr *)&peer, plen);
+}
+
+static int serve_socket(const char *addr, unsigned port, char *tag, size_t tsize)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd;
+
+	if (parse_ip(addr, &ss, &len, (uint16_t)port))
+		return -EINVAL;
+	format_sockaddr(&ss, tag, tsize);
+	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if ((ss.ss_family == AF_INET6 && set_one(fd, IPPROTO_IPV6, IPV6_V6ONLY)) ||
+	    bind(fd, (struct sockaddr *)&ss, len)) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+static int cmd_serve(const struct opts *o)
+{
+	struct pollfd p[64];
+	char tags[64][64];
+	unsigned lo, hi, n;
+	int logfd;
+
+	if (!o->listen || !o->log || !o->ports || sscanf(o->ports, "%u-%u", &lo, &hi) != 2 ||
+	    lo > hi || hi - lo >= 64) {
+		fprintf(stderr, "udp-serve: need --listen ADDR --ports LO-HI (at most 64) --log FILE\n");
+		return 2;
+	}
+	logfd = open_log(o->log);
+	if (logfd < 0)
+		return 2;
+	n = hi - lo + 1;
+	for (unsigned i = 0; i < n; i++) {
+		p[i].fd = serve_socket(o->listen, lo + i, tags[i], sizeof(tags[i]));
+		p[i].events = POLLIN;
+		if (p[i].fd < 0) {
+			fprintf(stderr, "udp-serve %s port %u: %s\n", o->listen, lo + i, strerror(-p[i].fd));
+			return 1;
+		}
+	}
+	if (o->ready && touch(o->ready))
+		return 2;
+	for (;;) {
+		if (poll(p, n, -1) < 0 && errno != EINTR)
+			return 1;
+		for (unsigned i = 0; i < n; i++)
+			if (p[i].revents & POLLIN)
+				serve_dgram(p[i].fd, tags[i], logfd);
+	}
+}
+
 /* ---- main ---------------------------------------------------------------------- */
 
 enum {
@@ -965,7 +1052,7 @@ int main(int argc, char **argv)
 		int (*fn)(const struct opts *o);
 	} cmds[] = {
 		{ "udp-escape", cmd_escape }, { "flow-steal", cmd_steal }, { "listen", cmd_listen },
-		{ "connect", cmd_connect },   { "udp-flood", cmd_flood },
+		{ "connect", cmd_connect },   { "udp-flood", cmd_flood }, { "udp-serve", cmd_serve },
 	};
 	struct opts o;
 
@@ -975,7 +1062,7 @@ int main(int argc, char **argv)
 		for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 			if (!strcmp(argv[1], cmds[i].name))
 				return cmds[i].fn(&o);
-	fprintf(stderr, "usage: lwfp-test-attack udp-escape|flow-steal|listen|connect|udp-flood "
+	fprintf(stderr, "usage: lwfp-test-attack udp-escape|flow-steal|listen|connect|udp-flood|udp-serve "
 			"[options] (see the source's head comment)\n");
 	return 2;
 }

@@ -31,13 +31,14 @@ static const char *const progs[] = {
 	"lwfp_connect4", "lwfp_connect6", "lwfp_getpeername4", "lwfp_getpeername6",
 	"lwfp_sockops", "lwfp_sock_release", "lwfp_getsockopt", "lwfp_setsockopt",
 	"lwfp_sendmsg4", "lwfp_sendmsg6", "lwfp_recvmsg4", "lwfp_recvmsg6",
+	"lwfp_bind4", "lwfp_bind6",
 };
 
 static const char *const map_pins[] = {
 	MAP_CONFIG, MAP_FILTERS, MAP_FILTER_RAW, MAP_SERVICES, MAP_FLOWS,
 	MAP_FILTER_IDX, MAP_FILTER_POS,
 	MAP_PENDING, MAP_INHERIT, MAP_SCRATCH, MAP_SK_STORE, "lwfp_udp_addr", "lwfp_udp_app",
-	"lwfp_udp_timers", "lwfp_udp_seq", MAP_COUNTERS, MAP_EVENTS,
+	"lwfp_udp_idle", "lwfp_sweep", "lwfp_uid_flows", "lwfp_udp_seq", MAP_COUNTERS, MAP_EVENTS,
 	"lwfp_id_index", "lwfp_id_uid", "lwfp_id_pid", "lwfp_id_cgroup", "lwfp_accepted",
 };
 

@@ -4,9 +4,9 @@
 # netns that logs every connection's redirect context:
 #   (4) MPTCP: uid 65534 opens 1,000 IPPROTO_MPTCP connections through the
 #       filter, each closed; every one reaches the proxy, and `lwfpctl
-#       flows -j` is back to its baseline (empty) afterwards (skipped, with a note, only
-#       if net.mptcp.enabled is not 1 in the client netns or the kernel
-#       refuses the sockets);
+#       flows -j` is back to its baseline (empty) afterwards (skipped, with
+#       a note, only if net.mptcp.enabled is not 1 in the client netns or
+#       the kernel refuses the sockets);
 #   (5) namespaces: uid 65534 makes a user and network namespace of its own
 #       (its own loopback, where it listens at the proxy's address) and
 #       opens 1,000 connections with the same 4-tuples as root's

@@ -50,7 +50,8 @@ static __always_inline void udp_end(__u64 token, struct lwfp_udp_idle *u)
 static long udp_sweep_one(void *map, __u64 *token, struct lwfp_udp_idle *u, __u64 *now)
 {
 	(void)map;
-	if (*now - u->last_ns < u->idle_ns)
+	/* A datagram may touch the flow after the sweep read the clock. */
+	if (u->last_ns >= *now || *now - u->last_ns < u->idle_ns)
 		return 0;
 	udp_end(*token, u);
 	count(LWFP_CNT_UDP_EXPIRED);

@@ -240,6 +240,7 @@ ctl filter del "$FG4"
 ctl filter del "$FG6"
 
 # The same relay as a process of its service: its bind registers it.
+mkcg legV
 service_add HV legV --cgroup "$CG/legV"
 start_legacy V legV "[::]:15011"
 filter_add FV4 --service legV --to 127.0.0.1:15011 --proto tcp --family 4 --cgroup "$CG/app"
@@ -338,7 +339,7 @@ PY
 run_out() { nsenter --net="$NSP_CLI" "$@"; }
 
 # sockopt_pair NAME DST LISTEN_ADDR PORT: a client in the app cgroup connects
-# to DST:9999 (nothing listens there), the ghost service's filter sends it to
+# to DST:9999 (nothing listens there), the sockoptsvc service's filter sends it to
 # a server in $CG/sockopt at LISTEN_ADDR:PORT, which answers into
 # $T/NAME-redirected.json; then the same server and client, both outside the
 # engine, at LISTEN_ADDR:PORT+1, answer into $T/NAME-reference.json.
@@ -362,9 +363,13 @@ sockopt_pair() {
 	[ "$WAIT_RC" = 0 ] || fail "sockopt server ($name, reference) failed: $(cat "$T/$name-ref.err")"
 }
 
-filter_add FGS4 --service ghost --to 127.0.0.1:15020 --proto tcp --family 4 --dport 9999 \
+# The servers are processes of a service of their own, so their binds
+# register them as its listeners.
+mkcg sockopt
+service_add HSO sockoptsvc --cgroup "$CG/sockopt"
+filter_add FGS4 --service sockoptsvc --to 127.0.0.1:15020 --proto tcp --family 4 --dport 9999 \
 	--cgroup "$CG/app" --weight 500
-filter_add FGS6 --service ghost --to "[::1]:15030" --proto tcp --family 6 --dport 9999 \
+filter_add FGS6 --service sockoptsvc --to "[::1]:15030" --proto tcp --family 6 --dport 9999 \
 	--cgroup "$CG/app" --weight 500
 sockopt_pair v4 "$SRV4" 127.0.0.1 15020
 sockopt_pair v6 "$SRV6" ::1 15030

@@ -48,8 +48,8 @@
  *
  *   udp-flood --to ADDR --ports LO-HI [--sockets S] [--count N] [--burst B] [--pace-us U]
  *             [--ready FILE --stop FILE]
- *       N datagrams ("flood") over S unconnected sockets, round robin over
- *       the ports, B at a time with U microseconds between bursts. With
+ *       N datagrams ("flood") over S unconnected sockets, each socket round
+ *       robin over the ports (a new flow per datagram while N <= S * ports), B at a time with U microseconds between bursts. With
  *       --stop it writes the ready FILE and keeps the sockets, and so their
  *       flows, until the stop FILE appears (at most 60 s).
  *
@@ -890,7 +890,8 @@ static int cmd_flood(const struct opts *o)
 		}
 	}
 	for (unsigned i = 0; i < o->count; i++) {
-		uint16_t port = (uint16_t)(lo + i % (hi - lo + 1));
+		/* Socket i % ns, and a port it has not sent to: a new flow each. */
+		uint16_t port = (uint16_t)(lo + (i / ns) % (hi - lo + 1));
 
 		if (dst.ss_family == AF_INET)
 			((struct sockaddr_in *)&dst)->sin_port = htons(port);

@@ -150,10 +150,13 @@ fuzz: deps $(FUZZ_BINS)
 unit: $(UNIT_BINS)
 	$(Q)scripts/run-unit.sh $(UNIT_BINS)
 
-# The unit tests once more, unsanitized, under valgrind's memcheck.
-valgrind: $(UNIT_BINS)
+# The unit tests once more, unsanitized, under valgrind's memcheck. Not
+# test_publish: it drives real BPF maps with batch commands that valgrind
+# does not model (it calls their results uninitialised); ASan runs it.
+VALGRIND_BINS := $(filter-out %/test_publish,$(UNIT_BINS))
+valgrind: $(VALGRIND_BINS)
 	$(Q)UNIT_RUNNER="valgrind -q --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite,indirect" \
-		scripts/run-unit.sh $(UNIT_BINS)
+		scripts/run-unit.sh $(VALGRIND_BINS)
 
 integration: all
 	$(Q)LWFP_BUILD=$(CURDIR)/$(BUILD) tests/integration/run.sh

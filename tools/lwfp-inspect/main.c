@@ -33,13 +33,16 @@
 #include <unistd.h>
 
 #include <lwfp/engine.h>
+#include <lwfp/lwfp.h>
 #include <lwfp/parse.h>
 
 #include "block.h"
 #include "flow.h"
 #include "listen.h"
 #include "log.h"
+#include "netns.h"
 #include "register.h"
+#include "udp.h"
 #include "worker.h"
 
 #define MAX_WORKERS 1024
@@ -98,6 +101,15 @@ static const char usage[] =
 	"                         patterns cannot be blocked)\n"
 	"  --drain-timeout S      on SIGTERM or SIGINT, let live flows finish for up to S\n"
 	"                         seconds (default 5)\n"
+	"  --netns all|PATH       also serve other network namespaces: all, those of\n"
+	"                         the processes of the engine's cgroup subtree, found\n"
+	"                         again every 500 ms (a namespace whose processes are\n"
+	"                         gone is no longer served); PATH, a namespace file\n"
+	"                         (/proc/PID/ns/net, /run/netns/NAME), served until exit;\n"
+	"                         repeatable. In each, the --listen addresses and UDP\n"
+	"                         ports are opened and registered, the IPv6 UDP flow\n"
+	"                         prefix is routed, and a flow's outbound connection\n"
+	"                         is made there. Without it: only this namespace\n"
 	"  -h, --help             show this help\n"
 	"\n"
 	"Registering:\n"
@@ -172,6 +184,7 @@ enum {
 	OPT_PEEK_TIMEOUT,
 	OPT_DRAIN_TIMEOUT,
 	OPT_UDP_IDLE_TIMEOUT,
+	OPT_NETNS,
 };
 
 static const struct option longopts[] = {
@@ -192,6 +205,7 @@ static const struct option longopts[] = {
 	{ "peek-timeout", required_argument, NULL, OPT_PEEK_TIMEOUT },
 	{ "drain-timeout", required_argument, NULL, OPT_DRAIN_TIMEOUT },
 	{ "udp-idle-timeout", required_argument, NULL, OPT_UDP_IDLE_TIMEOUT },
+	{ "netns", required_argument, NULL, OPT_NETNS },
 	{ "help", no_argument, NULL, 'h' },
 	FILTER_LONGOPTS
 	{ 0 },
@@ -202,6 +216,8 @@ struct inspect {
 	struct registration reg;
 	struct worker *workers;
 	unsigned int nworkers; /* initialised so far */
+	struct netns_opts netns;
+	struct netns_mgr netns_mgr;
 	char err[ERR_MAX];
 };
 
@@ -287,6 +303,8 @@ static int apply_opt(struct inspect *in, int opt, const char *arg)
 		return parse_num(in, "--peek-timeout", arg, 0, 60000, 1, &cfg->peek_timeout_ms);
 	case OPT_DRAIN_TIMEOUT:
 		return parse_num(in, "--drain-timeout", arg, 0, 3600, 1000, &cfg->drain_timeout_ms);
+	case OPT_NETNS:
+		return netns_opt(&in->netns, arg, in->err, sizeof(in->err));
 	case OPT_UDP_IDLE_TIMEOUT:
 		ret = parse_num(in, "--udp-idle-timeout", arg, 1, 86400, 1000,
 				&cfg->udp_idle_timeout_ms);
@@ -509,9 +527,41 @@ static void announce(const struct inspect *in)
 			 in->cfg.service ? in->cfg.service : "(unnamed)");
 }
 
+/* --register: this namespace's listeners, bound before the service existed. */
+static void register_own_listeners(void *arg, uint32_t handle)
+{
+	struct inspect *in = arg;
+	struct worker *w;
+	unsigned int i;
+	size_t j;
+
+	for (i = 0; i < in->nworkers; i++) {
+		w = &in->workers[i];
+		for (j = 0; j < w->nlisteners; j++)
+			listen_register(w->listeners[j].watch.fd, handle);
+		for (j = 0; w->udp && j < w->udp->nports; j++)
+			listen_register(w->udp->ports[j].watch.fd, handle);
+	}
+}
+
+/*
+ * Without --register the service is lwfpctl's: its handle, if its name is
+ * known, registers the other namespaces' listeners explicitly (the engine
+ * would anyway: a process of the service binds them).
+ */
+static void find_service_handle(struct inspect *in)
+{
+	if (!in->reg.enabled && in->cfg.service &&
+	    lwfp_service_handle(in->cfg.pin_dir, in->cfg.service, &in->cfg.service_handle))
+		in->cfg.service_handle = 0;
+}
+
 static int start(struct inspect *in)
 {
 	int err;
+
+	in->reg.on_service = register_own_listeners;
+	in->reg.on_service_arg = in;
 
 	set_flow_budget(in);
 	err = log_open(in->cfg.log_path, in->err, sizeof(in->err));
@@ -530,6 +580,12 @@ static int start(struct inspect *in)
 				     sizeof(in->err));
 	if (!err)
 		err = start_workers(in);
+	if (!err)
+		find_service_handle(in);
+	/* After the workers: they take each namespace's sockets as it comes. */
+	if (!err)
+		err = netns_mgr_start(&in->netns_mgr, &in->netns, &in->cfg, in->workers,
+				      in->nworkers, in->err, sizeof(in->err));
 	if (!err)
 		announce(in);
 	return err;
@@ -556,13 +612,24 @@ static bool workers_finished(const struct inspect *in)
 	return true;
 }
 
-/* Serves SIGHUP until SIGTERM or SIGINT comes. */
-static void wait_for_stop(const sigset_t *set)
+/*
+ * Serves SIGHUP until SIGTERM or SIGINT comes; with --netns all, rescans
+ * the namespaces in between.
+ */
+static void wait_for_stop(struct inspect *in, const sigset_t *set)
 {
+	const struct timespec tick = { .tv_sec = NETNS_SCAN_MS / 1000,
+				       .tv_nsec = NETNS_SCAN_MS % 1000 * 1000000L };
 	int sig;
 
 	for (;;) {
-		sig = sigwaitinfo(set, NULL);
+		if (in->netns.all) {
+			sig = sigtimedwait(set, NULL, &tick);
+			if (sig < 0)
+				netns_mgr_scan(&in->netns_mgr);
+		} else {
+			sig = sigwaitinfo(set, NULL);
+		}
 		if (sig == SIGHUP)
 			log_reopen();
 		else if (sig == SIGTERM || sig == SIGINT)
@@ -597,6 +664,7 @@ static void cleanup(struct inspect *in)
 
 	/* Threads still running here means start-up failed after starting them. */
 	stop_workers(in, WORKER_ABORT);
+	netns_mgr_stop(&in->netns_mgr);
 	for (i = 0; i < in->nworkers; i++)
 		worker_destroy(&in->workers[i]);
 	free(in->workers);
@@ -633,7 +701,7 @@ int main(int argc, char **argv)
 		cleanup(&in);
 		return EXIT_FAILURE;
 	}
-	wait_for_stop(&set);
+	wait_for_stop(&in, &set);
 	drain(&in, &set);
 	cleanup(&in);
 	return EXIT_SUCCESS;

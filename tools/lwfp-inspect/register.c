@@ -270,6 +270,9 @@ int register_start(struct registration *r, struct lwfp_engine *e, struct config 
 	ret = add_service(r, &handle, err, size);
 	if (ret)
 		return ret;
+	cfg->service_handle = handle;
+	if (r->on_service)
+		r->on_service(r->on_service_arg, handle);
 	ret = add_filters(r, handle, cfg, err, size);
 	if (ret)
 		register_remove(r);

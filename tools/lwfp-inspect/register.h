@@ -45,6 +45,14 @@ struct registration {
 	} dports[REGISTER_MAX_DPORTS];
 	size_t ndports;
 
+	/*
+	 * Called once the service exists and before its filters do: lwfp-inspect
+	 * listens before it registers, so its listeners are registered here,
+	 * and a filter never points at a listener the engine does not know.
+	 */
+	void (*on_service)(void *arg, uint32_t handle);
+	void *on_service_arg;
+
 	/* What register_start() added, for register_remove(). */
 	struct lwfp_engine *engine;
 	char name[LWFP_NAME_MAX];

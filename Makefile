@@ -113,9 +113,16 @@ $(BUILD)/bin/lwfp-test-win: private CFLAGS += -Iinclude/lwfp/win
 $(BUILD)/bin/lwfp-test-win: $(WIN_HDRS)
 $(filter $(BUILD)/tests/test_win_%,$(UNIT_BINS)): $(WIN_HDRS)
 
+# test_publish watches the order of waits, writes and flips through wrappers.
+$(BUILD)/tests/test_publish: private LDFLAGS += \
+	-Wl,--wrap=grace_wait,--wrap=bpf_map_update_batch,--wrap=bpf_map_update_elem
+
+# test_lwfpctl_* test lwfpctl's own code: every object but main().
+$(filter $(BUILD)/tests/test_lwfpctl_%,$(UNIT_BINS)): $(filter-out %/main.o,$(CTL_OBJS))
+
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/lib/liblwfp.a
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/lib/liblwfp.a $(LIBS) -lcmocka
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(filter %.o,$^) $(BUILD)/lib/liblwfp.a $(LIBS) -lcmocka
 
 deps:
 	$(Q)scripts/deps.sh

@@ -8,59 +8,11 @@
 #pragma once
 
 #include "common.h"
+#include "flow.h"
 #include "identity.h"
+#include "listener.h"
 #include "records.h"
-
-/*
- * The candidate buckets of one connect (see the index in abi.h): every
- * listed prefix length of its family, its port, and the wildcard bucket.
- */
-#define IDX_CURSORS (LWFP_IDX_PLENS + 2)
-
-/*
- * One bucket being merged: the table position of its next filter. A used
- * up cursor holds the table size, above every position.
- *
- * The merge runs in a bpf_loop callback, which the verifier checks as a
- * loop: there it keeps apart states whose values differ at all, and the
- * branches of ten cursors would multiply into more states than it
- * accepts. So the merge computes with arithmetic rather than branches,
- * and its values are ones the verifier cannot know (map contents, the
- * table size).
- */
-struct cursor {
-	__u16 head; /* 16 bits hold every position and slot, and save stack */
-	__u16 next; /* the slot of lwfp_filter_pos after head's */
-	__u16 end;
-};
-
-/* What the walk knows about one connect(); bpf_loop's callback reads it. */
-struct walk {
-	void *ctx; /* the program's context, for bpf_sk_lookup_tcp in the callback */
-	struct lwfp_addr dst;
-	__u32 uid, gid;
-	__u16 sport; /* host order; 0 while unbound */
-	__u8 proto;
-	__u8 family; /* 4 or 6: what filters match against */
-	__u8 nhops;
-	__u8 hop_limited;
-	__u8 sock_v6; /* an AF_INET6 socket: may reach v4 targets only when mapped */
-	__u8 mapped;
-	__u8 listening; /* the chosen redirect's target has a listener */
-	__u8 sendmsg; /* a datagram of an unconnected UDP socket, not a connect */
-	__u64 chain; /* chain id of the flow whose records were inherited */
-	__u64 parent; /* token of that flow */
-	__u64 origin_cg; /* cgroup of the application that opened the chain */
-	struct lwfp_hop hops[LWFP_MAX_HOPS];
-	struct cursor cur[IDX_CURSORS]; /* the candidate buckets, being merged */
-	struct cursor run; /* a copy of the cursor whose run is being tried */
-	__u16 run_key; /* that cursor's head when the run began: which one it is */
-	__u16 bound; /* the run ends below this, the next head of another cursor */
-	__u8 in_run;
-	__u32 base; /* first slot of the live table */
-	__u32 n;
-	__s32 found;
-};
+#include "udp.h"
 
 static __always_inline bool prefix_matches(const struct lwfp_filter *f, const struct walk *w)
 {
@@ -117,39 +69,6 @@ static __always_inline bool target_fits(const struct lwfp_filter *f, const struc
 	return w->sock_v6 && !w->mapped;
 }
 
-static __always_inline bool target_listening(void *ctx, const struct lwfp_addr *t, __u8 proto,
-					     bool native6)
-{
-	struct bpf_sock_tuple tup = {};
-	struct bpf_sock *sk;
-	__u32 len = sizeof(tup.ipv6);
-
-	if (native6) {
-		/* An IPv6 UDP flow: the proxy must also listen on IPv6. */
-		tup.ipv6.daddr[0] = tup.ipv6.saddr[0] = bpf_htonl(LWFP_UDP6_NET0);
-		tup.ipv6.daddr[1] = tup.ipv6.saddr[1] = bpf_htonl(LWFP_UDP6_NET1);
-		tup.ipv6.daddr[3] = tup.ipv6.saddr[3] = bpf_htonl(LWFP_UDP_NET | 1);
-		tup.ipv6.dport = t->port;
-	} else if (t->family == AF_INET) {
-		tup.ipv4.daddr = t->ip[0];
-		tup.ipv4.saddr = t->ip[0];
-		tup.ipv4.dport = t->port;
-		len = sizeof(tup.ipv4);
-	} else {
-		__builtin_memcpy(tup.ipv6.daddr, t->ip, 16);
-		__builtin_memcpy(tup.ipv6.saddr, t->ip, 16);
-		tup.ipv6.dport = t->port;
-	}
-	if (proto == IPPROTO_UDP)
-		sk = bpf_sk_lookup_udp(ctx, &tup, len, BPF_F_CURRENT_NETNS, 0);
-	else
-		sk = bpf_sk_lookup_tcp(ctx, &tup, len, BPF_F_CURRENT_NETNS, 0);
-	if (!sk)
-		return false;
-	bpf_sk_release(sk);
-	return true;
-}
-
 /*
  * One filter in table order: 1 when it decides the connect (w->found), 0 to
  * go on with the next candidate. Skipped redirects are exactly those of the
@@ -189,7 +108,8 @@ static __always_inline long walk_try(struct walk *w, __u32 idx)
 		return 0;
 	}
 	w->listening = target_listening(w->ctx, &f->to, w->proto,
-					w->proto == IPPROTO_UDP && w->sock_v6 && !w->mapped);
+					w->proto == IPPROTO_UDP && w->sock_v6 && !w->mapped,
+					f->service);
 	if (!w->listening && f->fail == LWFP_FAIL_OPEN) {
 		count(LWFP_CNT_FAIL_OPEN);
 		return 0;
@@ -384,91 +304,6 @@ static __always_inline struct lwfp_filter *walk_next(struct walk *w)
 }
 
 /*
- * The flow whose records this socket was given with set records (it holds a
- * reference on it), or NULL.
- */
-static __always_inline struct lwfp_flow *sk_records(const struct lwfp_sk *st)
-{
-	if (!st || !st->parent)
-		return NULL;
-	return bpf_map_lookup_elem(&lwfp_flows, &st->parent);
-}
-
-/* Records the hop in a new flow; st (may be NULL) may carry set records. */
-static __always_inline int flow_insert(struct walk *w, const struct lwfp_sk *st,
-				       const struct lwfp_filter *f, __u64 *token_out)
-{
-	__u64 token = random64(), id = bpf_get_current_pid_tgid();
-	__u64 ug = bpf_get_current_uid_gid();
-	__u32 n = w->nhops, zero = 0;
-	const struct lwfp_flow *parent;
-	struct lwfp_flow *fl;
-	bool adopted;
-
-	fl = bpf_map_lookup_elem(&lwfp_scratch, &zero);
-	if (!fl || n >= LWFP_MAX_HOPS)
-		return -ENOBUFS;
-	__builtin_memset(fl, 0, sizeof(*fl));
-	/*
-	 * The chain's first hop, destination and application: those of the
-	 * flow whose records were set, or inherited; else this hop opens it.
-	 */
-	parent = sk_records(st);
-	adopted = parent;
-	if (!parent && w->parent)
-		parent = bpf_map_lookup_elem(&lwfp_flows, &w->parent);
-	fl->tag = random64();
-	fl->created_ns = bpf_ktime_get_ns();
-	fl->cgroup_id = bpf_get_current_cgroup_id();
-	fl->origin_cgroup_id = w->origin_cg;
-	fl->target = f->to;
-	fl->pid = id >> 32;
-	fl->tid = (__u32)id;
-	fl->uid = (__u32)ug;
-	fl->gid = ug >> 32;
-	bpf_get_current_comm(fl->comm, sizeof(fl->comm));
-	fl->orig_dst = w->dst;
-	if (parent) {
-		fl->chain = parent->chain;
-		if (adopted)
-			fl->orig_dst = parent->orig_dst;
-		fl->origin_pid = parent->origin_pid;
-		fl->origin_uid = parent->origin_uid;
-		__builtin_memcpy(fl->origin_comm, parent->origin_comm, sizeof(fl->origin_comm));
-	} else {
-		fl->chain = token;
-		fl->origin_pid = fl->pid;
-		fl->origin_uid = fl->uid;
-		__builtin_memcpy(fl->origin_comm, fl->comm, sizeof(fl->origin_comm));
-	}
-	fl->service = f->service;
-	fl->filter_id = f->id;
-	fl->refs = 1;
-	fl->proto = w->proto;
-	fl->ctx_kind = f->ctx_kind;
-	__builtin_memcpy(fl->hops, w->hops, sizeof(fl->hops));
-	fl->hops[n & (LWFP_MAX_HOPS - 1)].service = f->service;
-	fl->hops[n & (LWFP_MAX_HOPS - 1)].filter_id = f->id;
-	fl->nhops = n + 1;
-	if (bpf_map_update_elem(&lwfp_flows, &token, fl, BPF_NOEXIST))
-		return -ENOBUFS;
-	*token_out = token;
-	return 0;
-}
-
-/* The socket now holds the flow: what release(), getpeername() and queries use. */
-static __always_inline void sk_attach(struct lwfp_sk *st, const struct walk *w, __u64 token)
-{
-	(void)w; /* everything the walk learnt is in the flow */
-	/* A socket that connects again leaves its previous hop behind. */
-	if (st->token)
-		flow_put(st->token);
-	st->token = token;
-	st->role = LWFP_SK_CONNECT;
-	st->closed = 0;
-}
-
-/*
  * A service's connection without records: it relays the newest flow
  * delivered to it for this destination, so it carries that flow's records.
  * With no such flow it counts as carrying the service itself, so even then
@@ -480,6 +315,7 @@ static __always_inline void inherit(struct walk *w)
 	struct lwfp_flow *f;
 	__u64 *token;
 
+	k.netns = w->netns;
 	k.service = w->hops[0].service;
 	k.dst = w->dst;
 	token = bpf_map_lookup_elem(&lwfp_inherit, &k);
@@ -514,55 +350,36 @@ static __always_inline void walk_init_hops(struct walk *w, const struct lwfp_sk 
 		inherit(w);
 }
 
-static __always_inline bool walk_init(struct walk *w, struct bpf_sock_addr *ctx)
+/*
+ * 1: walk the filters; 0: there are none, the connect goes as it is; < 0: a
+ * table the data plane cannot trust, refused rather than passed.
+ */
+static __always_inline int walk_init(struct walk *w, struct bpf_sock_addr *ctx)
 {
 	struct lwfp_config *cfg = config();
 	__u64 ug = bpf_get_current_uid_gid();
 	__u32 active;
 
 	if (!cfg)
-		return false;
+		return -ENOBUFS;
 	active = cfg->active & 1;
 	w->n = cfg->nfilters[active];
 	/* Refused rather than clamped: n must stay a value the verifier cannot know. */
 	if (w->n > LWFP_MAX_FILTERS)
-		return false;
+		return -ENOBUFS;
+	if (!w->n)
+		return 0;
 	w->base = active * LWFP_MAX_FILTERS;
 	w->uid = (__u32)ug;
 	w->gid = ug >> 32;
 	w->proto = ctx->protocol;
+	w->netns = bpf_get_netns_cookie(ctx);
+	w->cookie = bpf_get_socket_cookie(ctx);
 	if (ctx->sk)
 		w->sport = ctx->sk->src_port;
-	if (!w->n)
-		return false;
 	index_open(w, cfg, active);
-	return true;
+	return 1;
 }
-
-/* Writes the target into the connect() arguments. */
-static __always_inline void rewrite(struct bpf_sock_addr *ctx, const struct lwfp_addr *to,
-				    const bool v6, bool mapped)
-{
-	ctx->user_port = to->port;
-	/* v6 is a constant: connect4 must not even mention user_ip6. */
-	if (!v6) {
-		ctx->user_ip4 = to->ip[0];
-		return;
-	}
-	if (mapped) {
-		ctx->user_ip6[0] = 0;
-		ctx->user_ip6[1] = 0;
-		ctx->user_ip6[2] = bpf_htonl(0xffff);
-		ctx->user_ip6[3] = to->ip[0];
-		return;
-	}
-	ctx->user_ip6[0] = to->ip[0];
-	ctx->user_ip6[1] = to->ip[1];
-	ctx->user_ip6[2] = to->ip[2];
-	ctx->user_ip6[3] = to->ip[3];
-}
-
-#include "udp.h"
 
 static __always_inline int redirect(struct bpf_sock_addr *ctx, struct walk *w,
 				    const struct lwfp_filter *f, const bool v6)
@@ -575,12 +392,9 @@ static __always_inline int redirect(struct bpf_sock_addr *ctx, struct walk *w,
 		return udp_redirect(ctx, w, f, v6);
 	st = sk_state(ctx->sk, true);
 	err = st ? flow_insert(w, st, f, &token) : -ENOBUFS;
-	if (!err)
-		sk_attach(st, w, token);
-	if (err) {
-		count(LWFP_CNT_FLOW_FULL);
-		return f->fail == LWFP_FAIL_OPEN ? 1 : deny(ENOBUFS);
-	}
+	if (err)
+		return flow_refused(err);
+	sk_attach(st, w, token);
 	rewrite(ctx, &f->to, v6, w->mapped);
 	count(LWFP_CNT_REDIRECT);
 	emit(LWFP_EV_REDIRECT, token, f, &w->dst, w->proto, w->nhops + 1);
@@ -616,27 +430,42 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, struct walk *w, con
 
 static __always_inline int classify(struct bpf_sock_addr *ctx, struct walk *w, const bool v6)
 {
+	struct lwfp_sk *st;
+	int go;
+
 	if (ctx->protocol != IPPROTO_TCP && ctx->protocol != IPPROTO_UDP)
 		return 1;
+	st = sk_state(ctx->sk, false);
 	/* A proxy's per-flow UDP socket answering its client is not a new flow. */
-	if (ctx->protocol == IPPROTO_UDP && ctx->sk && udp_sk_addr(ctx->sk))
-		return 1;
-	if (!walk_init(w, ctx))
+	if (st && st->role == LWFP_SK_FLOW)
+		return ctx->protocol == IPPROTO_UDP ? udp_flow_connect(ctx, st, v6) : 1;
+	go = walk_init(w, ctx);
+	if (go < 0)
+		return refuse(LWFP_CNT_FLOW_ERROR, ENOBUFS);
+	if (!go)
 		return 1;
 	w->ctx = ctx;
 	count(LWFP_CNT_CONNECT);
-	walk_init_hops(w, sk_state(ctx->sk, false));
+	walk_init_hops(w, st);
 	return decide(ctx, w, v6);
 }
 
-/* sendmsg4/6: only unconnected UDP; a known destination skips the walk. */
+/*
+ * sendmsg4/6: only unconnected UDP; a known destination skips the walk. A
+ * connected socket sending with control messages runs this too, with no
+ * destination: it was classified at connect().
+ */
 static __always_inline int classify_datagram(struct bpf_sock_addr *ctx, struct walk *w,
 					     const bool v6)
 {
 	if (ctx->protocol != IPPROTO_UDP)
 		return 1;
+	if (!udp_src_allowed(ctx, sk_state(ctx->sk, false), v6))
+		return spoof_refused(EPERM);
 	w->sendmsg = 1;
 	if (udp_known(ctx, w, v6))
+		return 1;
+	if (!ctx->user_port)
 		return 1;
 	return classify(ctx, w, v6);
 }

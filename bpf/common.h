@@ -24,6 +24,10 @@
 #define ENOTCONN 107
 #define ECONNREFUSED 111
 #define EACCES 13
+#define EADDRINUSE 98
+#define EDQUOT 122
+#define EBUSY 16
+#define ENOSPC 28
 
 #define TCP_ESTABLISHED 1
 #define TCP_CLOSE 7
@@ -42,6 +46,32 @@ static __always_inline int deny(int err)
 {
 	bpf_set_retval(-err);
 	return 0;
+}
+
+/* Fails the hook and counts why. */
+static __always_inline int refuse(__u32 counter, int err)
+{
+	count(counter);
+	return deny(err);
+}
+
+static __always_inline int spoof_refused(int err)
+{
+	return refuse(LWFP_CNT_SPOOF_REFUSED, err);
+}
+
+/*
+ * A new flow that could not be recorded is refused whatever the filter's
+ * fail mode: that mode is for a proxy that is away, never for the engine's
+ * own errors, which would otherwise let traffic pass uninspected.
+ */
+static __always_inline int flow_refused(int err)
+{
+	if (err == -EDQUOT)
+		return refuse(LWFP_CNT_UID_CAP, ENOBUFS);
+	if (err == -ENOSPC)
+		return refuse(LWFP_CNT_FLOW_FULL, ENOBUFS);
+	return refuse(LWFP_CNT_FLOW_ERROR, ENOBUFS);
 }
 
 static __always_inline bool addr_is_v4mapped(const __u32 ip[4])

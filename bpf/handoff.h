@@ -11,39 +11,14 @@
 
 #include "common.h"
 #include "records.h"
+#include "sockflow.h"
 #include "udp.h"
 
 /*
- * One form for both sides. A connection is IPv4 on the wire when its peer is
- * v4-mapped; the IPv4 fields of sock_ops are then the ones to trust, because
- * an AF_INET6 connecting socket gets its v4-mapped source address only after
- * TCP_CONNECT_CB.
+ * The connecting side publishes its tuple for the accepting side, and asks
+ * for state callbacks so that its hold on the flow ends at TCP_CLOSE: an
+ * MPTCP subflow is a kernel socket, which never runs sock_release.
  */
-static __always_inline void tuple_from_ops(struct lwfp_tuple *t, struct bpf_sock_ops *ops,
-					   bool local_is_src)
-{
-	__u32 rip[4] = { ops->remote_ip6[0], ops->remote_ip6[1], ops->remote_ip6[2], ops->remote_ip6[3] };
-	__u32 lip[4] = { ops->local_ip6[0], ops->local_ip6[1], ops->local_ip6[2], ops->local_ip6[3] };
-	__u16 lport = bpf_htons((__u16)ops->local_port);
-	/* sock_ops keeps the remote port in network order in the high half. */
-	__u16 rport = bpf_htons((__u16)bpf_ntohl(ops->remote_port));
-	bool v4 = ops->family == AF_INET || addr_is_v4mapped(rip);
-	__u32 *src = local_is_src ? lip : rip, *dst = local_is_src ? rip : lip;
-
-	__builtin_memset(t, 0, sizeof(*t));
-	t->sport = local_is_src ? lport : rport;
-	t->dport = local_is_src ? rport : lport;
-	if (v4) {
-		t->family = AF_INET;
-		t->src[0] = local_is_src ? ops->local_ip4 : ops->remote_ip4;
-		t->dst[0] = local_is_src ? ops->remote_ip4 : ops->local_ip4;
-		return;
-	}
-	t->family = AF_INET6;
-	__builtin_memcpy(t->src, src, sizeof(t->src));
-	__builtin_memcpy(t->dst, dst, sizeof(t->dst));
-}
-
 static __always_inline void on_connect(struct bpf_sock_ops *ops)
 {
 	struct lwfp_sk *st = sk_state(ops->sk, false);
@@ -59,14 +34,17 @@ static __always_inline void on_connect(struct bpf_sock_ops *ops)
 		f->orig_src.port = t.sport;
 		f->orig_src.family = t.family;
 	}
+	bpf_sock_ops_cb_flags_set(ops, ops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG);
 	bpf_map_update_elem(&lwfp_pending, &t, &st->token, BPF_ANY);
 }
 
 /* For proxies that never set records: see lwfp_inherit in abi.h. */
-static __always_inline void remember_delivery(const struct lwfp_flow *f, __u64 token)
+static __always_inline void remember_delivery(const struct lwfp_flow *f, __u64 token,
+					      __u64 netns)
 {
 	struct lwfp_inherit_key k = {};
 
+	k.netns = netns;
 	k.service = f->hops[(f->nhops - 1) & (LWFP_MAX_HOPS - 1)].service;
 	k.dst = f->orig_dst;
 	bpf_map_update_elem(&lwfp_inherit, &k, &token, BPF_ANY);
@@ -101,21 +79,40 @@ static __always_inline void on_accept(struct bpf_sock_ops *ops)
 		return;
 	}
 	__sync_fetch_and_add(&f->refs, 1);
-	remember_delivery(f, token);
+	remember_delivery(f, token, t.netns);
 	count(LWFP_CNT_HANDOFF);
 }
 
+/* The connecting side's hold on its hop ends once; release() may come later. */
+static __always_inline void hop_drop(struct lwfp_sk *st)
+{
+	if (!st->token || st->closed)
+		return;
+	st->closed = 1;
+	flow_put(st->token);
+}
+
 /*
- * An accepted socket's hold ends when TCP is done with it: after close() and
- * the FIN exchange or a reset, or when its listener goes before accept().
+ * A hold ends when TCP is done with the socket: after close() and the FIN
+ * exchange or a reset, when its listener goes before accept(), or when a
+ * connect fails. The accepted side is found by its tuple, the connecting
+ * side by its storage; a pending entry never claimed goes with it.
  */
 static __always_inline void on_state(struct bpf_sock_ops *ops)
 {
+	struct lwfp_sk *st;
 	struct lwfp_tuple t;
 	__u64 *tokp, token;
 
 	if (ops->args[1] != TCP_CLOSE)
 		return;
+	st = sk_state(ops->sk, false);
+	if (st && st->role == LWFP_SK_CONNECT) {
+		tuple_from_ops(&t, ops, true);
+		bpf_map_delete_elem(&lwfp_pending, &t);
+		hop_drop(st);
+		return;
+	}
 	tuple_from_ops(&t, ops, false);
 	tokp = bpf_map_lookup_elem(&lwfp_accepted, &t);
 	if (!tokp)
@@ -143,27 +140,29 @@ static __always_inline int handoff(struct bpf_sock_ops *ops)
 }
 
 /*
- * close(): the socket's hold on its flow ends, whatever TCP does next. A
- * pending entry of a connect that was never accepted cannot be found from
- * here (sock_release sees no peer address); it is overwritten by the next
- * connect from the same tuple or aged out of the LRU.
+ * close(): the socket's holds end, whatever TCP does next. A per-flow UDP
+ * socket and a listener hold nothing.
  */
 static __always_inline int release(struct bpf_sock *sk)
 {
 	struct lwfp_sk *st = sk_state(sk, false);
+	struct lwfp_udp_addr_key k;
 
-	if (st && st->dgram) {
-		st->dgram = 0;
-		udp_release(sk);
-	}
-	if (!st || st->closed || !(st->token || st->parent))
+	if (!st || st->role == LWFP_SK_FLOW)
 		return 1;
-	st->closed = 1;
-	if (st->udp_addr)
-		bpf_map_delete_elem(&lwfp_udp_addr, &st->udp_addr);
-	if (st->token)
-		flow_put(st->token);
-	if (st->parent)
+	if (st->dgram) {
+		st->dgram = 0;
+		udp_release(st->cookie);
+	}
+	if (st->udp_addr) {
+		k = udp_key(bpf_get_netns_cookie(sk), st->udp_addr);
+		bpf_map_delete_elem(&lwfp_udp_addr, &k);
+		st->udp_addr = 0;
+	}
+	hop_drop(st);
+	if (st->parent) {
 		flow_put(st->parent);
+		st->parent = 0;
+	}
 	return 1;
 }

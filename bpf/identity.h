@@ -122,3 +122,39 @@ static __always_inline __u32 caller_service(void)
 	}
 	return c.best;
 }
+
+struct id_mask {
+	__u32 n;
+	__u64 mask;
+};
+
+static long id_mask_step(__u32 i, void *arg)
+{
+	struct id_mask *m = arg;
+	struct lwfp_service *s;
+	__u32 slot = i;
+
+	if (i >= m->n)
+		return 1;
+	s = bpf_map_lookup_elem(&lwfp_services, &slot);
+	if (s && s->handle == slot + 1 && identity_matches(s))
+		m->mask |= 1ull << (slot & 63);
+	return 0;
+}
+
+/*
+ * Every service the caller is a process of, bit handle-1 each: a socket it
+ * binds listens for all of them. A full scan, but only for a service's
+ * process (the index answers everyone else), and binds are rare.
+ */
+static __always_inline __u64 caller_services(void)
+{
+	struct lwfp_config *cfg = config();
+	struct id_mask m = {};
+
+	if (!cfg || !cfg->nservices || !caller_service())
+		return 0;
+	m.n = cfg->nservices > LWFP_MAX_SERVICES ? LWFP_MAX_SERVICES : cfg->nservices;
+	bpf_loop(m.n, id_mask_step, &m, 0);
+	return m.mask;
+}

@@ -8,7 +8,9 @@
  *   handoff.h   sockops and sock_release: the flow follows the connection
  *   sockopt.h   SOL_LWFP get/set: records, context, original dst, state
  *   peer.h      getpeername4/6: the application sees its original peer
+ *   bind.h      bind4/6: flow addresses are the engine's; services' listeners
  */
+#include "bind.h"
 #include "classify.h"
 #include "handoff.h"
 #include "peer.h"
@@ -87,6 +89,18 @@ SEC("cgroup/recvmsg6")
 int lwfp_recvmsg6(struct bpf_sock_addr *ctx)
 {
 	return udp_reverse(ctx, true);
+}
+
+SEC("cgroup/bind4")
+int lwfp_bind4(struct bpf_sock_addr *ctx)
+{
+	return bind_check(ctx, false);
+}
+
+SEC("cgroup/bind6")
+int lwfp_bind6(struct bpf_sock_addr *ctx)
+{
+	return bind_check(ctx, true);
 }
 
 SEC("cgroup/getpeername4")

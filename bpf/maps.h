@@ -87,12 +87,12 @@ struct {
 	__type(value, struct lwfp_sk);
 } lwfp_sk_store SEC(".maps");
 
-/* UDP: see abi.h. Keyed by the flow's loopback address (network order). */
+/* UDP: see abi.h. A flow by its namespace and loopback address. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, LWFP_MAX_FLOWS);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, __u32);
+	__type(key, struct lwfp_udp_addr_key);
 	__type(value, __u64);
 } lwfp_udp_addr SEC(".maps");
 
@@ -104,22 +104,41 @@ struct {
 	__type(value, struct lwfp_udp_app);
 } lwfp_udp_app SEC(".maps");
 
-/* The idle timer of an unconnected UDP flow, by token; BPF-only. */
-struct lwfp_udp_timer {
+/* Unconnected UDP flows by token, for the idle sweep (abi.h). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LWFP_MAX_FLOWS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct lwfp_udp_idle);
+} lwfp_udp_idle SEC(".maps");
+
+/* The one timer that sweeps lwfp_udp_idle; BPF-only. */
+struct lwfp_sweep {
 	struct bpf_timer timer;
-	__u64 last_ns;
-	__u64 idle_ns;
-	__u32 addr;
+	__u32 armed;
 	__u32 pad;
-	struct lwfp_udp_app_key app;
 };
 
 struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lwfp_sweep);
+} lwfp_sweep SEC(".maps");
+
+/*
+ * Live flows per uid, so that one user cannot take the whole flow table
+ * (lwfp_config.max_flows_per_uid). A uid's entry stays at 0 once its flows
+ * are gone: uids are few, and deleting would race with a new flow.
+ */
+struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);
-	__type(key, __u64);
-	__type(value, struct lwfp_udp_timer);
-} lwfp_udp_timers SEC(".maps");
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, __u64);
+} lwfp_uid_flows SEC(".maps");
 
 /* The next loopback address to hand out, counted in LWFP_UDP_NET. */
 struct {

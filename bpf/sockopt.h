@@ -8,8 +8,9 @@
 
 #include "common.h"
 #include "identity.h"
+#include "listener.h"
 #include "records.h"
-#include "udp.h"
+#include "sockflow.h"
 
 #define SOCKOPT_BUF_MAX 4096 /* the kernel hands programs at most a page */
 
@@ -109,58 +110,19 @@ static __always_inline bool sock_connected(const struct bpf_sock *sk)
 }
 
 /*
- * A proxy's accepted TCP socket: the token of the flow that delivered it, from
- * lwfp_accepted by the connection's 4-tuple as the connecting side saw it
- * (tuple_from_ops in handoff.h), or 0.
- */
-static __always_inline __u64 accepted_flow_of(const struct bpf_sock *sk)
-{
-	__u32 rip[4] = { sk->dst_ip6[0], sk->dst_ip6[1], sk->dst_ip6[2], sk->dst_ip6[3] };
-	struct lwfp_tuple t = {};
-	__u64 *token;
-
-	if (sk->protocol != IPPROTO_TCP)
-		return 0;
-	t.sport = sk->dst_port;
-	t.dport = bpf_htons((__u16)sk->src_port);
-	if (sk->family == AF_INET || addr_is_v4mapped(rip)) {
-		t.family = AF_INET;
-		t.src[0] = sk->dst_ip4;
-		t.dst[0] = sk->src_ip4;
-	} else {
-		t.family = AF_INET6;
-		__builtin_memcpy(t.src, rip, sizeof(t.src));
-		t.dst[0] = sk->src_ip6[0];
-		t.dst[1] = sk->src_ip6[1];
-		t.dst[2] = sk->src_ip6[2];
-		t.dst[3] = sk->src_ip6[3];
-	}
-	token = bpf_map_lookup_elem(&lwfp_accepted, &t);
-	return token ? *token : 0;
-}
-
-/*
- * The flow that delivered (or carries) this socket, or a query error: the
- * connecting side's from its storage, an accepted socket's by its 4-tuple, a
- * proxy's per-flow UDP socket's by its local address.
+ * The flow that delivered (or carries) this socket, or a query error
+ * (sockflow.h says which flow is a socket's).
  */
 static __always_inline struct lwfp_flow *query_flow(struct bpf_sockopt *ctx, int *err,
 						    __u64 *token)
 {
 	struct bpf_sock *sk = ctx->sk;
-	struct lwfp_sk *st;
 
 	*err = ENOTCONN;
 	if (!sk || !sock_connected(sk))
 		return NULL;
 	*err = ENOENT;
-	st = sk_state(sk, false);
-	if (st && st->token)
-		*token = st->token;
-	else if (sk->protocol == IPPROTO_TCP)
-		*token = st ? 0 : accepted_flow_of(sk);
-	else
-		*token = udp_flow_of(sk);
+	*token = sock_flow(sk, sk_state(sk, false), bpf_get_netns_cookie(ctx));
 	if (!*token)
 		return NULL;
 	return bpf_map_lookup_elem(&lwfp_flows, token);
@@ -241,6 +203,9 @@ static __always_inline void metadata_fill(struct lwfp_redirect_context *m,
 	m->origin_uid = f->origin_uid;
 	__builtin_memcpy(m->origin_comm, f->origin_comm, sizeof(m->origin_comm));
 	m->raw_len = raw_len;
+	m->netns_ino = f->origin_netns_ino;
+	m->netns_cookie = f->origin_netns;
+	m->origin_cgroup_id = f->origin_cgroup_id;
 }
 
 static __always_inline int get_context(struct bpf_sockopt *ctx)
@@ -305,19 +270,13 @@ static __always_inline int get_original_dst(struct bpf_sockopt *ctx)
  */
 static __always_inline int get_state(struct bpf_sockopt *ctx, __u32 handle)
 {
-	struct lwfp_sk *st = sk_state(ctx->sk, false);
 	__u32 *p = ctx->optval, state = LWFP_NOT_REDIRECTED;
 	struct lwfp_flow *f = NULL;
 	__u64 token;
 
 	if ((void *)(p + 1) > ctx->optval_end)
 		return too_small(ctx, sizeof(*p));
-	if (st)
-		token = st->parent;
-	else if (ctx->sk->protocol == IPPROTO_TCP)
-		token = accepted_flow_of(ctx->sk);
-	else
-		token = udp_flow_of(ctx->sk);
+	token = sock_records(ctx->sk, sk_state(ctx->sk, false), bpf_get_netns_cookie(ctx));
 	if (token)
 		f = bpf_map_lookup_elem(&lwfp_flows, &token);
 	if (f)
@@ -351,7 +310,7 @@ static __always_inline int original_dst_compat(struct bpf_sockopt *ctx)
 	__u64 token;
 	__u32 size;
 
-	token = sk && !sk_state(sk, false) ? accepted_flow_of(sk) : 0;
+	token = sk ? sock_delivered(sk, sk_state(sk, false), bpf_get_netns_cookie(ctx)) : 0;
 	if (token)
 		f = bpf_map_lookup_elem(&lwfp_flows, &token);
 	if (!f)
@@ -395,12 +354,6 @@ static __always_inline int lwfp_get(struct bpf_sockopt *ctx)
 	return get_fail(ctx, EINVAL);
 }
 
-static __always_inline int set_fail(__u32 counter, int err)
-{
-	count(counter);
-	return deny(err);
-}
-
 /*
  * Set records: the blob only names a flow. What the socket receives is the
  * engine's own copy, and only a process of the service that flow was
@@ -416,21 +369,21 @@ static __always_inline int set_records(struct bpf_sockopt *ctx)
 	if (ctx->sk->state != TCP_CLOSE)
 		return deny(EISCONN);
 	if (!caller_service())
-		return set_fail(LWFP_CNT_SET_EACCES, EACCES);
+		return refuse(LWFP_CNT_SET_EACCES, EACCES);
 	len = ctx->optlen;
 	if (len < LWFP_RECORDS_SIZE(1) || len > sizeof(r))
-		return set_fail(LWFP_CNT_SET_EINVAL, EINVAL);
+		return refuse(LWFP_CNT_SET_EINVAL, EINVAL);
 	if (!take_records(ctx, &r, len))
-		return set_fail(LWFP_CNT_SET_EINVAL, EINVAL);
+		return refuse(LWFP_CNT_SET_EINVAL, EINVAL);
 	if (r.magic != LWFP_RECORDS_MAGIC || r.version != LWFP_RECORDS_VERSION ||
 	    r.nhops < 1 || r.nhops > LWFP_MAX_HOPS || len != LWFP_RECORDS_SIZE(r.nhops))
-		return set_fail(LWFP_CNT_SET_EINVAL, EINVAL);
+		return refuse(LWFP_CNT_SET_EINVAL, EINVAL);
 	f = bpf_map_lookup_elem(&lwfp_flows, &r.token);
 	if (!f || !blob_matches(&r, f) || !caller_is(f->hops[(f->nhops - 1) & 7].service))
-		return set_fail(LWFP_CNT_SET_EINVAL, EINVAL);
+		return refuse(LWFP_CNT_SET_EINVAL, EINVAL);
 	st = sk_state(ctx->sk, true);
 	if (!st)
-		return set_fail(LWFP_CNT_SET_EINVAL, ENOBUFS);
+		return refuse(LWFP_CNT_SET_EINVAL, ENOBUFS);
 	/* The socket holds the flow until it closes: its records stay valid. */
 	if (st->parent != r.token) {
 		__sync_fetch_and_add(&f->refs, 1);
@@ -449,6 +402,8 @@ static __always_inline int lwfp_set(struct bpf_sockopt *ctx)
 		return pass_through(ctx);
 	if (!inet_stream_or_dgram(ctx->sk))
 		return deny(ENOPROTOOPT);
+	if (ctx->optname == LWFP_SO_LISTENER)
+		return listener_register(ctx);
 	if (ctx->optname != LWFP_SO_RECORDS)
 		return deny(ENOPROTOOPT);
 	return set_records(ctx);

@@ -8,44 +8,21 @@
 #pragma once
 
 #include "common.h"
+#include "flow.h"
 #include "records.h"
+#include "sockflow.h"
+#include "udp_addr.h"
 
 #define CLOCK_MONOTONIC 1
 #define NSEC_PER_SEC 1000000000ull
+#define NSEC_PER_MSEC 1000000ull
+#define UDP_SWEEP_NS (500 * NSEC_PER_MSEC) /* how late an idle flow may end */
 
-static __always_inline bool udp_addr_ours(__u32 ip)
-{
-	return (bpf_ntohl(ip) & LWFP_UDP_MASK) == LWFP_UDP_NET;
-}
-
-/* The flow number of an IPv6 flow address (abi.h, LWFP_UDP6_NET), or 0. */
-static __always_inline __u32 udp6_addr_ours(const __u32 *ip6)
-{
-	if (ip6[0] != bpf_htonl(LWFP_UDP6_NET0) || ip6[1] != bpf_htonl(LWFP_UDP6_NET1) || ip6[2])
-		return 0;
-	return udp_addr_ours(ip6[3]) ? ip6[3] : 0;
-}
-
-/* The flow number a socket is bound to, in either form, or 0. */
-static __always_inline __u32 udp_sk_addr(const struct bpf_sock *sk)
-{
-	__u32 ip6[4];
-
-	if (sk->family == AF_INET6) {
-		ip6[0] = sk->src_ip6[0];
-		ip6[1] = sk->src_ip6[1];
-		ip6[2] = sk->src_ip6[2];
-		ip6[3] = sk->src_ip6[3];
-		if (udp6_addr_ours(ip6))
-			return ip6[3];
-	}
-	return udp_addr_ours(sk->src_ip4) ? sk->src_ip4 : 0;
-}
-
-/* A free address of LWFP_UDP_NET for this flow, or 0. */
-static __always_inline __u32 udp_alloc(__u64 token)
+/* A free address of LWFP_UDP_NET in this namespace for the flow, or 0. */
+static __always_inline __u32 udp_alloc(__u64 token, __u64 netns)
 {
 	__u32 zero = 0, *seq = bpf_map_lookup_elem(&lwfp_udp_seq, &zero);
+	struct lwfp_udp_addr_key k = udp_key(netns, 0);
 	int tries;
 
 	if (!seq)
@@ -53,53 +30,87 @@ static __always_inline __u32 udp_alloc(__u64 token)
 	/* A wrapped counter may land on a live flow's address: take the next. */
 	for (tries = 0; tries < 4; tries++) {
 		__u32 n = __sync_fetch_and_add(seq, 1) & ~LWFP_UDP_MASK;
-		__u32 ip = bpf_htonl(LWFP_UDP_NET | (n ? n : 1));
 
-		if (!bpf_map_update_elem(&lwfp_udp_addr, &ip, &token, BPF_NOEXIST))
-			return ip;
+		k.addr = bpf_htonl(LWFP_UDP_NET | (n ? n : 1));
+		if (!bpf_map_update_elem(&lwfp_udp_addr, &k, &token, BPF_NOEXIST))
+			return k.addr;
 	}
 	return 0;
 }
 
-static int udp_expire(void *map, __u64 *token, struct lwfp_udp_timer *u)
+/* Ends an unconnected flow: its address, its application entry, the flow. */
+static __always_inline void udp_end(__u64 token, struct lwfp_udp_idle *u)
 {
-	__u64 idle = bpf_ktime_get_ns() - u->last_ns;
-
-	if (idle < u->idle_ns) {
-		bpf_timer_start(&u->timer, u->idle_ns - idle, 0);
-		return 0;
-	}
 	bpf_map_delete_elem(&lwfp_udp_addr, &u->addr);
 	bpf_map_delete_elem(&lwfp_udp_app, &u->app);
-	bpf_map_delete_elem(&lwfp_flows, token);
+	flow_del(token);
+	bpf_map_delete_elem(&lwfp_udp_idle, &token);
+}
+
+static long udp_sweep_one(void *map, __u64 *token, struct lwfp_udp_idle *u, __u64 *now)
+{
+	(void)map;
+	/* A datagram may touch the flow after the sweep read the clock. */
+	if (u->last_ns >= *now || *now - u->last_ns < u->idle_ns)
+		return 0;
+	udp_end(*token, u);
 	count(LWFP_CNT_UDP_EXPIRED);
-	count(LWFP_CNT_FLOW_CLOSED);
-	bpf_map_delete_elem(map, token);
 	return 0;
 }
 
-static __always_inline int udp_arm(__u64 token, __u32 addr, const struct lwfp_udp_app_key *app,
-				   __u32 idle_s)
+static int udp_sweep(void *map, __u32 *key, struct lwfp_sweep *s)
 {
-	struct lwfp_udp_timer init = {}, *u;
+	__u64 now = bpf_ktime_get_ns();
 
-	init.last_ns = bpf_ktime_get_ns();
-	init.idle_ns = (idle_s ? idle_s : LWFP_UDP_IDLE_DEFAULT_S) * NSEC_PER_SEC;
-	init.addr = addr;
-	init.app = *app;
-	if (bpf_map_update_elem(&lwfp_udp_timers, &token, &init, BPF_NOEXIST))
+	(void)map;
+	(void)key;
+	bpf_for_each_map_elem(&lwfp_udp_idle, udp_sweep_one, &now, 0);
+	bpf_timer_start(&s->timer, UDP_SWEEP_NS, 0);
+	return 0;
+}
+
+/*
+ * The sweep's one timer, started by the first unconnected flow. Two CPUs may
+ * both start it: the second init says EBUSY, and starting twice only moves
+ * the next sweep.
+ */
+static __always_inline int udp_sweep_arm(void)
+{
+	__u32 zero = 0;
+	struct lwfp_sweep *s = bpf_map_lookup_elem(&lwfp_sweep, &zero);
+	long err;
+
+	if (!s)
 		return -ENOBUFS;
-	u = bpf_map_lookup_elem(&lwfp_udp_timers, &token);
-	if (!u || bpf_timer_init(&u->timer, &lwfp_udp_timers, CLOCK_MONOTONIC) ||
-	    bpf_timer_set_callback(&u->timer, udp_expire) ||
-	    bpf_timer_start(&u->timer, u->idle_ns, 0))
+	if (s->armed)
+		return 0;
+	err = bpf_timer_init(&s->timer, &lwfp_sweep, CLOCK_MONOTONIC);
+	if (err && err != -EBUSY)
+		return -ENOBUFS;
+	if (bpf_timer_set_callback(&s->timer, udp_sweep) ||
+	    bpf_timer_start(&s->timer, UDP_SWEEP_NS, 0))
+		return -ENOBUFS;
+	s->armed = 1;
+	return 0;
+}
+
+static __always_inline int udp_idle_add(__u64 token, const struct lwfp_udp_addr_key *addr,
+					const struct lwfp_udp_app_key *app, __u32 idle_s)
+{
+	struct lwfp_udp_idle u = {};
+
+	u.last_ns = bpf_ktime_get_ns();
+	u.idle_ns = (idle_s ? idle_s : LWFP_UDP_IDLE_DEFAULT_S) * NSEC_PER_SEC;
+	u.addr = *addr;
+	u.app = *app;
+	if (udp_sweep_arm() || bpf_map_update_elem(&lwfp_udp_idle, &token, &u, BPF_NOEXIST))
 		return -ENOBUFS;
 	return 0;
 }
 
 static __always_inline void udp_touch(__u64 token)
 {
-	struct lwfp_udp_timer *u = bpf_map_lookup_elem(&lwfp_udp_timers, &token);
+	struct lwfp_udp_idle *u = bpf_map_lookup_elem(&lwfp_udp_idle, &token);
 
 	if (u)
 		u->last_ns = bpf_ktime_get_ns();
@@ -124,44 +135,59 @@ static __always_inline void udp_rewrite(struct bpf_sock_addr *ctx, const struct 
 }
 
 /* Undoes a half-made flow; the socket never saw it. */
-static __always_inline void udp_unwind(__u64 token, __u32 addr)
+static __always_inline void udp_unwind(__u64 token, __u64 netns, __u32 addr)
 {
+	struct lwfp_udp_addr_key k = udp_key(netns, addr);
+
 	if (addr)
-		bpf_map_delete_elem(&lwfp_udp_addr, &addr);
-	bpf_map_delete_elem(&lwfp_flows, &token);
+		bpf_map_delete_elem(&lwfp_udp_addr, &k);
+	flow_del(token);
 }
 
-static __always_inline int udp_bind(struct bpf_sock_addr *ctx, struct walk *w,
-				    const struct lwfp_filter *f, __u64 token, __u32 addr)
+/* A connected socket holds its one flow like a TCP connect does. */
+static __always_inline int udp_hold_connected(struct lwfp_sk *st, struct walk *w, __u64 token,
+					      __u32 addr)
 {
-	struct lwfp_udp_app_key app = {};
-	struct lwfp_udp_app val = { .token = token, .addr = addr };
-	struct lwfp_sk *st;
+	struct lwfp_udp_addr_key old = udp_key(w->netns, st->udp_addr);
 
-	if (!w->sendmsg) {
-		st = sk_state(ctx->sk, true);
-		if (!st)
-			return -ENOBUFS;
-		if (st->udp_addr)
-			bpf_map_delete_elem(&lwfp_udp_addr, &st->udp_addr);
-		sk_attach(st, w, token);
-		st->udp_addr = addr;
-		return 0;
-	}
-	st = sk_state(ctx->sk, true);
-	if (!st)
-		return -ENOBUFS;
+	if (st->udp_addr)
+		bpf_map_delete_elem(&lwfp_udp_addr, &old);
+	sk_attach(st, w, token);
+	st->udp_addr = addr;
+	return 0;
+}
+
+/* An unconnected socket's flow: found by destination, ended by the sweep. */
+static __always_inline int udp_hold_datagram(struct walk *w, struct lwfp_sk *st,
+					     const struct lwfp_filter *f, __u64 token, __u32 addr)
+{
+	struct lwfp_udp_app val = { .token = token, .addr = addr };
+	struct lwfp_udp_addr_key k = udp_key(w->netns, addr);
+	struct lwfp_udp_app_key app = {};
+
 	st->dgram = 1;
-	app.cookie = bpf_get_socket_cookie(ctx);
+	app.cookie = st->cookie;
 	app.dst = w->dst;
 	if (bpf_map_update_elem(&lwfp_udp_app, &app, &val, BPF_ANY))
 		return -ENOBUFS;
-	if (udp_arm(token, addr, &app, f->idle_timeout_s)) {
-		bpf_map_delete_elem(&lwfp_udp_timers, &token);
+	if (udp_idle_add(token, &k, &app, f->idle_timeout_s)) {
 		bpf_map_delete_elem(&lwfp_udp_app, &app);
 		return -ENOBUFS;
 	}
 	return 0;
+}
+
+static __always_inline int udp_hold(struct bpf_sock_addr *ctx, struct walk *w,
+				    const struct lwfp_filter *f, __u64 token, __u32 addr)
+{
+	struct lwfp_sk *st = sk_state(ctx->sk, true);
+
+	if (!st)
+		return -ENOBUFS;
+	st->cookie = w->cookie;
+	if (w->sendmsg)
+		return udp_hold_datagram(w, st, f, token, addr);
+	return udp_hold_connected(st, w, token, addr);
 }
 
 static __always_inline int udp_redirect(struct bpf_sock_addr *ctx, struct walk *w,
@@ -173,15 +199,13 @@ static __always_inline int udp_redirect(struct bpf_sock_addr *ctx, struct walk *
 
 	err = flow_insert(w, sk_state(ctx->sk, false), f, &token);
 	if (!err) {
-		addr = udp_alloc(token);
-		err = addr ? udp_bind(ctx, w, f, token, addr) : -ENOBUFS;
+		addr = udp_alloc(token, w->netns);
+		err = addr ? udp_hold(ctx, w, f, token, addr) : -ENOBUFS;
 		if (err)
-			udp_unwind(token, addr);
+			udp_unwind(token, w->netns, addr);
 	}
-	if (err) {
-		count(LWFP_CNT_FLOW_FULL);
-		return f->fail == LWFP_FAIL_OPEN ? 1 : deny(ENOBUFS);
-	}
+	if (err)
+		return flow_refused(err);
 	udp_rewrite(ctx, w, addr, f->to.port, v6);
 	count(LWFP_CNT_REDIRECT);
 	emit(LWFP_EV_REDIRECT, token, f, &w->dst, w->proto, w->nhops + 1);
@@ -194,34 +218,30 @@ static __always_inline bool udp_known(struct bpf_sock_addr *ctx, const struct wa
 {
 	struct lwfp_udp_app_key app = {};
 	struct lwfp_udp_app *val;
-	__u16 port;
+	struct lwfp_flow *f;
 
 	app.cookie = bpf_get_socket_cookie(ctx);
 	app.dst = w->dst;
 	val = bpf_map_lookup_elem(&lwfp_udp_app, &app);
 	if (!val)
 		return false;
-	struct lwfp_flow *f = bpf_map_lookup_elem(&lwfp_flows, &val->token);
-
+	f = bpf_map_lookup_elem(&lwfp_flows, &val->token);
 	if (!f)
 		return false;
-	port = f->target.port;
 	udp_touch(val->token);
-	udp_rewrite(ctx, w, val->addr, port, v6);
+	udp_rewrite(ctx, w, val->addr, f->target.port, v6);
 	count(LWFP_CNT_UDP_DATAGRAM);
 	return true;
 }
 
 /* Is the flow at this address the receiving socket's own? */
-static __always_inline bool udp_owner(struct bpf_sock_addr *ctx, __u64 token, __u32 ip)
+static __always_inline bool udp_owner(struct bpf_sock_addr *ctx, const struct lwfp_flow *f,
+				      __u32 ip)
 {
 	struct lwfp_sk *st = sk_state(ctx->sk, false);
-	struct lwfp_udp_timer *u;
 
-	if (st && st->udp_addr == ip)
-		return true;
-	u = bpf_map_lookup_elem(&lwfp_udp_timers, &token);
-	return u && u->app.cookie == bpf_get_socket_cookie(ctx);
+	return st && f->client && st->cookie == f->client &&
+	       (st->dgram || st->udp_addr == ip);
 }
 
 /* recvmsg: a reply from a flow's address comes from the original destination. */
@@ -229,29 +249,17 @@ static __always_inline int udp_reverse(struct bpf_sock_addr *ctx, const bool v6)
 {
 	const struct lwfp_addr *o;
 	struct lwfp_flow *f;
-	__u64 *token;
+	__u64 token;
 	__u32 ip;
 
-	if (v6) {
-		__u32 ip6[4] = { ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2],
-				 ctx->user_ip6[3] };
-
-		if (addr_is_v4mapped(ip6))
-			ip = ip6[3];
-		else
-			ip = udp6_addr_ours(ip6);
-	} else {
-		ip = ctx->user_ip4;
-	}
-	if (!udp_addr_ours(ip))
+	ip = ctx_flow_addr(ctx, v6);
+	if (!ip)
 		return 1;
-	token = bpf_map_lookup_elem(&lwfp_udp_addr, &ip);
-	if (!token)
+	token = udp_token_at(bpf_get_netns_cookie(ctx), ip);
+	f = token ? bpf_map_lookup_elem(&lwfp_flows, &token) : NULL;
+	if (!f || !udp_owner(ctx, f, ip))
 		return 1;
-	f = bpf_map_lookup_elem(&lwfp_flows, token);
-	if (!f || !udp_owner(ctx, *token, ip))
-		return 1;
-	udp_touch(*token);
+	udp_touch(token);
 	o = &f->orig_dst;
 	if (!v6) {
 		if (o->family != AF_INET)
@@ -273,37 +281,77 @@ static __always_inline int udp_reverse(struct bpf_sock_addr *ctx, const bool v6)
 	return 1;
 }
 
-static long udp_release_one(void *map, __u64 *token, struct lwfp_udp_timer *u, __u64 *cookie)
+static long udp_release_one(void *map, __u64 *token, struct lwfp_udp_idle *u, __u64 *cookie)
 {
-	if (u->app.cookie != *cookie)
-		return 0;
-	bpf_map_delete_elem(&lwfp_udp_addr, &u->addr);
-	bpf_map_delete_elem(&lwfp_udp_app, &u->app);
-	bpf_map_delete_elem(&lwfp_flows, token);
-	count(LWFP_CNT_FLOW_CLOSED);
-	bpf_map_delete_elem(map, token);
+	(void)map;
+	if (u->app.cookie == *cookie)
+		udp_end(*token, u);
 	return 0;
 }
 
 /* close(): an unconnected socket's flows end with it, not an idle timeout later. */
-static __always_inline void udp_release(struct bpf_sock *sk)
+static __always_inline void udp_release(__u64 cookie)
 {
-	__u64 cookie = bpf_get_socket_cookie(sk);
-
-	bpf_for_each_map_elem(&lwfp_udp_timers, udp_release_one, &cookie, 0);
+	bpf_for_each_map_elem(&lwfp_udp_idle, udp_release_one, &cookie, 0);
 }
 
-/* The flow a proxy's per-flow UDP socket serves: its local address names it. */
-static __always_inline __u64 udp_flow_of(const struct bpf_sock *sk)
+/*
+ * A per-flow socket connects to the flow's client, and only to it: the
+ * socket a datagram from the flow address would reach must be the one that
+ * opened the flow. Otherwise anyone who sent to a flow address first could
+ * make the proxy take the flow for theirs.
+ */
+static __always_inline int udp_flow_connect(struct bpf_sock_addr *ctx, const struct lwfp_sk *st,
+					    const bool v6)
 {
-	__u64 *token;
-	__u32 ip;
+	struct lwfp_flow *f = bpf_map_lookup_elem(&lwfp_flows, &st->token);
+	struct bpf_sock_tuple tup = {};
+	__u32 len = sizeof(tup.ipv4);
+	struct bpf_sock *sk;
+	struct lwfp_sk *cs;
+	__u32 ip6[4] = {};
+	bool ok;
 
-	if (sk->protocol != IPPROTO_UDP)
-		return 0;
-	ip = udp_sk_addr(sk);
-	if (!ip)
-		return 0;
-	token = bpf_map_lookup_elem(&lwfp_udp_addr, &ip);
-	return token ? *token : 0;
+	if (!f)
+		return deny(ENOENT);
+	if (v6) {
+		ip6[0] = ctx->user_ip6[0];
+		ip6[1] = ctx->user_ip6[1];
+		ip6[2] = ctx->user_ip6[2];
+		ip6[3] = ctx->user_ip6[3];
+	}
+	if (!v6 || addr_is_v4mapped(ip6)) {
+		tup.ipv4.saddr = st->udp_addr;
+		tup.ipv4.sport = f->target.port;
+		tup.ipv4.daddr = v6 ? ip6[3] : ctx->user_ip4;
+		tup.ipv4.dport = (__u16)ctx->user_port;
+	} else {
+		tup.ipv6.saddr[0] = bpf_htonl(LWFP_UDP6_NET0);
+		tup.ipv6.saddr[1] = bpf_htonl(LWFP_UDP6_NET1);
+		tup.ipv6.saddr[3] = st->udp_addr;
+		tup.ipv6.sport = f->target.port;
+		__builtin_memcpy(tup.ipv6.daddr, ip6, sizeof(ip6));
+		tup.ipv6.dport = (__u16)ctx->user_port;
+		len = sizeof(tup.ipv6);
+	}
+	sk = bpf_sk_lookup_udp(ctx, &tup, len, BPF_F_CURRENT_NETNS, 0);
+	if (!sk)
+		return spoof_refused(ECONNREFUSED);
+	cs = bpf_sk_storage_get(&lwfp_sk_store, sk, 0, 0);
+	ok = cs && f->client && cs->cookie == f->client;
+	bpf_sk_release(sk);
+	return ok ? 1 : spoof_refused(EACCES);
+}
+
+/*
+ * A datagram whose source (IP_PKTINFO) is a flow address would reach the
+ * application as a reply from its original destination: only a service's
+ * own sockets may send one.
+ */
+static __always_inline bool udp_src_allowed(struct bpf_sock_addr *ctx, const struct lwfp_sk *st,
+					     const bool v6)
+{
+	if (!ctx_src_flow_addr(ctx, v6))
+		return true;
+	return st && (st->role == LWFP_SK_FLOW || st->services);
 }

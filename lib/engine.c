@@ -31,13 +31,14 @@ static const char *const progs[] = {
 	"lwfp_connect4", "lwfp_connect6", "lwfp_getpeername4", "lwfp_getpeername6",
 	"lwfp_sockops", "lwfp_sock_release", "lwfp_getsockopt", "lwfp_setsockopt",
 	"lwfp_sendmsg4", "lwfp_sendmsg6", "lwfp_recvmsg4", "lwfp_recvmsg6",
+	"lwfp_bind4", "lwfp_bind6",
 };
 
 static const char *const map_pins[] = {
 	MAP_CONFIG, MAP_FILTERS, MAP_FILTER_RAW, MAP_SERVICES, MAP_FLOWS,
 	MAP_FILTER_IDX, MAP_FILTER_POS,
 	MAP_PENDING, MAP_INHERIT, MAP_SCRATCH, MAP_SK_STORE, "lwfp_udp_addr", "lwfp_udp_app",
-	"lwfp_udp_timers", "lwfp_udp_seq", MAP_COUNTERS, MAP_EVENTS,
+	"lwfp_udp_idle", "lwfp_sweep", "lwfp_uid_flows", "lwfp_udp_seq", MAP_COUNTERS, MAP_EVENTS,
 	"lwfp_id_index", "lwfp_id_uid", "lwfp_id_pid", "lwfp_id_cgroup", "lwfp_accepted",
 };
 
@@ -87,6 +88,67 @@ int config_write(struct lwfp_engine *e, const struct lwfp_config *cfg)
 	uint32_t zero = 0;
 
 	return bpf_map_update_elem(e->config_fd, &zero, cfg, BPF_ANY) ? -errno : 0;
+}
+
+/*
+ * Whoever can write in the pin directory, or swap it, can replace the pins
+ * every root command trusts: a map of their own where lwfpctl looks for the
+ * filters, or links it will unpin. So it must be root's and writable by
+ * root alone, and not a symbolic link to somewhere else.
+ */
+static int pin_dir_trusted(const struct stat *st, char *why, size_t size)
+{
+	if (st->st_uid != 0) {
+		snprintf(why, size, "is owned by uid %u, not root", (unsigned int)st->st_uid);
+		return -EPERM;
+	}
+	if (st->st_mode & (S_IWGRP | S_IWOTH)) {
+		snprintf(why, size, "is writable by its group or others (mode %04o)",
+			 (unsigned int)(st->st_mode & 07777));
+		return -EPERM;
+	}
+	return 0;
+}
+
+/* A descriptor of the checked pin directory, or -errno; why says -EPERM's reason. */
+static int pin_dir_open(const char *dir, char *why, size_t size)
+{
+	struct stat st;
+	int fd, err;
+
+	/* O_NOFOLLOW, then fstat: what is checked is what was opened. */
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		if (!lstat(dir, &st) && S_ISLNK(st.st_mode)) {
+			snprintf(why, size, "is a symbolic link");
+			return -EPERM;
+		}
+		return err == -ENOTDIR ? -ENOENT : err;
+	}
+	err = fstat(fd, &st) ? -errno : pin_dir_trusted(&st, why, size);
+	if (err) {
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+LWFP_API int lwfp_pin_dir_check(const char *pin_dir, char *why, size_t size)
+{
+	char scratch[1];
+	int fd;
+
+	if (!why || !size) {
+		why = scratch;
+		size = sizeof(scratch);
+	}
+	*why = 0;
+	fd = pin_dir_open(pin_dir ? pin_dir : lwfp_default_pin_dir(), why, size);
+	if (fd < 0)
+		return fd;
+	close(fd);
+	return 0;
 }
 
 static void close_fd(int *fd)
@@ -158,20 +220,23 @@ static int open_maps(struct lwfp_engine *e)
 		return -EPROTO;
 	cfg.cgroup[sizeof(cfg.cgroup) - 1] = 0;
 	snprintf(e->cgroup, sizeof(e->cgroup), "%s", cfg.cgroup);
+	e->max_flows_per_uid = cfg.max_flows_per_uid ? cfg.max_flows_per_uid
+						     : LWFP_FLOWS_PER_UID_DEFAULT;
 	return 0;
 }
 
 LWFP_API int lwfp_engine_open(const char *pin_dir, struct lwfp_engine **out)
 {
 	struct lwfp_engine *e;
+	char why[80];
 	int err;
 
 	e = engine_new(pin_dir ? pin_dir : lwfp_default_pin_dir());
 	if (!e)
 		return -errno;
-	e->dir_fd = open(e->pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	e->dir_fd = pin_dir_open(e->pin_dir, why, sizeof(why));
 	if (e->dir_fd < 0) {
-		err = errno == ENOTDIR ? -ENOENT : -errno;
+		err = e->dir_fd;
 		goto fail;
 	}
 	err = open_maps(e);
@@ -192,6 +257,11 @@ LWFP_API const char *lwfp_engine_pin_dir(const struct lwfp_engine *e)
 LWFP_API const char *lwfp_engine_cgroup(const struct lwfp_engine *e)
 {
 	return e->cgroup;
+}
+
+LWFP_API uint32_t lwfp_engine_max_flows_per_uid(const struct lwfp_engine *e)
+{
+	return e->max_flows_per_uid;
 }
 
 /* ---- up ---------------------------------------------------------------- */
@@ -387,8 +457,13 @@ static bool fully_up(const char *pin_dir)
 	return pin_exists(pin_dir, MAP_CONFIG);
 }
 
-/* `up` again: nothing to load, but it must be the same cgroup. */
-static int adopt(const char *pin_dir, uint64_t cg_id)
+/*
+ * With the pin directory locked, once the engine is loaded: it must be
+ * attached to this cgroup, and a cap given (not 0) replaces the one pinned.
+ * The data plane reads the cap on every new flow, so it holds at once, for
+ * the flows to come.
+ */
+static int adopt(const char *pin_dir, uint64_t cg_id, uint32_t cap)
 {
 	struct lwfp_engine *e;
 	struct lwfp_config cfg;
@@ -398,19 +473,23 @@ static int adopt(const char *pin_dir, uint64_t cg_id)
 	if (err)
 		return err;
 	err = config_read(e, &cfg);
+	if (!err && cfg.cgroup_id != cg_id)
+		err = -EEXIST;
+	if (!err && cap && cfg.max_flows_per_uid != cap) {
+		cfg.max_flows_per_uid = cap;
+		err = config_write(e, &cfg);
+	}
 	lwfp_engine_close(e);
-	if (err)
-		return err;
-	return cfg.cgroup_id == cg_id ? 0 : -EEXIST;
+	return err;
 }
 
 LWFP_API int lwfp_engine_up(const struct lwfp_engine_opts *opts, struct lwfp_engine **out)
 {
 	const char *pin_dir = lwfp_default_pin_dir(), *cg = NULL;
-	char cgroup[PATH_MAX];
+	char cgroup[PATH_MAX], why[80];
 	bool fresh;
 	uint64_t cg_id;
-	uint32_t level;
+	uint32_t level, cap = 0;
 	int dir_fd, err;
 
 	if (opts && opts->sz < sizeof(size_t))
@@ -419,6 +498,10 @@ LWFP_API int lwfp_engine_up(const struct lwfp_engine_opts *opts, struct lwfp_eng
 		pin_dir = opts->pin_dir;
 	if (opts && opts->sz > offsetof(struct lwfp_engine_opts, cgroup))
 		cg = opts->cgroup;
+	if (opts && opts->sz > offsetof(struct lwfp_engine_opts, max_flows_per_uid))
+		cap = opts->max_flows_per_uid;
+	if (cap > LWFP_MAX_FLOWS)
+		return -EINVAL;
 	err = lwfp_cgroup_resolve(cg ? cg : "/", cgroup, sizeof(cgroup));
 	if (!err)
 		err = lwfp_cgroup_id(cgroup, &cg_id, &level);
@@ -427,19 +510,19 @@ LWFP_API int lwfp_engine_up(const struct lwfp_engine_opts *opts, struct lwfp_eng
 	err = make_pin_dir(pin_dir);
 	if (err)
 		return err;
-	dir_fd = open(pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	dir_fd = pin_dir_open(pin_dir, why, sizeof(why));
 	if (dir_fd < 0)
-		return -errno;
+		return dir_fd;
 	if (flock(dir_fd, LOCK_EX)) {
 		err = -errno;
 		close(dir_fd);
 		return err;
 	}
 	fresh = !pin_exists(pin_dir, MAP_CONFIG);
-	if (fully_up(pin_dir))
-		err = adopt(pin_dir, cg_id);
-	else
+	if (!fully_up(pin_dir))
 		err = load_and_attach(pin_dir, cgroup, cg_id);
+	if (!err)
+		err = adopt(pin_dir, cg_id, cap);
 	/* In this namespace too when the engine was up already: see route.c. */
 	if (!err)
 		err = udp6_route_add();

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * Filters: kept in the data plane as a table sorted by weight, highest first.
- * Every change builds a whole new table in the half the data plane is not
- * reading and then flips one word, so a connect() sees the old table or the
- * new one, never a mix.
+ * Every change waits until no connect() can still be reading the idle half,
+ * builds a whole new table there and then flips one word, so a connect()
+ * sees the old table or the new one, never a mix.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -112,9 +112,9 @@ static int keys_delete(int fd, const struct lwfp_idx_key *keys, size_t n)
 }
 
 /*
- * Removes the buckets of one half. Only the idle half is cleared, before it
- * is rewritten: a connect() that started on it before the last flip may
- * still be reading it, as it may read the table slots being rewritten.
+ * Removes the buckets of one half: only ever the idle one, once
+ * filters_publish has waited out its last readers; the live half's
+ * buckets are what every connect() is probing.
  */
 static int index_clear(struct lwfp_engine *e, uint32_t half)
 {
@@ -169,7 +169,16 @@ int filters_publish(struct lwfp_engine *e, const struct lwfp_filter *fs, uint32_
 	uint32_t idle;
 	int err;
 
-	err = config_read(e, &cfg);
+	/*
+	 * The idle half was live before the last flip, made by this process or
+	 * another one moments ago, and a connect() that read `active` before
+	 * that flip may still be walking it (grace.c). Nothing records when the
+	 * last flip happened, so every publish waits once; a batch of filters is
+	 * one publish, so the wait is paid per update, not per filter.
+	 */
+	err = grace_wait();
+	if (!err)
+		err = config_read(e, &cfg);
 	if (err)
 		return err;
 	idle = !(cfg.active & 1);

@@ -32,6 +32,7 @@
 struct lwfp_engine {
 	char pin_dir[256];
 	char cgroup[256];
+	uint32_t max_flows_per_uid; /* in force at open: the default for 0 */
 	int dir_fd; /* held for flock(): serialises writers of one engine */
 	int config_fd;
 	int filters_fd;
@@ -80,8 +81,19 @@ void index_mask(const uint32_t addr[4], uint32_t plen, uint32_t out[4]);
 
 /* Filters of the live table, in order, into a malloc'd array. */
 int filters_load(struct lwfp_engine *e, struct lwfp_filter **out, uint32_t *n);
-/* Publishes a new table: writes the idle half, then flips. */
+/*
+ * Publishes a new table: waits out the readers of the idle half
+ * (grace_wait), writes it, then flips.
+ */
 int filters_publish(struct lwfp_engine *e, const struct lwfp_filter *fs, uint32_t n);
+
+/*
+ * grace.c: returns once no BPF program can still be running that started
+ * before the call; 0 or -errno. The _with form takes the membarrier call
+ * and the online CPU count, for tests.
+ */
+int grace_wait(void);
+int lwfp__grace_wait_with(long (*membarrier)(int cmd, unsigned int flags, int cpu), long ncpus);
 
 /* The local route of IPv6 UDP flow addresses in this netns (route.c). */
 int udp6_route_add(void);

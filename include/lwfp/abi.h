@@ -323,6 +323,7 @@ struct lwfp_flow {
  * outbound connection to the same destination inherit that flow's records.
  */
 struct lwfp_inherit_key {
+	__u64 netns; /* cookie of the namespace the flow was delivered in */
 	__u32 service;
 	__u32 pad;
 	struct lwfp_addr dst;
@@ -364,8 +365,32 @@ struct lwfp_udp_app {
 	__u32 pad;
 };
 
+/*
+ * lwfp_udp_addr[{netns, address}]: the flow at a flow address. Addresses
+ * are handed out host-wide, but each network namespace has its own
+ * loopback, so a flow is found only from the namespace it lives in.
+ */
+struct lwfp_udp_addr_key {
+	__u64 netns;
+	__u32 addr; /* network order */
+	__u32 pad;
+};
+
+/*
+ * lwfp_udp_idle[token]: when an unconnected UDP flow was last used. One
+ * engine-wide timer sweeps this map (bpf/udp.h): a flow never depends on
+ * an allocation at the moment it is created.
+ */
+struct lwfp_udp_idle {
+	__u64 last_ns;
+	__u64 idle_ns;
+	struct lwfp_udp_addr_key addr;
+	struct lwfp_udp_app_key app;
+};
+
 /* A redirected connect that waits for its accepted socket, by 4-tuple. */
 struct lwfp_tuple {
+	__u64 netns; /* namespaces reuse addresses: the cookie keeps them apart */
 	__u32 src[4];
 	__u32 dst[4];
 	__u16 sport, dport; /* network order */
@@ -377,21 +402,25 @@ enum lwfp_sk_role {
 	LWFP_SK_NONE = 0,
 	LWFP_SK_CONNECT = 1, /* the connecting side of a redirected hop */
 	LWFP_SK_ACCEPTED = 2, /* the proxy's accepted socket of that hop */
+	LWFP_SK_FLOW = 3, /* a proxy's per-flow UDP socket, bound to its flow's address */
 };
 
 /*
  * Socket-local storage, kept small: every socket that has it is charged the
  * element and a bpf_local_storage of its own. Everything about a flow lives in
- * lwfp_flows and is reached by token. Only the connecting side of a hop and a
- * socket given records have storage; a proxy's accepted socket has none and
- * is found by its 4-tuple in lwfp_accepted.
+ * lwfp_flows and is reached by token. Only the connecting side of a hop, a
+ * socket given records, a socket a service bound or registered, and a
+ * proxy's per-flow UDP socket have storage; a proxy's accepted socket has
+ * none and is found by its 4-tuple in lwfp_accepted.
  */
 struct lwfp_sk {
-	__u64 token; /* the hop this socket connected as, 0 if none */
+	__u64 token; /* CONNECT: the hop this socket connected as; FLOW: the flow it serves */
 	__u64 parent; /* set records: the flow whose hops this socket carries; it holds a reference */
+	__u64 cookie; /* an application's UDP socket: its cookie, which its flows name as client */
+	__u64 services; /* bit h-1: a listener of service h (bound by its process, or registered) */
 	__u32 udp_addr; /* a connected UDP flow's loopback address */
 	__u8 role;
-	__u8 closed; /* the flow references were already dropped */
+	__u8 closed; /* the hop reference (token) was already dropped */
 	__u8 dgram; /* it opened unconnected UDP flows: end them at close */
 	__u8 pad;
 };

@@ -28,12 +28,20 @@ struct lwfp_engine_opts {
 	size_t sz;
 	const char *pin_dir; /* NULL: lwfp_default_pin_dir() */
 	const char *cgroup; /* NULL: the cgroup v2 root */
+	/*
+	 * Live flows one uid may hold, 1..LWFP_MAX_FLOWS; stored in the
+	 * pinned config, so `up` again with another value changes it. 0
+	 * keeps the engine's value (LWFP_FLOWS_PER_UID_DEFAULT on a new one).
+	 */
+	uint32_t max_flows_per_uid;
 };
-#define lwfp_engine_opts__last_field cgroup
+#define lwfp_engine_opts__last_field max_flows_per_uid
 
 /*
  * Load, pin and attach an engine, or adopt the one already pinned there
- * (idempotent). -EEXIST if the pinned engine is attached to another cgroup.
+ * (idempotent). -EEXIST if the pinned engine is attached to another cgroup,
+ * -EPERM if an existing pin_dir fails lwfp_pin_dir_check, -EINVAL for a
+ * max_flows_per_uid above LWFP_MAX_FLOWS.
  */
 int lwfp_engine_up(const struct lwfp_engine_opts *opts, struct lwfp_engine **engine);
 
@@ -43,8 +51,19 @@ int lwfp_engine_up(const struct lwfp_engine_opts *opts, struct lwfp_engine **eng
  */
 int lwfp_kernel_check(char *missing, size_t size);
 
-/* Open the engine pinned at pin_dir. -ENOENT when no engine is up there. */
+/*
+ * Open the engine pinned at pin_dir. -ENOENT when no engine is up there,
+ * -EPERM when pin_dir is not safe to trust (lwfp_pin_dir_check).
+ */
 int lwfp_engine_open(const char *pin_dir, struct lwfp_engine **engine);
+
+/*
+ * Whether lwfp_engine_open and lwfp_engine_up accept pin_dir (NULL: the
+ * default): -EPERM when it is a symbolic link, is not owned by root, or is
+ * writable by its group or others, with why (when not NULL) saying which,
+ * e.g. "is owned by uid 65534, not root"; -ENOENT when it does not exist.
+ */
+int lwfp_pin_dir_check(const char *pin_dir, char *why, size_t size);
 
 /* Detach and unpin everything under pin_dir. -ENOENT when nothing is up. */
 int lwfp_engine_down(const char *pin_dir);
@@ -54,6 +73,8 @@ void lwfp_engine_close(struct lwfp_engine *engine);
 const char *lwfp_engine_pin_dir(const struct lwfp_engine *engine);
 /* The cgroup v2 path the engine is attached to. */
 const char *lwfp_engine_cgroup(const struct lwfp_engine *engine);
+/* The per-uid flow cap in force when the engine was opened (never 0). */
+uint32_t lwfp_engine_max_flows_per_uid(const struct lwfp_engine *engine);
 
 /* ---- cgroup v2 helpers -------------------------------------------------- */
 
@@ -113,6 +134,9 @@ int lwfp_filter_add(struct lwfp_engine *e, const struct lwfp_filter_opts *opts, 
  * behaves as n lwfp_filter_add calls in a row that none can interleave.
  * On failure nothing is added, and *failed (when not NULL) is the index of
  * the filter refused, or n when no one filter was at fault (-ENOSPC, I/O).
+ * Every add, batch or delete first waits for one RCU grace period (a few
+ * to a few tens of ms) so that no connect() still reads the table half it
+ * rewrites; when that wait fails, nothing has changed.
  */
 int lwfp_filter_add_batch(struct lwfp_engine *e, const struct lwfp_filter_opts *const *opts,
 			  size_t n, uint32_t *ids, size_t *failed);

@@ -7,7 +7,11 @@
 #   - context kind none: ENOENT on the context while records work;
 #   - sockets that were not redirected, listening, unconnected, a pipe, a
 #     closed fd, UDP, AF_UNIX (lwfp-test-native local);
-#   - lwfpctl: each bad input exits non-zero with exactly one stderr line.
+#   - lwfpctl: each bad input exits non-zero with exactly one stderr line;
+#   - a pin directory that is group/other-writable, not root's, or a symbolic
+#     link is refused, with its path and the reason; mode 0755 is accepted;
+#   - up --max-flows-per-uid: 0, too big or not a number refused; the value
+#     lands in the config (stats -j), survives a plain up, and changes.
 . "$(dirname "$0")/lib.sh"
 
 setup_netns
@@ -124,6 +128,58 @@ bad_input "unknown command" frobnicate "${P[@]}"
 bad_input "non-root caller" --as-nobody service list "${P[@]}"
 bad_input "non-root caller" --as-nobody filter add --service errsvc --to 127.0.0.1:15009 "${P[@]}"
 bad_input "non-root caller" --as-nobody stats "${P[@]}"
+# ---- a pin directory not safe to trust -----------------------------------------------
+# refused_pin DIR WHY ARGS...: lwfpctl --pin-dir DIR ARGS fails with one line
+# naming DIR and WHY.
+refused_pin() {
+	local dir=$1 why=$2
+	shift 2
+	bad_input "pin directory that $why" --pin-dir "$dir" "$@"
+	grep -qF "refusing the pin directory $dir: it $why" "$T/bad.err" ||
+		fail "lwfpctl --pin-dir $dir $*: want the reason '$why', got: $(cat "$T/bad.err")"
+}
+chmod 0777 "$PIN" || fail "chmod $PIN"
+refused_pin "$PIN" "is writable by its group or others (mode 0777)" service list
+refused_pin "$PIN" "is writable by its group or others (mode 0777)" up --cgroup "$CG"
+chmod 0730 "$PIN" || fail "chmod $PIN"
+refused_pin "$PIN" "is writable by its group or others (mode 0730)" filter list
+chmod 0700 "$PIN" && chown 65534 "$PIN" || fail "chown $PIN"
+refused_pin "$PIN" "is owned by uid 65534, not root" stats
+refused_pin "$PIN" "is owned by uid 65534, not root" filter add --block --dport 1
+refused_pin "$PIN" "is owned by uid 65534, not root" run -- true
+chown 0 "$PIN" || fail "chown $PIN"
+# Inside $PIN, so that the harness removes it if the test fails here.
+ln -s "$PIN" "$PIN/link" || fail "ln -s $PIN $PIN/link"
+refused_pin "$PIN/link" "is a symbolic link" service list
+refused_pin "$PIN/link" "is a symbolic link" up --cgroup "$CG"
+rm -f "$PIN/link"
+# Readable by all is fine; the refused commands changed nothing.
+chmod 0755 "$PIN" || fail "chmod $PIN"
+ctl up --cgroup "$CG"
+chmod 0700 "$PIN"
+
+# ---- the per-uid flow cap -----------------------------------------------------------
+# flow_cap: what `stats -j` says the engine enforces.
+flow_cap() {
+	ctl stats -j
+	printf '%s' "$CTL_OUT" | "$PY" -c 'import json, sys; print(json.load(sys.stdin)["max_flows_per_uid"])'
+}
+bad_input "flow cap 0" up --cgroup "$CG" --max-flows-per-uid 0 "${P[@]}"
+bad_input "flow cap too big" up --cgroup "$CG" --max-flows-per-uid 262145 "${P[@]}"
+bad_input "flow cap not a number" up --cgroup "$CG" --max-flows-per-uid 10k "${P[@]}"
+grep -qF "bad --max-flows-per-uid value '10k' (want 1..262144)" "$T/bad.err" ||
+	fail "flow cap error: $(cat "$T/bad.err")"
+[ "$(flow_cap)" = 65536 ] || fail "default flow cap: got $(flow_cap), want 65536"
+ctl up --cgroup "$CG" --max-flows-per-uid 123 -j
+printf '%s' "$CTL_OUT" | grep -q '"max_flows_per_uid":123' || fail "up -j: $CTL_OUT"
+[ "$(flow_cap)" = 123 ] || fail "flow cap after up 123: got $(flow_cap)"
+ctl up --cgroup "$CG"
+[ "$(flow_cap)" = 123 ] || fail "up without the option changed the cap to $(flow_cap)"
+ctl up --cgroup "$CG" --max-flows-per-uid 262144
+[ "$(flow_cap)" = 262144 ] || fail "flow cap after up 262144: got $(flow_cap)"
+ctl stats
+printf '%s\n' "$CTL_OUT" | grep -Eq '^max_flows_per_uid +262144$' || fail "stats: $CTL_OUT"
+
 # None of that changed anything.
 ctl service list -j
 printf '%s' "$CTL_OUT" | "$PY" -c '

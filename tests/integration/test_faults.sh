@@ -13,7 +13,8 @@
 #       again: the flows keep flowing through it all; between the two a new
 #       connect is not redirected (the window documented in
 #       docs/security.md); after `up` the services and filters are gone
-#       until added again, and then new connects are redirected again;
+#       until added again, and once lwfp-inspect registers its listeners
+#       again (SIGHUP), new connects are redirected again;
 #   (c) one flow whose server never reads (its socket buffers fill up in
 #       the proxy) does not stall 20 other flows through the same
 #       single-worker lwfp-inspect.
@@ -289,6 +290,10 @@ ctl service list -j
 ctl filter list -j
 [ "$CTL_OUT" = "[]" ] || fail "after down and up, filters are listed: $CTL_OUT"
 configure closed
+# The new engine knows no listener: the proxy registers its own again on SIGHUP.
+kill -HUP "$upid"
+wait_until 10 grep -q "listeners registered with service insp" "$T/U.err" ||
+	fail "lwfp-inspect did not register its listeners again on SIGHUP: $(tail -n 3 "$T/U.err")"
 # New connects are redirected again, through the same running proxy.
 run_in app "$PY" -c '
 import socket, sys

@@ -14,12 +14,13 @@
 #   (b) lwfp-test-relay --no-set-records registered as a service chains like
 #       a legacy proxy: in the middle (the next proxy sees the inherited
 #       hops) and last (the flow ends at the destination, no loop).
-#   (a) A legacy relay that is the redirect target of a filter but whose
-#       process is not the service's identity (the service is an empty
-#       cgroup) still gets SO_ORIGINAL_DST: IPv4, IPv6 and an AF_INET6 socket
-#       to a v4-mapped address, on a dual-stack listener. Its filters match
-#       only the app's cgroup, so its own outbound connect is not redirected
-#       back to it (an unregistered proxy has no identity to inherit by).
+#   (a) A legacy relay that listens at a filter's target but whose process
+#       is not the service's identity (the service is an empty cgroup) never
+#       gets a flow: the engine redirects only to the service's registered
+#       listeners, so the fail-closed filters refuse IPv4, IPv6 and v4-mapped
+#       connects (counter no_listener). A legacy relay of the service, bound
+#       after the service was added (which registers it), gets
+#       SO_ORIGINAL_DST for all three on a dual-stack listener.
 #   (c) getsockopt/setsockopt of other levels are undisturbed, with 4-byte and
 #       8192-byte (longer than a page) buffers, on a redirected accepted socket
 #       and on plain sockets: the same answers as in a cgroup outside the
@@ -227,15 +228,32 @@ service_add HG ghost --cgroup "$CG/ghost"
 start_legacy U unreg "[::]:15010"
 filter_add FG4 --service ghost --to 127.0.0.1:15010 --proto tcp --family 4 --cgroup "$CG/app"
 filter_add FG6 --service ghost --to "[::1]:15010" --proto tcp --family 6 --cgroup "$CG/app"
+counter_var nol0 no_listener
+for host in "$SRV4" "[$SRV6]" "[::ffff:$SRV4]"; do
+	app_curl "http://$host:$HTTP_PORT/f0.bin" "$T/fetch.bin" &&
+		fail "a flow for service ghost reached a relay that is not its process ($host)"
+done
+counter_var nol1 no_listener
+[ $((nol1 - nol0)) -ge 3 ] || fail "no_listener grew by $((nol1 - nol0)) for 3 refused connects"
+expect_log_lines U 0
+ctl filter del "$FG4"
+ctl filter del "$FG6"
+
+# The same relay as a process of its service: its bind registers it.
+mkcg legV
+service_add HV legV --cgroup "$CG/legV"
+start_legacy V legV "[::]:15011"
+filter_add FV4 --service legV --to 127.0.0.1:15011 --proto tcp --family 4 --cgroup "$CG/app"
+filter_add FV6 --service legV --to "[::1]:15011" --proto tcp --family 6 --cgroup "$CG/app"
 fetch_ok f0.bin
 fetch_ok f1.bin "[$SRV6]"
 # curl opens an AF_INET6 socket for a v4-mapped literal: an IPv4 filter
 # matches it and the engine redirects it to ::ffff:127.0.0.1.
 fetch_ok f2.bin "[::ffff:$SRV4]"
-expect_log_lines U 3
-expect_log U 1 "orig=$SRV4:$HTTP_PORT" connect=0
-expect_log U 2 "orig=[$SRV6]:$HTTP_PORT" connect=0
-expect_log U 3 "orig=$SRV4:$HTTP_PORT" connect=0
+expect_log_lines V 3
+expect_log V 1 "orig=$SRV4:$HTTP_PORT" connect=0
+expect_log V 2 "orig=[$SRV6]:$HTTP_PORT" connect=0
+expect_log V 3 "orig=$SRV4:$HTTP_PORT" connect=0
 expect_no_hop_limit
 
 # ---- (c) other options are undisturbed ------------------------------------------------------
@@ -321,7 +339,7 @@ PY
 run_out() { nsenter --net="$NSP_CLI" "$@"; }
 
 # sockopt_pair NAME DST LISTEN_ADDR PORT: a client in the app cgroup connects
-# to DST:9999 (nothing listens there), the ghost service's filter sends it to
+# to DST:9999 (nothing listens there), the sockoptsvc service's filter sends it to
 # a server in $CG/sockopt at LISTEN_ADDR:PORT, which answers into
 # $T/NAME-redirected.json; then the same server and client, both outside the
 # engine, at LISTEN_ADDR:PORT+1, answer into $T/NAME-reference.json.
@@ -345,9 +363,13 @@ sockopt_pair() {
 	[ "$WAIT_RC" = 0 ] || fail "sockopt server ($name, reference) failed: $(cat "$T/$name-ref.err")"
 }
 
-filter_add FGS4 --service ghost --to 127.0.0.1:15020 --proto tcp --family 4 --dport 9999 \
+# The servers are processes of a service of their own, so their binds
+# register them as its listeners.
+mkcg sockopt
+service_add HSO sockoptsvc --cgroup "$CG/sockopt"
+filter_add FGS4 --service sockoptsvc --to 127.0.0.1:15020 --proto tcp --family 4 --dport 9999 \
 	--cgroup "$CG/app" --weight 500
-filter_add FGS6 --service ghost --to "[::1]:15030" --proto tcp --family 6 --dport 9999 \
+filter_add FGS6 --service sockoptsvc --to "[::1]:15030" --proto tcp --family 6 --dport 9999 \
 	--cgroup "$CG/app" --weight 500
 sockopt_pair v4 "$SRV4" 127.0.0.1 15020
 sockopt_pair v6 "$SRV6" ::1 15030

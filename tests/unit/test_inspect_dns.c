@@ -280,27 +280,11 @@ static void test_not_queries(void **state)
 	assert_rejected(&m, -ENOMSG);
 
 	query(&m, "example.com", 1, false);
-	m.b[3] |= 3; /* rcode NXDOMAIN */
-	assert_rejected(&m, -ENOMSG);
-
-	query(&m, "example.com", 1, false);
-	m.b[3] |= 0x40; /* Z */
-	assert_rejected(&m, -ENOMSG);
-
-	query(&m, "example.com", 1, false);
 	m.b[5] = 2; /* two questions */
 	assert_rejected(&m, -ENOMSG);
 
 	query(&m, "example.com", 1, false);
-	m.b[7] = 1; /* an answer */
-	assert_rejected(&m, -ENOMSG);
-
-	query(&m, "example.com", 1, false);
-	m.b[9] = 1; /* an authority record */
-	assert_rejected(&m, -ENOMSG);
-
-	query(&m, "example.com", 1, false);
-	m.b[11] = 3; /* three additional records */
+	m.b[5] = 0; /* none */
 	assert_rejected(&m, -ENOMSG);
 
 	/* Shorter than a header, and empty. */
@@ -309,6 +293,55 @@ static void test_not_queries(void **state)
 	assert_rejected(&m, -ENOMSG);
 	m.n = 0;
 	assert_rejected(&m, -ENOMSG);
+}
+
+static void expect_named(const struct msg *m, const char *want)
+{
+	struct dns_query q;
+
+	assert_int_equal(parse(m, &q), 0);
+	assert_string_equal(q.name, want);
+}
+
+/*
+ * A server answers the question whatever the rest of the header says, so
+ * the query must be named: unnamed, it would slip past the host patterns.
+ */
+static void test_odd_headers_named(void **state)
+{
+	static const struct {
+		size_t at;
+		uint8_t bits;
+	} odd[] = {
+		{ 3, 3 }, /* rcode NXDOMAIN */
+		{ 3, 0x40 }, /* Z */
+		{ 2, 0x04 }, /* AA */
+		{ 2, 0x02 }, /* TC */
+		{ 7, 1 }, /* an answer */
+		{ 9, 1 }, /* an authority record (NSCOUNT 1) */
+		{ 8, 1 }, /* NSCOUNT 256 */
+		{ 11, 3 }, /* three additional records */
+	};
+	struct msg m;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
+		query(&m, "odd.example", 1, false);
+		m.b[odd[i].at] |= odd[i].bits;
+		expect_named(&m, "odd.example");
+	}
+	/* NSCOUNT 1 with the authority record there. */
+	header(&m, 0x0100, 1, 0, 1, 0);
+	name(&m, "ns.example");
+	put16(&m, 1);
+	put16(&m, 1);
+	opt_rr(&m);
+	expect_named(&m, "ns.example");
+	/* EDNS with NSCOUNT 1 and no record for it at all. */
+	query(&m, "edns.example", 1, true);
+	m.b[9] = 1;
+	expect_named(&m, "edns.example");
 }
 
 /* ---- malformed questions ------------------------------------------------------------------ */
@@ -333,12 +366,23 @@ static void test_trailing_bytes(void **state)
 	struct msg m;
 
 	(void)state;
-	/* Nothing may follow the question without an additional record... */
-	query(&m, "example.com", 1, false);
+	/* What follows the question is the server's to ignore: named. */
+	query(&m, "trailing.example", 1, false);
 	put(&m, "x", 1);
-	assert_rejected(&m, -EBADMSG);
-	/* ...and an announced one must fit. */
-	query(&m, "example.com", 1, true);
+	expect_named(&m, "trailing.example");
+	query(&m, "trailing.example", 1, false);
+	put(&m, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 16);
+	expect_named(&m, "trailing.example");
+	/* An announced record cut short, after the question. */
+	query(&m, "trailing.example", 1, true);
+	m.n -= 1;
+	expect_named(&m, "trailing.example");
+	/* EDNS, the normal case: ARCOUNT 1 and the OPT record. */
+	query(&m, "edns.example", 1, true);
+	assert_int_equal(m.b[11], 1);
+	expect_named(&m, "edns.example");
+	/* The question itself cut short is still malformed. */
+	query(&m, "trailing.example", 1, false);
 	m.n -= 1;
 	assert_rejected(&m, -EBADMSG);
 }
@@ -567,6 +611,7 @@ int main(void)
 		cmocka_unit_test(test_longest_presentation),
 		cmocka_unit_test(test_type_names),
 		cmocka_unit_test(test_not_queries),
+		cmocka_unit_test(test_odd_headers_named),
 		cmocka_unit_test(test_truncated),
 		cmocka_unit_test(test_trailing_bytes),
 		cmocka_unit_test(test_bad_class_type),

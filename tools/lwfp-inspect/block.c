@@ -20,6 +20,15 @@ struct rule {
 
 static struct rule *rules;
 static size_t nrules;
+static bool unnamed_rule, quic_rule;
+
+/*
+ * QUIC's port. Its Initial packet names the host only inside a payload
+ * encrypted with keys derived from the connection ID; the proxy does not
+ * decrypt it, so QUIC stays unnamed, and blocking it makes browsers and
+ * curl fall back to TLS over TCP, whose SNI is read.
+ */
+#define QUIC_PORT 443
 
 /* Host names reach the matcher lower-cased and checked (peek.c); so do globs. */
 static char *host_glob(const char *arg)
@@ -60,12 +69,23 @@ int block_add(const char *arg, char *err, size_t size)
 	return 0;
 }
 
+void block_unnamed(void)
+{
+	unnamed_rule = true;
+}
+
+void block_quic(void)
+{
+	quic_rule = true;
+}
+
 void block_free(void)
 {
 	while (nrules)
 		free(rules[--nrules].glob);
 	free(rules);
 	rules = NULL;
+	unnamed_rule = quic_rule = false;
 }
 
 bool block_has_host_rules(void)
@@ -114,4 +134,14 @@ const char *block_match_host(const char *name)
 		if (rules[i].glob && fnmatch(rules[i].glob, name, 0) == 0)
 			return rules[i].arg;
 	return NULL;
+}
+
+const char *block_match_unnamed(void)
+{
+	return unnamed_rule ? "--block-unnamed" : NULL;
+}
+
+const char *block_match_quic(const struct lwfp_addr *dst)
+{
+	return quic_rule && dst->port == htons(QUIC_PORT) ? "--block-quic" : NULL;
 }

@@ -2,8 +2,9 @@
 /*
  * Who a UDP flow is for, from its first datagram: the name of a DNS query.
  * Pure functions over a byte buffer, with no I/O, so that they can be unit
- * tested and fuzzed. The bytes come from any application, on any port, so
- * a datagram counts as a query only when every field agrees (dns.c).
+ * tested and fuzzed. The bytes come from any application, on any port: a
+ * datagram counts as a query when its header says so and its question
+ * parses (dns.c).
  */
 #ifndef LWFP_INSPECT_DNS_H
 #define LWFP_INSPECT_DNS_H
@@ -44,11 +45,12 @@ struct dns_query {
 int dns_read_name(const uint8_t *msg, size_t len, size_t *off, char out[DNS_NAME_MAX]);
 
 /*
- * Whether buf is a standard DNS query: QR 0, opcode QUERY, rcode 0, one
- * question, no answer or authority records, at most two additional ones
- * (EDNS, TSIG), a well-formed question of a known class, and nothing after
- * it but room for those records. 0 with *q filled; -ENOMSG when it is not
- * a query; -EBADMSG when its question is malformed. *q is written only on 0.
+ * Whether buf is a DNS query a server would answer: QR 0, opcode QUERY, one
+ * question, well-formed and of a known class. The other header fields, the
+ * records after the question (EDNS, TSIG, or any others) and trailing bytes
+ * are not looked at: a server answers the question whatever they hold. 0 with
+ * *q filled; -ENOMSG when it is not a query; -EBADMSG when its question is
+ * malformed. *q is written only on 0.
  */
 int dns_parse_query(const uint8_t *buf, size_t len, struct dns_query *q);
 

@@ -170,12 +170,21 @@ static void start_connect(struct flow *f)
 
 /* ---- PEEK --------------------------------------------------------------------- */
 
+/*
+ * A client that sent bytes which name no host (no SNI, a ClientHello too
+ * large, a request without a readable Host, another protocol) is unnamed.
+ * One that sent nothing yet is not: server-first protocols do that.
+ */
 static void peek_done(struct flow *f)
 {
 	const char *rule = NULL;
 
-	if (f->peeked.kind != PEEK_KIND_NONE)
+	if (f->peeked.kind != PEEK_KIND_NONE) {
 		rule = block_match_host(f->peeked.name);
+	} else if (f->saw_bytes) {
+		f->unnamed = true;
+		rule = block_match_unnamed();
+	}
 	if (rule)
 		flow_block(f, rule);
 	else
@@ -184,8 +193,10 @@ static void peek_done(struct flow *f)
 
 /*
  * MSG_PEEK leaves the bytes queued for the relay to send on. The whole
- * prefix is parsed again on each new segment, which is cheap: it is small
- * and bounded by PEEK_MAX.
+ * prefix is parsed again on each new segment, which is cheap: it is bounded
+ * by PEEK_MAX, and nearly always one segment. Bytes that fill PEEK_MAX, or
+ * that the receive buffer cannot hold unread until the peek timeout, end
+ * the peek without a name.
  */
 static void peek_event(struct flow *f, uint32_t events)
 {
@@ -199,6 +210,8 @@ static void peek_event(struct flow *f, uint32_t events)
 			flow_fail(f, "client", -errno);
 		return;
 	}
+	if (n > 0)
+		f->saw_bytes = true;
 	st = peek_name(buf, (size_t)n, &f->peeked);
 	/* More can come only if the client is still sending and there is room. */
 	if (st == PEEK_NEED_MORE && n > 0 && n < PEEK_MAX &&

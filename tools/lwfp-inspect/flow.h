@@ -55,6 +55,8 @@ struct flow {
 
 	struct chain chain;
 	struct peek_name peeked;
+	bool saw_bytes; /* the peek saw the client's first bytes */
+	bool unnamed; /* it did, and they named no host */
 	struct timespec started; /* CLOCK_REALTIME, for the log */
 	uint64_t started_ms; /* monotonic, for the duration */
 	enum verdict verdict;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -34,21 +35,36 @@ void log_warn(const char *fmt, ...)
 	fprintf(stderr, "lwfp-inspect: %s\n", line);
 }
 
+/*
+ * O_NOFOLLOW: a root process appending where a symbolic link points would
+ * let whoever can write the log's directory aim it at any file.
+ */
 static int open_file(const char *path)
 {
-	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0640);
+}
+
+/* ELOOP from O_NOFOLLOW says little; this says what is wrong. */
+static const char *open_error(const char *path, int err)
+{
+	struct stat st;
+
+	if (err == ELOOP && !lstat(path, &st) && S_ISLNK(st.st_mode))
+		return "a symbolic link, which is not followed";
+	return strerror(err);
 }
 
 int log_open(const char *path, char *err, size_t size)
 {
-	int fd;
+	int fd, e;
 
 	if (!path)
 		return 0;
 	fd = open_file(path);
 	if (fd < 0) {
-		snprintf(err, size, "--log %s: %s", path, strerror(errno));
-		return -errno;
+		e = errno;
+		snprintf(err, size, "--log %s: %s", path, open_error(path, e));
+		return -e;
 	}
 	log_fd = fd;
 	log_path = path;
@@ -64,7 +80,7 @@ void log_reopen(void)
 	fd = open_file(log_path);
 	if (fd < 0) {
 		log_warn("reopening %s: %s; still writing to the old file", log_path,
-			 strerror(errno));
+			 open_error(log_path, errno));
 		return;
 	}
 	pthread_mutex_lock(&log_lock);
@@ -225,6 +241,8 @@ static void add_outcome(json_object *o, struct worker *w, const struct flow *f)
 	if (f->peeked.kind != PEEK_KIND_NONE)
 		add(o, f->peeked.kind == PEEK_KIND_SNI ? "sni" : "host",
 		    json_object_new_string(f->peeked.name));
+	if (f->unnamed)
+		add(o, "unnamed", json_object_new_boolean(1));
 	add(o, "bytes_up", json_object_new_uint64(f->up.bytes));
 	add(o, "bytes_down", json_object_new_uint64(f->down.bytes));
 	add_end(o, w, f->started_ms, f->verdict, f->rule, f->error);
@@ -239,6 +257,8 @@ static void add_udp_outcome(json_object *o, struct worker *w, const struct udp_f
 		add(o, "dns", json_object_new_string(f->dns.name));
 		add(o, "dns_type", json_object_new_string(dns_type_name(f->dns.qtype, type)));
 	}
+	if (f->unnamed)
+		add(o, "unnamed", json_object_new_boolean(1));
 	add(o, "bytes_up", json_object_new_uint64(f->up.bytes));
 	add(o, "bytes_down", json_object_new_uint64(f->down.bytes));
 	add(o, "packets_up", json_object_new_uint64(f->up.packets));

@@ -78,13 +78,22 @@ static const char usage[] =
 	"                         this hop in the log when the engine cannot be read\n"
 	"  --pin-dir DIR          the engine's bpffs directory (default: $LWFP_PIN_DIR,\n"
 	"                         else " LWFP_DEFAULT_PIN_DIR ")\n"
-	"  --log FILE             append the flow log to FILE, not stdout\n"
+	"  --log FILE             append the flow log to FILE, not stdout; FILE must not\n"
+	"                         be a symbolic link\n"
 	"  --block PATTERN        refuse flows whose TLS SNI, HTTP Host or DNS query\n"
 	"                         name matches the glob\n"
 	"                         PATTERN, case-insensitively (*.example.com matches\n"
 	"                         www.example.com and a.b.example.com, not example.com),\n"
 	"                         or whose original destination is in an address prefix\n"
 	"                         (198.18.0.0/15, 2001:db8::/32, 198.18.0.9); repeatable\n"
+	"  --block-unnamed        refuse flows whose host name cannot be read: TCP whose\n"
+	"                         first bytes are not a TLS ClientHello with a server\n"
+	"                         name (of at most 64 KiB) or an HTTP/1 request with a\n"
+	"                         Host; UDP whose datagrams from the client are not DNS\n"
+	"                         queries (QUIC among them). A TCP client that sends\n"
+	"                         nothing within --peek-timeout is not judged\n"
+	"  --block-quic           refuse UDP flows to port 443 (QUIC, whose server name\n"
+	"                         is encrypted), so that clients fall back to TCP\n"
 	"  --workers N            worker threads (default: one per online CPU)\n"
 	"  --idle-timeout S       end a TCP flow that moved no byte for S seconds\n"
 	"                         (default 300)\n"
@@ -147,19 +156,28 @@ static const char usage[] =
 	"  orig_dst     where the application connected to\n"
 	"  pid, comm, uid   the application that opened the chain (the same on every\n"
 	"                   hop), from a metadata context\n"
+	"  netns        the inode number of the application's network namespace\n"
+	"  cgroup       its cgroup, relative to the cgroup v2 mount\n"
+	"  container    the container that cgroup names (docker-ID.scope,\n"
+	"               libpod-ID.scope, kubepods...-podUID.slice...)\n"
 	"  proto        tcp or udp\n"
 	"  sni | host   the TLS server name or the HTTP Host, when seen\n"
 	"  dns, dns_type  UDP: the query name and type, when the first datagram was\n"
 	"               a DNS query\n"
+	"  unnamed      true when the client sent bytes that name no host (see\n"
+	"               --block-unnamed), or a UDP flow's later datagram was not a\n"
+	"               DNS query\n"
 	"  bytes_up, bytes_down   bytes relayed to the server and to the client\n"
 	"  packets_up, packets_down, dropped_up, dropped_down   UDP: datagrams\n"
 	"               relayed, and dropped (blocked, or a queue was full)\n"
 	"  duration_ms  from accept (first datagram) to end\n"
-	"  verdict      pass, block or error; then rule (the --block that matched) or\n"
-	"               error (what failed). A UDP flow is blocked whole by a prefix\n"
-	"               or by its first DNS query, and its later DNS queries that a\n"
-	"               host pattern matches are dropped; it fails when the server\n"
-	"               refused it (ICMP) and never answered\n"
+	"  verdict      pass, block or error; then rule (the --block, --block-unnamed\n"
+	"               or --block-quic that matched) or error (what failed). A UDP\n"
+	"               flow is blocked whole by a prefix,\n"
+	"               by --block-quic or by its first datagram, and its later\n"
+	"               datagrams that a host pattern or --block-unnamed refuses are\n"
+	"               dropped; it fails when the server refused it (ICMP) and\n"
+	"               never answered\n"
 	"Fields that are unknown for a flow are left out.\n"
 	"\n"
 	"Signals:\n"
@@ -167,7 +185,9 @@ static const char usage[] =
 	"                         flows finish for up to --drain-timeout, then end the\n"
 	"                         rest, remove the service and exit 0; a second signal\n"
 	"                         ends the live flows at once\n"
-	"  SIGHUP                 reopen the --log file (for log rotation)\n"
+	"  SIGHUP                 reopen the --log file (for log rotation), and register\n"
+	"                         the listeners with the service again (after an engine\n"
+	"                         upgrade, which forgets them)\n"
 	"\n"
 	"Exit status: 0 after SIGTERM or SIGINT, 1 on errors.\n";
 
@@ -185,6 +205,8 @@ enum {
 	OPT_DRAIN_TIMEOUT,
 	OPT_UDP_IDLE_TIMEOUT,
 	OPT_NETNS,
+	OPT_BLOCK_UNNAMED,
+	OPT_BLOCK_QUIC,
 };
 
 static const struct option longopts[] = {
@@ -194,6 +216,8 @@ static const struct option longopts[] = {
 	{ "register", no_argument, NULL, OPT_REGISTER },
 	{ "log", required_argument, NULL, OPT_LOG },
 	{ "block", required_argument, NULL, OPT_BLOCK },
+	{ "block-unnamed", no_argument, NULL, OPT_BLOCK_UNNAMED },
+	{ "block-quic", no_argument, NULL, OPT_BLOCK_QUIC },
 	{ "workers", required_argument, NULL, OPT_WORKERS },
 	/*
 	 * Before FILTER_LONGOPTS, whose --idle-timeout (for UDP filters) this
@@ -289,6 +313,12 @@ static int apply_opt(struct inspect *in, int opt, const char *arg)
 		return 0;
 	case OPT_BLOCK:
 		return block_add(arg, in->err, sizeof(in->err));
+	case OPT_BLOCK_UNNAMED:
+		block_unnamed();
+		return 0;
+	case OPT_BLOCK_QUIC:
+		block_quic();
+		return 0;
 	case OPT_WORKERS:
 		ret = parse_num(in, "--workers", arg, 1, MAX_WORKERS, 1, &n);
 		if (!ret)
@@ -326,6 +356,11 @@ static int check_args(struct inspect *in)
 	if (!in->cfg.peek_timeout_ms && block_has_host_rules()) {
 		snprintf(in->err, sizeof(in->err),
 			 "--block host patterns need the peek: --peek-timeout must not be 0");
+		return -EINVAL;
+	}
+	if (!in->cfg.peek_timeout_ms && block_match_unnamed()) {
+		snprintf(in->err, sizeof(in->err),
+			 "--block-unnamed needs the peek: --peek-timeout must not be 0");
 		return -EINVAL;
 	}
 	return register_check(&in->reg, in->err, sizeof(in->err));
@@ -527,41 +562,60 @@ static void announce(const struct inspect *in)
 			 in->cfg.service ? in->cfg.service : "(unnamed)");
 }
 
-/* --register: this namespace's listeners, bound before the service existed. */
-static void register_own_listeners(void *arg, uint32_t handle)
+/*
+ * The engine redirects only to listeners registered for the service
+ * (docs/abi.md): ours were bound before the service existed, or by a
+ * process that may not be its identity.
+ */
+static int register_listeners(void *arg, uint32_t handle, char *err, size_t size)
 {
 	struct inspect *in = arg;
-	struct worker *w;
 	unsigned int i;
 	size_t j;
+	int e;
 
 	for (i = 0; i < in->nworkers; i++) {
-		w = &in->workers[i];
-		for (j = 0; j < w->nlisteners; j++)
-			listen_register(w->listeners[j].watch.fd, handle);
-		for (j = 0; w->udp && j < w->udp->nports; j++)
-			listen_register(w->udp->ports[j].watch.fd, handle);
+		struct worker *w = &in->workers[i];
+
+		for (j = 0; j < w->nlisteners; j++) {
+			e = lwfp_register_listener(w->listeners[j].watch.fd, handle);
+			if (e)
+				goto fail;
+		}
+		e = udp_register(w, handle);
+		if (e)
+			goto fail;
 	}
+	return 0;
+fail:
+	snprintf(err, size, "registering a listener with the service: %s", strerror(-e));
+	return e;
 }
 
-/*
- * Without --register the service is lwfpctl's: its handle, if its name is
- * known, registers the other namespaces' listeners explicitly (the engine
- * would anyway: a process of the service binds them).
- */
-static void find_service_handle(struct inspect *in)
+/* A service configured with lwfpctl: register with it if it is ours. 0 or -errno. */
+static int register_with_service(struct inspect *in)
 {
-	if (!in->reg.enabled && in->cfg.service &&
-	    lwfp_service_handle(in->cfg.pin_dir, in->cfg.service, &in->cfg.service_handle))
-		in->cfg.service_handle = 0;
+	uint32_t handle;
+	char err[256];
+	int e;
+
+	if (!in->cfg.service)
+		return -ENOENT;
+	e = lwfp_service_handle(in->cfg.pin_dir, in->cfg.service, &handle);
+	if (!e)
+		e = register_listeners(in, handle, err, sizeof(err));
+	if (!e)
+		in->cfg.service_handle = handle; /* for the --netns listeners */
+	if (e)
+		log_warn("service %s: %s (is this process its identity?)", in->cfg.service,
+			 e == -ENOENT ? "no such service" : err);
+	return e;
 }
 
 static int start(struct inspect *in)
 {
 	int err;
 
-	in->reg.on_service = register_own_listeners;
-	in->reg.on_service_arg = in;
 
 	set_flow_budget(in);
 	err = log_open(in->cfg.log_path, in->err, sizeof(in->err));
@@ -576,12 +630,12 @@ static int start(struct inspect *in)
 		err = init_workers(in);
 	/* Listening before registering, so the filters never point at nothing. */
 	if (!err && in->reg.enabled)
-		err = register_start(&in->reg, in->cfg.engine, &in->cfg, in->err,
-				     sizeof(in->err));
+		err = register_start(&in->reg, in->cfg.engine, &in->cfg, register_listeners, in,
+				     in->err, sizeof(in->err));
+	else if (!err)
+		register_with_service(in);
 	if (!err)
 		err = start_workers(in);
-	if (!err)
-		find_service_handle(in);
 	/* After the workers: they take each namespace's sockets as it comes. */
 	if (!err)
 		err = netns_mgr_start(&in->netns_mgr, &in->netns, &in->cfg, in->workers,
@@ -612,6 +666,13 @@ static bool workers_finished(const struct inspect *in)
 	return true;
 }
 
+static void reload(struct inspect *in)
+{
+	log_reopen();
+	if (!register_with_service(in))
+		log_warn("listeners registered with service %s", in->cfg.service);
+}
+
 /*
  * Serves SIGHUP until SIGTERM or SIGINT comes; with --netns all, rescans
  * the namespaces in between.
@@ -631,7 +692,7 @@ static void wait_for_stop(struct inspect *in, const sigset_t *set)
 			sig = sigwaitinfo(set, NULL);
 		}
 		if (sig == SIGHUP)
-			log_reopen();
+			reload(in);
 		else if (sig == SIGTERM || sig == SIGINT)
 			return;
 	}

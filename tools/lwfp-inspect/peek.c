@@ -118,17 +118,21 @@ static bool copy_name(const uint8_t *s, size_t n, bool allow_literal, char out[P
 #define TLS_EXT_SERVER_NAME 0
 #define TLS_NAME_HOST 0
 
+/* The whole ClientHello message, its handshake header included. */
+#define TLS_HELLO_BUF (TLS_HANDSHAKE_HEADER + PEEK_TLS_HELLO_MAX)
+
 /*
  * The ClientHello message, gathered into hs from the records it spans: a
  * client may split it across records, and one that does so to slip past the
  * SNI check must not succeed. PEEK_FOUND: hs holds the *hs_len bytes of the
- * whole message.
+ * whole message. A record may carry more than the hello; the rest is not
+ * needed, and is not copied.
  */
-static enum peek_status tls_gather(const uint8_t *buf, size_t len, uint8_t hs[TLS_RECORD_MAX],
+static enum peek_status tls_gather(const uint8_t *buf, size_t len, uint8_t hs[TLS_HELLO_BUF],
 				   size_t *hs_len)
 {
 	struct cursor in = { buf, len };
-	size_t have = 0, need = TLS_HANDSHAKE_HEADER;
+	size_t have = 0, need = TLS_HANDSHAKE_HEADER, n;
 	bool sized = false;
 
 	while (have < need) {
@@ -139,17 +143,18 @@ static enum peek_status tls_gather(const uint8_t *buf, size_t len, uint8_t hs[TL
 			return PEEK_NONE;
 		if (!take(&in, 3, NULL) || !take_uint(&in, 2, &rlen))
 			return PEEK_NEED_MORE;
-		if (rlen == 0 || rlen > TLS_RECORD_MAX - have)
+		if (rlen == 0 || rlen > TLS_RECORD_MAX)
 			return PEEK_NONE;
 		if (!take(&in, rlen, &body))
 			return PEEK_NEED_MORE;
-		memcpy(hs + have, body, rlen);
-		have += rlen;
+		n = rlen < TLS_HELLO_BUF - have ? rlen : TLS_HELLO_BUF - have;
+		memcpy(hs + have, body, n);
+		have += n;
 		if (!sized && have >= TLS_HANDSHAKE_HEADER) {
 			if (hs[0] != TLS_CLIENT_HELLO)
 				return PEEK_NONE;
 			need = TLS_HANDSHAKE_HEADER + ((size_t)hs[1] << 16 | hs[2] << 8 | hs[3]);
-			if (need > TLS_RECORD_MAX)
+			if (need > TLS_HELLO_BUF)
 				return PEEK_NONE;
 			sized = true;
 		}
@@ -198,7 +203,7 @@ static enum peek_status tls_client_hello(const uint8_t *hs, size_t len, char nam
 
 enum peek_status peek_tls_sni(const uint8_t *buf, size_t len, char name[PEEK_NAME_MAX])
 {
-	uint8_t hs[TLS_RECORD_MAX];
+	uint8_t hs[TLS_HELLO_BUF];
 	enum peek_status st;
 	size_t hs_len;
 
@@ -340,20 +345,41 @@ static bool absolute_authority(struct cursor target, struct cursor *auth)
 }
 
 /*
+ * Whether a header line the parser cannot read might still be taken for Host
+ * by some lenient server: its name (or, with no colon, the whole line) with
+ * the bytes that are not tchar dropped starts with "host", as "Host :" or
+ * "Ho st:" do.
+ */
+static bool may_be_host(const uint8_t *s, size_t n)
+{
+	static const char want[] = "host";
+	size_t i, got = 0;
+
+	for (i = 0; i < n && got < sizeof(want) - 1; i++)
+		if (is_tchar(s[i]) && lower(s[i]) != (uint8_t)want[got++])
+			return false;
+	return got == sizeof(want) - 1;
+}
+
+/*
  * 1 when line is a Host header, narrowed to its value; 0 for another header;
- * -1 when it is not a header line at all (the request is malformed).
+ * -1 when it cannot be told whether it is Host. A line that is not a valid
+ * header ("X@Y: 1", no colon) is skipped, as servers skip it (nginx's
+ * ignore_invalid_headers), unless it may be a Host header in disguise.
  */
 static int host_header(struct cursor *line)
 {
 	const uint8_t *colon = memchr(line->p, ':', line->left);
 	size_t i, n;
 
-	if (!colon || colon == line->p)
-		return -1;
-	n = (size_t)(colon - line->p);
-	for (i = 0; i < n; i++)
+	n = colon ? (size_t)(colon - line->p) : line->left;
+	for (i = 0; i < n && colon; i++)
 		if (!is_tchar(line->p[i]))
-			return -1;
+			break;
+	if (!colon || i < n)
+		return may_be_host(line->p, n) ? -1 : 0;
+	if (!n)
+		return -1;
 	if (!eq_nocase(line->p, n, "host"))
 		return 0;
 	take(line, n + 1, NULL);

@@ -10,8 +10,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The most a flow's first bytes are examined: one full TLS record. */
-#define PEEK_MAX (5 + 16384)
+/*
+ * The largest ClientHello body read. Go's crypto/tls takes no larger one,
+ * and no client sends one; a larger hello (some servers take up to 128 KiB)
+ * is unnamed rather than waited for, since the whole of it must sit in the
+ * socket's receive queue, unread, while it is peeked at.
+ */
+#define PEEK_TLS_HELLO_MAX 65536
+
+/*
+ * The most a flow's first bytes are examined: that ClientHello, with its
+ * handshake header, in full 16 KiB records (5 of them, 5 header bytes
+ * each). A hello cut into smaller records may not fit, and is unnamed.
+ */
+#define PEEK_MAX (PEEK_TLS_HELLO_MAX + 4 + 5 * 5)
 
 /* A DNS name is at most 253 characters; an IPv6 literal Host fits too. */
 #define PEEK_NAME_MAX 256

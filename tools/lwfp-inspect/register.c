@@ -255,7 +255,7 @@ static int add_filters(struct registration *r, uint32_t handle, const struct con
 }
 
 int register_start(struct registration *r, struct lwfp_engine *e, struct config *cfg,
-		   char *err, size_t size)
+		   register_listeners_fn listeners, void *arg, char *err, size_t size)
 {
 	uint32_t handle;
 	int ret;
@@ -270,10 +270,11 @@ int register_start(struct registration *r, struct lwfp_engine *e, struct config 
 	ret = add_service(r, &handle, err, size);
 	if (ret)
 		return ret;
-	cfg->service_handle = handle;
-	if (r->on_service)
-		r->on_service(r->on_service_arg, handle);
-	ret = add_filters(r, handle, cfg, err, size);
+	cfg->service_handle = handle; /* for the --netns listeners */
+	/* Between the two: a filter must never find its target unregistered. */
+	ret = listeners(arg, handle, err, size);
+	if (!ret)
+		ret = add_filters(r, handle, cfg, err, size);
 	if (ret)
 		register_remove(r);
 	return ret;

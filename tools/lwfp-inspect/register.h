@@ -45,14 +45,6 @@ struct registration {
 	} dports[REGISTER_MAX_DPORTS];
 	size_t ndports;
 
-	/*
-	 * Called once the service exists and before its filters do: lwfp-inspect
-	 * listens before it registers, so its listeners are registered here,
-	 * and a filter never points at a listener the engine does not know.
-	 */
-	void (*on_service)(void *arg, uint32_t handle);
-	void *on_service_arg;
-
 	/* What register_start() added, for register_remove(). */
 	struct lwfp_engine *engine;
 	char name[LWFP_NAME_MAX];
@@ -74,12 +66,16 @@ bool register_udp(const struct registration *r);
 /* The idle timeout of the UDP filters' flow state, in seconds. */
 void register_set_udp_idle(struct registration *r, uint32_t seconds);
 
+/* Registers the process's listening sockets for the service: 0 or -errno, err set. */
+typedef int (*register_listeners_fn)(void *arg, uint32_t handle, char *err, size_t size);
+
 /*
- * Adds the service and its filters; cfg->service gets the service's name if
- * it had none. On failure nothing stays added. 0 or -errno with err set.
+ * Adds the service, registers the listeners with it, then adds its filters;
+ * cfg->service gets the service's name if it had none. On failure nothing
+ * stays added. 0 or -errno with err set.
  */
 int register_start(struct registration *r, struct lwfp_engine *e, struct config *cfg,
-		   char *err, size_t size);
+		   register_listeners_fn listeners, void *arg, char *err, size_t size);
 /*
  * Removes the filters only: no new flow comes, but the service stays, so
  * that the flows still draining can set their records.

@@ -308,6 +308,19 @@ static void report_drops(const struct worker *w)
 		 w->id, s->stray, s->no_room, s->no_socket, s->wrong_peer);
 }
 
+int udp_register(struct worker *w, uint32_t handle)
+{
+	size_t i;
+	int e;
+
+	for (i = 0; w->udp && i < w->udp->nports; i++) {
+		e = lwfp_register_listener(w->udp->ports[i].watch.fd, handle);
+		if (e)
+			return e;
+	}
+	return 0;
+}
+
 void udp_destroy(struct worker *w)
 {
 	if (!w->udp)

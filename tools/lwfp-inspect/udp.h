@@ -66,6 +66,8 @@ struct udp_state {
 
 /* Opens the worker's sockets of cfg->udp_ports. 0, or -errno with err set. */
 int udp_init(struct worker *w, char *err, size_t size);
+/* Registers the worker's UDP sockets as the service's listeners: 0 or -errno. */
+int udp_register(struct worker *w, uint32_t handle);
 /* Closes and frees what is left; the flows must have ended. */
 void udp_destroy(struct worker *w);
 

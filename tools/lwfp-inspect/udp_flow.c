@@ -146,15 +146,21 @@ static void forward(struct udp_flow *f, struct udp_dir *d, struct watch *wt,
 /*
  * A host pattern judges every DNS query of the flow, not just the first: a
  * resolver may send all its queries to one server through one socket, so
- * through one flow.
+ * through one flow. In a flow its first query named, a datagram that is not
+ * a query is unnamed: it must not ride on that name past --block-unnamed.
  */
-static const char *blocked_query(const uint8_t *buf, size_t len)
+static const char *blocked_datagram(struct udp_flow *f, const uint8_t *buf, size_t len)
 {
 	struct dns_query q;
 
-	if (!block_has_host_rules() || dns_parse_query(buf, len, &q))
+	if (!f->has_dns && !block_has_host_rules())
 		return NULL;
-	return block_match_host(q.name);
+	if (!dns_parse_query(buf, len, &q))
+		return block_match_host(q.name);
+	if (!f->has_dns)
+		return NULL; /* unnamed from the start, and judged so */
+	f->unnamed = true;
+	return block_match_unnamed();
 }
 
 static void up_datagram(struct udp_flow *f, const uint8_t *buf, size_t len)
@@ -166,7 +172,7 @@ static void up_datagram(struct udp_flow *f, const uint8_t *buf, size_t len)
 		f->up.dropped++;
 		return;
 	}
-	rule = blocked_query(buf, len);
+	rule = blocked_datagram(f, buf, len);
 	if (rule) {
 		if (!f->rule)
 			f->rule = rule;
@@ -357,9 +363,12 @@ static void set_up(struct udp_flow *f, const uint8_t *buf, size_t len)
 		return;
 	}
 	f->has_dns = !dns_parse_query(buf, len, &f->dns);
+	f->unnamed = !f->has_dns;
 	rule = block_match_addr(&f->chain.orig);
-	if (!rule && f->has_dns)
-		rule = block_match_host(f->dns.name);
+	if (!rule)
+		rule = block_match_quic(&f->chain.orig);
+	if (!rule)
+		rule = f->has_dns ? block_match_host(f->dns.name) : block_match_unnamed();
 	if (rule) {
 		/* The whole flow, as a TCP flow is refused whole. */
 		f->rule = rule;

@@ -63,6 +63,7 @@ struct udp_flow {
 
 	struct chain chain;
 	bool has_dns; /* the first datagram was a DNS query */
+	bool unnamed; /* it was not, or a later one from the client was not */
 	struct dns_query dns;
 	struct timespec started; /* CLOCK_REALTIME, for the log */
 	uint64_t started_ms;

@@ -4,18 +4,23 @@
 #include <limits.h>
 #include <string.h>
 
+#include <lwfp/parse.h>
+
 #include "lwfpctl.h"
 
+/* A printf format: the limits come from abi.h. */
 static const char up_usage[] =
-	"Usage: lwfpctl up [--cgroup PATH] [--pin-dir DIR] [-j]\n"
+	"Usage: lwfpctl up [--cgroup PATH] [--max-flows-per-uid N] [--pin-dir DIR] [-j]\n"
 	"\n"
 	"Load the engine, pin it under DIR and attach it to the cgroup v2 PATH\n"
 	"(absolute, or relative to the cgroup v2 mount; default: the v2 root).\n"
-	"Running it again is harmless.\n"
+	"Running it again is harmless, and with --max-flows-per-uid changes the cap.\n"
 	"\n"
-	"  --cgroup PATH   cgroup v2 path to attach to\n"
-	"  --pin-dir DIR   " CTL_PIN_DIR_HELP
-	"  -j, --json      print the result as JSON\n";
+	"  --cgroup PATH            cgroup v2 path to attach to\n"
+	"  --max-flows-per-uid N    live redirected flows one uid may hold, 1..%u\n"
+	"                           (default: the engine's; %u on a new one)\n"
+	"  --pin-dir DIR            " CTL_PIN_DIR_HELP
+	"  -j, --json               print the result as JSON\n";
 
 static const char down_usage[] =
 	"Usage: lwfpctl down [--pin-dir DIR]\n"
@@ -25,25 +30,42 @@ static const char down_usage[] =
 	"\n"
 	"  --pin-dir DIR   " CTL_PIN_DIR_HELP;
 
-enum { OPT_CGROUP = CTL_OPT_CMD };
+enum { OPT_CGROUP = CTL_OPT_CMD, OPT_MAX_FLOWS };
 
-static int parse_up(struct ctl *c, int argc, char **argv, const char **cgroup)
+/* 1..LWFP_MAX_FLOWS: 0 would mean "keep" to the library, not "none". */
+static int parse_flow_cap(const char *arg, uint32_t *cap)
+{
+	if (lwfp_parse_u32(arg, LWFP_MAX_FLOWS, cap) || !*cap) {
+		ctl_err("bad --max-flows-per-uid value '%s' (want 1..%u)", arg, LWFP_MAX_FLOWS);
+		return CTL_EXIT_FAIL;
+	}
+	return CTL_CONTINUE;
+}
+
+int up_parse(struct ctl *c, int argc, char **argv, struct up_args *a)
 {
 	static const struct option longopts[] = {
 		CTL_COMMON_LONGOPTS,
 		{ "cgroup", required_argument, NULL, OPT_CGROUP },
+		{ "max-flows-per-uid", required_argument, NULL, OPT_MAX_FLOWS },
 		{ 0 },
 	};
 	int opt;
 
+	*a = (struct up_args){ 0 };
 	ctl_opts_reset();
 	while ((opt = ctl_next_opt(c, argc, argv, longopts)) != -1) {
 		switch (opt) {
 		case OPT_CGROUP:
-			*cgroup = optarg;
+			a->cgroup = optarg;
+			break;
+		case OPT_MAX_FLOWS:
+			if (parse_flow_cap(optarg, &a->max_flows_per_uid) != CTL_CONTINUE)
+				return CTL_EXIT_FAIL;
 			break;
 		case CTL_OPT_HELP:
-			return ctl_help(up_usage);
+			printf(up_usage, LWFP_MAX_FLOWS, LWFP_FLOWS_PER_UID_DEFAULT);
+			return CTL_EXIT_OK;
 		case CTL_OPT_ARG:
 			return ctl_unexpected_arg(optarg);
 		default:
@@ -66,7 +88,8 @@ static int report_up(struct ctl *c, struct lwfp_engine *e)
 	if (!o)
 		return -ENOMEM;
 	if (cj_str(o, "pin_dir", lwfp_engine_pin_dir(e)) ||
-	    cj_str(o, "cgroup", lwfp_engine_cgroup(e))) {
+	    cj_str(o, "cgroup", lwfp_engine_cgroup(e)) ||
+	    cj_u64(o, "max_flows_per_uid", lwfp_engine_max_flows_per_uid(e))) {
 		json_object_put(o);
 		return -ENOMEM;
 	}
@@ -76,20 +99,21 @@ static int report_up(struct ctl *c, struct lwfp_engine *e)
 int cmd_up(struct ctl *c, int argc, char **argv)
 {
 	struct lwfp_engine_opts opts = { .sz = sizeof(opts) };
-	const char *cgroup = NULL;
 	char path[PATH_MAX], missing[128];
 	struct lwfp_engine *e;
+	struct up_args a;
 	int err;
 
-	err = parse_up(c, argc, argv, &cgroup);
+	err = up_parse(c, argc, argv, &a);
 	if (err != CTL_CONTINUE)
 		return err;
 	if (ctl_require_root())
 		return CTL_EXIT_FAIL;
-	if (cgroup && ctl_resolve_cgroup(cgroup, path, sizeof(path)))
+	if (a.cgroup && ctl_resolve_cgroup(a.cgroup, path, sizeof(path)))
 		return CTL_EXIT_FAIL;
 	opts.pin_dir = ctl_pin_dir(c);
-	opts.cgroup = cgroup ? path : NULL;
+	opts.cgroup = a.cgroup ? path : NULL;
+	opts.max_flows_per_uid = a.max_flows_per_uid;
 	if (lwfp_kernel_check(missing, sizeof(missing))) {
 		ctl_err("this kernel lacks %s", missing);
 		return CTL_EXIT_FAIL;
@@ -100,6 +124,8 @@ int cmd_up(struct ctl *c, int argc, char **argv)
 			opts.pin_dir);
 		return CTL_EXIT_FAIL;
 	}
+	if (err && ctl_pin_dir_refused(opts.pin_dir, err))
+		return CTL_EXIT_FAIL;
 	if (err) {
 		ctl_err("cannot bring the engine up at %s: %s", opts.pin_dir, strerror(-err));
 		return CTL_EXIT_FAIL;

@@ -21,7 +21,7 @@ static const char flows_usage[] =
 static const char stats_usage[] =
 	"Usage: lwfpctl stats [-j]\n"
 	"\n"
-	"Print the engine's counters.\n"
+	"Print the engine's counters, then its per-uid flow cap (max_flows_per_uid).\n"
 	"\n"
 	COMMON_HELP;
 
@@ -168,7 +168,11 @@ int cmd_flows(struct ctl *c, int argc, char **argv)
 
 /* ---- stats --------------------------------------------------------------- */
 
-static int print_counters(struct ctl *c, const uint64_t *v)
+/*
+ * The counters, then the per-uid flow cap they are read against (the
+ * uid_cap counter counts flows it refused).
+ */
+static int print_counters(struct ctl *c, const uint64_t *v, uint32_t cap)
 {
 	struct json_object *o;
 	int i;
@@ -177,6 +181,7 @@ static int print_counters(struct ctl *c, const uint64_t *v)
 		printf("%-26s %s\n", "COUNTER", "VALUE");
 		for (i = 0; i < LWFP_CNT__MAX; i++)
 			printf("%-26s %" PRIu64 "\n", lwfp_counter_name(i), v[i]);
+		printf("%-26s %" PRIu32 "\n", "max_flows_per_uid", cap);
 		return 0;
 	}
 	o = json_object_new_object();
@@ -186,12 +191,17 @@ static int print_counters(struct ctl *c, const uint64_t *v)
 			return -ENOMEM;
 		}
 	}
+	if (o && cj_u64(o, "max_flows_per_uid", cap)) {
+		json_object_put(o);
+		return -ENOMEM;
+	}
 	return o ? cj_print(o) : -ENOMEM;
 }
 
 int cmd_stats(struct ctl *c, int argc, char **argv)
 {
 	uint64_t v[LWFP_CNT__MAX];
+	uint32_t cap;
 	struct lwfp_engine *e;
 	int err;
 
@@ -201,9 +211,10 @@ int cmd_stats(struct ctl *c, int argc, char **argv)
 	if (ctl_open(c, &e))
 		return CTL_EXIT_FAIL;
 	err = lwfp_counters_read(e, v, LWFP_CNT__MAX);
+	cap = lwfp_engine_max_flows_per_uid(e);
 	lwfp_engine_close(e);
 	if (!err)
-		err = print_counters(c, v);
+		err = print_counters(c, v, cap);
 	if (err)
 		ctl_err("cannot read counters: %s", strerror(-err));
 	return err ? CTL_EXIT_FAIL : CTL_EXIT_OK;

@@ -485,7 +485,8 @@ static int setup(struct run *r)
 	int err = engine_setup(r);
 
 	if (err) {
-		ctl_err("cannot use the engine at %s: %s", r->pin_dir, strerror(-err));
+		if (!ctl_pin_dir_refused(r->pin_dir, err))
+			ctl_err("cannot use the engine at %s: %s", r->pin_dir, strerror(-err));
 		return err;
 	}
 	err = cgroups_setup(r);

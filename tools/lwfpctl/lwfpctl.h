@@ -60,6 +60,8 @@ void ctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 const char *ctl_pin_dir(const struct ctl *c);
 int ctl_require_root(void);
 int ctl_open(struct ctl *c, struct lwfp_engine **e);
+/* Reports err when it is a refused pin directory: true if it did. */
+bool ctl_pin_dir_refused(const char *pin_dir, int err);
 int ctl_bad_value(const char *opt, const char *arg);
 int ctl_resolve_cgroup(const char *cgroup, char *buf, size_t size);
 
@@ -86,6 +88,13 @@ int cj_hex64(struct json_object *o, const char *key, uint64_t v);
 int cj_addr(struct json_object *o, const char *key, const struct lwfp_addr *a);
 int cj_push(struct json_object *array, struct json_object *v);
 int cj_print(struct json_object *o);
+
+/* cmd_engine.c: the options of `up`, parsed; CTL_CONTINUE, or the exit status. */
+struct up_args {
+	const char *cgroup;
+	uint32_t max_flows_per_uid; /* 0: not given */
+};
+int up_parse(struct ctl *c, int argc, char **argv, struct up_args *a);
 
 int cmd_up(struct ctl *c, int argc, char **argv);
 int cmd_down(struct ctl *c, int argc, char **argv);

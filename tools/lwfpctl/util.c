@@ -41,6 +41,20 @@ int ctl_require_root(void)
 	return -EPERM;
 }
 
+/*
+ * The library says only -EPERM for a pin directory it will not trust;
+ * asking again names the reason.
+ */
+bool ctl_pin_dir_refused(const char *pin_dir, int err)
+{
+	char why[80];
+
+	if (err != -EPERM || lwfp_pin_dir_check(pin_dir, why, sizeof(why)) != -EPERM)
+		return false;
+	ctl_err("refusing the pin directory %s: it %s", pin_dir, why);
+	return true;
+}
+
 int ctl_open(struct ctl *c, struct lwfp_engine **e)
 {
 	int err;
@@ -51,7 +65,7 @@ int ctl_open(struct ctl *c, struct lwfp_engine **e)
 	err = lwfp_engine_open(ctl_pin_dir(c), e);
 	if (err == -ENOENT)
 		ctl_err("no engine is up at %s (run 'lwfpctl up')", ctl_pin_dir(c));
-	else if (err)
+	else if (err && !ctl_pin_dir_refused(ctl_pin_dir(c), err))
 		ctl_err("cannot open the engine at %s: %s", ctl_pin_dir(c), strerror(-err));
 	return err;
 }

@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * One classification and the hop it records: what the walk learns about a
+ * connect() or a first datagram (struct walk), the flow a redirect adds to
+ * lwfp_flows, and the rewrite of the destination. classify.h walks the
+ * filters; udp.h adds what a UDP flow needs.
+ */
+#pragma once
+
+#include "common.h"
+#include "netns.h"
+#include "records.h"
+
+/*
+ * The candidate buckets of one connect (see the index in abi.h): every
+ * listed prefix length of its family, its port, and the wildcard bucket.
+ */
+#define IDX_CURSORS (LWFP_IDX_PLENS + 2)
+
+/*
+ * One bucket being merged: the table position of its next filter. A used
+ * up cursor holds the table size, above every position.
+ *
+ * The merge runs in a bpf_loop callback, which the verifier checks as a
+ * loop: there it keeps apart states whose values differ at all, and the
+ * branches of ten cursors would multiply into more states than it
+ * accepts. So the merge computes with arithmetic rather than branches,
+ * and its values are ones the verifier cannot know (map contents, the
+ * table size).
+ */
+struct cursor {
+	__u16 head; /* 16 bits hold every position and slot, and save stack */
+	__u16 next; /* the slot of lwfp_filter_pos after head's */
+	__u16 end;
+};
+
+/* What the walk knows about one connect(); bpf_loop's callback reads it. */
+struct walk {
+	void *ctx; /* the program's context, for bpf_sk_lookup_tcp in the callback */
+	struct lwfp_addr dst;
+	__u32 uid, gid;
+	__u16 sport; /* host order; 0 while unbound */
+	__u8 proto;
+	__u8 family; /* 4 or 6: what filters match against */
+	__u8 nhops;
+	__u8 hop_limited;
+	__u8 sock_v6; /* an AF_INET6 socket: may reach v4 targets only when mapped */
+	__u8 mapped;
+	__u8 listening; /* the chosen redirect's target has a listener */
+	__u8 sendmsg; /* a datagram of an unconnected UDP socket, not a connect */
+	__u64 chain; /* chain id of the flow whose records were inherited */
+	__u64 parent; /* token of that flow */
+	__u64 origin_cg; /* cgroup of the application that opened the chain */
+	__u64 netns; /* cookie of the socket's network namespace */
+	__u64 cookie; /* the socket's cookie: a UDP flow's client */
+	struct lwfp_hop hops[LWFP_MAX_HOPS];
+	struct cursor cur[IDX_CURSORS]; /* the candidate buckets, being merged */
+	struct cursor run; /* a copy of the cursor whose run is being tried */
+	__u16 run_key; /* that cursor's head when the run began: which one it is */
+	__u16 bound; /* the run ends below this, the next head of another cursor */
+	__u8 in_run;
+	__u32 base; /* first slot of the live table */
+	__u32 n;
+	__s32 found;
+};
+
+/*
+ * The flow whose records this socket was given with set records (it holds a
+ * reference on it), or NULL.
+ */
+static __always_inline struct lwfp_flow *sk_records(const struct lwfp_sk *st)
+{
+	if (!st || !st->parent)
+		return NULL;
+	return bpf_map_lookup_elem(&lwfp_flows, &st->parent);
+}
+
+/* The chain's first hop: this application opens it. */
+static __always_inline void flow_origin(struct lwfp_flow *fl, __u64 token)
+{
+	fl->chain = token;
+	fl->origin_pid = fl->pid;
+	fl->origin_uid = fl->uid;
+	fl->origin_netns = fl->netns;
+	fl->origin_netns_ino = current_netns_ino();
+	__builtin_memcpy(fl->origin_comm, fl->comm, sizeof(fl->origin_comm));
+}
+
+/* A later hop carries the chain's first hop and application along. */
+static __always_inline void flow_inherit(struct lwfp_flow *fl, const struct lwfp_flow *parent,
+					 bool adopted)
+{
+	fl->chain = parent->chain;
+	if (adopted)
+		fl->orig_dst = parent->orig_dst;
+	fl->origin_pid = parent->origin_pid;
+	fl->origin_uid = parent->origin_uid;
+	fl->origin_netns = parent->origin_netns;
+	fl->origin_netns_ino = parent->origin_netns_ino;
+	__builtin_memcpy(fl->origin_comm, parent->origin_comm, sizeof(fl->origin_comm));
+}
+
+static __always_inline void flow_hop(struct lwfp_flow *fl, const struct walk *w,
+				     const struct lwfp_filter *f)
+{
+	__u32 n = w->nhops;
+
+	fl->service = f->service;
+	fl->filter_id = f->id;
+	fl->refs = 1;
+	fl->proto = w->proto;
+	fl->ctx_kind = f->ctx_kind;
+	fl->target = f->to;
+	__builtin_memcpy(fl->hops, w->hops, sizeof(fl->hops));
+	fl->hops[n & (LWFP_MAX_HOPS - 1)].service = f->service;
+	fl->hops[n & (LWFP_MAX_HOPS - 1)].filter_id = f->id;
+	fl->nhops = n + 1;
+}
+
+/*
+ * Records the hop in a new flow; st (may be NULL) may carry set records.
+ * -EDQUOT: the caller's uid holds its cap; -ENOSPC: the table is full.
+ */
+static __always_inline int flow_insert(struct walk *w, const struct lwfp_sk *st,
+				       const struct lwfp_filter *f, __u64 *token_out)
+{
+	__u64 token = random64(), id = bpf_get_current_pid_tgid();
+	__u64 ug = bpf_get_current_uid_gid();
+	const struct lwfp_flow *parent;
+	struct lwfp_flow *fl;
+	__u32 zero = 0;
+	bool adopted;
+	int err;
+
+	fl = bpf_map_lookup_elem(&lwfp_scratch, &zero);
+	if (!fl || w->nhops >= LWFP_MAX_HOPS)
+		return -ENOBUFS;
+	__builtin_memset(fl, 0, sizeof(*fl));
+	/*
+	 * The chain's first hop, destination and application: those of the
+	 * flow whose records were set, or inherited; else this hop opens it.
+	 */
+	parent = sk_records(st);
+	adopted = parent;
+	if (!parent && w->parent)
+		parent = bpf_map_lookup_elem(&lwfp_flows, &w->parent);
+	fl->tag = random64();
+	fl->created_ns = bpf_ktime_get_ns();
+	fl->cgroup_id = bpf_get_current_cgroup_id();
+	fl->origin_cgroup_id = w->origin_cg;
+	fl->pid = id >> 32;
+	fl->tid = (__u32)id;
+	fl->uid = (__u32)ug;
+	fl->gid = ug >> 32;
+	fl->netns = w->netns;
+	fl->client = w->proto == IPPROTO_UDP ? w->cookie : 0;
+	bpf_get_current_comm(fl->comm, sizeof(fl->comm));
+	fl->orig_dst = w->dst;
+	if (parent)
+		flow_inherit(fl, parent, adopted);
+	else
+		flow_origin(fl, token);
+	flow_hop(fl, w, f);
+	err = uid_take(fl->uid);
+	if (err)
+		return err;
+	if (bpf_map_update_elem(&lwfp_flows, &token, fl, BPF_NOEXIST)) {
+		uid_give(fl->uid);
+		return -ENOSPC;
+	}
+	*token_out = token;
+	return 0;
+}
+
+/* The socket now holds the flow: what release(), getpeername() and queries use. */
+static __always_inline void sk_attach(struct lwfp_sk *st, const struct walk *w, __u64 token)
+{
+	(void)w; /* everything the walk learnt is in the flow */
+	/* A socket that connects again leaves its previous hop behind. */
+	if (st->token && !st->closed)
+		flow_put(st->token);
+	st->token = token;
+	st->role = LWFP_SK_CONNECT;
+	st->closed = 0;
+}
+
+/* Writes the target into the connect() arguments. */
+static __always_inline void rewrite(struct bpf_sock_addr *ctx, const struct lwfp_addr *to,
+				    const bool v6, bool mapped)
+{
+	ctx->user_port = to->port;
+	/* v6 is a constant: connect4 must not even mention user_ip6. */
+	if (!v6) {
+		ctx->user_ip4 = to->ip[0];
+		return;
+	}
+	if (mapped) {
+		ctx->user_ip6[0] = 0;
+		ctx->user_ip6[1] = 0;
+		ctx->user_ip6[2] = bpf_htonl(0xffff);
+		ctx->user_ip6[3] = to->ip[0];
+		return;
+	}
+	ctx->user_ip6[0] = to->ip[0];
+	ctx->user_ip6[1] = to->ip[1];
+	ctx->user_ip6[2] = to->ip[2];
+	ctx->user_ip6[3] = to->ip[3];
+}
+

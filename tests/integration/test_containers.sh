@@ -13,7 +13,8 @@
 #   - no listener of a service in a namespace: fail open goes direct, fail
 #     closed is refused (counter no_listener);
 #   - DNS (dig through dnsmasq) from a container, over UDP;
-#   - a chain of two services, both --netns all, over container flows.
+#   - a chain of two services, both --netns all, over container flows;
+#   - lwfpctl flows (and -j) shows a live flow's netns and cgroup.
 . "$(dirname "$0")/lib.sh"
 
 . "$(dirname "$0")/lib_inspect.sh"
@@ -251,6 +252,24 @@ hops = sorted((len(a[0]["chain"]), len(b[0]["chain"])))
 assert hops == [1, 2], hops
 assert all(len(o["chain"]) == 2 for o in (a if len(a[0]["chain"]) == 2 else b))
 EOF
+
+# ---- lwfpctl flows names the namespace and cgroup of a live flow -------------------------------------
+
+in_container 3 bash -c "exec 5<>/dev/tcp/$SRV/8000; sleep 4" &
+hold=$!
+flows_of_c3() {
+	ctl flows -j
+	"$PY" -c '
+import json, sys
+f = json.loads(sys.stdin.read())
+sys.exit(not any(x.get("netns") == int(sys.argv[1]) and x.get("cgroup") == sys.argv[2] for x in f))
+' "${NSINO[3]}" "/lwfp-t-$ID/c3" <<<"$CTL_OUT"
+}
+wait_until 3 flows_of_c3 || fail "lwfpctl flows -j: no flow of container 3's netns and cgroup: $CTL_OUT"
+ctl flows
+grep -Eq "[[:space:]]${NSINO[3]} /lwfp-t-$ID/c3\$" <<<"$CTL_OUT" ||
+	fail "lwfpctl flows: no NETNS and CGROUP of container 3: $CTL_OUT"
+wait "$hold"
 
 stop_inspect J "$J"
 stop_inspect I "$I"

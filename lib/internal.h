@@ -10,6 +10,10 @@
 
 #define LWFP_API __attribute__((visibility("default")))
 
+#ifndef offsetofend
+#define offsetofend(type, field) (offsetof(type, field) + sizeof(((type *)0)->field))
+#endif
+
 /* Pinned map names, as the BPF object names them. */
 #define MAP_CONFIG "lwfp_config"
 #define MAP_FILTERS "lwfp_filters"
@@ -93,5 +97,7 @@ int lwfp__grace_wait_with(long (*membarrier)(int cmd, unsigned int flags, int cp
 
 /* The local route of IPv6 UDP flow addresses in this netns (route.c). */
 int udp6_route_add(void);
+/* The same, over an rtnetlink socket fd made in another namespace. */
+int udp6_route_add_fd(int fd);
 /* Removes it unless another engine next to pin_dir is up. */
 int udp6_route_del(const char *pin_dir);

@@ -105,8 +105,11 @@ static void build_rule(struct nl_req *r, unsigned short type, unsigned short fla
 	add_attr(r, FRA_PROTOCOL, &proto, sizeof(proto));
 }
 
-/* Sends one request and returns the kernel's answer to it: 0 or -errno. */
-static int transact(struct nl_req *r)
+/*
+ * Sends one request on the rtnetlink socket fd (which acts on the
+ * namespace it was made in) and returns the kernel's answer: 0 or -errno.
+ */
+static int transact(int fd, struct nl_req *r)
 {
 	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
 	union {
@@ -115,21 +118,12 @@ static int transact(struct nl_req *r)
 	} ans;
 	struct nlmsgerr *e;
 	ssize_t n;
-	int fd, err;
 
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (fd < 0)
+	if (sendto(fd, r, r->nh.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0)
 		return -errno;
-	if (sendto(fd, r, r->nh.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
 	n = recv(fd, &ans, sizeof(ans), 0);
-	err = n < 0 ? -errno : 0;
-	close(fd);
-	if (err)
-		return err;
+	if (n < 0)
+		return -errno;
 	if (n < (ssize_t)NLMSG_LENGTH(sizeof(*e)) || ans.nh.nlmsg_type != NLMSG_ERROR)
 		return -EPROTO;
 	e = NLMSG_DATA(&ans.nh);
@@ -145,33 +139,52 @@ static int settled(bool add, int err)
 }
 
 /* Route and rule together: a route without its rule is never used. */
-static int change(bool add)
+static int change_fd(int fd, bool add, int lo)
 {
 	unsigned short flags = add ? NLM_F_CREATE | NLM_F_EXCL : 0;
-	int lo = (int)if_nametoindex("lo"), err;
 	struct nl_req r;
+	int err;
 
-	if (!lo)
-		return -errno;
 	build_route(&r, add ? RTM_NEWROUTE : RTM_DELROUTE, flags, lo);
-	err = settled(add, transact(&r));
+	err = settled(add, transact(fd, &r));
 	if (err)
 		return err;
 	build_rule(&r, add ? RTM_NEWRULE : RTM_DELRULE, flags);
-	return settled(add, transact(&r));
+	return settled(add, transact(fd, &r));
+}
+
+static int change(bool add)
+{
+	int lo = (int)if_nametoindex("lo"), fd, err;
+
+	if (!lo)
+		return -errno;
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0)
+		return -errno;
+	err = change_fd(fd, add, lo);
+	close(fd);
+	return err;
+}
+
+/*
+ * IPv6 is off there (no IPv6 module, or disable_ipv6 on lo: EACCES) and no
+ * IPv6 flow can exist.
+ */
+static int ipv6_off_is_fine(int err)
+{
+	return err == -EAFNOSUPPORT || err == -EACCES ? 0 : err;
 }
 
 int udp6_route_add(void)
 {
-	int err = change(true);
+	return ipv6_off_is_fine(change(true));
+}
 
-	/*
-	 * IPv6 is off here (no IPv6 module, or disable_ipv6 on lo: EACCES)
-	 * and no IPv6 flow can exist.
-	 */
-	if (err == -EAFNOSUPPORT || err == -EACCES)
-		return 0;
-	return err;
+/* Loopback is interface 1 in every namespace (LOOPBACK_IFINDEX). */
+int udp6_route_add_fd(int fd)
+{
+	return ipv6_off_is_fine(change_fd(fd, true, 1));
 }
 
 /*

@@ -7,6 +7,7 @@
 #ifndef LWFP_LWFP_H
 #define LWFP_LWFP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -40,6 +41,50 @@ int lwfp_query_redirect_state(int fd, uint32_t service_handle);
  * unless the caller is a process of the service.
  */
 int lwfp_register_listener(int fd, uint32_t service_handle);
+
+/*
+ * Network namespaces (docs/abi.md, "Network namespaces"). netns_fd is an
+ * open /proc/PID/ns/net or /run/netns/NAME. The socket is made by a
+ * short-lived thread that enters the namespace; the caller's threads never
+ * change namespace. All return -EBADF for a bad fd, -EINVAL for an fd
+ * that is no network namespace, and need CAP_SYS_ADMIN.
+ */
+struct lwfp_listen_opts {
+	size_t sz;
+	int type; /* SOCK_STREAM (also 0) listens; SOCK_DGRAM binds */
+	int backlog; /* SOCK_STREAM; <= 0: SOMAXCONN */
+	uint32_t service; /* non-zero: lwfp_register_listener() it for this handle */
+	bool reuseaddr; /* SO_REUSEADDR */
+	bool reuseport; /* SO_REUSEPORT */
+	bool pktinfo; /* SOCK_DGRAM: IP_PKTINFO or IPV6_RECVPKTINFO */
+	bool freebind; /* IP_FREEBIND or IPV6_FREEBIND */
+	bool nonblock; /* SOCK_NONBLOCK */
+	size_t :0;
+};
+#define lwfp_listen_opts__last_field nonblock
+
+/*
+ * A listening TCP socket or a bound UDP socket at addr inside the
+ * namespace (IPv6 sockets are V6ONLY), registered for opts->service if
+ * set; close-on-exec. The fd, or -errno (bind's own, or
+ * lwfp_register_listener's). opts may be NULL.
+ */
+int lwfp_listen_netns(int netns_fd, const struct sockaddr *addr, socklen_t len,
+		      const struct lwfp_listen_opts *opts);
+/* socket(domain, type, protocol) made in the namespace: the fd or -errno. */
+int lwfp_netns_socket(int netns_fd, int domain, int type, int protocol);
+/*
+ * The namespace's inode number (as `stat -L -c %i /proc/PID/ns/net`) and
+ * its cookie (SO_NETNS_COOKIE, -EOPNOTSUPP before Linux 5.14); either
+ * pointer may be NULL.
+ */
+int lwfp_netns_info(int netns_fd, uint32_t *ino, uint64_t *cookie);
+/*
+ * Routes the IPv6 UDP flow prefix (LWFP_UDP6_NET) to lo in the namespace,
+ * as `lwfpctl up` does in its own, so that IPv6 UDP flows of its sockets
+ * reach a proxy there; already routed is success. 0 or -errno.
+ */
+int lwfp_netns_udp_route(int netns_fd);
 
 /* pin_dir NULL: $LWFP_PIN_DIR, else /sys/fs/bpf/lwfp. */
 int lwfp_service_handle(const char *pin_dir, const char *name, uint32_t *handle);

@@ -9,6 +9,7 @@
 
 #include "addr.h"
 #include "chain.h"
+#include "netns.h"
 
 /*
  * The records are opaque to proxies; lwfp-inspect reads the v1 layout of
@@ -62,6 +63,8 @@ static void decode_context(struct chain *c, const uint8_t *buf, size_t len)
 	c->pid = ctx.origin_pid;
 	c->uid = ctx.origin_uid;
 	copy_comm(c->comm, ctx.origin_comm);
+	c->netns_ino = ctx.netns_ino;
+	c->origin_cgroup_id = ctx.origin_cgroup_id;
 	if (ctx.chain)
 		c->token = ctx.chain;
 }
@@ -99,17 +102,19 @@ int chain_accept(int fd, struct chain *c, uint8_t scratch[CHAIN_QUERY_BUF], cons
 	return 0;
 }
 
-int chain_connect(const struct chain *c, int type, int *fd, const char **step)
+int chain_connect(const struct chain *c, const struct netns *ns, int type, int *fd,
+		  const char **step)
 {
 	socklen_t len = c->orig_dst.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
 							  : sizeof(struct sockaddr_in);
 	int proto = type == SOCK_DGRAM ? IPPROTO_UDP : IPPROTO_TCP;
 	int s, err;
 
-	s = socket(c->orig_dst.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
+	/* In the flow's namespace: the destination is the application's. */
+	s = netns_socket(ns, c->orig_dst.ss_family, type | SOCK_NONBLOCK, proto);
 	if (s < 0) {
 		*step = "socket";
-		return -errno;
+		return s;
 	}
 	/* Before connect(): the engine classifies the connect by these records. */
 	err = lwfp_set_redirect_records(s, c->records, c->records_len);

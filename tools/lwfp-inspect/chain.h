@@ -40,6 +40,9 @@ struct chain {
 	bool has_process;
 	uint32_t pid, uid;
 	char comm[17];
+	/* From a version 2 metadata context; 0 when unknown. */
+	uint32_t netns_ino;
+	uint64_t origin_cgroup_id;
 };
 
 /* The scratch space chain_accept() asks the engine to answer into. */
@@ -51,12 +54,16 @@ struct chain {
  */
 int chain_accept(int fd, struct chain *c, uint8_t scratch[CHAIN_QUERY_BUF], const char **step);
 
+struct netns;
+
 /*
- * A non-blocking socket of type (SOCK_STREAM or SOCK_DGRAM) that carries
+ * A non-blocking socket of type (SOCK_STREAM or SOCK_DGRAM), made in
+ * namespace ns (NULL: ours, netns.h), that carries
  * the records and connects to the original destination, in *fd. 0 when
  * connected already (always, for UDP), -EINPROGRESS while connecting, or
  * -errno with *step set and no socket left open.
  */
-int chain_connect(const struct chain *c, int type, int *fd, const char **step);
+int chain_connect(const struct chain *c, const struct netns *ns, int type, int *fd,
+		  const char **step);
 
 #endif /* LWFP_INSPECT_CHAIN_H */

@@ -22,6 +22,7 @@ struct config {
 	struct lwfp_addr listen[MAX_LISTEN];
 	size_t nlisten;
 	const char *service; /* this service's name, for the log; may be NULL */
+	uint32_t service_handle; /* its handle, to register listeners; 0: unknown */
 	const char *pin_dir;
 	const char *log_path; /* NULL: stdout */
 	unsigned int workers;

@@ -11,6 +11,7 @@
 #include "block.h"
 #include "flow.h"
 #include "log.h"
+#include "netns.h"
 
 /* ---- the end of a flow ------------------------------------------------------ */
 
@@ -153,7 +154,7 @@ static void start_connect(struct flow *f)
 	const char *step;
 	int err;
 
-	err = chain_connect(&f->chain, SOCK_STREAM, &f->server.fd, &step);
+	err = chain_connect(&f->chain, f->ns, SOCK_STREAM, &f->server.fd, &step);
 	if (err == 0) {
 		start_relay(f);
 		return;
@@ -280,7 +281,7 @@ void flow_expire(struct timer *t)
 
 /* ---- accept, abort, free ---------------------------------------------------------- */
 
-void flow_accept(struct worker *w, int fd)
+void flow_accept(struct worker *w, int fd, struct netns *ns)
 {
 	const char *step, *rule;
 	struct flow *f;
@@ -293,6 +294,7 @@ void flow_accept(struct worker *w, int fd)
 		return;
 	}
 	f->worker = w;
+	f->ns = ns ? netns_get(ns) : NULL;
 	f->client = (struct watch){ .fd = fd, .handle = client_event };
 	f->server = (struct watch){ .fd = -1, .handle = server_event };
 	pump_init(&f->up);
@@ -333,6 +335,8 @@ void flow_free_dead(struct worker *w)
 
 	while ((f = TAILQ_FIRST(&w->dead))) {
 		TAILQ_REMOVE(&w->dead, f, dead_link);
+		if (f->ns)
+			netns_put(f->ns);
 		free(f);
 	}
 }

@@ -44,6 +44,7 @@ enum verdict {
 
 struct flow {
 	struct worker *worker;
+	struct netns *ns; /* a reference to its namespace; NULL for ours */
 	enum flow_phase phase;
 	struct watch client; /* the accepted socket */
 	struct watch server; /* the outbound socket; fd -1 until it exists */
@@ -63,8 +64,8 @@ struct flow {
 	char error[FLOW_ERROR_MAX]; /* "" when none */
 };
 
-/* Takes over an accepted, non-blocking socket. */
-void flow_accept(struct worker *w, int fd);
+/* Takes over an accepted, non-blocking socket of namespace ns (NULL: ours). */
+void flow_accept(struct worker *w, int fd, struct netns *ns);
 /* A timer of the worker's queues ran out. */
 void flow_expire(struct timer *t);
 /* Ends every flow of the worker now, each logged with this error. */

@@ -2,12 +2,17 @@
 /* Listening sockets. */
 #include <errno.h>
 #include <netinet/in.h>
+#include <stdatomic.h>
 #include <stdbool.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <lwfp/lwfp.h>
+
 #include "addr.h"
 #include "listen.h"
+#include "log.h"
 
 static int bound_socket(const struct lwfp_addr *a, int reuseport, int *fd)
 {
@@ -120,4 +125,17 @@ int udp_listen_probe(uint16_t port)
 		close(fd);
 	}
 	return 0;
+}
+
+void listen_register(int fd, uint32_t handle)
+{
+	static atomic_bool said;
+	int err;
+
+	if (!handle)
+		return;
+	err = lwfp_register_listener(fd, handle);
+	if (err && !atomic_exchange(&said, true))
+		log_warn("registering a listener for service handle %u: %s", handle,
+			 strerror(-err));
 }

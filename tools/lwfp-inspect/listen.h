@@ -29,4 +29,14 @@ int udp_listen_open(uint16_t port, bool v6, int *fd);
 /* Whether the port is free for UDP: bound without either reuse option. */
 int udp_listen_probe(uint16_t port);
 
+/*
+ * Registers a listening or wildcard UDP socket for the service with this
+ * handle (lwfp_register_listener): the engine redirects only to registered
+ * listeners. A socket bound by a process of the service is registered
+ * already, so this matters for sockets bound before --register added the
+ * service. Handle 0 does nothing. A failure is reported once, not fatal:
+ * an engine without LWFP_SO_LISTENER sends flows to any listener.
+ */
+void listen_register(int fd, uint32_t handle);
+
 #endif /* LWFP_INSPECT_LISTEN_H */

@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 
 #include "addr.h"
+#include "cgpath.h"
 #include "flow.h"
 #include "log.h"
 #include "udp_flow.h"
@@ -190,6 +191,24 @@ static const char *const verdict_names[] = {
 	[VERDICT_ERROR] = "error",
 };
 
+/*
+ * Where the application runs: its network namespace, its cgroup and the
+ * container that cgroup names. A cgroup gone before its flow is logged
+ * leaves only the namespace.
+ */
+static void add_identity(json_object *o, const struct chain *c)
+{
+	char path[CGPATH_MAX], id[CONTAINER_ID_MAX];
+
+	if (c->netns_ino)
+		add(o, "netns", json_object_new_uint64(c->netns_ino));
+	if (!c->origin_cgroup_id || cgpath_get(c->origin_cgroup_id, path, sizeof(path)))
+		return;
+	add(o, "cgroup", json_object_new_string(path));
+	if (cgroup_container(path, id, sizeof(id)))
+		add(o, "container", json_object_new_string(id));
+}
+
 /* The fields every flow has, TCP or UDP, up to its protocol. */
 static json_object *flow_head(struct worker *w, const struct timespec *started,
 			      const struct chain *c, const char *proto)
@@ -201,6 +220,7 @@ static json_object *flow_head(struct worker *w, const struct timespec *started,
 	add_time(o, started);
 	add_records(o, w, c);
 	add_origin(o, c);
+	add_identity(o, c);
 	add(o, "proto", json_object_new_string(proto));
 	return o;
 }

@@ -40,6 +40,7 @@
 #include "flow.h"
 #include "listen.h"
 #include "log.h"
+#include "netns.h"
 #include "register.h"
 #include "udp.h"
 #include "worker.h"
@@ -109,6 +110,15 @@ static const char usage[] =
 	"                         patterns cannot be blocked)\n"
 	"  --drain-timeout S      on SIGTERM or SIGINT, let live flows finish for up to S\n"
 	"                         seconds (default 5)\n"
+	"  --netns all|PATH       also serve other network namespaces: all, those of\n"
+	"                         the processes of the engine's cgroup subtree, found\n"
+	"                         again every 500 ms (a namespace whose processes are\n"
+	"                         gone is no longer served); PATH, a namespace file\n"
+	"                         (/proc/PID/ns/net, /run/netns/NAME), served until exit;\n"
+	"                         repeatable. In each, the --listen addresses and UDP\n"
+	"                         ports are opened and registered, the IPv6 UDP flow\n"
+	"                         prefix is routed, and a flow's outbound connection\n"
+	"                         is made there. Without it: only this namespace\n"
 	"  -h, --help             show this help\n"
 	"\n"
 	"Registering:\n"
@@ -146,6 +156,10 @@ static const char usage[] =
 	"  orig_dst     where the application connected to\n"
 	"  pid, comm, uid   the application that opened the chain (the same on every\n"
 	"                   hop), from a metadata context\n"
+	"  netns        the inode number of the application's network namespace\n"
+	"  cgroup       its cgroup, relative to the cgroup v2 mount\n"
+	"  container    the container that cgroup names (docker-ID.scope,\n"
+	"               libpod-ID.scope, kubepods...-podUID.slice...)\n"
 	"  proto        tcp or udp\n"
 	"  sni | host   the TLS server name or the HTTP Host, when seen\n"
 	"  dns, dns_type  UDP: the query name and type, when the first datagram was\n"
@@ -190,6 +204,7 @@ enum {
 	OPT_PEEK_TIMEOUT,
 	OPT_DRAIN_TIMEOUT,
 	OPT_UDP_IDLE_TIMEOUT,
+	OPT_NETNS,
 	OPT_BLOCK_UNNAMED,
 	OPT_BLOCK_QUIC,
 };
@@ -214,6 +229,7 @@ static const struct option longopts[] = {
 	{ "peek-timeout", required_argument, NULL, OPT_PEEK_TIMEOUT },
 	{ "drain-timeout", required_argument, NULL, OPT_DRAIN_TIMEOUT },
 	{ "udp-idle-timeout", required_argument, NULL, OPT_UDP_IDLE_TIMEOUT },
+	{ "netns", required_argument, NULL, OPT_NETNS },
 	{ "help", no_argument, NULL, 'h' },
 	FILTER_LONGOPTS
 	{ 0 },
@@ -224,6 +240,8 @@ struct inspect {
 	struct registration reg;
 	struct worker *workers;
 	unsigned int nworkers; /* initialised so far */
+	struct netns_opts netns;
+	struct netns_mgr netns_mgr;
 	char err[ERR_MAX];
 };
 
@@ -315,6 +333,8 @@ static int apply_opt(struct inspect *in, int opt, const char *arg)
 		return parse_num(in, "--peek-timeout", arg, 0, 60000, 1, &cfg->peek_timeout_ms);
 	case OPT_DRAIN_TIMEOUT:
 		return parse_num(in, "--drain-timeout", arg, 0, 3600, 1000, &cfg->drain_timeout_ms);
+	case OPT_NETNS:
+		return netns_opt(&in->netns, arg, in->err, sizeof(in->err));
 	case OPT_UDP_IDLE_TIMEOUT:
 		ret = parse_num(in, "--udp-idle-timeout", arg, 1, 86400, 1000,
 				&cfg->udp_idle_timeout_ms);
@@ -584,6 +604,8 @@ static int register_with_service(struct inspect *in)
 	e = lwfp_service_handle(in->cfg.pin_dir, in->cfg.service, &handle);
 	if (!e)
 		e = register_listeners(in, handle, err, sizeof(err));
+	if (!e)
+		in->cfg.service_handle = handle; /* for the --netns listeners */
 	if (e)
 		log_warn("service %s: %s (is this process its identity?)", in->cfg.service,
 			 e == -ENOENT ? "no such service" : err);
@@ -593,6 +615,7 @@ static int register_with_service(struct inspect *in)
 static int start(struct inspect *in)
 {
 	int err;
+
 
 	set_flow_budget(in);
 	err = log_open(in->cfg.log_path, in->err, sizeof(in->err));
@@ -613,6 +636,10 @@ static int start(struct inspect *in)
 		register_with_service(in);
 	if (!err)
 		err = start_workers(in);
+	/* After the workers: they take each namespace's sockets as it comes. */
+	if (!err)
+		err = netns_mgr_start(&in->netns_mgr, &in->netns, &in->cfg, in->workers,
+				      in->nworkers, in->err, sizeof(in->err));
 	if (!err)
 		announce(in);
 	return err;
@@ -646,13 +673,24 @@ static void reload(struct inspect *in)
 		log_warn("listeners registered with service %s", in->cfg.service);
 }
 
-/* Serves SIGHUP until SIGTERM or SIGINT comes. */
+/*
+ * Serves SIGHUP until SIGTERM or SIGINT comes; with --netns all, rescans
+ * the namespaces in between.
+ */
 static void wait_for_stop(struct inspect *in, const sigset_t *set)
 {
+	const struct timespec tick = { .tv_sec = NETNS_SCAN_MS / 1000,
+				       .tv_nsec = NETNS_SCAN_MS % 1000 * 1000000L };
 	int sig;
 
 	for (;;) {
-		sig = sigwaitinfo(set, NULL);
+		if (in->netns.all) {
+			sig = sigtimedwait(set, NULL, &tick);
+			if (sig < 0)
+				netns_mgr_scan(&in->netns_mgr);
+		} else {
+			sig = sigwaitinfo(set, NULL);
+		}
 		if (sig == SIGHUP)
 			reload(in);
 		else if (sig == SIGTERM || sig == SIGINT)
@@ -687,6 +725,7 @@ static void cleanup(struct inspect *in)
 
 	/* Threads still running here means start-up failed after starting them. */
 	stop_workers(in, WORKER_ABORT);
+	netns_mgr_stop(&in->netns_mgr);
 	for (i = 0; i < in->nworkers; i++)
 		worker_destroy(&in->workers[i]);
 	free(in->workers);

@@ -270,6 +270,7 @@ int register_start(struct registration *r, struct lwfp_engine *e, struct config 
 	ret = add_service(r, &handle, err, size);
 	if (ret)
 		return ret;
+	cfg->service_handle = handle; /* for the --netns listeners */
 	/* Between the two: a filter must never find its target unregistered. */
 	ret = listeners(arg, handle, err, size);
 	if (!ret)

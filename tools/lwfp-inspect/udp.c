@@ -13,6 +13,7 @@
 
 #include "listen.h"
 #include "log.h"
+#include "netns.h"
 #include "udp.h"
 #include "udp_flow.h"
 
@@ -31,12 +32,14 @@ static size_t bucket(uint32_t addr, uint16_t port)
 
 _Static_assert(UDP_TABLE_SIZE == 1 << 13, "bucket() takes 13 bits");
 
-static struct udp_flow *table_find(struct udp_state *u, uint32_t addr, uint16_t port)
+/* Two namespaces' flows may have the same address: ns is part of the key. */
+static struct udp_flow *table_find(struct udp_state *u, uint32_t addr, uint16_t port,
+				   const struct netns *ns)
 {
 	struct udp_flow *f;
 
 	for (f = u->table[bucket(addr, port)]; f; f = f->next)
-		if (f->addr == addr && f->port == port)
+		if (f->addr == addr && f->port == port && f->ns == ns)
 			return f;
 	return NULL;
 }
@@ -88,15 +91,16 @@ static uint32_t pktinfo_flow(struct msghdr *msg)
 	return 0;
 }
 
-static void dispatch(struct worker *w, uint16_t port, uint32_t dst,
-		     const struct sockaddr_storage *peer, size_t len)
+static void dispatch(struct udp_port *p, uint32_t dst, const struct sockaddr_storage *peer,
+		     size_t len)
 {
+	struct worker *w = p->worker;
 	struct udp_state *u = w->udp;
 	struct udp_flow *f;
 
-	f = table_find(u, dst, port);
+	f = table_find(u, dst, p->port, p->ns);
 	if (!f)
-		f = udp_flow_open(w, dst, port, peer, u->buf, len);
+		f = udp_flow_open(w, p->ns, dst, p->port, peer, u->buf, len);
 	if (f)
 		udp_flow_datagram(f, peer, u->buf, len);
 }
@@ -131,7 +135,7 @@ static bool receive_one(struct udp_port *p)
 		u->stats.stray++;
 		return true;
 	}
-	dispatch(p->worker, p->port, dst, &peer, (size_t)n);
+	dispatch(p, dst, &peer, (size_t)n);
 	return true;
 }
 
@@ -146,13 +150,36 @@ static void port_event(struct watch *wt, uint32_t events)
 			break;
 }
 
-static void close_ports(struct udp_state *u)
+void udp_ports_close(struct udp_port *ports, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < u->nports; i++)
-		close(u->ports[i].watch.fd);
+	for (i = 0; i < n; i++)
+		close(ports[i].watch.fd);
+}
+
+static void close_ports(struct udp_state *u)
+{
+	udp_ports_close(u->ports, u->nports);
 	u->nports = 0;
+}
+
+void udp_ports_drain(struct worker *w, struct udp_port *ports, size_t n)
+{
+	size_t i;
+
+	(void)w;
+	for (i = 0; i < n; i++)
+		port_event(&ports[i].watch, EPOLLIN);
+}
+
+int udp_port_adopt(struct worker *w, struct udp_port *p, struct netns *ns)
+{
+	p->worker = w;
+	p->ns = ns;
+	p->watch.events = 0;
+	p->watch.handle = port_event;
+	return watch_set(w, &p->watch, EPOLLIN);
 }
 
 /* ---- timers, draining ------------------------------------------------------------------- */
@@ -187,13 +214,11 @@ void udp_drain(struct worker *w)
 {
 	struct udp_state *u = w->udp;
 	struct timer *t;
-	size_t i;
 
 	if (u->draining)
 		return;
 	/* What the engine redirected just before the stop is served too. */
-	for (i = 0; i < u->nports; i++)
-		port_event(&u->ports[i].watch, EPOLLIN);
+	udp_ports_drain(w, u->ports, u->nports);
 	close_ports(u);
 	u->draining = true;
 	while ((t = TAILQ_FIRST(&u->idle.timers)))
@@ -214,6 +239,8 @@ void udp_free_dead(struct worker *w)
 
 	while ((f = TAILQ_FIRST(&w->udp->dead))) {
 		TAILQ_REMOVE(&w->udp->dead, f, dead_link);
+		if (f->ns)
+			netns_put(f->ns);
 		free(f);
 	}
 }

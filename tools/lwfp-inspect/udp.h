@@ -39,6 +39,7 @@ struct udp_flow;
 struct udp_port {
 	struct watch watch;
 	struct worker *worker;
+	struct netns *ns; /* where it is bound: NULL for our own namespace */
 	uint16_t port; /* network order */
 	bool v6;
 };
@@ -82,6 +83,14 @@ void udp_drain(struct worker *w);
 void udp_abort_all(struct worker *w);
 /* Frees the flows that ended during the last epoll batch. */
 void udp_free_dead(struct worker *w);
+
+/*
+ * --netns (worker.h, struct ns_set): another namespace's wildcard sockets
+ * join the worker (0 or -errno); read what waits on them; close them.
+ */
+int udp_port_adopt(struct worker *w, struct udp_port *p, struct netns *ns);
+void udp_ports_drain(struct worker *w, struct udp_port *ports, size_t n);
+void udp_ports_close(struct udp_port *ports, size_t n);
 
 /* The flow table, for udp_flow.c. */
 void udp_table_add(struct worker *w, struct udp_flow *f);

@@ -12,6 +12,7 @@
 
 #include "block.h"
 #include "log.h"
+#include "netns.h"
 #include "udp.h"
 #include "udp_flow.h"
 
@@ -323,17 +324,18 @@ void udp_flow_expire(struct timer *t)
  * SO_REUSEADDR, like the wildcard's, lets the two share the port. An IPv6
  * flow address is routed here, not configured: IPV6_FREEBIND binds it.
  */
-static int client_socket(uint32_t addr, uint16_t port, const struct sockaddr_storage *peer,
-			 int *fd)
+static int client_socket(const struct netns *ns, uint32_t addr, uint16_t port,
+			 const struct sockaddr_storage *peer, int *fd)
 {
 	struct sockaddr_storage local;
 	socklen_t len = lwfp_udp_flow_sockaddr(addr, peer->ss_family, port, &local);
 	bool v6 = peer->ss_family == AF_INET6;
 	int one = 1, s, err;
 
-	s = socket(local.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
+	/* In the flow's namespace: its address and its client are there. */
+	s = netns_socket(ns, local.ss_family, SOCK_DGRAM | SOCK_NONBLOCK, IPPROTO_UDP);
 	if (s < 0)
-		return -errno;
+		return s;
 	if (setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
 	    (v6 && (setsockopt(s, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) ||
 		    setsockopt(s, IPPROTO_IPV6, IPV6_FREEBIND, &one, sizeof(one)))) ||
@@ -373,19 +375,20 @@ static void set_up(struct udp_flow *f, const uint8_t *buf, size_t len)
 		f->phase = UDP_DROP;
 		return;
 	}
-	err = chain_connect(&f->chain, SOCK_DGRAM, &f->server.fd, &step);
+	err = chain_connect(&f->chain, f->ns, SOCK_DGRAM, &f->server.fd, &step);
 	if (err)
 		set_up_failed(f, step, err);
 }
 
-static struct udp_flow *flow_new(struct worker *w, uint32_t addr, uint16_t port,
-				 const struct sockaddr_storage *peer, int fd)
+static struct udp_flow *flow_new(struct worker *w, struct netns *ns, uint32_t addr,
+				 uint16_t port, const struct sockaddr_storage *peer, int fd)
 {
 	struct udp_flow *f = calloc(1, sizeof(*f));
 
 	if (!f)
 		return NULL;
 	f->worker = w;
+	f->ns = ns ? netns_get(ns) : NULL;
 	f->phase = UDP_RELAY;
 	f->addr = addr;
 	f->port = port;
@@ -399,7 +402,7 @@ static struct udp_flow *flow_new(struct worker *w, uint32_t addr, uint16_t port,
 	return f;
 }
 
-struct udp_flow *udp_flow_open(struct worker *w, uint32_t addr, uint16_t port,
+struct udp_flow *udp_flow_open(struct worker *w, struct netns *ns, uint32_t addr, uint16_t port,
 			       const struct sockaddr_storage *peer, const uint8_t *buf,
 			       size_t len)
 {
@@ -414,12 +417,12 @@ struct udp_flow *udp_flow_open(struct worker *w, uint32_t addr, uint16_t port,
 	 * Without its own socket a flow could not be queried, nor logged
 	 * once: its datagrams are dropped, uncounted by any flow.
 	 */
-	err = client_socket(addr, port, peer, &fd);
+	err = client_socket(ns, addr, port, peer, &fd);
 	if (err) {
 		w->udp->stats.no_socket++;
 		return NULL;
 	}
-	f = flow_new(w, addr, port, peer, fd);
+	f = flow_new(w, ns, addr, port, peer, fd);
 	if (!f) {
 		close(fd);
 		w->udp->stats.no_socket++;

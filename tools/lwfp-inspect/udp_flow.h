@@ -49,6 +49,7 @@ struct udp_flow {
 	struct worker *worker;
 	enum udp_phase phase;
 	struct udp_flow *next; /* in its bucket of the worker's table */
+	struct netns *ns; /* a reference to its namespace; NULL for ours */
 	uint32_t addr; /* the flow's number in 127.128.0.0/9, network order */
 	uint16_t port; /* network order */
 	struct sockaddr_storage peer; /* the client; IPv6 for an IPv6 flow */
@@ -73,11 +74,12 @@ struct udp_flow {
 };
 
 /*
- * Opens the flow at addr:port for the client peer, whose first datagram is
+ * Opens the flow at addr:port of namespace ns (NULL: ours) for the client
+ * peer, whose first datagram is
  * buf. NULL when no flow could be made: the datagram is dropped, and the
  * worker's counters say why.
  */
-struct udp_flow *udp_flow_open(struct worker *w, uint32_t addr, uint16_t port,
+struct udp_flow *udp_flow_open(struct worker *w, struct netns *ns, uint32_t addr, uint16_t port,
 			       const struct sockaddr_storage *peer, const uint8_t *buf,
 			       size_t len);
 /* A datagram for the flow that came through the wildcard socket. */

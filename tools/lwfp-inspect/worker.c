@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -12,6 +13,7 @@
 #include "flow.h"
 #include "listen.h"
 #include "log.h"
+#include "netns.h"
 #include "udp.h"
 #include "worker.h"
 
@@ -53,20 +55,29 @@ bool worker_has_room(const struct worker *w)
  * serve stays in the kernel's accept queue until it can, instead of being
  * accepted and reset.
  */
+static void set_listening(struct worker *w, struct listener *ls, size_t n, uint32_t events)
+{
+	size_t i;
+	int err;
+
+	for (i = 0; i < n; i++) {
+		err = watch_set(w, &ls[i].watch, events);
+		if (err)
+			log_warn("worker %u: epoll_ctl on a listener: %s", w->id, strerror(-err));
+	}
+}
+
 static void update_listening(struct worker *w)
 {
 	bool on = !w->draining && worker_has_room(w);
 	uint32_t events = on ? EPOLLIN : 0;
-	size_t i;
-	int err;
+	struct ns_set *s;
 
 	if (on == w->listening)
 		return;
-	for (i = 0; i < w->nlisteners; i++) {
-		err = watch_set(w, &w->listeners[i].watch, events);
-		if (err)
-			log_warn("worker %u: epoll_ctl on a listener: %s", w->id, strerror(-err));
-	}
+	set_listening(w, w->listeners, w->nlisteners, events);
+	for (s = w->ns_sets; s; s = s->next)
+		set_listening(w, s->listeners, s->nlisteners, events);
 	w->listening = on;
 }
 
@@ -89,7 +100,7 @@ static bool accept_one(struct listener *l)
 
 	fd = accept4(l->watch.fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd >= 0) {
-		flow_accept(w, fd);
+		flow_accept(w, fd, l->ns);
 		return true;
 	}
 	switch (errno) {
@@ -138,6 +149,7 @@ static void listener_event(struct watch *wt, uint32_t events)
  */
 static void close_listeners(struct worker *w)
 {
+	struct ns_set *s;
 	size_t i;
 
 	for (i = 0; i < w->nlisteners; i++) {
@@ -145,7 +157,98 @@ static void close_listeners(struct worker *w)
 		close(w->listeners[i].watch.fd);
 	}
 	w->nlisteners = 0;
+	while ((s = w->ns_sets)) {
+		w->ns_sets = s->next;
+		for (i = 0; i < s->nlisteners; i++)
+			accept_batch(&s->listeners[i], SOMAXCONN);
+		udp_ports_drain(w, s->ports, s->nports);
+		ns_set_free(s);
+	}
 	w->listening = false;
+}
+
+/* ---- other namespaces' sockets ------------------------------------------------- */
+
+void ns_set_free(struct ns_set *set)
+{
+	size_t i;
+
+	for (i = 0; i < set->nlisteners; i++)
+		close(set->listeners[i].watch.fd);
+	udp_ports_close(set->ports, set->nports);
+	free(set->ports);
+	if (set->ns)
+		netns_put(set->ns);
+	free(set);
+}
+
+/* The new set's sockets join the epoll set (listening, if the others are). */
+static void adopt_set(struct worker *w, struct ns_set *set)
+{
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < set->nlisteners; i++) {
+		set->listeners[i].worker = w;
+		set->listeners[i].ns = set->ns;
+		set->listeners[i].watch.events = 0;
+		set->listeners[i].watch.handle = listener_event;
+	}
+	if (w->listening)
+		set_listening(w, set->listeners, set->nlisteners, EPOLLIN);
+	for (i = 0; i < set->nports && !err; i++)
+		err = udp_port_adopt(w, &set->ports[i], set->ns);
+	if (err)
+		log_warn("worker %u: epoll_ctl on a UDP socket: %s", w->id, strerror(-err));
+	set->next = w->ns_sets;
+	w->ns_sets = set;
+}
+
+/* Closing a namespace's sockets, not its flows: they end on their own. */
+static void remove_set(struct worker *w, const struct netns *ns)
+{
+	struct ns_set **p, *s;
+
+	for (p = &w->ns_sets; (s = *p); p = &s->next) {
+		if (s->ns == ns) {
+			*p = s->next;
+			ns_set_free(s);
+			return;
+		}
+	}
+}
+
+static void take_requests(struct worker *w)
+{
+	struct ns_set *req, *next;
+
+	pthread_mutex_lock(&w->ns_lock);
+	req = w->ns_requests;
+	w->ns_requests = NULL;
+	pthread_mutex_unlock(&w->ns_lock);
+	for (; req; req = next) {
+		next = req->next;
+		if (req->remove) {
+			remove_set(w, req->ns);
+			ns_set_free(req);
+		} else if (w->draining) {
+			ns_set_free(req);
+		} else {
+			adopt_set(w, req);
+		}
+	}
+}
+
+void worker_post_netns(struct worker *w, struct ns_set *set)
+{
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&w->ns_lock);
+	set->next = w->ns_requests;
+	w->ns_requests = set;
+	pthread_mutex_unlock(&w->ns_lock);
+	if (write(w->wakeup.fd, &one, sizeof(one)) < 0)
+		log_warn("worker %u: eventfd: %s", w->id, strerror(errno));
 }
 
 /* ---- stopping ------------------------------------------------------------------ */
@@ -158,6 +261,9 @@ static void wakeup_event(struct watch *wt, uint32_t events)
 	(void)events;
 	if (read(wt->fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
 		log_warn("worker %u: eventfd: %s", w->id, strerror(errno));
+	take_requests(w);
+	if (atomic_load(&w->stop) == WORKER_RUN)
+		return;
 	if (!w->draining) {
 		close_listeners(w);
 		udp_drain(w);
@@ -287,6 +393,7 @@ int worker_init(struct worker *w, unsigned int id, const struct config *cfg, cha
 	w->id = id;
 	w->cfg = cfg;
 	w->epfd = -1;
+	pthread_mutex_init(&w->ns_lock, NULL);
 	w->wakeup = (struct watch){ .fd = -1, .handle = wakeup_event };
 	timeout_queue_init(&w->timeouts[TIMEOUT_PEEK], cfg->peek_timeout_ms);
 	timeout_queue_init(&w->timeouts[TIMEOUT_CONNECT], cfg->connect_timeout_ms);
@@ -324,6 +431,16 @@ int worker_start(struct worker *w)
 	return 0;
 }
 
+static void free_sets(struct ns_set **list)
+{
+	struct ns_set *s;
+
+	while ((s = *list)) {
+		*list = s->next;
+		ns_set_free(s);
+	}
+}
+
 void worker_destroy(struct worker *w)
 {
 	size_t i;
@@ -333,6 +450,8 @@ void worker_destroy(struct worker *w)
 	for (i = 0; i < w->nlisteners; i++)
 		close(w->listeners[i].watch.fd);
 	w->nlisteners = 0;
+	free_sets(&w->ns_sets);
+	free_sets(&w->ns_requests);
 	udp_destroy(w);
 	if (w->wakeup.fd >= 0)
 		close(w->wakeup.fd);

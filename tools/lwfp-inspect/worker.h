@@ -32,9 +32,27 @@ struct watch {
 	void (*handle)(struct watch *wt, uint32_t events);
 };
 
+struct netns;
+struct udp_port;
+
 struct listener {
 	struct watch watch;
 	struct worker *worker;
+	struct netns *ns; /* where it listens: NULL for our own namespace */
+};
+
+/*
+ * The sockets of one more served namespace (netns.h) in one worker: made
+ * by the main thread, handed over with worker_post_netns().
+ */
+struct ns_set {
+	struct netns *ns; /* a reference */
+	struct listener listeners[MAX_LISTEN];
+	size_t nlisteners;
+	struct udp_port *ports; /* nports of them (udp.h) */
+	size_t nports;
+	bool remove; /* a request instead: close the sockets of ns */
+	struct ns_set *next;
 };
 
 /* One timeout queue per flow phase, each with that phase's timeout. */
@@ -78,6 +96,11 @@ struct worker {
 
 	struct udp_state *udp; /* udp.h */
 
+	/* --netns: the other namespaces' sockets, and the main thread's requests. */
+	struct ns_set *ns_sets;
+	pthread_mutex_t ns_lock;
+	struct ns_set *ns_requests; /* under ns_lock */
+
 	struct names names;
 	uint8_t scratch[PEEK_MAX]; /* the peek, and the chain queries */
 };
@@ -90,6 +113,14 @@ int worker_start(struct worker *w);
 void worker_stop(struct worker *w, enum worker_stop how);
 /* Joins the thread, if any, and frees what is left. */
 void worker_destroy(struct worker *w);
+
+/*
+ * From the main thread: adopt the sockets of set, or with set->remove,
+ * close those of set->ns. The worker owns set from here on.
+ */
+void worker_post_netns(struct worker *w, struct ns_set *set);
+/* Closes the sockets of a set and frees it. */
+void ns_set_free(struct ns_set *set);
 
 /* Whether the worker can take one more flow, TCP or UDP. */
 bool worker_has_room(const struct worker *w);

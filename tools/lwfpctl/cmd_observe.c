@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <string.h>
 
+#include "../lwfp-inspect/cgpath.h"
 #include "lwfpctl.h"
 
 #define COMMON_HELP \
@@ -89,21 +90,31 @@ static int print_flow(uint64_t token, const struct lwfp_flow *f, void *ctx)
 	char comm[sizeof(f->comm) + 1], dst[64], target[64], hops[LWFP_MAX_HOPS * 48];
 	const char *proto = ctl_proto_name(f->proto);
 
+	char cg[CGPATH_MAX];
+
 	ctl_copy_name(comm, f->comm, sizeof(f->comm));
 	format_hops(l->e, f->hops, f->nhops, hops, sizeof(hops));
-	printf("%016" PRIx64 " %016" PRIx64 " %-5s %7u %-16s %6u %-24s %-24s %4u %s\n", token,
-	       (uint64_t)f->chain, proto ? proto : "?", f->pid, comm, f->uid,
+	if (cgpath_get(f->origin_cgroup_id, cg, sizeof(cg)))
+		snprintf(cg, sizeof(cg), "-");
+	printf("%016" PRIx64 " %016" PRIx64 " %-5s %7u %-16s %6u %-24s %-24s %4u %-24s %10u %s\n",
+	       token, (uint64_t)f->chain, proto ? proto : "?", f->pid, comm, f->uid,
 	       ctl_addr_str(&f->orig_dst, dst, sizeof(dst)) ?: "-",
-	       ctl_addr_str(&f->target, target, sizeof(target)) ?: "-", f->refs, hops);
+	       ctl_addr_str(&f->target, target, sizeof(target)) ?: "-", f->refs, hops,
+	       f->origin_netns_ino, cg);
 	return 0;
 }
 
 static int flow_json(struct json_object *o, struct lwfp_engine *e, uint64_t token,
 		     const struct lwfp_flow *f)
 {
-	char comm[sizeof(f->comm) + 1];
+	char comm[sizeof(f->comm) + 1], cg[CGPATH_MAX];
 
 	ctl_copy_name(comm, f->comm, sizeof(f->comm));
+	/* The application's, as lwfp-inspect logs them; the path if it still exists. */
+	if (cj_u64(o, "netns", f->origin_netns_ino) ||
+	    cj_u64(o, "origin_cgroup_id", f->origin_cgroup_id) ||
+	    (!cgpath_get(f->origin_cgroup_id, cg, sizeof(cg)) && cj_str(o, "cgroup", cg)))
+		return -ENOMEM;
 	if (cj_hex64(o, "token", token) || cj_hex64(o, "chain", f->chain) ||
 	    cj_u64(o, "nhops", f->nhops) || cj_add(o, "hops", hops_json(e, f->hops, f->nhops)))
 		return -ENOMEM;
@@ -134,8 +145,9 @@ static int list_flows(struct ctl *c, struct lwfp_engine *e)
 	int err;
 
 	if (!c->json) {
-		printf("%-16s %-16s %-5s %7s %-16s %6s %-24s %-24s %4s %s\n", "TOKEN", "CHAIN",
-		       "PROTO", "PID", "COMM", "UID", "ORIG_DST", "TARGET", "REFS", "HOPS");
+		printf("%-16s %-16s %-5s %7s %-16s %6s %-24s %-24s %4s %-24s %10s %s\n", "TOKEN",
+		       "CHAIN", "PROTO", "PID", "COMM", "UID", "ORIG_DST", "TARGET", "REFS", "HOPS",
+		       "NETNS", "CGROUP");
 		return lwfp_flow_foreach(e, print_flow, &l);
 	}
 	l.arr = json_object_new_array();

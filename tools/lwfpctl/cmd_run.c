@@ -25,7 +25,7 @@
 #include "lwfpctl.h"
 
 static const char run_usage[] =
-	"Usage: lwfpctl run [--via SERVICE]... [--pin-dir DIR] -- CMD [ARGS]\n"
+	"Usage: lwfpctl run [--via SERVICE]... [--netns all|PATH]... [--pin-dir DIR] -- CMD [ARGS]\n"
 	"\n"
 	"Run CMD in a fresh cgroup and send its connections through the named\n"
 	"services, in the order given (each must have a redirect filter, whose\n"
@@ -35,17 +35,25 @@ static const char run_usage[] =
 	"interrupted. The exit status is CMD's (128+N if a signal N ended it).\n"
 	"\n"
 	"  --via SERVICE   a service to pass through; repeat for a chain\n"
+	"  --netns all|PATH  the built-in lwfp-inspect serves these network\n"
+	"                  namespaces too (lwfp-inspect --netns): all, those of the\n"
+	"                  processes of the engine's cgroup subtree, CMD's included,\n"
+	"                  or a namespace file; repeatable. For a CMD that runs in\n"
+	"                  other namespaces (a container); not with --via\n"
 	"  --pin-dir DIR   " CTL_PIN_DIR_HELP;
 
 /* High enough to come before an administrator's filters for this CMD. */
 #define RUN_WEIGHT 0xf0000000u
 #define RUN_MAX_VIA 8
+#define RUN_MAX_NETNS 8
 #define RUN_STATUS_FAIL 125 /* run itself failed, as env(1) and timeout(1) say */
 
 struct run {
 	struct ctl *c;
 	const char *via[RUN_MAX_VIA];
 	int nvia;
+	const char *netns[RUN_MAX_NETNS]; /* --netns, for the built-in lwfp-inspect */
+	int nnetns;
 	char **cmd;
 	char pin_dir[PATH_MAX];
 	bool private_engine;
@@ -74,7 +82,8 @@ static int parse_run(struct run *r, int argc, char **argv)
 		}
 		if (!strcmp(a, "-h") || !strcmp(a, "--help"))
 			return ctl_help(run_usage);
-		if ((!strcmp(a, "--via") || !strcmp(a, "--pin-dir")) && i + 1 >= argc) {
+		if ((!strcmp(a, "--via") || !strcmp(a, "--pin-dir") || !strcmp(a, "--netns")) &&
+		    i + 1 >= argc) {
 			ctl_err("option '%s' needs a value", a);
 			return CTL_EXIT_FAIL;
 		}
@@ -84,6 +93,12 @@ static int parse_run(struct run *r, int argc, char **argv)
 				return CTL_EXIT_FAIL;
 			}
 			r->via[r->nvia++] = argv[++i];
+		} else if (!strcmp(a, "--netns")) {
+			if (r->nnetns == RUN_MAX_NETNS) {
+				ctl_err("at most %d --netns", RUN_MAX_NETNS);
+				return CTL_EXIT_FAIL;
+			}
+			r->netns[r->nnetns++] = argv[++i];
 		} else if (!strcmp(a, "--pin-dir")) {
 			r->c->pin_dir = argv[++i];
 		} else if (a[0] == '-') {
@@ -95,6 +110,10 @@ static int parse_run(struct run *r, int argc, char **argv)
 	}
 	if (i >= argc) {
 		ctl_err("no command to run (lwfpctl run [--via SERVICE]... -- CMD)");
+		return CTL_EXIT_FAIL;
+	}
+	if (r->nnetns && r->nvia) {
+		ctl_err("--netns is for the built-in lwfp-inspect: give it without --via");
 		return CTL_EXIT_FAIL;
 	}
 	r->cmd = &argv[i];
@@ -343,9 +362,17 @@ static int start_inspector(struct run *r)
 	inspect_path(exe, sizeof(exe));
 	snprintf(listen, sizeof(listen), "127.0.0.1:%u", port);
 	snprintf(r->inspect_name, sizeof(r->inspect_name), "lwfp-run-%d", getpid());
-	char *argv[] = { exe, "--listen", listen, "--service", r->inspect_name,
-			 "--pin-dir", r->pin_dir, "--register", "--origin-cgroup", origin,
-			 "--weight", "4026531840", NULL };
+	char *argv[13 + 2 * RUN_MAX_NETNS + 1] = {
+		exe, "--listen", listen, "--service", r->inspect_name, "--pin-dir", r->pin_dir,
+		"--register", "--origin-cgroup", origin, "--weight", "4026531840",
+	};
+	int n = 12, i;
+
+	for (i = 0; i < r->nnetns; i++) {
+		argv[n++] = "--netns";
+		argv[n++] = (char *)r->netns[i];
+	}
+	argv[n] = NULL;
 
 	r->inspect_pid = fork();
 	if (r->inspect_pid < 0)

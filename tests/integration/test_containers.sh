@@ -7,6 +7,9 @@
 #   - 100 parallel fetches from each of three containers at once, checked by
 #     sha256 against that container's own server, each logged with the
 #     container's netns inode and cgroup path;
+#   - two containers bind the same source port and connect to the same
+#     destination at the same moment: each gets its own server, and each
+#     proxy hop its own client's context;
 #   - a container made after lwfp-inspect started is served; once its
 #     processes are gone and its namespace deleted, lwfp-inspect drops it
 #     and holds no descriptor more than before it came;
@@ -128,7 +131,7 @@ nfds() { find "/proc/$1/fd" -mindepth 1 2>/dev/null | wc -l; }
 trap 'rc=$?; for n in $(ip netns list | awk -v id="$ID" '"'"'$1 ~ "^lwfpt-[csh][0-9]*-" id "$" {print $1}'"'"'); do
 	ip netns del "$n"; done; (exit $rc); cleanup' EXIT INT TERM
 
-declare -A INIT=() HTTP=()
+declare -A INIT=() HTTP=() SAMEJOB=()
 ip netns add "$NS_HOST" && ip -n "$NS_HOST" link set lo up || fail "ip netns add $NS_HOST"
 engine_up
 mkcg insp insp2 open closed
@@ -160,6 +163,46 @@ for i in 1 2 3; do
 	got=$(log_count I proto=tcp verdict=pass "netns=${NSINO[$i]}" "cgroup=/lwfp-t-$ID/c$i" \
 		"orig_dst=$SRV:8000")
 	[ "$got" = "$N" ] || fail "container $i: $got of $N flows logged with its netns and cgroup: $(head -n 1 "$T/I.log")"
+done
+
+# ---- two containers, the same source port, the same moment -----------------------------------
+
+# Both bind 198.18.1.2:41000 and connect to 198.18.1.1:8000 once the go
+# file appears: two connections with the very same 4-tuple, each in its
+# own namespace. Each must get its own server's file, and each proxy hop
+# its own context (the pid, netns and cgroup of its own client).
+cat >"$T/sameport.py" <<'PY'
+import hashlib, os, socket, sys, time
+src, dst, go, out = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind((src, 41000))
+while not os.path.exists(go):
+    time.sleep(0.005)
+s.settimeout(20)
+s.connect((dst, 8000))
+s.sendall(b"GET /f.bin HTTP/1.0\r\nHost: c\r\n\r\n")
+data = b""
+while chunk := s.recv(65536):
+    data += chunk
+body = data.split(b"\r\n\r\n", 1)[1]
+open(out, "w").write(f"{os.getpid()} {hashlib.sha256(body).hexdigest()}\n")
+PY
+rm -f "$T/same.go"
+for i in 1 2; do
+	(in_container "$i" "$PY" "$T/sameport.py" "$APP4" "$SRV" "$T/same.go" "$T/same$i.out" \
+		>"$T/same$i.err" 2>&1) &
+	SAMEJOB[$i]=$!
+done
+sleep 0.5
+touch "$T/same.go"
+for i in 1 2; do
+	wait "${SAMEJOB[$i]}" || fail "container $i, source port 41000: $(cat "$T/same$i.err")"
+	read -r pid sum <"$T/same$i.out"
+	[ "$sum" = "${SUM[c$i]}" ] || fail "container $i, source port 41000: got another container's file"
+	wait_until 10 [ "$(log_count I "pid=$pid")" -ge 1 ] || fail "container $i's same-port flow was not logged"
+	got=$(log_count I proto=tcp verdict=pass "pid=$pid" "netns=${NSINO[$i]}" "cgroup=/lwfp-t-$ID/c$i")
+	[ "$got" = 1 ] || fail "container $i, source port 41000: $got flows logged with its pid, netns and cgroup, want 1"
 done
 
 # ---- a container that comes, and goes ------------------------------------------------------------

@@ -70,7 +70,16 @@ $(BUILD)/obj/lwfp.bpf.o: $(BPF_SRCS) $(BPF_HDRS)
 	@mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c bpf/lwfp.bpf.c -o $@
 
-$(BUILD)/gen/lwfp.skel.h: $(BUILD)/obj/lwfp.bpf.o
+# Every bpf/ header compiles on its own: each includes what it uses.
+$(BUILD)/obj/bpf-headers.stamp: $(BPF_HDRS)
+	@mkdir -p $(@D)/bpf-headers
+	$(Q)for h in $(wildcard bpf/*.h); do \
+		n=$$(basename $$h .h); \
+		echo "#include \"$$n.h\"" >$(@D)/bpf-headers/$$n.c; \
+		$(CLANG) $(BPF_CFLAGS) -c $(@D)/bpf-headers/$$n.c -o $(@D)/bpf-headers/$$n.o || exit 1; \
+	done; touch $@
+
+$(BUILD)/gen/lwfp.skel.h: $(BUILD)/obj/lwfp.bpf.o $(BUILD)/obj/bpf-headers.stamp
 	@mkdir -p $(@D)
 	$(Q)$(BPFTOOL) gen skeleton $< name lwfp_bpf > $@.tmp && mv $@.tmp $@
 

@@ -33,8 +33,7 @@ static __always_inline bool caller_is(__u32 handle)
 
 struct id_scan {
 	__u32 n;
-	__u32 first; /* the lowest handle: what the index would answer */
-	__u64 mask; /* bit handle-1 of every service the caller is a process of */
+	__u32 handle;
 };
 
 static long id_step(__u32 i, void *arg)
@@ -46,32 +45,24 @@ static long id_step(__u32 i, void *arg)
 	if (i >= scan->n)
 		return 1;
 	s = bpf_map_lookup_elem(&lwfp_services, &slot);
-	if (s && s->handle == slot + 1 && identity_matches(s)) {
-		scan->mask |= 1ull << (slot & 63);
-		if (!scan->first)
-			scan->first = s->handle;
+	if (s && s->handle && identity_matches(s)) {
+		scan->handle = s->handle;
+		return 1;
 	}
 	return 0;
 }
 
-/* Every service whose identity the caller has: a scan of lwfp_services. */
-static __always_inline void caller_scan(struct id_scan *scan)
-{
-	struct lwfp_config *cfg = config();
-
-	if (!cfg || !cfg->nservices)
-		return;
-	scan->n = cfg->nservices > LWFP_MAX_SERVICES ? LWFP_MAX_SERVICES : cfg->nservices;
-	bpf_loop(scan->n, id_step, scan, 0);
-}
-
-/* The handle of the first service whose identity the caller has, or 0. */
+/* The handle of the first service whose identity the caller has, or 0: a scan. */
 static __always_inline __u32 caller_service_scan(void)
 {
+	struct lwfp_config *cfg = config();
 	struct id_scan scan = {};
 
-	caller_scan(&scan);
-	return scan.first;
+	if (!cfg || !cfg->nservices)
+		return 0;
+	scan.n = cfg->nservices > LWFP_MAX_SERVICES ? LWFP_MAX_SERVICES : cfg->nservices;
+	bpf_loop(scan.n, id_step, &scan, 0);
+	return scan.handle;
 }
 
 /* Keeps the lower of two handles, 0 meaning none: the scan's first match. */
@@ -132,6 +123,25 @@ static __always_inline __u32 caller_service(void)
 	return c.best;
 }
 
+struct id_mask {
+	__u32 n;
+	__u64 mask;
+};
+
+static long id_mask_step(__u32 i, void *arg)
+{
+	struct id_mask *m = arg;
+	struct lwfp_service *s;
+	__u32 slot = i;
+
+	if (i >= m->n)
+		return 1;
+	s = bpf_map_lookup_elem(&lwfp_services, &slot);
+	if (s && s->handle == slot + 1 && identity_matches(s))
+		m->mask |= 1ull << (slot & 63);
+	return 0;
+}
+
 /*
  * Every service the caller is a process of, bit handle-1 each: a socket it
  * binds listens for all of them. A full scan, but only for a service's
@@ -139,10 +149,12 @@ static __always_inline __u32 caller_service(void)
  */
 static __always_inline __u64 caller_services(void)
 {
-	struct id_scan scan = {};
+	struct lwfp_config *cfg = config();
+	struct id_mask m = {};
 
-	if (!caller_service())
+	if (!cfg || !cfg->nservices || !caller_service())
 		return 0;
-	caller_scan(&scan);
-	return scan.mask;
+	m.n = cfg->nservices > LWFP_MAX_SERVICES ? LWFP_MAX_SERVICES : cfg->nservices;
+	bpf_loop(m.n, id_mask_step, &m, 0);
+	return m.mask;
 }

@@ -50,6 +50,13 @@ int fuzz_setsockopt(int fd, int level, int name, const void *buf, socklen_t len)
 #include "../../tools/lwfp-inspect/addr.c"
 #include "../../tools/lwfp-inspect/chain.c"
 
+/* chain_connect's namespace-aware socket(); the fuzzer never connects. */
+int netns_socket(const struct netns *ns, int domain, int type, int protocol)
+{
+	(void)ns;
+	return socket(domain, type, protocol);
+}
+
 struct part {
 	const uint8_t *p;
 	size_t len;

@@ -7,7 +7,10 @@
 #   (b) with no engine at --pin-dir: run brings up a private one for CMD and
 #       takes it down again, leaving no pin directory and no lwfp-run-*
 #       cgroup anywhere under the cgroup2 mount;
-#   (c) a tty is passed through to CMD (util-linux script), and so is stdin.
+#   (c) a tty is passed through to CMD (util-linux script), and so is stdin;
+#   (d) --netns PATH: CMD enters another network namespace (with its own
+#       veth to the server) before it connects; the built-in inspector
+#       serves that namespace too, relays there, and logs its inode.
 . "$(dirname "$0")/lib.sh"
 
 [ -x "$BIN/lwfp-inspect" ] || fail "$BIN/lwfp-inspect is missing (run make, or set LWFP_BUILD)"
@@ -46,7 +49,8 @@ cleanup_private() {
 	[ -e "$PRIV_DIR" ] && rm -rf "$PRIV_DIR" 2>/dev/null
 	return "$rc"
 }
-trap 'cleanup_private; cleanup' EXIT INT TERM
+NS_X=lwfpt-x-$ID
+trap 'cleanup_private; ip netns del "$NS_X" 2>/dev/null; cleanup' EXIT INT TERM
 
 # run_ctl PIN ARGS...: lwfpctl run in the client netns (nsenter execs
 # lwfpctl), outside the engine's cgroup.
@@ -166,5 +170,22 @@ run_ctl "$PIN" -- sha256sum <"$T/stdin.bin" >"$T/stdin.sum" 2>"$T/stdin.err" ||
 [ "$(cut -d' ' -f1 "$T/stdin.sum")" = "$(sha256sum <"$T/stdin.bin" | cut -d' ' -f1)" ] ||
 	fail "CMD read other bytes from stdin than were given"
 no_leftovers "the runs of (c)"
+
+# ---- (d) --netns PATH ------------------------------------------------------------------------
+
+ip netns add "$NS_X" &&
+	ip link add "lx$ID" netns "$NS_X" type veth peer name "lsx$ID" netns "$NS_SRV" &&
+	ip -n "$NS_X" link set lo up && ip -n "$NS_X" addr add 198.18.2.1/24 dev "lx$ID" &&
+	ip -n "$NS_SRV" addr add 198.18.2.2/24 dev "lsx$ID" &&
+	ip -n "$NS_X" link set "lx$ID" up && ip -n "$NS_SRV" link set "lsx$ID" up ||
+	fail "cannot make namespace $NS_X"
+XINO=$(stat -L -c %i "/run/netns/$NS_X")
+run_ctl "$PIN" --netns "/run/netns/$NS_X" -- nsenter --net="/run/netns/$NS_X" \
+	curl -sS --max-time 20 "http://198.18.2.2:$HTTP_PORT/f0.bin" >"$T/d.body" 2>"$T/d.stderr" ||
+	fail "lwfpctl run --netns PATH -- nsenter curl failed: $(head -c 1000 "$T/d.stderr")"
+[ "$(sha256sum <"$T/d.body" | cut -d' ' -f1)" = "${SUM[f0.bin]}" ] || fail "run --netns: wrong body"
+expect_one_flow "$T/d.stderr" 'o["verdict"] == "pass"' 'o["comm"] == "curl"' \
+	"o['orig_dst'] == '198.18.2.2:$HTTP_PORT'" "o['netns'] == $XINO"
+no_leftovers "run --netns"
 
 pass

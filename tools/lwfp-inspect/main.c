@@ -669,8 +669,10 @@ static bool workers_finished(const struct inspect *in)
 static void reload(struct inspect *in)
 {
 	log_reopen();
-	if (!register_with_service(in))
-		log_warn("listeners registered with service %s", in->cfg.service);
+	if (register_with_service(in))
+		return;
+	netns_mgr_register(&in->netns_mgr, in->cfg.service_handle);
+	log_warn("listeners registered with service %s", in->cfg.service);
 }
 
 /*

@@ -171,6 +171,22 @@ static void post_remove(struct netns_mgr *m, struct netns *ns)
 	}
 }
 
+void netns_mgr_register(struct netns_mgr *m, uint32_t handle)
+{
+	struct ns_set *req;
+	unsigned int i;
+
+	for (i = 0; i < m->nworkers; i++) {
+		req = calloc(1, sizeof(*req));
+		if (!req) {
+			log_warn("registering the namespaces' listeners: out of memory");
+			continue;
+		}
+		req->reregister = handle;
+		worker_post_netns(&m->workers[i], req);
+	}
+}
+
 /*
  * All the workers' sockets are made before any is handed over, so that a
  * namespace is served whole or not at all.

@@ -82,5 +82,7 @@ int netns_mgr_start(struct netns_mgr *m, const struct netns_opts *o, const struc
 void netns_mgr_scan(struct netns_mgr *m);
 /* Drops the main thread's references (the workers close their sockets). */
 void netns_mgr_stop(struct netns_mgr *m);
+/* Has every worker register its sockets in the served namespaces again. */
+void netns_mgr_register(struct netns_mgr *m, uint32_t handle);
 
 #endif /* LWFP_INSPECT_NETNS_H */

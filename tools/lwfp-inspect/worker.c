@@ -218,6 +218,20 @@ static void remove_set(struct worker *w, const struct netns *ns)
 	}
 }
 
+/* After an engine upgrade, which forgot every registration. */
+static void register_sets(struct worker *w, uint32_t handle)
+{
+	struct ns_set *s;
+	size_t i;
+
+	for (s = w->ns_sets; s; s = s->next) {
+		for (i = 0; i < s->nlisteners; i++)
+			listen_register(s->listeners[i].watch.fd, handle);
+		for (i = 0; i < s->nports; i++)
+			listen_register(s->ports[i].watch.fd, handle);
+	}
+}
+
 static void take_requests(struct worker *w)
 {
 	struct ns_set *req, *next;
@@ -228,7 +242,10 @@ static void take_requests(struct worker *w)
 	pthread_mutex_unlock(&w->ns_lock);
 	for (; req; req = next) {
 		next = req->next;
-		if (req->remove) {
+		if (req->reregister) {
+			register_sets(w, req->reregister);
+			ns_set_free(req);
+		} else if (req->remove) {
 			remove_set(w, req->ns);
 			ns_set_free(req);
 		} else if (w->draining) {

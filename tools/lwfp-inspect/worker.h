@@ -52,6 +52,7 @@ struct ns_set {
 	struct udp_port *ports; /* nports of them (udp.h) */
 	size_t nports;
 	bool remove; /* a request instead: close the sockets of ns */
+	uint32_t reregister; /* a request instead: register every set with this service */
 	struct ns_set *next;
 };
 

@@ -107,9 +107,8 @@ static __always_inline long walk_try(struct walk *w, __u32 idx)
 		w->hop_limited = 1;
 		return 0;
 	}
-	w->listening = target_listening(w->ctx, &f->to, w->proto,
-					w->proto == IPPROTO_UDP && w->sock_v6 && !w->mapped,
-					f->service);
+	w->listening = lwfp_target_ok(w->ctx, f, w->proto,
+				      w->proto == IPPROTO_UDP && w->sock_v6 && !w->mapped);
 	if (!w->listening && f->fail == LWFP_FAIL_OPEN) {
 		count(LWFP_CNT_FAIL_OPEN);
 		return 0;

@@ -36,7 +36,7 @@ struct cursor {
 
 /* What the walk knows about one connect(); bpf_loop's callback reads it. */
 struct walk {
-	void *ctx; /* the program's context, for bpf_sk_lookup_tcp in the callback */
+	struct bpf_sock_addr *ctx; /* the program's context, for the listener lookup */
 	struct lwfp_addr dst;
 	__u32 uid, gid;
 	__u16 sport; /* host order; 0 while unbound */

@@ -19,7 +19,7 @@
  * the flow range's address 0, never handed out: what the proxy's wildcard
  * socket receives for every flow, and no per-flow socket is bound there.
  */
-static __always_inline struct bpf_sock *target_lookup(void *ctx, const struct lwfp_addr *t,
+static __always_inline struct bpf_sock *target_lookup(struct bpf_sock_addr *ctx, const struct lwfp_addr *t,
 						      __u8 proto, bool native6)
 {
 	struct bpf_sock_tuple tup = {};
@@ -48,20 +48,29 @@ static __always_inline struct bpf_sock *target_lookup(void *ctx, const struct lw
 	return bpf_sk_lookup_tcp(ctx, &tup, len, BPF_F_CURRENT_NETNS, 0);
 }
 
-/* Does a listener of the service wait at the target, in this namespace? */
-static __always_inline bool target_listening(void *ctx, const struct lwfp_addr *t, __u8 proto,
-					     bool native6, __u32 service)
+/*
+ * Does a listener of the filter's service wait at its target, in the
+ * caller's namespace? native6: an IPv6 UDP flow, which the proxy must also
+ * serve over IPv6. A global function, so that the verifier checks it once
+ * rather than in every state of the filter walk that calls it: the walk
+ * alone comes near its limit of a million instructions.
+ */
+__attribute__((noinline)) int lwfp_target_ok(struct bpf_sock_addr *ctx, const struct lwfp_filter *f,
+					     __u32 proto, __u32 native6)
 {
-	struct bpf_sock *sk = target_lookup(ctx, t, proto, native6);
+	struct bpf_sock *sk;
 	struct lwfp_sk *st;
-	bool ok;
+	int ok;
 
+	if (!f)
+		return 0;
+	sk = target_lookup(ctx, &f->to, proto, native6);
 	if (!sk) {
 		count(LWFP_CNT_NO_LISTENER);
-		return false;
+		return 0;
 	}
 	st = bpf_sk_storage_get(&lwfp_sk_store, sk, 0, 0);
-	ok = st && (st->services & svc_bit(service));
+	ok = st && (st->services & svc_bit(f->service));
 	bpf_sk_release(sk);
 	if (!ok)
 		count(LWFP_CNT_NO_LISTENER);

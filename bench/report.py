@@ -486,7 +486,7 @@ def main():
             P.append(
                 f"Measured at {mem_top} flows: the engine maps grew by {fmt(d['maps_bytes_per_flow'], 0)} B per flow "
                 f"(one lwfp_flows entry: struct lwfp_flow, {fl} B, plus the hash element's header and key; and "
-                "one lwfp_accepted entry: a 40-byte 4-tuple key and the token) and the sockets' bpf_sk_storage "
+                "one lwfp_accepted entry: a 48-byte key, the 4-tuple and its network namespace, and the token) and the sockets' bpf_sk_storage "
                 f"charge by {fmt(d['sk_storage_bytes_per_flow'], 0)} B per flow. struct lwfp_sk is {sk} B, so each "
                 f"socket with lwfp storage is charged {fmt(elem)} B for the element (64 B header, map pointer, "
                 f"value) plus about 176 B for its bpf_local_storage: {fmt(per_sock)} B, i.e. {fmt(nsock, 1)} "

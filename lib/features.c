@@ -43,6 +43,7 @@ static const struct kernel_need needs[] = {
 	ATTACH(CGROUP_SOCK, CGROUP_INET_SOCK_RELEASE, "the cgroup sock_release hook (Linux 5.9)"),
 	ATTACH(CGROUP_SOCKOPT, CGROUP_GETSOCKOPT, "the cgroup getsockopt/setsockopt hooks (Linux 5.3)"),
 	ATTACH(SOCK_OPS, CGROUP_SOCK_OPS, "the cgroup sockops hook (Linux 4.13)"),
+	ATTACH(CGROUP_SOCK_ADDR, CGROUP_INET4_BIND, "the cgroup bind4/6 hooks (Linux 4.17)"),
 	HELPER(CGROUP_SOCK_ADDR, loop, "the bpf_loop helper (Linux 5.17)"),
 	HELPER(CGROUP_SOCK_ADDR, timer_init, "BPF timers, bpf_timer_* (Linux 5.15)"),
 	HELPER(CGROUP_SOCK_ADDR, for_each_map_elem, "the bpf_for_each_map_elem helper (Linux 5.13)"),
@@ -58,6 +59,17 @@ static const struct kernel_need needs[] = {
 	HELPER(CGROUP_SOCKOPT, get_current_ancestor_cgroup_id,
 	       "cgroup helpers in sockopt programs (Linux 6.1)"),
 	HELPER(SOCK_OPS, sk_storage_get, "socket storage in sockops (Linux 5.3)"),
+	HELPER(CGROUP_SOCK_ADDR, get_netns_cookie,
+	       "network namespace cookies in cgroup connect programs (Linux 5.7)"),
+	HELPER(CGROUP_SOCKOPT, get_netns_cookie,
+	       "network namespace cookies in sockopt programs (Linux 5.8)"),
+	HELPER(SOCK_OPS, get_netns_cookie, "network namespace cookies in sockops (Linux 5.15)"),
+	HELPER(CGROUP_SOCK_ADDR, get_current_task,
+	       "bpf_get_current_task in cgroup connect programs, for the application's "
+	       "network namespace (Linux 5.19)"),
+	HELPER(CGROUP_SOCK_ADDR, probe_read_kernel,
+	       "bpf_probe_read_kernel in cgroup connect programs, for the application's "
+	       "network namespace (Linux 5.19; not under lockdown=confidentiality)"),
 };
 
 /*

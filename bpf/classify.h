@@ -373,7 +373,9 @@ static __always_inline int walk_init(struct walk *w, struct bpf_sock_addr *ctx)
 	w->gid = ug >> 32;
 	w->proto = ctx->protocol;
 	w->netns = bpf_get_netns_cookie(ctx);
-	w->cookie = bpf_get_socket_cookie(ctx);
+	/* Only a UDP flow names its client's socket. */
+	if (w->proto == IPPROTO_UDP)
+		w->cookie = bpf_get_socket_cookie(ctx);
 	if (ctx->sk)
 		w->sport = ctx->sk->src_port;
 	index_open(w, cfg, active);

@@ -38,13 +38,17 @@ static __always_inline struct lwfp_sk *sk_state(struct bpf_sock *sk, bool create
 
 /*
  * Takes one of the uid's live flows, or fails when it holds its cap: one
- * user must not be able to fill lwfp_flows for everyone else.
+ * user must not be able to fill lwfp_flows for everyone else. Root is not
+ * counted: it is trusted everywhere in lwfp, and a host's own daemons must
+ * not run into a cap meant for its users.
  */
 static __always_inline int uid_take(__u32 uid)
 {
 	struct lwfp_config *cfg = config();
 	__u64 zero = 0, *n, cap;
 
+	if (!uid)
+		return 0;
 	if (!cfg)
 		return -ENOBUFS;
 	cap = cfg->max_flows_per_uid ? cfg->max_flows_per_uid : LWFP_FLOWS_PER_UID_DEFAULT;
@@ -64,7 +68,7 @@ static __always_inline int uid_take(__u32 uid)
 
 static __always_inline void uid_give(__u32 uid)
 {
-	__u64 *n = bpf_map_lookup_elem(&lwfp_uid_flows, &uid);
+	__u64 *n = uid ? bpf_map_lookup_elem(&lwfp_uid_flows, &uid) : NULL;
 
 	if (n)
 		__sync_fetch_and_add(n, -1);

@@ -17,7 +17,7 @@ static const char up_usage[] =
 	"Running it again is harmless, and with --max-flows-per-uid changes the cap.\n"
 	"\n"
 	"  --cgroup PATH            cgroup v2 path to attach to\n"
-	"  --max-flows-per-uid N    live redirected flows one uid may hold, 1..%u\n"
+	"  --max-flows-per-uid N    live redirected flows one uid (not root) may hold, 1..%u\n"
 	"                           (default: the engine's; %u on a new one)\n"
 	"  --pin-dir DIR            " CTL_PIN_DIR_HELP
 	"  -j, --json               print the result as JSON\n";

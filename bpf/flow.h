@@ -76,12 +76,12 @@ static __always_inline struct lwfp_flow *sk_records(const struct lwfp_sk *st)
 }
 
 /* The chain's first hop: this application opens it. */
-static __always_inline void flow_origin(struct lwfp_flow *fl, __u64 token)
+static __always_inline void flow_origin(struct lwfp_flow *fl, const struct walk *w, __u64 token)
 {
 	fl->chain = token;
 	fl->origin_pid = fl->pid;
 	fl->origin_uid = fl->uid;
-	fl->origin_netns = fl->netns;
+	fl->origin_netns = w->netns;
 	fl->origin_netns_ino = current_netns_ino();
 	__builtin_memcpy(fl->origin_comm, fl->comm, sizeof(fl->origin_comm));
 }
@@ -152,14 +152,13 @@ static __always_inline int flow_insert(struct walk *w, const struct lwfp_sk *st,
 	fl->tid = (__u32)id;
 	fl->uid = (__u32)ug;
 	fl->gid = ug >> 32;
-	fl->netns = w->netns;
 	fl->client = w->proto == IPPROTO_UDP ? w->cookie : 0;
 	bpf_get_current_comm(fl->comm, sizeof(fl->comm));
 	fl->orig_dst = w->dst;
 	if (parent)
 		flow_inherit(fl, parent, adopted);
 	else
-		flow_origin(fl, token);
+		flow_origin(fl, w, token);
 	flow_hop(fl, w, f);
 	err = uid_take(fl->uid);
 	if (err)

@@ -310,11 +310,10 @@ struct lwfp_flow {
 	__u8 nhops;
 	__u8 pad;
 	struct lwfp_hop hops[LWFP_MAX_HOPS];
-	__u64 netns; /* cookie of the namespace this hop's connect ran in */
-	__u64 origin_netns; /* the application's, and its inode number: */
-	__u32 origin_netns_ino;
-	__u32 pad2;
+	__u64 origin_netns; /* the application's network namespace: its cookie */
 	__u64 client; /* UDP: the cookie of the application's socket */
+	__u32 origin_netns_ino; /* and its inode number */
+	__u32 pad2;
 };
 
 /*

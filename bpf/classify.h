@@ -286,11 +286,35 @@ static long walk_step(__u32 i, void *arg)
 }
 
 /* The next candidate after the last one tried that decides, or NULL. */
+/*
+ * Linux before 6.8 verifies a bpf_loop callback once, from the caller's
+ * state at the call, as if it ran a single time: a field that is constant
+ * there (in_run is 0 until the first merge step) makes the branches that
+ * only later steps take look dead, and that verifier removes dead code.
+ * On 6.1 the walk then never tried a filter. So every field the steps
+ * change starts from a value that is 0 at run time but that the verifier
+ * cannot know: w->zero, read from the config map.
+ */
+static __always_inline void walk_unknown(struct walk *w)
+{
+	__u32 z = w->zero;
+
+	w->in_run = z;
+	w->bound = z;
+	w->run_key = z;
+	w->run.head = z;
+	w->run.next = z;
+	w->run.end = z;
+	w->hop_limited = z;
+	w->listening = z;
+	w->found = (__s32)z - 1;
+}
+
 static __always_inline struct lwfp_filter *walk_next(struct walk *w)
 {
 	__u32 key;
 
-	w->found = -1;
+	walk_unknown(w);
 	/*
 	 * Each filter sits in one bucket: one run step per filter, and a merge
 	 * step and a run end per run at most, plus the last merge step.
@@ -369,6 +393,8 @@ static __always_inline int walk_init(struct walk *w, struct bpf_sock_addr *ctx)
 	if (!w->n)
 		return 0;
 	w->base = active * LWFP_MAX_FILTERS;
+	/* 0: user space writes only 0 or 1 to active (see walk_unknown). */
+	w->zero = cfg->active & ~1u;
 	w->uid = (__u32)ug;
 	w->gid = ug >> 32;
 	w->proto = ctx->protocol;

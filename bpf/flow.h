@@ -59,6 +59,7 @@ struct walk {
 	__u16 run_key; /* that cursor's head when the run began: which one it is */
 	__u16 bound; /* the run ends below this, the next head of another cursor */
 	__u8 in_run;
+	__u32 zero; /* 0, unknown to the verifier: classify.h, walk_unknown() */
 	__u32 base; /* first slot of the live table */
 	__u32 n;
 	__s32 found;

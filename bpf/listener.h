@@ -18,34 +18,38 @@
  * at the target, in the caller's network namespace. For UDP the probe is
  * the flow range's address 0, never handed out: what the proxy's wildcard
  * socket receives for every flow, and no per-flow socket is bound there.
+ * The tuple lives in lwfp_tuple_scratch (maps.h), not on the stack.
  */
 static __always_inline struct bpf_sock *target_lookup(struct bpf_sock_addr *ctx, const struct lwfp_addr *t,
 						      __u8 proto, bool native6)
 {
-	struct bpf_sock_tuple tup = {};
-	__u32 len = sizeof(tup.ipv6);
+	__u32 zero = 0, len = sizeof(struct bpf_sock_tuple);
+	struct bpf_sock_tuple *tup = bpf_map_lookup_elem(&lwfp_tuple_scratch, &zero);
 
+	if (!tup)
+		return NULL;
+	__builtin_memset(tup, 0, sizeof(*tup));
 	if (proto == IPPROTO_UDP && native6) {
-		tup.ipv6.daddr[0] = tup.ipv6.saddr[0] = bpf_htonl(LWFP_UDP6_NET0);
-		tup.ipv6.daddr[1] = tup.ipv6.saddr[1] = bpf_htonl(LWFP_UDP6_NET1);
-		tup.ipv6.daddr[3] = tup.ipv6.saddr[3] = bpf_htonl(LWFP_UDP_NET);
-		tup.ipv6.dport = t->port;
-		return bpf_sk_lookup_udp(ctx, &tup, len, BPF_F_CURRENT_NETNS, 0);
+		tup->ipv6.daddr[0] = tup->ipv6.saddr[0] = bpf_htonl(LWFP_UDP6_NET0);
+		tup->ipv6.daddr[1] = tup->ipv6.saddr[1] = bpf_htonl(LWFP_UDP6_NET1);
+		tup->ipv6.daddr[3] = tup->ipv6.saddr[3] = bpf_htonl(LWFP_UDP_NET);
+		tup->ipv6.dport = t->port;
+		return bpf_sk_lookup_udp(ctx, tup, len, BPF_F_CURRENT_NETNS, 0);
 	}
 	if (proto == IPPROTO_UDP) {
-		tup.ipv4.daddr = tup.ipv4.saddr = bpf_htonl(LWFP_UDP_NET);
-		tup.ipv4.dport = t->port;
-		return bpf_sk_lookup_udp(ctx, &tup, sizeof(tup.ipv4), BPF_F_CURRENT_NETNS, 0);
+		tup->ipv4.daddr = tup->ipv4.saddr = bpf_htonl(LWFP_UDP_NET);
+		tup->ipv4.dport = t->port;
+		return bpf_sk_lookup_udp(ctx, tup, sizeof(tup->ipv4), BPF_F_CURRENT_NETNS, 0);
 	}
 	if (t->family == AF_INET) {
-		tup.ipv4.daddr = tup.ipv4.saddr = t->ip[0];
-		tup.ipv4.dport = t->port;
-		return bpf_sk_lookup_tcp(ctx, &tup, sizeof(tup.ipv4), BPF_F_CURRENT_NETNS, 0);
+		tup->ipv4.daddr = tup->ipv4.saddr = t->ip[0];
+		tup->ipv4.dport = t->port;
+		return bpf_sk_lookup_tcp(ctx, tup, sizeof(tup->ipv4), BPF_F_CURRENT_NETNS, 0);
 	}
-	__builtin_memcpy(tup.ipv6.daddr, t->ip, 16);
-	__builtin_memcpy(tup.ipv6.saddr, t->ip, 16);
-	tup.ipv6.dport = t->port;
-	return bpf_sk_lookup_tcp(ctx, &tup, len, BPF_F_CURRENT_NETNS, 0);
+	__builtin_memcpy(tup->ipv6.daddr, t->ip, 16);
+	__builtin_memcpy(tup->ipv6.saddr, t->ip, 16);
+	tup->ipv6.dport = t->port;
+	return bpf_sk_lookup_tcp(ctx, tup, len, BPF_F_CURRENT_NETNS, 0);
 }
 
 /*

@@ -156,6 +156,18 @@ struct {
 	__type(value, struct lwfp_flow);
 } lwfp_scratch SEC(".maps");
 
+/*
+ * The listener lookup's tuple (listener.h). Off the stack: Linux 6.1 allows
+ * 512 bytes for the walk, its bpf_loop step and the global function
+ * together, and the walk takes most of them.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct bpf_sock_tuple);
+} lwfp_tuple_scratch SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, LWFP_CNT__MAX);

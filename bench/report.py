@@ -509,7 +509,7 @@ def main():
         "| sockops runs per connection | 18 | 22 |\n"
         "| all lwfp programs, µs per connection | 9.0 | 12.0 |\n"
         "| kernel B per redirected flow | 952 | 1024 (1016 after dropping an unread field) |\n"
-        "| instructions the verifier walks: connect4 / sendmsg6 | 181k / 549k | 98k / 358k |\n"
+        "| instructions the verifier walks: connect4 / sendmsg6 | 181k / 549k | 61k / 231k |\n"
         "| `lwfpctl up` (load and verify) | 2.4 s | 1.2 s |\n\n"
         "Where it goes: every connect now records the namespace cookie and, for the first hop, the "
         "application's namespace inode (three reads through the task); the listener check reads the "

@@ -34,11 +34,12 @@ static const char *const progs[] = {
 	"lwfp_bind4", "lwfp_bind6",
 };
 
+/* Every map of lwfp.bpf.c: each is pinned, so down must unpin each. */
 static const char *const map_pins[] = {
 	MAP_CONFIG, MAP_FILTERS, MAP_FILTER_RAW, MAP_SERVICES, MAP_FLOWS,
 	MAP_FILTER_IDX, MAP_FILTER_POS,
 	MAP_PENDING, MAP_INHERIT, MAP_SCRATCH, MAP_SK_STORE, "lwfp_udp_addr", "lwfp_udp_app",
-	"lwfp_udp_idle", "lwfp_sweep", "lwfp_uid_flows", "lwfp_udp_seq", MAP_COUNTERS, MAP_EVENTS,
+	"lwfp_udp_idle", "lwfp_sweep", "lwfp_uid_flows", "lwfp_tuple_scratch", "lwfp_udp_seq", MAP_COUNTERS, MAP_EVENTS,
 	"lwfp_id_index", "lwfp_id_uid", "lwfp_id_pid", "lwfp_id_cgroup", "lwfp_accepted",
 };
 
@@ -342,6 +343,20 @@ static int attach_one(struct bpf_program *prog, int cg_fd, const char *pin_dir)
 	return err;
 }
 
+static bool map_listed(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(map_pins) / sizeof(map_pins[0]); i++)
+		if (!strcmp(map_pins[i], name))
+			return true;
+	return false;
+}
+
+/*
+ * Every map is pinned; one missing from map_pins would outlive `down`, so
+ * it is refused here, where every test notices.
+ */
 static int set_map_pins(struct lwfp_bpf *skel, const char *pin_dir)
 {
 	char path[PATH_MAX];
@@ -349,6 +364,8 @@ static int set_map_pins(struct lwfp_bpf *skel, const char *pin_dir)
 	int err;
 
 	bpf_object__for_each_map(map, skel->obj) {
+		if (!map_listed(bpf_map__name(map)))
+			return -EPROTO;
 		err = pin_path(path, sizeof(path), pin_dir, bpf_map__name(map));
 		if (!err)
 			err = bpf_map__set_pin_path(map, path);

@@ -487,7 +487,7 @@ static __always_inline int classify_datagram(struct bpf_sock_addr *ctx, struct w
 {
 	if (ctx->protocol != IPPROTO_UDP)
 		return 1;
-	if (!udp_src_allowed(ctx, sk_state(ctx->sk, false), v6))
+	if (!udp_src_allowed(ctx, v6))
 		return spoof_refused(EPERM);
 	w->sendmsg = 1;
 	if (udp_known(ctx, w, v6))

@@ -348,10 +348,12 @@ static __always_inline int udp_flow_connect(struct bpf_sock_addr *ctx, const str
  * application as a reply from its original destination: only a service's
  * own sockets may send one.
  */
-static __always_inline bool udp_src_allowed(struct bpf_sock_addr *ctx, const struct lwfp_sk *st,
-					     const bool v6)
+static __always_inline bool udp_src_allowed(struct bpf_sock_addr *ctx, const bool v6)
 {
+	struct lwfp_sk *st;
+
 	if (!ctx_src_flow_addr(ctx, v6))
 		return true;
+	st = sk_state(ctx->sk, false);
 	return st && (st->role == LWFP_SK_FLOW || st->services);
 }

@@ -16,8 +16,8 @@
 #       no datagram, records or context of the flow can reach it); sends the
 #       application datagrams from each with IP_PKTINFO (EPERM: no spoofed
 #       reply); binds the next 32 flow addresses at the proxy port (EPERM)
-#       and sends a datagram to each (poisoning). Its wildcard bind of the
-#       proxy port is reported. Then the application opens 16 new flows:
+#       and sends a datagram to each (poisoning); binds the proxy's wildcard
+#       port with SO_REUSEADDR (EADDRINUSE). Then the application opens 16 new flows:
 #       every one of its flows, old and new, gets exactly its replies, and
 #       nothing the attacker holds receives a datagram.
 # The figures are the `attacks:` lines on stderr (run the test directly to
@@ -188,6 +188,10 @@ nflow=$(sed -n 's/^flows \([0-9]*\) .*/\1/p' "$T/steal.out")
 for w in bind_plain bind_reuse spoof prebind; do
 	all_are "$T/steal.out" "$w" EPERM || breach "$w: $(summary "$T/steal.out" "$w"), want every one EPERM"
 done
+# Joining the proxy's UDP port with SO_REUSEADDR: EADDRINUSE, every time
+# (the tool counts that errno under other, and names the last one).
+all_are "$T/steal.out" bind_wild other && summary "$T/steal.out" bind_wild | grep -q 'last=EADDRINUSE' ||
+	breach "bind_wild: $(summary "$T/steal.out" bind_wild), want every one EADDRINUSE"
 stolen=$(sed -n 's/^stolen //p' "$T/steal.out")
 [ "$stolen" = 0 ] || breach "the attacker's sockets received $stolen datagrams"
 read -r vbad vlost vnew vnewfail vasked < <("$PY" -c '

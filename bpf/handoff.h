@@ -3,9 +3,10 @@
  * Hand-off: the redirected connect's flow follows the connection to the
  * proxy's accepted socket. The connecting side publishes its 4-tuple once it
  * is bound (TCP_CONNECT_CB); the accepting side claims it when the child
- * socket is born (PASSIVE_ESTABLISHED_CB). A connecting socket drops its hold
- * on the flow on release; an accepted socket, which has no storage to say
- * which flow it holds, when it reaches TCP_CLOSE (STATE_CB).
+ * socket is born (PASSIVE_ESTABLISHED_CB). Both drop their hold on the flow
+ * when they reach TCP_CLOSE (STATE_CB); the connecting side also on release,
+ * whichever comes first. The accepted socket has no storage and is found by
+ * its tuple.
  */
 #pragma once
 

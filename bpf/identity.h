@@ -128,6 +128,11 @@ struct id_mask {
 	__u64 mask;
 };
 
+/*
+ * id_step's twin, on purpose: one scan answering both the first handle and
+ * the mask costs the connect programs 40% more verifier work (connect4 61k
+ * to 90k instructions), for the sake of a scan bind alone needs.
+ */
 static long id_mask_step(__u32 i, void *arg)
 {
 	struct id_mask *m = arg;

@@ -489,29 +489,45 @@ inspect_ready() {
 nfds() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l; }
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 
-# par_fetch N [HOST]: N parallel curls from the app cgroup to HOST (default
-# $SRV4; IPv6 in brackets), f(i % NFILES).bin each, checked by sha256; the
-# test fails if one fails.
-par_fetch() {
-	local n=$1 host=${2:-$SRV4} bad=0 i rc sum
-	rm -rf "$T/par"
-	mkdir -p "$T/par"
+# par_curls DIR URL N NFILES ENTER...: N parallel curls of URL/f(i % NFILES).bin,
+# started by ENTER... (a command that runs the rest where the client lives:
+# `run_in app`, or a test's own); each transfer's status and sha256 in DIR.
+par_curls() {
+	local dir=$1 url=$2 n=$3 nfiles=$4
+	shift 4
+	rm -rf "$dir"
+	mkdir -p "$dir"
 	# shellcheck disable=SC2016
-	run_in app bash -c '
+	"$@" bash -c '
 		out=$1 url=$2 n=$3 nfiles=$4
 		for ((i = 0; i < n; i++)); do
 			(curl -sS -g --noproxy "*" --connect-timeout 20 --max-time 45 "$url/f$((i % nfiles)).bin" |
 				sha256sum | cut -d" " -f1 >"$out/$i.sum"
 			echo "${PIPESTATUS[0]}" >"$out/$i.rc") 2>"$out/$i.err" &
 		done
-		wait' bash "$T/par" "http://$host:$HTTP_PORT" "$n" "$NFILES"
+		wait' bash "$dir" "$url" "$n" "$nfiles"
+}
+
+# par_check DIR N NFILES [KEY [WHAT]]: the test fails unless each of DIR's N
+# transfers exited 0 with the sha256 SUM[KEYf(i % NFILES).bin]; WHAT names
+# them in the message.
+par_check() {
+	local dir=$1 n=$2 nfiles=$3 key=${4:-} what=${5:-parallel transfers} bad=0 i rc sum
 	for ((i = 0; i < n; i++)); do
-		rc=$(cat "$T/par/$i.rc" 2>/dev/null)
-		sum=$(cat "$T/par/$i.sum" 2>/dev/null)
-		if [ "$rc" != 0 ] || [ "$sum" != "${SUM[f$((i % NFILES)).bin]}" ]; then
-			[ "$bad" -lt 3 ] && echo "transfer $i: curl status '$rc', sha256 '$sum': $(cat "$T/par/$i.err")" >&2
+		rc=$(cat "$dir/$i.rc" 2>/dev/null)
+		sum=$(cat "$dir/$i.sum" 2>/dev/null)
+		if [ "$rc" != 0 ] || [ "$sum" != "${SUM[${key}f$((i % nfiles)).bin]}" ]; then
+			[ "$bad" -lt 3 ] && echo "transfer $i: curl status '$rc', sha256 '$sum': $(cat "$dir/$i.err")" >&2
 			bad=$((bad + 1))
 		fi
 	done
-	[ "$bad" = 0 ] || fail "$bad of $n parallel transfers failed or were corrupted"
+	[ "$bad" = 0 ] || fail "$bad of $n $what failed or were corrupted"
+}
+
+# par_fetch N [HOST]: N parallel curls from the app cgroup to HOST (default
+# $SRV4; IPv6 in brackets), f(i % NFILES).bin each, checked by sha256.
+par_fetch() {
+	local n=$1 host=${2:-$SRV4}
+	par_curls "$T/par" "http://$host:$HTTP_PORT" "$n" "$NFILES" run_in app
+	par_check "$T/par" "$n" "$NFILES"
 }

@@ -37,7 +37,7 @@ declare -A NSINO=()
 # ---- containers -------------------------------------------------------------------
 
 # make_container I: netns lwfpt-cI-$ID (the app) and lwfpt-sI-$ID (its
-# server, 198.18.1.1:8000 with $T/wwwI/f.bin), cgroup $CG/cI with a
+# server, 198.18.1.1:8000 with $T/wwwI/f0.bin), cgroup $CG/cI with a
 # sleeping "init" in the container's namespace, as a container runtime
 # leaves one.
 make_container() {
@@ -50,8 +50,8 @@ make_container() {
 		ip -n "$c" link set "lc$i-$ID" up && ip -n "$s" link set "ls$i-$ID" up ||
 		fail "cannot configure container $i"
 	mkdir -p "$T/www$i"
-	head -c 262144 /dev/urandom >"$T/www$i/f.bin"
-	SUM[c$i]=$(sha256sum <"$T/www$i/f.bin" | cut -d' ' -f1)
+	head -c 262144 /dev/urandom >"$T/www$i/f0.bin"
+	SUM[c$i/f0.bin]=$(sha256sum <"$T/www$i/f0.bin" | cut -d' ' -f1)
 	spawn "http$i" - "/run/netns/$s" "$PY" -m http.server --bind "$SRV" 8000 --directory "$T/www$i"
 	HTTP[$i]=$LAST_PID
 	spawn "init$i" "c$i" "/run/netns/$c" sleep infinity
@@ -77,34 +77,14 @@ in_container() {
 	sh -c "$_ENTER" sh "$CG/c$i" "/run/netns/lwfpt-c$i-$ID" "$@" 3>&-
 }
 
-# fetch_from I N PORT: N parallel curls from container I, each checked by
-# sha256 against its own server's file, into $T/parI; a failure is written
-# to $T/parI/bad.
+# fetch_from I N PORT: N parallel curls from container I, into $T/parI;
+# check_fetch I N: each got its own container's file (lib.sh, par_check).
 fetch_from() {
-	local i=$1 n=$2 port=$3
-	rm -rf "$T/par$i"
-	mkdir -p "$T/par$i"
-	# shellcheck disable=SC2016
-	in_container "$i" bash -c '
-		out=$1 url=$2 n=$3
-		for ((j = 0; j < n; j++)); do
-			(curl -sS --noproxy "*" --connect-timeout 20 --max-time 45 "$url" |
-				sha256sum | cut -d" " -f1 >"$out/$j.sum"
-			echo "${PIPESTATUS[0]}" >"$out/$j.rc") 2>"$out/$j.err" &
-		done
-		wait' bash "$T/par$i" "http://$SRV:$port/f.bin" "$n"
+	par_curls "$T/par$1" "http://$SRV:$3" "$2" 1 in_container "$1"
 }
 
 check_fetch() {
-	local i=$1 n=$2 bad=0 j
-	for ((j = 0; j < n; j++)); do
-		if [ "$(cat "$T/par$i/$j.rc" 2>/dev/null)" != 0 ] ||
-			[ "$(cat "$T/par$i/$j.sum" 2>/dev/null)" != "${SUM[c$i]}" ]; then
-			[ "$bad" = 0 ] && echo "container $i transfer $j: $(cat "$T/par$i/$j.err")" >&3
-			bad=$((bad + 1))
-		fi
-	done
-	[ "$bad" = 0 ] || fail "container $i: $bad of $n transfers failed or got another container's file"
+	par_check "$T/par$1" "$2" 1 "c$1/" "transfers of container $1 (another container's file counts as corrupted)"
 }
 
 # log_count NAME ARGS...: lines of $T/NAME.log with every key=value given.
@@ -181,7 +161,7 @@ while not os.path.exists(go):
     time.sleep(0.005)
 s.settimeout(20)
 s.connect((dst, 8000))
-s.sendall(b"GET /f.bin HTTP/1.0\r\nHost: c\r\n\r\n")
+s.sendall(b"GET /f0.bin HTTP/1.0\r\nHost: c\r\n\r\n")
 data = b""
 while chunk := s.recv(65536):
     data += chunk
@@ -199,7 +179,7 @@ touch "$T/same.go"
 for i in 1 2; do
 	wait "${SAMEJOB[$i]}" || fail "container $i, source port 41000: $(cat "$T/same$i.err")"
 	read -r pid sum <"$T/same$i.out"
-	[ "$sum" = "${SUM[c$i]}" ] || fail "container $i, source port 41000: got another container's file"
+	[ "$sum" = "${SUM[c$i/f0.bin]}" ] || fail "container $i, source port 41000: got another container's file"
 	wait_until 10 [ "$(log_count I "pid=$pid")" -ge 1 ] || fail "container $i's same-port flow was not logged"
 	got=$(log_count I proto=tcp verdict=pass "pid=$pid" "netns=${NSINO[$i]}" "cgroup=/lwfp-t-$ID/c$i")
 	[ "$got" = 1 ] || fail "container $i, source port 41000: $got flows logged with its pid, netns and cgroup, want 1"
@@ -238,7 +218,7 @@ counter_var nl0 no_listener
 fetch_from 1 1 9001
 check_fetch 1 1
 rc=0
-in_container 1 curl -sS --noproxy '*' --connect-timeout 5 -o /dev/null "http://$SRV:9002/f.bin" \
+in_container 1 curl -sS --noproxy '*' --connect-timeout 5 -o /dev/null "http://$SRV:9002/f0.bin" \
 	2>"$T/closed.err" || rc=$?
 # 7: the connection was refused (a timeout would be 28).
 [ "$rc" = 7 ] || fail "fail closed, no listener in the namespace: curl exited $rc, want 7: $(cat "$T/closed.err")"

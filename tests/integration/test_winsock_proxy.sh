@@ -101,23 +101,8 @@ got=$(chains 1) || fail "lwfp-inspect's log: $(cat "$T/inspect.log")"
 
 # Eight at once: the proxy's select loop serves them together.
 N=8
-mkdir -p "$T/par"
-# shellcheck disable=SC2016
-run_in app bash -c '
-	out=$1 url=$2 n=$3
-	for ((i = 0; i < n; i++)); do
-		(curl -sS --noproxy "*" --connect-timeout 20 --max-time 45 "$url/f$((i % 4)).bin" |
-			sha256sum | cut -d" " -f1 >"$out/$i.sum"
-		echo "${PIPESTATUS[0]}" >"$out/$i.rc") 2>"$out/$i.err" &
-	done
-	wait' bash "$T/par" "http://$SRV4:$HTTP_PORT" "$N"
-for ((i = 0; i < N; i++)); do
-	rc=$(cat "$T/par/$i.rc" 2>/dev/null)
-	sum=$(cat "$T/par/$i.sum" 2>/dev/null)
-	if [ "$rc" != 0 ] || [ "$sum" != "${SUM[f$((i % 4)).bin]}" ]; then
-		fail "parallel transfer $i: curl status '$rc', sha256 '$sum': $(cat "$T/par/$i.err")"
-	fi
-done
+par_curls "$T/par" "http://$SRV4:$HTTP_PORT" "$N" 4 run_in app
+par_check "$T/par" "$N" 4
 wait_until 10 inspect_has $((N + 1)) ||
 	fail "lwfp-inspect logged $(inspect_lines) flows, want $((N + 1))"
 got=$(chains $((N + 1)) | sort -u) || fail "lwfp-inspect's log: $(cat "$T/inspect.log")"

@@ -35,6 +35,16 @@ NTSTATUS win_status_from_native(int rc);
 /* A Winsock error as an NTSTATUS for OVERLAPPED.Internal. */
 NTSTATUS win_status_from_wsa(int err);
 
+/* ---- probe.c: caller buffers, checked before they are touched --------- */
+
+/*
+ * true when len bytes at p can be read (written). len 0 is always fine,
+ * NULL with a length never is. A bad pointer becomes WSAEFAULT or
+ * STATUS_ACCESS_VIOLATION, never a SIGSEGV.
+ */
+bool win_probe_read(const void *p, size_t len);
+bool win_probe_write(void *p, size_t len);
+
 /* ---- ioctl.c: the three codes, in native terms --------------------------- */
 
 bool win_sio_known(DWORD code);

@@ -121,6 +121,17 @@ static int check_events(DWORD n, const WSAEVENT *hs, BOOL all)
 	return first;
 }
 
+/* The routines run inside this blocking call (winio: WSAEINPROGRESS). */
+static unsigned int run_apcs(struct win_thread *t)
+{
+	unsigned int n;
+
+	win_blocking_mark(true);
+	n = win_apc_run(t);
+	win_blocking_mark(false);
+	return n;
+}
+
 static DWORD wait_failed(int err)
 {
 	win_set_error(err);
@@ -153,7 +164,7 @@ LWFP_API DWORD WSAWaitForMultipleEvents(DWORD cEvents, const WSAEVENT *lphEvents
 		return wait_failed(WSA_INVALID_HANDLE);
 	if (r >= 0)
 		return WSA_WAIT_EVENT_0 + (DWORD)r;
-	if (t && win_apc_run(t))
+	if (t && run_apcs(t))
 		return WSA_WAIT_IO_COMPLETION;
 	return WSA_WAIT_TIMEOUT;
 }

@@ -176,7 +176,14 @@ LWFP_API int WSAIoctl(SOCKET s, DWORD dwIoControlCode, LPVOID lpvInBuffer, DWORD
 		.routine = lpCompletionRoutine,
 	};
 	int saved = errno;
-	int err = sio_call(s, &r, NULL, false);
+	int err;
+
+	/* winio: SIO_FLUSH and the extension pointers are no engine query. */
+	if (win_ws2_code(dwIoControlCode))
+		return win_ws2_ioctl(s, dwIoControlCode, lpvInBuffer, cbInBuffer, lpvOutBuffer,
+				     cbOutBuffer, lpcbBytesReturned, lpOverlapped,
+				     lpCompletionRoutine);
+	err = sio_call(s, &r, NULL, false);
 
 	if (err) {
 		win_set_error(err);

@@ -10,6 +10,7 @@
  * entry never applies to the wrong socket.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -240,6 +241,22 @@ static int len_in(const int *len, socklen_t *out)
 	return 0;
 }
 
+/* winio: a blocking accept is a blocking call (WSAEINPROGRESS). */
+static int blocking_accept(int fd, struct sockaddr *addr, socklen_t *len, int *err)
+{
+	int fl = fcntl(fd, F_GETFL);
+	bool blocks = fl >= 0 && !(fl & O_NONBLOCK);
+
+	*err = blocks ? win_blocking_enter() : 0;
+	if (*err)
+		return -1;
+	fd = accept(fd, addr, len);
+	*err = fd < 0 ? win_errno_to_wsa(errno) : 0;
+	if (blocks)
+		win_blocking_leave();
+	return fd;
+}
+
 LWFP_API SOCKET lwfp_win_accept(SOCKET s, struct sockaddr *addr, int *addrlen)
 {
 	struct win_sock ws;
@@ -250,9 +267,9 @@ LWFP_API SOCKET lwfp_win_accept(SOCKET s, struct sockaddr *addr, int *addrlen)
 		return fail_socket(err);
 	if (addr && len_in(addrlen, &len))
 		return fail_socket(WSAEFAULT);
-	fd = accept(ws.fd, addr, addr ? &len : NULL);
+	fd = blocking_accept(ws.fd, addr, addr ? &len : NULL, &err);
 	if (fd < 0)
-		return fail_socket(win_errno_to_wsa(errno));
+		return fail_socket(err);
 	if (addr)
 		*addrlen = (int)len;
 	/* An accepted socket has the attributes of its listening socket. */

@@ -149,6 +149,70 @@ int win_cmsg_find_records(const WSAMSG *msg, const void **data, size_t *len);
 /* closesocket: forgets what WSARecvMsg remembers about the socket. */
 void win_udp_forget(const struct win_sock *ws);
 
+/* ---- winio: overlapped data transfers (overlapped.c, rw.c) --------------- */
+
+/*
+ * One data transfer (WSARecv, WSASend, ConnectEx, AcceptEx, SIO_FLUSH): the
+ * worker retries it whenever its socket is ready, in order with the
+ * transfers queued before it in the same direction on the same socket.
+ * Allocated with malloc by its issuer (trailing data included); the layer
+ * frees it when the operation is over.
+ */
+struct win_xfer {
+	struct win_sock ws; /* the socket waited on; attempt may change it */
+	bool out; /* waits for writability, else readability */
+	/*
+	 * Under the lock, never blocking: false while the socket would block,
+	 * true once done, with err, bytes and flags set.
+	 */
+	bool (*attempt)(struct win_xfer *x);
+	int err;
+	DWORD bytes;
+	DWORD flags; /* for WSAGetOverlappedResult's lpdwFlags */
+};
+
+/*
+ * Tries x at once unless transfers are queued before it: 0 when it
+ * completed, with *bytes and *flags (c is told as Windows does for an
+ * immediate completion: the OVERLAPPED, the event, the routine queued),
+ * WSA_IO_PENDING when queued, or an error with nothing reported. Takes
+ * over x and c->thread's reference.
+ */
+int win_xfer_submit(struct win_xfer *x, struct win_completion *c, DWORD *bytes, DWORD *flags);
+/* Under the lock: whether ws has transfers queued in that direction. */
+bool win_xfer_queued(const struct win_sock *ws, bool out);
+/* c for an overlapped call of this thread (a reference taken with routine). */
+int win_completion_init(struct win_completion *c, LPWSAOVERLAPPED ov,
+			LPWSAOVERLAPPED_COMPLETION_ROUTINE routine);
+/* Drops what win_completion_init took, for a call that reports nothing. */
+void win_completion_drop(struct win_completion *c);
+/* The completion of an operation made synchronously (no worker involved). */
+int win_complete_now(struct win_completion *c, int err, DWORD bytes);
+
+/* ---- winio: blocking.c, WSAEINPROGRESS ----------------------------------- */
+
+/*
+ * 0 and the thread marked as inside a blocking Winsock call, or
+ * WSAEINPROGRESS when it already is; win_blocking_leave undoes a 0.
+ */
+int win_blocking_enter(void);
+void win_blocking_leave(void);
+/* Marks the thread without the check: an alertable wait running its APCs. */
+void win_blocking_mark(bool on);
+
+/* ---- winio: flush.c and extension.c (WSAIoctl's Winsock codes) ----------- */
+
+bool win_ws2_code(DWORD code);
+int win_ws2_ioctl(SOCKET s, DWORD code, LPVOID in, DWORD in_size, LPVOID out, DWORD out_size,
+		  LPDWORD bytes, LPWSAOVERLAPPED ov, LPWSAOVERLAPPED_COMPLETION_ROUTINE routine);
+/* SIO_FLUSH: 0 or an error. */
+int win_flush(const struct win_sock *ws, LPDWORD bytes, struct win_completion *c);
+/* ConnectEx: reached only through its pointer, as on Windows. */
+BOOL PASCAL win_connectex(SOCKET s, const struct sockaddr *name, int namelen, PVOID send_buf,
+			  DWORD send_len, LPDWORD bytes_sent, LPWSAOVERLAPPED ov);
+/* SIO_GET_EXTENSION_FUNCTION_POINTER: 0 or an error. */
+int win_extension(const void *in, DWORD in_size, void *out, DWORD out_size, LPDWORD bytes);
+
 /* ---- test hooks (hidden; the unit tests link the static library) --------- */
 
 /* While held, the worker starts no operation: they stay pending. */

@@ -383,6 +383,47 @@ INT WSAAPI WSAAddressToStringA(LPSOCKADDR lpsaAddress, DWORD dwAddressLength,
 #define WSAAddressToString WSAAddressToStringA
 #endif
 
+/* ---- winio: overlapped data I/O and the Winsock 2 IOCTLs ---------------- */
+
+/*
+ * WSARecv/WSASend and their From/To forms: blocking without overlap,
+ * else completed at once when the data can move (0, the event set, the
+ * routine queued for the next alertable wait) or WSA_IO_PENDING. A blocking
+ * call made while the thread is inside another (a routine run by an
+ * alertable WSAWaitForMultipleEvents) fails with WSAEINPROGRESS.
+ */
+int WSAAPI WSARecv(SOCKET s, LPWSABUF lpBuffers, DWORD dwBufferCount, LPDWORD lpNumberOfBytesRecvd,
+		   LPDWORD lpFlags, LPWSAOVERLAPPED lpOverlapped,
+		   LPWSAOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine);
+int WSAAPI WSARecvFrom(SOCKET s, LPWSABUF lpBuffers, DWORD dwBufferCount,
+		       LPDWORD lpNumberOfBytesRecvd, LPDWORD lpFlags, struct sockaddr *lpFrom,
+		       LPINT lpFromlen, LPWSAOVERLAPPED lpOverlapped,
+		       LPWSAOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine);
+int WSAAPI WSASend(SOCKET s, LPWSABUF lpBuffers, DWORD dwBufferCount, LPDWORD lpNumberOfBytesSent,
+		   DWORD dwFlags, LPWSAOVERLAPPED lpOverlapped,
+		   LPWSAOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine);
+int WSAAPI WSASendTo(SOCKET s, LPWSABUF lpBuffers, DWORD dwBufferCount,
+		     LPDWORD lpNumberOfBytesSent, DWORD dwFlags, const struct sockaddr *lpTo,
+		     int iTolen, LPWSAOVERLAPPED lpOverlapped,
+		     LPWSAOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine);
+
+/* Windows' value; refused (WSAEOPNOTSUPP): stream sockets only here. */
+#define MSG_PARTIAL 0x8000
+
+/*
+ * SIO_FLUSH waits until the socket's pending overlapped sends are with the
+ * kernel (Linux cannot discard its send queue); overlapped, it completes
+ * after them.
+ */
+#define SIO_FLUSH _WSAIO(IOC_WS2, 4) /* 0x28000004 */
+#define SIO_GET_EXTENSION_FUNCTION_POINTER _WSAIORW(IOC_WS2, 6) /* 0xC8000006 */
+
+/* SO_UPDATE_ACCEPT_CONTEXT and SO_UPDATE_CONNECT_CONTEXT are no-ops. */
+int WSAAPI lwfp_win_setsockopt(SOCKET s, int level, int optname, const char *optval, int optlen);
+#ifndef LWFP_WIN_NO_REMAP
+#define setsockopt(s, level, name, val, len) lwfp_win_setsockopt((s), (level), (name), (val), (len))
+#endif
+
 /* The BSD calls with Windows prototypes or meanings (see the top). */
 SOCKET WSAAPI lwfp_win_accept(SOCKET s, struct sockaddr *addr, int *addrlen);
 int WSAAPI lwfp_win_getsockopt(SOCKET s, int level, int optname, char *optval, int *optlen);

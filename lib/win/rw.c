@@ -78,8 +78,10 @@ static bool recv_once(struct rw_xfer *r, int extra)
 	struct msghdr mh = { .msg_iov = r->iov, .msg_iovlen = r->niov };
 	ssize_t n;
 
-	if ((extra & MSG_DONTWAIT) && !r->total && !readable(r->x.ws.fd))
-		return false;
+	if ((extra & MSG_DONTWAIT) && !r->total) {
+		r->x.err = 0; /* it consumes nothing: the data stays for the next */
+		return readable(r->x.ws.fd);
+	}
 	if (r->from) {
 		mh.msg_name = r->from;
 		mh.msg_namelen = (socklen_t)*r->fromlen;
@@ -255,7 +257,9 @@ static int rw_result(const struct rw_args *a)
 	int err = rw_call(a);
 
 	if (err) {
-		if (a->bytes && err != WSA_IO_PENDING && win_probe_write(a->bytes, sizeof(DWORD)))
+		/* A datagram too big for the buffers still gave what fitted. */
+		if (a->bytes && err != WSA_IO_PENDING && err != WSAEMSGSIZE &&
+		    win_probe_write(a->bytes, sizeof(DWORD)))
 			*a->bytes = 0;
 		win_set_error(err);
 		return SOCKET_ERROR;

@@ -15,7 +15,9 @@
 #include <time.h>
 
 #include "winsock2.h"
+#include "windows.h"
 #include "ws2spi.h"
+#include "ws2tcpip.h"
 #include "wsk.h"
 
 /* ---- errors.c: DESIGN §4's error table and the last-error slot ----------- */
@@ -148,6 +150,19 @@ bool win_cmsg_append(const WSABUF *control, size_t *used, INT level, INT type, c
 int win_cmsg_find_records(const WSAMSG *msg, const void **data, size_t *len);
 /* closesocket: forgets what WSARecvMsg remembers about the socket. */
 void win_udp_forget(const struct win_sock *ws);
+
+/* ---- eventselect.c: WSAEventSelect's watcher ---------------------------- */
+
+/*
+ * Re-enables network events on fd after the call that Windows re-enables
+ * them with (recv: FD_READ and FD_OOB, accept: FD_ACCEPT, a send that
+ * failed with WSAEWOULDBLOCK: FD_WRITE). Cheap when fd is not selected.
+ */
+void win_es_rearm(int fd, LONG events);
+/* closesocket: the socket no longer reports to its event. */
+void win_es_forget(const struct win_sock *ws);
+/* Whether WSAEventSelect has an event on fd (FIONBIO cannot clear it). */
+bool win_es_selected(int fd);
 
 /* ---- test hooks (hidden; the unit tests link the static library) --------- */
 

@@ -110,6 +110,7 @@ struct win_thread *win_thread_from_id(const WSATHREADID *id);
 
 /* Under the lock; false if ev is not an event. */
 bool win_event_set(WSAEVENT ev);
+bool win_event_valid(WSAEVENT ev);
 void win_event_reset(WSAEVENT ev);
 
 /* ---- overlapped.c -------------------------------------------------------- */

@@ -24,6 +24,7 @@ extern "C" {
 
 #define ERROR_SUCCESS 0L
 #define NO_ERROR 0L
+#define ERROR_NOACCESS 998
 
 #define INVALID_HANDLE_VALUE ((HANDLE)(LONG_PTR)-1)
 #define STILL_ACTIVE 259 /* STATUS_PENDING: GetExitCodeThread while running */

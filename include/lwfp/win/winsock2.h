@@ -62,6 +62,7 @@ enum {
 	LWFP_LX_POLLERR = POLLERR,
 	LWFP_LX_POLLHUP = POLLHUP,
 	LWFP_LX_POLLNVAL = POLLNVAL,
+	LWFP_LX_POLLRDHUP = 0x2000, /* POLLRDHUP, which glibc has with _GNU_SOURCE only */
 };
 #endif
 #undef POLLIN
@@ -510,6 +511,7 @@ int WSAAPI lwfp_win_getpeername(SOCKET s, struct sockaddr *name, int *namelen);
 int WSAAPI lwfp_win_select(int nfds, fd_set *readfds, fd_set *writefds, fd_set *exceptfds,
 			   const struct timeval *timeout);
 
+int WSAAPI lwfp_win_connect(SOCKET s, const struct sockaddr *name, int namelen);
 int WSAAPI lwfp_win_recv(SOCKET s, char *buf, int len, int flags);
 int WSAAPI lwfp_win_recvfrom(SOCKET s, char *buf, int len, int flags, struct sockaddr *from,
 			     int *fromlen);
@@ -523,7 +525,8 @@ int WSAAPI lwfp_win_sendto(SOCKET s, const char *buf, int len, int flags,
 #define getsockname(s, name, len) lwfp_win_getsockname((s), (name), (len))
 #define getpeername(s, name, len) lwfp_win_getpeername((s), (name), (len))
 #define select(n, r, w, e, t) lwfp_win_select((n), (r), (w), (e), (t))
-/* int lengths, and WSAEventSelect's re-enabling of FD_READ and FD_WRITE. */
+/* int lengths, and WSAEventSelect's re-enabling of FD_READ, FD_WRITE and FD_CONNECT. */
+#define connect(s, name, namelen) lwfp_win_connect((s), (name), (namelen))
 #define recv(s, buf, len, flags) lwfp_win_recv((s), (buf), (len), (flags))
 #define recvfrom(s, buf, len, flags, from, fromlen) \
 	lwfp_win_recvfrom((s), (buf), (len), (flags), (from), (fromlen))

@@ -76,7 +76,8 @@ LWFP_API int lwfp_win_recvfrom(SOCKET s, char *buf, int len, int flags, struct s
 	if (from)
 		alen = (socklen_t)*fromlen;
 	n = recvfrom(fd, buf, (size_t)len, flags, from, from ? &alen : NULL);
-	if (n >= 0 && from)
+	/* A stream socket has no source to report: Windows leaves *fromlen. */
+	if (n >= 0 && from && alen)
 		*fromlen = (int)alen;
 	return received(fd, n);
 }

@@ -101,13 +101,17 @@ LWFP_WIN_SAME(sockaddr_in, lwfp_bsd_sockaddr_in, sin_family);
 LWFP_WIN_SAME(sockaddr_in, lwfp_bsd_sockaddr_in, sin_port);
 LWFP_WIN_SAME(sockaddr_in, lwfp_bsd_sockaddr_in, sin_addr);
 LWFP_WIN_SAME(sockaddr_in, lwfp_bsd_sockaddr_in, sin_zero);
+#ifdef __USE_GNU /* glibc has in_pktinfo with _GNU_SOURCE only */
 _Static_assert(sizeof(struct in_pktinfo) == sizeof(struct lwfp_bsd_in_pktinfo),
 	       "in_pktinfo size");
 LWFP_WIN_SAME(in_pktinfo, lwfp_bsd_in_pktinfo, ipi_ifindex);
 LWFP_WIN_SAME(in_pktinfo, lwfp_bsd_in_pktinfo, ipi_spec_dst);
 LWFP_WIN_SAME(in_pktinfo, lwfp_bsd_in_pktinfo, ipi_addr);
+#endif
+#ifdef __USE_MISC
 LWFP_WIN_SAME(ip_mreq, lwfp_bsd_ip_mreq, imr_multiaddr);
 LWFP_WIN_SAME(ip_mreq, lwfp_bsd_ip_mreq, imr_interface);
+#endif
 #undef LWFP_WIN_SAME
 
 static inline char *lwfp_win_inet_ntoa(struct in_addr in)
@@ -118,6 +122,7 @@ static inline char *lwfp_win_inet_ntoa(struct in_addr in)
 	return inet_ntoa(b);
 }
 
+#ifdef __USE_MISC /* glibc declares inet_aton only then */
 static inline int lwfp_win_inet_aton(const char *cp, struct in_addr *inp)
 {
 	struct lwfp_bsd_in_addr b;
@@ -128,8 +133,9 @@ static inline int lwfp_win_inet_aton(const char *cp, struct in_addr *inp)
 	return ok;
 }
 
-#define inet_ntoa(in) lwfp_win_inet_ntoa(in)
 #define inet_aton(cp, inp) lwfp_win_inet_aton((cp), (inp))
+#endif
+#define inet_ntoa(in) lwfp_win_inet_ntoa(in)
 #endif /* LWFP_WIN_S_UN */
 
 #endif /* LWFP_WIN_INET_H */

@@ -121,6 +121,8 @@ $(BUILD)/bin/winsock-proxy: examples/winsock-proxy.c $(WIN_HDRS) $(BUILD)/lib/li
 $(BUILD)/bin/lwfp-test-win: private CFLAGS += -Iinclude/lwfp/win
 $(BUILD)/bin/lwfp-test-win: $(WIN_HDRS)
 $(filter $(BUILD)/tests/test_win_%,$(UNIT_BINS)): $(WIN_HDRS)
+# Windows programs: only the compat headers, as a port would build them.
+$(BUILD)/tests/test_win_sample $(BUILD)/tests/test_win_order: private CFLAGS += -Iinclude/lwfp/win
 
 # test_publish watches the order of waits, writes and flips through wrappers.
 $(BUILD)/tests/test_publish: private LDFLAGS += \

@@ -25,7 +25,7 @@ struct connect_xfer {
 
 static bool writable(int fd)
 {
-	struct pollfd p = { .fd = fd, .events = POLLOUT };
+	struct pollfd p = { .fd = fd, .events = LWFP_LX_POLLOUT };
 
 	return poll(&p, 1, 0) > 0;
 }

@@ -38,6 +38,11 @@ bool win_event_set(WSAEVENT ev)
 	return true;
 }
 
+bool win_event_valid(WSAEVENT ev)
+{
+	return event_of(ev) != NULL;
+}
+
 void win_event_reset(WSAEVENT ev)
 {
 	struct win_event *e = event_of(ev);

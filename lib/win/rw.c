@@ -67,7 +67,7 @@ static bool would_block(int err)
 /* A zero-byte receive completes when data is there, not at once. */
 static bool readable(int fd)
 {
-	struct pollfd p = { .fd = fd, .events = POLLIN };
+	struct pollfd p = { .fd = fd, .events = LWFP_LX_POLLIN };
 
 	return poll(&p, 1, 0) > 0;
 }

@@ -222,6 +222,7 @@ LWFP_API int closesocket(SOCKET s)
 		return fail_int(err);
 	win_ops_abort(&ws);
 	win_udp_forget(&ws);
+	win_es_forget(&ws);
 	if (!ws.overlapped)
 		plain_del(ws.fd);
 	/* Linux closes the fd even when close() reports EINTR. */
@@ -268,6 +269,7 @@ LWFP_API SOCKET lwfp_win_accept(SOCKET s, struct sockaddr *addr, int *addrlen)
 	if (addr && len_in(addrlen, &len))
 		return fail_socket(WSAEFAULT);
 	fd = blocking_accept(ws.fd, addr, addr ? &len : NULL, &err);
+	win_es_rearm(ws.fd, FD_ACCEPT);
 	if (fd < 0)
 		return fail_socket(err);
 	if (addr)

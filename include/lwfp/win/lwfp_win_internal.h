@@ -15,7 +15,9 @@
 #include <time.h>
 
 #include "winsock2.h"
+#include "windows.h"
 #include "ws2spi.h"
+#include "ws2tcpip.h"
 #include "wsk.h"
 
 /* ---- errors.c: DESIGN §4's error table and the last-error slot ----------- */
@@ -108,6 +110,7 @@ struct win_thread *win_thread_from_id(const WSATHREADID *id);
 
 /* Under the lock; false if ev is not an event. */
 bool win_event_set(WSAEVENT ev);
+bool win_event_valid(WSAEVENT ev);
 void win_event_reset(WSAEVENT ev);
 
 /* ---- overlapped.c -------------------------------------------------------- */
@@ -212,6 +215,19 @@ BOOL PASCAL win_connectex(SOCKET s, const struct sockaddr *name, int namelen, PV
 			  DWORD send_len, LPDWORD bytes_sent, LPWSAOVERLAPPED ov);
 /* SIO_GET_EXTENSION_FUNCTION_POINTER: 0 or an error. */
 int win_extension(const void *in, DWORD in_size, void *out, DWORD out_size, LPDWORD bytes);
+
+/* ---- eventselect.c: WSAEventSelect's watcher ---------------------------- */
+
+/*
+ * Re-enables network events on fd after the call that Windows re-enables
+ * them with (recv: FD_READ and FD_OOB, accept: FD_ACCEPT, a send that
+ * failed with WSAEWOULDBLOCK: FD_WRITE). Cheap when fd is not selected.
+ */
+void win_es_rearm(int fd, LONG events);
+/* closesocket: the socket no longer reports to its event. */
+void win_es_forget(const struct win_sock *ws);
+/* Whether WSAEventSelect has an event on fd (FIONBIO cannot clear it). */
+bool win_es_selected(int fd);
 
 /* ---- test hooks (hidden; the unit tests link the static library) --------- */
 

@@ -23,6 +23,18 @@
 #define WSKAPI
 #define NTAPI
 #define PASCAL
+#define APIENTRY
+#define __cdecl
+#define __stdcall
+/* Microsoft's SAL annotations in sample prototypes: they only document. */
+#define _In_
+#define _In_opt_
+#define _Out_
+#define _Out_opt_
+#define _Inout_
+#define _Inout_opt_
+
+#define UNREFERENCED_PARAMETER(P) ((void)(P))
 
 #ifndef VOID
 #define VOID void
@@ -35,7 +47,11 @@
 #endif
 
 typedef uint8_t BYTE;
+typedef uint8_t *PBYTE;
+typedef uint8_t *LPBYTE;
 typedef uint16_t WORD;
+typedef WORD *PWORD;
+typedef WORD *LPWORD;
 typedef uint32_t DWORD;
 typedef int BOOL;
 typedef uint8_t BOOLEAN;
@@ -66,6 +82,16 @@ typedef void *HANDLE;
 typedef DWORD *LPDWORD;
 typedef DWORD *PDWORD;
 typedef INT *LPINT;
+typedef INT *PINT;
+typedef LONG *PLONG;
+typedef LONG *LPLONG;
+typedef CHAR *PCHAR;
+typedef CHAR *PSTR;
+typedef SHORT *PSHORT;
+typedef USHORT *PUSHORT;
+typedef BOOL *PBOOL;
+typedef HANDLE *PHANDLE;
+typedef HANDLE *LPHANDLE;
 typedef ULONG *PULONG;
 typedef SIZE_T *PSIZE_T;
 typedef BOOL *LPBOOL;

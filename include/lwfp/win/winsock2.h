@@ -29,17 +29,58 @@
 #define _WINSOCK2API_
 #define _WINSOCKAPI_
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
+#include <sys/poll.h>
 #include <sys/select.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/types.h>
 
 #include "lwfp_wintypes.h"
+#include "lwfp_win_inet.h"
+#include "windows.h" /* as on Windows, where winsock2.h includes it */
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/*
+ * poll.h values that Windows numbers differently. glibc's poll.h was
+ * read above, so its include guard keeps the Linux values from coming back;
+ * the layer's own sources keep them as LWFP_LX_*. FIONBIO and friends are
+ * replaced too, should sys/ioctl.h have come first; a program that includes
+ * it after winsock2.h gets a redefinition warning (Windows programs do not).
+ */
+#ifdef LWFP_WIN_NO_REMAP
+enum {
+	LWFP_LX_POLLIN = POLLIN,
+	LWFP_LX_POLLPRI = POLLPRI,
+	LWFP_LX_POLLOUT = POLLOUT,
+	LWFP_LX_POLLRDNORM = POLLRDNORM,
+	LWFP_LX_POLLRDBAND = POLLRDBAND,
+	LWFP_LX_POLLWRNORM = POLLWRNORM,
+	LWFP_LX_POLLWRBAND = POLLWRBAND,
+	LWFP_LX_POLLERR = POLLERR,
+	LWFP_LX_POLLHUP = POLLHUP,
+	LWFP_LX_POLLNVAL = POLLNVAL,
+	LWFP_LX_POLLRDHUP = 0x2000, /* POLLRDHUP, which glibc has with _GNU_SOURCE only */
+};
+#endif
+#undef POLLIN
+#undef POLLPRI
+#undef POLLOUT
+#undef POLLRDNORM
+#undef POLLRDBAND
+#undef POLLWRNORM
+#undef POLLWRBAND
+#undef POLLMSG
+#undef POLLREMOVE
+#undef POLLRDHUP
+#undef POLLERR
+#undef POLLHUP
+#undef POLLNVAL
+#undef FIONBIO
+#undef FIONREAD
+#undef SIOCATMARK
 
 /* ---- sockets ------------------------------------------------------------- */
 
@@ -52,7 +93,7 @@ typedef struct sockaddr SOCKADDR, *PSOCKADDR, *LPSOCKADDR;
 typedef struct sockaddr_in SOCKADDR_IN, *PSOCKADDR_IN, *LPSOCKADDR_IN;
 typedef struct sockaddr_in6 SOCKADDR_IN6, *PSOCKADDR_IN6, *LPSOCKADDR_IN6;
 typedef struct sockaddr_storage SOCKADDR_STORAGE, *PSOCKADDR_STORAGE, *LPSOCKADDR_STORAGE;
-typedef struct in_addr IN_ADDR, *PIN_ADDR;
+typedef struct in_addr IN_ADDR, *PIN_ADDR, *LPIN_ADDR;
 typedef struct in6_addr IN6_ADDR, *PIN6_ADDR;
 typedef struct timeval TIMEVAL, *PTIMEVAL;
 typedef unsigned int GROUP;
@@ -315,6 +356,79 @@ typedef struct in6_pktinfo IN6_PKTINFO, *PIN6_PKTINFO;
 #define WSANOTINITIALISED 10093
 #define WSAEDISCON 10101
 #define WSASYSCALLFAILURE 10107
+#define WSATYPE_NOT_FOUND 10109
+#define WSAHOST_NOT_FOUND 11001
+#define WSATRY_AGAIN 11002
+#define WSANO_RECOVERY 11003
+#define WSANO_DATA 11004
+
+/* ---- ioctlsocket, WSAPoll, WSAEventSelect -------------------------------- */
+
+/*
+ * u_long is glibc's (sys/types.h): unsigned long, 64 bits, where Windows'
+ * is 32. ioctlsocket takes a u_long * of that type, so Windows code that
+ * declares `u_long mode = 1;` compiles unchanged; only code that assumes
+ * sizeof(u_long) == 4 sees the difference.
+ */
+#ifndef __USE_MISC
+typedef __u_char u_char;
+typedef __u_short u_short;
+typedef __u_int u_int;
+typedef __u_long u_long;
+#endif
+
+#define FIONBIO ((long)0x8004667E)
+#define FIONREAD ((long)0x4004667F)
+#define SIOCATMARK ((long)0x40047307)
+
+#define POLLRDNORM 0x0100
+#define POLLRDBAND 0x0200
+#define POLLIN (POLLRDNORM | POLLRDBAND)
+#define POLLPRI 0x0400
+#define POLLWRNORM 0x0010
+#define POLLOUT POLLWRNORM
+#define POLLWRBAND 0x0020
+#define POLLERR 0x0001
+#define POLLHUP 0x0002
+#define POLLNVAL 0x0004
+
+/* Windows names this struct pollfd; Linux's struct pollfd keeps its tag. */
+typedef struct lwfp_win_pollfd {
+	SOCKET fd;
+	SHORT events;
+	SHORT revents;
+} WSAPOLLFD, *PWSAPOLLFD, *LPWSAPOLLFD;
+
+#define FD_READ_BIT 0
+#define FD_READ (1 << FD_READ_BIT)
+#define FD_WRITE_BIT 1
+#define FD_WRITE (1 << FD_WRITE_BIT)
+#define FD_OOB_BIT 2
+#define FD_OOB (1 << FD_OOB_BIT)
+#define FD_ACCEPT_BIT 3
+#define FD_ACCEPT (1 << FD_ACCEPT_BIT)
+#define FD_CONNECT_BIT 4
+#define FD_CONNECT (1 << FD_CONNECT_BIT)
+#define FD_CLOSE_BIT 5
+#define FD_CLOSE (1 << FD_CLOSE_BIT)
+#define FD_QOS_BIT 6
+#define FD_QOS (1 << FD_QOS_BIT)
+#define FD_GROUP_QOS_BIT 7
+#define FD_GROUP_QOS (1 << FD_GROUP_QOS_BIT)
+#define FD_ROUTING_INTERFACE_CHANGE_BIT 8
+#define FD_ROUTING_INTERFACE_CHANGE (1 << FD_ROUTING_INTERFACE_CHANGE_BIT)
+#define FD_ADDRESS_LIST_CHANGE_BIT 9
+#define FD_ADDRESS_LIST_CHANGE (1 << FD_ADDRESS_LIST_CHANGE_BIT)
+#define FD_MAX_EVENTS 10
+#define FD_ALL_EVENTS ((1 << FD_MAX_EVENTS) - 1)
+
+typedef struct _WSANETWORKEVENTS {
+	LONG lNetworkEvents; /* Windows long: 32 bits */
+	int iErrorCode[FD_MAX_EVENTS];
+} WSANETWORKEVENTS, *LPWSANETWORKEVENTS;
+
+/* WSAConnect's QoS arguments: only NULL is accepted, so the types stay opaque. */
+typedef struct _QualityOfService QOS, *LPQOS;
 
 /* ---- functions ----------------------------------------------------------- */
 
@@ -361,8 +475,6 @@ BOOL WSAAPI WSAResetEvent(WSAEVENT hEvent);
 BOOL WSAAPI WSACloseEvent(WSAEVENT hEvent);
 DWORD WSAAPI WSAWaitForMultipleEvents(DWORD cEvents, const WSAEVENT *lphEvents, BOOL fWaitAll,
 				      DWORD dwTimeout, BOOL fAlertable);
-/* winbase.h, which a Windows program gets along with winsock2.h. */
-DWORD WINAPI SleepEx(DWORD dwMilliseconds, BOOL bAlertable);
 
 INT WSAAPI WSAStringToAddressA(LPSTR AddressString, INT AddressFamily,
 			       LPWSAPROTOCOL_INFOA lpProtocolInfo, LPSOCKADDR lpAddress,
@@ -370,6 +482,14 @@ INT WSAAPI WSAStringToAddressA(LPSTR AddressString, INT AddressFamily,
 INT WSAAPI WSAAddressToStringA(LPSOCKADDR lpsaAddress, DWORD dwAddressLength,
 			       LPWSAPROTOCOL_INFOA lpProtocolInfo, LPSTR lpszAddressString,
 			       LPDWORD lpdwAddressStringLength);
+
+int WSAAPI ioctlsocket(SOCKET s, long cmd, u_long *argp);
+int WSAAPI WSAPoll(LPWSAPOLLFD fdArray, ULONG fds, INT timeout);
+int WSAAPI WSAEventSelect(SOCKET s, WSAEVENT hEventObject, LONG lNetworkEvents);
+int WSAAPI WSAEnumNetworkEvents(SOCKET s, WSAEVENT hEventObject,
+				LPWSANETWORKEVENTS lpNetworkEvents);
+int WSAAPI WSAConnect(SOCKET s, const struct sockaddr *name, int namelen, LPWSABUF lpCallerData,
+		      LPWSABUF lpCalleeData, LPQOS lpSQOS, LPQOS lpGQOS);
 
 #ifdef UNICODE
 #define WSASocket WSASocketW
@@ -432,12 +552,29 @@ int WSAAPI lwfp_win_getpeername(SOCKET s, struct sockaddr *name, int *namelen);
 int WSAAPI lwfp_win_select(int nfds, fd_set *readfds, fd_set *writefds, fd_set *exceptfds,
 			   const struct timeval *timeout);
 
+int WSAAPI lwfp_win_connect(SOCKET s, const struct sockaddr *name, int namelen);
+int WSAAPI lwfp_win_recv(SOCKET s, char *buf, int len, int flags);
+int WSAAPI lwfp_win_recvfrom(SOCKET s, char *buf, int len, int flags, struct sockaddr *from,
+			     int *fromlen);
+int WSAAPI lwfp_win_send(SOCKET s, const char *buf, int len, int flags);
+int WSAAPI lwfp_win_sendto(SOCKET s, const char *buf, int len, int flags,
+			   const struct sockaddr *to, int tolen);
+
 #ifndef LWFP_WIN_NO_REMAP
 #define accept(s, addr, addrlen) lwfp_win_accept((s), (addr), (addrlen))
 #define getsockopt(s, level, name, val, len) lwfp_win_getsockopt((s), (level), (name), (val), (len))
 #define getsockname(s, name, len) lwfp_win_getsockname((s), (name), (len))
 #define getpeername(s, name, len) lwfp_win_getpeername((s), (name), (len))
 #define select(n, r, w, e, t) lwfp_win_select((n), (r), (w), (e), (t))
+/* int lengths, and WSAEventSelect's re-enabling of FD_READ, FD_WRITE and FD_CONNECT. */
+#define connect(s, name, namelen) lwfp_win_connect((s), (name), (namelen))
+#define recv(s, buf, len, flags) lwfp_win_recv((s), (buf), (len), (flags))
+#define recvfrom(s, buf, len, flags, from, fromlen) \
+	lwfp_win_recvfrom((s), (buf), (len), (flags), (from), (fromlen))
+#define send(s, buf, len, flags) lwfp_win_send((s), (buf), (len), (flags))
+#define sendto(s, buf, len, flags, to, tolen) \
+	lwfp_win_sendto((s), (buf), (len), (flags), (to), (tolen))
+#define pollfd lwfp_win_pollfd
 #endif
 
 #ifdef __cplusplus

@@ -5,7 +5,8 @@
 #       server. Files arrive byte-exact (sha256), one and eight at a time;
 #       lwfp-inspect's log names both hops in order, so the records the
 #       proxy set went on; the proxy saw 32 bytes of records and the
-#       256-byte sockaddrs context;
+#       256-byte sockaddrs context, the records through the overlapped
+#       call's event and the context through its completion routine;
 #   (b) a filter without context: the proxy gets ERROR_NOT_FOUND and falls
 #       back to SO_ORIGINAL_DST;
 #   (c) the error-table rows that need a redirected socket, for WSAIoctl,
@@ -90,7 +91,8 @@ inspect_lines() { grep -c '' "$T/inspect.log"; }
 inspect_has() { [ "$(inspect_lines)" -ge "$1" ]; }
 
 fetch_ok f0.bin
-expect_proxy 1 "destination=$SRV4:$HTTP_PORT" records=32 context=256 end=closed
+expect_proxy 1 "destination=$SRV4:$HTTP_PORT" records=32 context=256 end=closed \
+	records_via=event context_via=routine
 down=$(proxy_line 1 | tr ' ' '\n' | sed -n 's/^down=//p')
 [ "$down" -gt 1048576 ] ||
 	fail "winsock-proxy relayed $down bytes down, want the 1 MiB file and headers"
@@ -99,7 +101,7 @@ got=$(chains 1) || fail "lwfp-inspect's log: $(cat "$T/inspect.log")"
 [ "$got" = "winsock,inspect" ] ||
 	fail "the chain is '$got', want 'winsock,inspect' (both hops, in order)"
 
-# Eight at once: the proxy's select loop serves them together.
+# Eight at once: the proxy serves each on its own thread.
 N=8
 par_curls "$T/par" "http://$SRV4:$HTTP_PORT" "$N" 4 run_in app
 par_check "$T/par" "$N" 4
@@ -107,7 +109,8 @@ wait_until 10 inspect_has $((N + 1)) ||
 	fail "lwfp-inspect logged $(inspect_lines) flows, want $((N + 1))"
 got=$(chains $((N + 1)) | sort -u) || fail "lwfp-inspect's log: $(cat "$T/inspect.log")"
 [ "$got" = "winsock,inspect" ] || fail "chains of the parallel flows: '$got'"
-expect_proxy $((N + 1)) records=32 context=256 end=closed
+expect_proxy $((N + 1)) records=32 context=256 end=closed records_via=event \
+	context_via=routine
 
 # ---- (b) no context: ERROR_NOT_FOUND, then SO_ORIGINAL_DST ------------------
 
@@ -116,7 +119,8 @@ app_curl "http://$SRV4:$NOCTX_PORT/f1.bin" "$T/fetch.bin" ||
 	fail "curl through the no-context filter: $(cat "$T/curl.err")"
 [ "$(sha256sum <"$T/fetch.bin" | cut -d' ' -f1)" = "${SUM[f1.bin]}" ] ||
 	fail "the file fetched through the no-context filter differs"
-expect_proxy $((N + 2)) "destination=$SRV4:$NOCTX_PORT" records=32 context=0 end=closed
+expect_proxy $((N + 2)) "destination=$SRV4:$NOCTX_PORT" records=32 context=0 end=closed \
+	context_via=routine
 
 alive "$wsproxy" || fail "winsock-proxy died: $(cat "$T/wsproxy.err")"
 [ ! -s "$T/wsproxy.err" ] || fail "winsock-proxy reported errors: $(cat "$T/wsproxy.err")"

@@ -9,8 +9,12 @@
  * alertable wait. Another blocking call on that thread then fails at once
  * with WSAEINPROGRESS; overlapped and non-blocking calls go through, as
  * they must for a routine that issues the next WSARecv. SleepEx is
- * kernel32's, not a Winsock call: routines it runs may block.
+ * kernel32's, not a Winsock call: routines it runs may block. The BSD calls
+ * with Windows prototypes (recv, recvfrom, send, sendto, connect) refuse
+ * too on a blocking socket, though nothing can run inside them.
  */
+#include <fcntl.h>
+
 #include <lwfp/win/lwfp_win_internal.h>
 
 /* A depth: an alertable wait may run inside a routine of another. */
@@ -35,4 +39,14 @@ void win_blocking_mark(bool on)
 		depth++;
 	else
 		depth--;
+}
+
+bool win_blocking_busy(int fd)
+{
+	int fl;
+
+	if (!depth)
+		return false;
+	fl = fcntl(fd, F_GETFL);
+	return fl >= 0 && !(fl & O_NONBLOCK);
 }

@@ -18,11 +18,16 @@ static int fail(int err)
 	return SOCKET_ERROR;
 }
 
-/* A SOCKET as an fd, or -1 with WSAENOTSOCK set. */
+/* A SOCKET as an fd, or -1 with WSAENOTSOCK (WSAEINPROGRESS) set. */
 static int fd_of(SOCKET s)
 {
 	if (s > INT_MAX) {
 		win_set_error(WSAENOTSOCK);
+		return -1;
+	}
+	/* winio: a blocking call inside another fails (blocking.c). */
+	if (win_blocking_busy((int)s)) {
+		win_set_error(WSAEINPROGRESS);
 		return -1;
 	}
 	return (int)s;

@@ -396,14 +396,18 @@ static void test_udp_from_to(void **state)
 /* ---- WSAEINPROGRESS ------------------------------------------------------ */
 
 static SOCKET nested_sock, nested_listener = INVALID_SOCKET;
-static int nested_accept_err, nested_flush_err;
+static int nested_accept_err, nested_flush_err, nested_bsd_err;
 
 static int err_of(int rc)
 {
 	return rc ? WSAGetLastError() : 0;
 }
 
-/* Three blocking calls: WSARecv, accept (when there is a listener), SIO_FLUSH. */
+/*
+ * Blocking calls: WSARecv, SIO_FLUSH, recv with the Windows prototype
+ * (MSG_DONTWAIT: it must not wait when it goes through), and accept when
+ * there is a listener.
+ */
 static void CALLBACK nested_routine(DWORD dwError, DWORD cbTransferred,
 				    LPWSAOVERLAPPED lpOverlapped, DWORD dwFlags)
 {
@@ -414,6 +418,7 @@ static void CALLBACK nested_routine(DWORD dwError, DWORD cbTransferred,
 	seen.nested_err = err_of(recv1(nested_sock, buf, sizeof(buf), NULL, NULL, &n));
 	nested_flush_err = err_of(WSAIoctl(nested_sock, SIO_FLUSH, NULL, 0, NULL, 0, &n, NULL,
 					   NULL));
+	nested_bsd_err = err_of(lwfp_win_recv(nested_sock, buf, 1, MSG_DONTWAIT) < 0);
 	if (nested_listener != INVALID_SOCKET)
 		nested_accept_err = err_of(lwfp_win_accept(nested_listener, NULL, NULL) ==
 					   INVALID_SOCKET);
@@ -444,6 +449,7 @@ static void test_inprogress(void **state)
 	assert_int_equal(seen.nested_err, WSAEINPROGRESS);
 	assert_int_equal(nested_accept_err, WSAEINPROGRESS);
 	assert_int_equal(nested_flush_err, WSAEINPROGRESS);
+	assert_int_equal(nested_bsd_err, WSAEINPROGRESS);
 	closesocket(nested_listener);
 	nested_listener = INVALID_SOCKET;
 	/* From SleepEx (not a Winsock call) the same calls go through. */
@@ -454,6 +460,7 @@ static void test_inprogress(void **state)
 	assert_int_equal(seen.calls, 1);
 	assert_int_equal(seen.nested_err, 0);
 	assert_int_equal(nested_flush_err, 0);
+	assert_int_equal(nested_bsd_err, WSAEWOULDBLOCK);
 	/* And outside any routine too. */
 	assert_int_equal(send(fd[0], "e", 1, 0), 1);
 	assert_int_equal(recv1(fd[1], buf, sizeof(buf), NULL, NULL, &n), 0);

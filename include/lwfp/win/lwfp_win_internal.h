@@ -202,6 +202,8 @@ int win_blocking_enter(void);
 void win_blocking_leave(void);
 /* Marks the thread without the check: an alertable wait running its APCs. */
 void win_blocking_mark(bool on);
+/* Whether a blocking call on fd must fail with WSAEINPROGRESS now. */
+bool win_blocking_busy(int fd);
 
 /* ---- winio: flush.c and extension.c (WSAIoctl's Winsock codes) ----------- */
 

@@ -508,9 +508,19 @@ int WSAAPI WSAConnect(SOCKET s, const struct sockaddr *name, int namelen, LPWSAB
 /*
  * WSARecv/WSASend and their From/To forms: blocking without overlap,
  * else completed at once when the data can move (0, the event set, the
- * routine queued for the next alertable wait) or WSA_IO_PENDING. A blocking
- * call made while the thread is inside another (a routine run by an
- * alertable WSAWaitForMultipleEvents) fails with WSAEINPROGRESS.
+ * routine queued for the next alertable wait) or WSA_IO_PENDING.
+ *
+ * WSAEINPROGRESS, as Winsock 2 defines it ("a blocking call is in progress,
+ * or the service provider is still processing a callback function"): while
+ * an alertable WSAWaitForMultipleEvents runs completion routines, or while
+ * one of the blocking calls below waits, the thread is inside a blocking
+ * Winsock call, and a blocking call made then fails at once with
+ * WSAEINPROGRESS. The blocking calls: WSARecv, WSASend, WSARecvFrom and
+ * WSASendTo without overlap, accept, recv, recvfrom, send, sendto and
+ * connect on a blocking socket, and a synchronous SIO_FLUSH. Overlapped
+ * and non-blocking calls are never refused (a routine may post the next
+ * WSARecv), nor are WSAIoctl's engine queries, which do not block. SleepEx
+ * is kernel32's, not Winsock's: the routines it runs may block.
  */
 int WSAAPI WSARecv(SOCKET s, LPWSABUF lpBuffers, DWORD dwBufferCount, LPDWORD lpNumberOfBytesRecvd,
 		   LPDWORD lpFlags, LPWSAOVERLAPPED lpOverlapped,

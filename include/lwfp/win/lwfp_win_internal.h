@@ -160,6 +160,11 @@ void win_udp_forget(const struct win_sock *ws);
  * failed with WSAEWOULDBLOCK: FD_WRITE). Cheap when fd is not selected.
  */
 void win_es_rearm(int fd, LONG events);
+/*
+ * connect() on fd ended with err (0 or an errno): the watcher polls for
+ * FD_CONNECT; true when err was posted as FD_CONNECT's error instead.
+ */
+bool win_es_connected(int fd, int err);
 /* closesocket: the socket no longer reports to its event. */
 void win_es_forget(const struct win_sock *ws);
 /* Whether WSAEventSelect has an event on fd (FIONBIO cannot clear it). */

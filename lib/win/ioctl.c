@@ -14,7 +14,7 @@
 #include <lwfp/lwfp.h>
 #include <lwfp/win/lwfp_win_internal.h>
 
-#include "../internal.h"
+#include "../visibility.h"
 
 bool win_sio_known(DWORD code)
 {

@@ -18,7 +18,7 @@
 
 #include <lwfp/win/lwfp_win_internal.h>
 
-#include "../internal.h"
+#include "../visibility.h"
 
 #define WSK_MAGIC 0x4c57534b /* "LWSK" */
 

@@ -221,7 +221,7 @@ test:
 # make install into a scratch DESTDIR, and a program built against it with
 # pkg-config (scripts/check-install.sh).
 install-check: all
-	$(Q)scripts/check-install.sh
+	$(Q)LWFP_BUILD=$(BUILD) scripts/check-install.sh
 
 # Optional, not part of make test: the integration suite (or the TESTS named)
 # inside a KVM guest booted with Debian bookworm's stock 6.1 kernel, the floor

@@ -94,6 +94,12 @@ pkg-config --exists lwfp-win || fail "pkg-config does not find lwfp-win: $(pkg-c
 "${CC:-cc}" -Wall -Wextra -Werror -o "$D/winprog" "$D/winprog.c" $(pkg-config --cflags --libs lwfp-win) ||
 	fail "cannot build a Winsock program against the installed liblwfp-win"
 LD_LIBRARY_PATH=$P/lib "$D/winprog" || fail "the Winsock program against liblwfp-win exited $?"
+# The samples, unchanged, the same way.
+for c in examples/*.c; do
+	# shellcheck disable=SC2046 # word splitting of the flags is wanted
+	"${CC:-cc}" -Wall -Wextra -Werror -o "$D/sample" "$c" $(pkg-config --cflags --libs lwfp-win) ||
+		fail "$c does not build against the installed liblwfp-win"
+done
 pkg-config --static --libs lwfp-win | grep -q -- '-llwfp-win .*-llwfp .*-lbpf' ||
 	fail "lwfp-win.pc does not pull liblwfp and libbpf for static links: $(pkg-config --static --libs lwfp-win)"
 

@@ -112,6 +112,10 @@ exports liblwfp-win.so >"$D/win.exports"
 for n in WSAIoctl closesocket; do
 	grep -qx "$n" "$D/win.exports" || fail "liblwfp-win.so does not export $n"
 done
+# The unit tests' hooks are for the static library only.
+for n in lwfp_win_worker_hold lwfp_win_irps_live; do
+	! grep -qx "$n" "$D/win.exports" || fail "liblwfp-win.so exports the test hook $n"
+done
 readelf -d "$P/lib/liblwfp-win.so" | grep -q 'NEEDED.*\[liblwfp\.so\.0\]' ||
 	fail "liblwfp-win.so does not name liblwfp.so.0 as needed"
 

@@ -246,7 +246,7 @@ install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR)/lwfp $(DESTDIR)$(PCDIR)
 	install -m 0755 $(BUILD)/bin/lwfpctl $(DESTDIR)$(BINDIR)/
 	[ ! -f $(BUILD)/bin/lwfp-inspect ] || install -m 0755 $(BUILD)/bin/lwfp-inspect $(DESTDIR)$(BINDIR)/
-	install -m 0644 $(WIN_A) $(DESTDIR)$(LIBDIR)/
+	install -m 0644 $(BUILD)/lib/liblwfp.a $(BUILD)/lib/liblwfp-win.a $(DESTDIR)$(LIBDIR)/
 	for l in liblwfp liblwfp-win; do \
 		install -m 0755 $(BUILD)/lib/$$l.so $(DESTDIR)$(LIBDIR)/$$l.so.$(VERSION) && \
 		ln -sf $$l.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$$l.so.0 && \

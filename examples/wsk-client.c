@@ -65,6 +65,18 @@ static NTSTATUS WskClientWait(_In_ PIRP Irp, _In_ PKEVENT Event, _In_ NTSTATUS S
 	return Irp->IoStatus.Status;
 }
 
+/* An IRP for one request, completed through Event; NULL without memory. */
+static PIRP WskClientAllocateIrp(_Out_ PKEVENT Event)
+{
+	PIRP irp = IoAllocateIrp(1, FALSE);
+
+	if (irp != NULL) {
+		KeInitializeEvent(Event, NotificationEvent, FALSE);
+		IoSetCompletionRoutine(irp, WskClientIrpComplete, Event, TRUE, TRUE, TRUE);
+	}
+	return irp;
+}
+
 /* One WskIoctl request; *Returned is IoStatus.Information. */
 _IRQL_requires_max_(PASSIVE_LEVEL)
 static NTSTATUS WskClientIoctl(_In_ PWSK_SOCKET Socket, _In_ ULONG ControlCode,
@@ -78,12 +90,10 @@ static NTSTATUS WskClientIoctl(_In_ PWSK_SOCKET Socket, _In_ ULONG ControlCode,
 
 	PAGED_CODE();
 	*Returned = 0;
-	irp = IoAllocateIrp(1, FALSE);
+	irp = WskClientAllocateIrp(&event);
 	if (irp == NULL) {
 		return STATUS_INSUFFICIENT_RESOURCES;
 	}
-	KeInitializeEvent(&event, NotificationEvent, FALSE);
-	IoSetCompletionRoutine(irp, WskClientIrpComplete, &event, TRUE, TRUE, TRUE);
 	/* Level is ignored for WskIoctl; the size comes back in the IRP. */
 	status = dispatch->WskControlSocket(Socket, WskIoctl, ControlCode, 0, 0, NULL, OutputSize,
 					    OutputBuffer, NULL, irp);
@@ -138,12 +148,10 @@ NTSTATUS WskClientCloseSocket(_In_ PWSK_SOCKET Socket)
 	NTSTATUS status;
 
 	PAGED_CODE();
-	irp = IoAllocateIrp(1, FALSE);
+	irp = WskClientAllocateIrp(&event);
 	if (irp == NULL) {
 		return STATUS_INSUFFICIENT_RESOURCES;
 	}
-	KeInitializeEvent(&event, SynchronizationEvent, FALSE);
-	IoSetCompletionRoutine(irp, WskClientIrpComplete, &event, TRUE, TRUE, TRUE);
 	status = WskClientWait(irp, &event, dispatch->WskCloseSocket(Socket, irp));
 	IoFreeIrp(irp);
 	return status;

@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include <lwfp/lwfp.h>
 #include <lwfp/win/lwfp_win_internal.h>
@@ -33,6 +34,26 @@ bool win_sio_is_set(DWORD code)
 	return code == SIO_SET_WFP_CONNECTION_REDIRECT_RECORDS;
 }
 
+/*
+ * The context of a socket no redirect delivered: on Windows only the
+ * proxy's accepted socket has one, so the application's own redirected
+ * socket gets -ENOENT where the native API answers. The other errors
+ * (not connected, no engine, ...) stay what the native query says, so it
+ * is still asked, without a buffer. An engine that predates
+ * LWFP_SO_DELIVERED fails the option: then every socket answers, as before.
+ */
+static int context_run(int fd, void *out, size_t out_size, size_t *result)
+{
+	__u32 delivered = 1;
+	socklen_t len = sizeof(delivered);
+	int rc;
+
+	if (getsockopt(fd, SOL_LWFP, LWFP_SO_DELIVERED, &delivered, &len) || delivered)
+		return lwfp_query_redirect_context(fd, out, out_size, result);
+	rc = lwfp_query_redirect_context(fd, NULL, 0, result);
+	return rc == -ERANGE ? -ENOENT : rc;
+}
+
 int win_sio_run(int fd, DWORD code, const void *in, size_t in_size, void *out, size_t out_size,
 		size_t *result)
 {
@@ -46,7 +67,7 @@ int win_sio_run(int fd, DWORD code, const void *in, size_t in_size, void *out, s
 		rc = lwfp_query_redirect_records(fd, out, out_size, result);
 		break;
 	case SIO_QUERY_WFP_CONNECTION_REDIRECT_CONTEXT:
-		rc = lwfp_query_redirect_context(fd, out, out_size, result);
+		rc = context_run(fd, out, out_size, result);
 		break;
 	default:
 		return -EINVAL;

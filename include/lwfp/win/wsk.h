@@ -83,10 +83,17 @@ PWSK_SOCKET lwfp_wsk_socket(int fd);
 void lwfp_wsk_socket_free(PWSK_SOCKET Socket);
 
 /*
- * RequestType WskIoctl with the three SIO_*_WFP_CONNECTION_REDIRECT_* codes,
- * Level 0. The status is in the return value and in Irp->IoStatus.Status;
- * the byte count (or, with STATUS_BUFFER_TOO_SMALL, the size needed) is in
- * *OutputSizeReturned and Irp->IoStatus.Information.
+ * RequestType WskIoctl with the three SIO_*_WFP_CONNECTION_REDIRECT_* codes;
+ * Level is ignored, as the WSK page says. The status is in the return value
+ * and in Irp->IoStatus.Status; the byte count (or, with
+ * STATUS_BUFFER_TOO_SMALL after a size query, the size needed) is in
+ * Irp->IoStatus.Information and, when it is not NULL, *OutputSizeReturned.
+ * The IRP is required: without one (or with a bad pointer for it) the call
+ * returns STATUS_ACCESS_VIOLATION and completes nothing. Every argument is
+ * checked before the engine is asked: 1 to 3 bytes of output is
+ * STATUS_BUFFER_TOO_SMALL with no size on any socket, a bad pointer
+ * STATUS_ACCESS_VIOLATION. Only a socket a redirect delivered (the proxy's
+ * accepted one) has a context: elsewhere STATUS_NOT_FOUND.
  */
 NTSTATUS WSKAPI WskControlSocket(PWSK_SOCKET Socket, WSK_CONTROL_SOCKET_TYPE RequestType,
 				 ULONG ControlCode, ULONG Level, SIZE_T InputSize,

@@ -15,7 +15,7 @@
 
 #include <lwfp/win/lwfp_win_internal.h>
 
-#include "../internal.h"
+#include "../visibility.h"
 
 #define HNS_PER_SEC 10000000LL
 /* Seconds from 1601-01-01, where NT time starts, to 1970-01-01. */

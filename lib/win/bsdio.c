@@ -10,7 +10,7 @@
 
 #include <lwfp/win/lwfp_win_internal.h>
 
-#include "../internal.h"
+#include "../visibility.h"
 
 static int fail(int err)
 {

@@ -24,7 +24,7 @@
 
 #include <lwfp/win/lwfp_win_internal.h>
 
-#include "../internal.h"
+#include "../visibility.h"
 
 struct es {
 	int fd;

@@ -18,7 +18,7 @@ enum { LX_FIONREAD = FIONREAD };
 
 #include <lwfp/win/lwfp_win_internal.h>
 
-#include "../internal.h"
+#include "../visibility.h"
 
 static int fail(int err)
 {

@@ -55,6 +55,13 @@ bool win_sio_is_set(DWORD code);
  * Runs one code on fd with the native API: returns 0 or -errno; *result is
  * the bytes copied, or with -ERANGE the size needed, else 0.
  */
+/*
+ * The checks of a known code that need no engine, made before the query
+ * and before any caller memory is touched, in native terms: -EFAULT (a
+ * pointer that is not real memory), -EINVAL, -EOVERFLOW (out + out_size
+ * wraps) or -ERANGE (1 to 3 bytes of output: no room even for a size).
+ */
+int win_sio_validate(DWORD code, const void *in, size_t in_size, void *out, size_t out_size);
 int win_sio_run(int fd, DWORD code, const void *in, size_t in_size, void *out, size_t out_size,
 		size_t *result);
 

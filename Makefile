@@ -1,5 +1,6 @@
 # lwfp: one Makefile, in the spirit of xdp-tools: BPF object -> skeleton ->
-# liblwfp (static and shared) -> tools. `make V=1` shows the commands.
+# liblwfp (static and shared) -> tools; liblwfp-win, the Windows layer, on top
+# of liblwfp. `make V=1` shows the commands.
 
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -28,6 +29,9 @@ MULTIARCH := $(shell $(CC) -print-multiarch 2>/dev/null)
 
 WARN := -Wall -Wextra -Werror
 CFLAGS ?= -O2 -g
+# The samples in examples/ are Windows programs: they see the Windows headers
+# and nothing else of the tree, as a port would.
+SAMPLE_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -Iinclude/lwfp/win $(SANFLAGS)
 CFLAGS += $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -I$(BUILD)/gen $(SANFLAGS)
 LDFLAGS += $(SANFLAGS)
 BPF_CFLAGS := -O2 -g -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) $(WARN) -Wno-unused-function \
@@ -41,11 +45,13 @@ endif
 
 LIB_SRCS := $(wildcard lib/*.c)
 LIB_OBJS := $(patsubst lib/%.c,$(BUILD)/obj/lib/%.o,$(LIB_SRCS))
-# The Winsock/WSK compatibility layer, part of liblwfp.
+# The Winsock/WSK compatibility layer: liblwfp-win, built on what liblwfp
+# exports (lib/visibility.h says why it does not include internal.h).
 WIN_SRCS := $(wildcard lib/win/*.c)
 WIN_OBJS := $(patsubst lib/%.c,$(BUILD)/obj/lib/%.o,$(WIN_SRCS))
 WIN_HDRS := $(wildcard include/lwfp/win/*.h)
-LIB_OBJS += $(WIN_OBJS)
+EXAMPLE_SRCS := $(wildcard examples/*.c)
+EXAMPLE_BINS := $(patsubst examples/%.c,$(BUILD)/bin/%,$(EXAMPLE_SRCS))
 CTL_SRCS := $(wildcard tools/lwfpctl/*.c) tools/lwfp-inspect/cgpath.c
 CTL_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(CTL_SRCS))
 INSPECT_SRCS := $(wildcard tools/lwfp-inspect/*.c) tools/lwfpctl/filter_opts.c
@@ -56,14 +62,20 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
 LIBS := -lbpf -lelf -lz -ljson-c
+# Static links: a user of the Windows layer names liblwfp-win first, since
+# it calls into liblwfp.
+LWFP_A := $(BUILD)/lib/liblwfp.a
+WIN_A := $(BUILD)/lib/liblwfp-win.a $(LWFP_A)
+# Each library with the soname link next to it, so that a program linked
+# with -L$(BUILD)/lib and an rpath there runs from the build tree.
+SHARED_LIBS := $(foreach l,liblwfp liblwfp-win,$(BUILD)/lib/$(l).so $(BUILD)/lib/$(l).so.0)
 
 .PHONY: all clean deps test unit integration demo install install-check fuzz bench bench-quick valgrind soak \
 	test-kernel-6.1
 TEST_TOOL_SRCS := $(wildcard tests/relay/*.c)
 TEST_TOOLS := $(patsubst tests/relay/%.c,$(BUILD)/bin/%,$(TEST_TOOL_SRCS))
 
-all: $(BUILD)/bin/lwfpctl $(BUILD)/lib/liblwfp.a $(BUILD)/lib/liblwfp.so $(TEST_TOOLS) \
-	$(BUILD)/bin/winsock-proxy \
+all: $(BUILD)/bin/lwfpctl $(WIN_A) $(SHARED_LIBS) $(TEST_TOOLS) $(EXAMPLE_BINS) \
 	$(if $(wildcard tools/lwfp-inspect/*.c),$(BUILD)/bin/lwfp-inspect)
 
 $(BUILD)/obj/lwfp.bpf.o: $(BPF_SRCS) $(BPF_HDRS)
@@ -90,12 +102,23 @@ $(BUILD)/obj/lib/%.o: lib/%.c $(BUILD)/gen/lwfp.skel.h $(wildcard include/lwfp/*
 $(WIN_OBJS): $(WIN_HDRS)
 
 $(BUILD)/lib/liblwfp.a: $(LIB_OBJS)
+$(BUILD)/lib/liblwfp-win.a: $(WIN_OBJS)
+$(BUILD)/lib/%.a:
 	@mkdir -p $(@D)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 $(BUILD)/lib/liblwfp.so: $(LIB_OBJS)
 	@mkdir -p $(@D)
 	$(Q)$(CC) -shared -Wl,-soname,liblwfp.so.0 $(LDFLAGS) -o $@ $^ $(LIBS)
+
+# --no-undefined: a call into something liblwfp.so hides fails here, not in
+# the program that loads the layer.
+$(BUILD)/lib/liblwfp-win.so: $(WIN_OBJS) $(BUILD)/lib/liblwfp.so
+	@mkdir -p $(@D)
+	$(Q)$(CC) -shared -Wl,-soname,liblwfp-win.so.0 -Wl,--no-undefined $(LDFLAGS) -o $@ $^ -lpthread
+
+$(BUILD)/lib/%.so.0: $(BUILD)/lib/%.so
+	$(Q)ln -sf $*.so $@
 
 $(BUILD)/obj/tools/%.o: tools/%.c $(wildcard include/lwfp/*.h tools/*/*.h)
 	@mkdir -p $(@D)
@@ -109,20 +132,25 @@ $(BUILD)/bin/lwfp-inspect: $(INSPECT_OBJS) $(BUILD)/lib/liblwfp.a
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(INSPECT_OBJS) $(BUILD)/lib/liblwfp.a $(LIBS) -lpthread
 
-# Small programs the integration tests drive; not installed.
-$(BUILD)/bin/%: tests/relay/%.c $(wildcard tests/relay/*.h) $(BUILD)/lib/liblwfp.a
-	@mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/lib/liblwfp.a $(LIBS) -lpthread
+# What a program links statically: liblwfp, or for a user of the Windows
+# layer, both (below).
+LINK_A = $(LWFP_A)
+WIN_USERS := $(BUILD)/bin/lwfp-test-win $(filter $(BUILD)/tests/test_win_%,$(UNIT_BINS))
+$(WIN_USERS): private LINK_A = $(WIN_A)
+$(WIN_USERS): $(WIN_HDRS) $(WIN_A)
 
-# The Windows-style sample: only include/lwfp/win headers.
-$(BUILD)/bin/winsock-proxy: examples/winsock-proxy.c $(WIN_HDRS) $(BUILD)/lib/liblwfp.a
+# Small programs the integration tests drive; not installed.
+$(BUILD)/bin/%: tests/relay/%.c $(wildcard tests/relay/*.h) $(LWFP_A)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -Iinclude/lwfp/win $(LDFLAGS) -o $@ $< $(BUILD)/lib/liblwfp.a $(LIBS) -lpthread
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LINK_A) $(LIBS) -lpthread
 $(BUILD)/bin/lwfp-test-win: private CFLAGS += -Iinclude/lwfp/win
-$(BUILD)/bin/lwfp-test-win: $(WIN_HDRS)
-$(filter $(BUILD)/tests/test_win_%,$(UNIT_BINS)): $(WIN_HDRS)
 # Windows programs: only the compat headers, as a port would build them.
 $(BUILD)/tests/test_win_sample $(BUILD)/tests/test_win_order: private CFLAGS += -Iinclude/lwfp/win
+
+# The Windows samples, each built unchanged from its one file.
+$(EXAMPLE_BINS): $(BUILD)/bin/%: examples/%.c $(WIN_HDRS) $(WIN_A)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(SAMPLE_CFLAGS) $(LDFLAGS) -o $@ $< $(WIN_A) $(LIBS) -lpthread
 
 # test_publish watches the order of waits, writes and flips through wrappers.
 $(BUILD)/tests/test_publish: private LDFLAGS += \
@@ -131,9 +159,9 @@ $(BUILD)/tests/test_publish: private LDFLAGS += \
 # test_lwfpctl_* test lwfpctl's own code: every object but main().
 $(filter $(BUILD)/tests/test_lwfpctl_%,$(UNIT_BINS)): $(filter-out %/main.o,$(CTL_OBJS))
 
-$(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/lib/liblwfp.a
+$(BUILD)/tests/test_%: tests/unit/test_%.c $(LWFP_A)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(filter %.o,$^) $(BUILD)/lib/liblwfp.a $(LIBS) -lcmocka
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(filter %.o,$^) $(LINK_A) $(LIBS) -lcmocka
 
 deps:
 	$(Q)scripts/deps.sh
@@ -195,7 +223,7 @@ test:
 # make install into a scratch DESTDIR, and a program built against it with
 # pkg-config (scripts/check-install.sh).
 install-check: all
-	$(Q)scripts/check-install.sh
+	$(Q)LWFP_BUILD=$(BUILD) scripts/check-install.sh
 
 # Optional, not part of make test: the integration suite (or the TESTS named)
 # inside a KVM guest booted with Debian bookworm's stock 6.1 kernel, the floor
@@ -220,10 +248,12 @@ install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR)/lwfp $(DESTDIR)$(PCDIR)
 	install -m 0755 $(BUILD)/bin/lwfpctl $(DESTDIR)$(BINDIR)/
 	[ ! -f $(BUILD)/bin/lwfp-inspect ] || install -m 0755 $(BUILD)/bin/lwfp-inspect $(DESTDIR)$(BINDIR)/
-	install -m 0644 $(BUILD)/lib/liblwfp.a $(DESTDIR)$(LIBDIR)/
-	install -m 0755 $(BUILD)/lib/liblwfp.so $(DESTDIR)$(LIBDIR)/liblwfp.so.$(VERSION)
-	ln -sf liblwfp.so.$(VERSION) $(DESTDIR)$(LIBDIR)/liblwfp.so.0
-	ln -sf liblwfp.so.0 $(DESTDIR)$(LIBDIR)/liblwfp.so
+	install -m 0644 $(BUILD)/lib/liblwfp.a $(BUILD)/lib/liblwfp-win.a $(DESTDIR)$(LIBDIR)/
+	for l in liblwfp liblwfp-win; do \
+		install -m 0755 $(BUILD)/lib/$$l.so $(DESTDIR)$(LIBDIR)/$$l.so.$(VERSION) && \
+		ln -sf $$l.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$$l.so.0 && \
+		ln -sf $$l.so.0 $(DESTDIR)$(LIBDIR)/$$l.so || exit 1; \
+	done
 	install -m 0644 include/lwfp/*.h $(DESTDIR)$(INCDIR)/lwfp/
 	install -d $(DESTDIR)$(INCDIR)/lwfp/win
 	install -m 0644 $(filter-out %/lwfp_win_internal.h,$(WIN_HDRS)) $(DESTDIR)$(INCDIR)/lwfp/win/
@@ -231,8 +261,10 @@ install: all
 	install -m 0644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	sed 's|/usr/local/sbin|$(BINDIR)|g' dist/systemd/lwfp-inspect.service \
 		> $(DESTDIR)$(UNITDIR)/lwfp-inspect.service
-	sed -e 's|@PREFIX@|$(PREFIX)|;s|@LIBDIR@|$(LIBDIR)|;s|@INCDIR@|$(INCDIR)|;s|@VERSION@|$(VERSION)|' \
-		lwfp.pc.in > $(DESTDIR)$(PCDIR)/lwfp.pc
+	for pc in lwfp lwfp-win; do \
+		sed -e 's|@PREFIX@|$(PREFIX)|;s|@LIBDIR@|$(LIBDIR)|;s|@INCDIR@|$(INCDIR)|;s|@VERSION@|$(VERSION)|' \
+			$$pc.pc.in > $(DESTDIR)$(PCDIR)/$$pc.pc || exit 1; \
+	done
 
 clean:
 	rm -rf build

@@ -287,6 +287,20 @@ static __always_inline int get_state(struct bpf_sockopt *ctx, __u32 handle)
 	return 1;
 }
 
+/* The application's socket carries its flow too; only a proxy's was delivered. */
+static __always_inline int get_delivered(struct bpf_sockopt *ctx)
+{
+	__u32 *p = ctx->optval;
+	struct bpf_sock *sk = ctx->sk;
+
+	if ((void *)(p + 1) > ctx->optval_end)
+		return too_small(ctx, sizeof(*p));
+	*p = sock_delivered(sk, sk_state(sk, false), bpf_get_netns_cookie(ctx)) != 0;
+	ctx->optlen = sizeof(*p);
+	ctx->retval = 0;
+	return 1;
+}
+
 static __always_inline bool inet_stream_or_dgram(const struct bpf_sock *sk)
 {
 	return sk && (sk->family == AF_INET || sk->family == AF_INET6) &&
@@ -348,6 +362,8 @@ static __always_inline int lwfp_get(struct bpf_sockopt *ctx)
 		return get_context(ctx);
 	case LWFP_SO_ORIGINAL_DST:
 		return get_original_dst(ctx);
+	case LWFP_SO_DELIVERED:
+		return get_delivered(ctx);
 	}
 	if ((ctx->optname & ~0xfffff) == LWFP_SO_STATE_BASE)
 		return get_state(ctx, ctx->optname & 0xfffff);

@@ -8,7 +8,7 @@
 
 #include <lwfp/abi.h>
 
-#define LWFP_API __attribute__((visibility("default")))
+#include "visibility.h"
 
 #ifndef offsetofend
 #define offsetofend(type, field) (offsetof(type, field) + sizeof(((type *)0)->field))

@@ -34,6 +34,15 @@
  *                        namespace. Only a process of the service may
  *                        (EACCES); a socket a service's process binds is
  *                        registered for every service it is a process of.
+ * LWFP_SO_DELIVERED      get: a __u32, 1 when a redirect delivered this
+ *                        socket to a proxy (an accepted TCP socket, or a
+ *                        proxy's per-flow UDP socket), 0 otherwise: the
+ *                        application's own redirected socket answers
+ *                        RECORDS and CONTEXT too, but was not delivered.
+ *                        The Winsock layer uses it to give the context only
+ *                        to the accepted socket, as Windows does. Added
+ *                        without an LWFP_ABI_VERSION bump: no layout
+ *                        changed, and an older engine answers EINVAL.
  * LWFP_SO_STATE(handle)  get: a __u32 enum lwfp_redirect_state for the
  *                        service with that handle. The handle rides in the
  *                        optname because the kernel shows a cgroup getsockopt
@@ -51,6 +60,7 @@ enum lwfp_sockopt {
 	LWFP_SO_CONTEXT = 2,
 	LWFP_SO_ORIGINAL_DST = 3,
 	LWFP_SO_LISTENER = 4,
+	LWFP_SO_DELIVERED = 5,
 	LWFP_SO_STATE_BASE = 0x100000,
 };
 #define LWFP_SO_STATE(handle) (LWFP_SO_STATE_BASE | (int)((handle) & 0xfffff))

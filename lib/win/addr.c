@@ -13,7 +13,7 @@
 
 #include <lwfp/win/lwfp_win_internal.h>
 
-#include "../internal.h"
+#include "../visibility.h"
 
 #define ADDR_STR_MAX 64 /* "[" INET6_ADDRSTRLEN "]:65535" */
 

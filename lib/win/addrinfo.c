@@ -12,7 +12,7 @@
 
 #include <lwfp/win/lwfp_win_internal.h>
 
-#include "../internal.h"
+#include "../visibility.h"
 
 static const struct {
 	int win, lx;

@@ -17,7 +17,7 @@
 
 #include <lwfp/win/lwfp_win_internal.h>
 
-#include "../internal.h"
+#include "../visibility.h"
 
 #define THREADID_MAGIC 0x4c574654 /* "LWFT" in WSATHREADID.Reserved */
 

@@ -10,7 +10,7 @@
 
 #include <lwfp/win/lwfp_win_internal.h>
 
-#include "../internal.h"
+#include "../visibility.h"
 
 static int fail(int err)
 {
@@ -112,10 +112,11 @@ LWFP_API int lwfp_win_sendto(SOCKET s, const char *buf, int len, int flags,
 
 static int connected(int fd, int rc)
 {
-	int err = errno;
+	int err = rc ? errno : 0;
 
-	win_es_rearm(fd, 0); /* the watcher starts polling for FD_CONNECT */
-	return rc ? fail(win_errno_to_wsa(err)) : 0;
+	if (win_es_connected(fd, err))
+		err = EINPROGRESS; /* reported through FD_CONNECT */
+	return err ? fail(win_errno_to_wsa(err)) : 0;
 }
 
 LWFP_API int lwfp_win_connect(SOCKET s, const struct sockaddr *name, int namelen)

@@ -14,7 +14,7 @@
 
 #include <lwfp/win/lwfp_win_internal.h>
 
-#include "../internal.h"
+#include "../visibility.h"
 
 #define WIN_ERRNO_MARK 0x57534100 /* "WSA\0": far above every Linux errno */
 

@@ -10,7 +10,7 @@
 
 #include <lwfp/win/lwfp_win_internal.h>
 
-#include "../internal.h"
+#include "../visibility.h"
 
 #define EVENT_MAGIC 0x4c574645 /* "LWFE" */
 

@@ -24,7 +24,7 @@
 
 #include <lwfp/win/lwfp_win_internal.h>
 
-#include "../internal.h"
+#include "../visibility.h"
 
 struct es {
 	int fd;
@@ -123,7 +123,8 @@ static LONG connect_done(struct es *e, short *rev)
 	e->connecting = false;
 	e->errors[FD_CONNECT_BIT] = win_errno_to_wsa(err);
 	if (err) {
-		*rev = 0; /* a failed connect posts nothing else */
+		*rev = 0; /* a failed connect posts nothing else, now or later */
+		e->armed &= FD_CONNECT;
 		return FD_CONNECT;
 	}
 	*rev &= (short)~(LWFP_LX_POLLHUP | LWFP_LX_POLLERR);
@@ -294,6 +295,34 @@ void win_es_rearm(int fd, LONG events)
 		watcher_kick();
 	}
 	win_unlock();
+}
+
+/*
+ * Windows' non-blocking connect always completes through FD_CONNECT, even
+ * when Linux refuses at once (loopback): the error is posted there.
+ */
+bool win_es_connected(int fd, int err)
+{
+	bool posted = false;
+	struct es *e;
+
+	win_lock();
+	e = ntab ? es_find(fd) : NULL;
+	if (e) {
+		e->started = true;
+		e->idle = false;
+		if (err && err != EINPROGRESS && (e->armed & FD_CONNECT)) {
+			e->connecting = false;
+			e->errors[FD_CONNECT_BIT] = win_errno_to_wsa(err);
+			e->armed = 0; /* a failed connect posts nothing else */
+			e->recorded |= FD_CONNECT;
+			win_event_set(e->ev);
+			posted = true;
+		}
+		watcher_kick();
+	}
+	win_unlock();
+	return posted;
 }
 
 void win_es_forget(const struct win_sock *ws)

@@ -7,7 +7,7 @@
 
 #include <lwfp/win/lwfp_win_internal.h>
 
-#include "../internal.h"
+#include "../visibility.h"
 
 LWFP_API INT InetPtonA(INT Family, PCSTR pszAddrString, PVOID pAddrBuf)
 {

@@ -8,13 +8,19 @@
  * WSAGetLastError() and on the issuing thread, WSPIoctl in *lpErrno and on
  * the lpThreadId thread. A call on an overlapped socket with an OVERLAPPED
  * is always pending; overlapped.c completes it.
+ *
+ * Every argument is checked before the engine is asked, as Windows checks
+ * parameters first: a 2-byte buffer is WSAEINVAL on any socket, and a bad
+ * pointer is WSAEFAULT without being touched (probe.c).
  */
 #include <errno.h>
+#include <stdint.h>
+#include <sys/socket.h>
 
 #include <lwfp/lwfp.h>
 #include <lwfp/win/lwfp_win_internal.h>
 
-#include "../internal.h"
+#include "../visibility.h"
 
 bool win_sio_known(DWORD code)
 {
@@ -26,6 +32,26 @@ bool win_sio_known(DWORD code)
 bool win_sio_is_set(DWORD code)
 {
 	return code == SIO_SET_WFP_CONNECTION_REDIRECT_RECORDS;
+}
+
+/*
+ * The context of a socket no redirect delivered: on Windows only the
+ * proxy's accepted socket has one, so the application's own redirected
+ * socket gets -ENOENT where the native API answers. The other errors
+ * (not connected, no engine, ...) stay what the native query says, so it
+ * is still asked, without a buffer. An engine that predates
+ * LWFP_SO_DELIVERED fails the option: then every socket answers, as before.
+ */
+static int context_run(int fd, void *out, size_t out_size, size_t *result)
+{
+	__u32 delivered = 1;
+	socklen_t len = sizeof(delivered);
+	int rc;
+
+	if (getsockopt(fd, SOL_LWFP, LWFP_SO_DELIVERED, &delivered, &len) || delivered)
+		return lwfp_query_redirect_context(fd, out, out_size, result);
+	rc = lwfp_query_redirect_context(fd, NULL, 0, result);
+	return rc == -ERANGE ? -ENOENT : rc;
 }
 
 int win_sio_run(int fd, DWORD code, const void *in, size_t in_size, void *out, size_t out_size,
@@ -41,7 +67,7 @@ int win_sio_run(int fd, DWORD code, const void *in, size_t in_size, void *out, s
 		rc = lwfp_query_redirect_records(fd, out, out_size, result);
 		break;
 	case SIO_QUERY_WFP_CONNECTION_REDIRECT_CONTEXT:
-		rc = lwfp_query_redirect_context(fd, out, out_size, result);
+		rc = context_run(fd, out, out_size, result);
 		break;
 	default:
 		return -EINVAL;
@@ -50,6 +76,30 @@ int win_sio_run(int fd, DWORD code, const void *in, size_t in_size, void *out, s
 	if (rc && rc != -ERANGE)
 		*result = 0;
 	return rc;
+}
+
+int win_sio_validate(DWORD code, const void *in, size_t in_size, void *out, size_t out_size)
+{
+	uintptr_t end;
+
+	if (win_sio_is_set(code)) {
+		if (!win_probe_read(in, in_size))
+			return -EFAULT;
+		/* SET returns nothing: an output buffer is a misuse, not a size. */
+		return out_size ? -EINVAL : 0;
+	}
+	/* The queries take no input; one given must still be real memory. */
+	if (in && !win_probe_read(in, in_size))
+		return -EFAULT;
+	/* DESIGN §4 has its own row for this, ahead of the bad pointer's. */
+	if (out && __builtin_add_overflow((uintptr_t)out, out_size, &end))
+		return -EOVERFLOW;
+	if (!win_probe_write(out, out_size))
+		return -EFAULT;
+	/* Too small to hold even a size: no query can make it right. */
+	if (out_size && out_size < sizeof(ULONG))
+		return -ERANGE;
+	return 0;
 }
 
 /* One call of either function, as its arguments came. */
@@ -71,27 +121,46 @@ static bool is_async(const struct sio_req *r)
 	return r->ov && r->ws.overlapped;
 }
 
-/* The errors found before anything is done: 0 or a Winsock code. */
+/*
+ * The pointers every code writes through. lpOverlapped is checked only
+ * when it is used: on a socket without the overlapped attribute it is
+ * ignored.
+ */
+static int sio_check_pointers(const struct sio_req *r)
+{
+	if (!r->bytes && !is_async(r))
+		return WSAEFAULT;
+	if (r->bytes && !win_probe_write(r->bytes, sizeof(*r->bytes)))
+		return WSAEFAULT;
+	if (is_async(r) && !win_probe_write(r->ov, sizeof(*r->ov)))
+		return WSAEFAULT;
+	return 0;
+}
+
+/* The redirect codes' own arguments, as a Winsock error. */
+static int sio_check_redirect(const struct sio_req *r)
+{
+	DWORD unused;
+	int rc = win_sio_validate(r->code, r->in, r->in_size, r->out, r->out_size);
+
+	return rc ? win_wsa_from_native(rc, r->out_size, 0, &unused) : 0;
+}
+
+/*
+ * Everything that fails without asking the engine, in Windows' order: the
+ * socket, the code, the pointers, the sizes. 0 or a Winsock code.
+ */
 static int sio_check(SOCKET s, struct sio_req *r)
 {
 	int err = win_sock_get(s, &r->ws);
 
-	if (err)
-		return err;
-	if (!win_sio_known(r->code))
-		return WSAEINVAL;
-	if (win_sio_is_set(r->code)) {
-		if (!r->in && r->in_size)
-			return WSAEFAULT;
-		/* SET returns nothing: an output buffer is a misuse, not a size. */
-		if (r->out_size)
-			return WSAEINVAL;
-	} else if (!r->out && r->out_size) {
-		return WSAEFAULT;
-	}
-	if (!r->bytes && !is_async(r))
-		return WSAEFAULT;
-	return 0;
+	if (!err && !win_sio_known(r->code))
+		err = WSAEINVAL;
+	if (!err)
+		err = sio_check_pointers(r);
+	if (!err)
+		err = sio_check_redirect(r);
+	return err;
 }
 
 static int sio_sync(const struct sio_req *r)
@@ -137,7 +206,7 @@ static int routine_thread(const struct sio_req *r, const WSATHREADID *tid, bool 
 		*t = win_thread_self();
 		return *t ? 0 : WSAENOBUFS;
 	}
-	if (!tid)
+	if (!tid || !win_probe_read(tid, sizeof(*tid)))
 		return WSAEFAULT;
 	*t = win_thread_from_id(tid);
 	return *t ? 0 : WSAEINVAL;
@@ -155,7 +224,8 @@ static int sio_call(SOCKET s, struct sio_req *r, const WSATHREADID *tid, bool wp
 	}
 	if (!err)
 		return sio_sync(r);
-	if (r->bytes)
+	/* The error may be this very pointer. */
+	if (r->bytes && win_probe_write(r->bytes, sizeof(*r->bytes)))
 		*r->bytes = 0;
 	return err;
 }
@@ -212,7 +282,8 @@ LWFP_API int WSPIoctl(SOCKET s, DWORD dwIoControlCode, LPVOID lpvInBuffer, DWORD
 	int saved = errno;
 	int err;
 
-	if (!lpErrno)
+	/* Nowhere to say why: the bare failure is all a provider can give. */
+	if (!win_probe_write(lpErrno, sizeof(*lpErrno)))
 		return SOCKET_ERROR;
 	err = sio_call(s, &r, lpThreadId, true);
 	/* A provider never touches the application's WSAGetLastError(). */

@@ -18,7 +18,7 @@ enum { LX_FIONREAD = FIONREAD };
 
 #include <lwfp/win/lwfp_win_internal.h>
 
-#include "../internal.h"
+#include "../visibility.h"
 
 static int fail(int err)
 {
@@ -40,26 +40,16 @@ static int set_nonblocking(int fd, bool on)
 
 /*
  * Windows answers TRUE when no urgent data waits to be read (the opposite
- * sense of sockatmark): peeked with MSG_OOB, or with SO_OOBINLINE found by
- * sockatmark, where the urgent byte is next in line.
+ * sense of sockatmark, which only tells whether the mark is next). TCP
+ * reports pending urgent data as POLLPRI, inline (SO_OOBINLINE) or not.
  */
 static int at_mark(int fd, u_long *argp)
 {
-	char c;
-	int inl = 0;
-	socklen_t len = sizeof(inl);
+	struct pollfd p = { .fd = fd, .events = LWFP_LX_POLLPRI };
 
-	if (getsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &inl, &len))
+	if (poll(&p, 1, 0) < 0)
 		return win_errno_to_wsa(errno);
-	if (inl) {
-		int m = sockatmark(fd);
-
-		if (m < 0)
-			return win_errno_to_wsa(errno);
-		*argp = !m;
-		return 0;
-	}
-	*argp = recv(fd, &c, 1, MSG_OOB | MSG_PEEK | MSG_DONTWAIT) != 1;
+	*argp = !(p.revents & LWFP_LX_POLLPRI);
 	return 0;
 }
 

@@ -9,7 +9,7 @@
 
 #include <lwfp/win/lwfp_win_internal.h>
 
-#include "../internal.h"
+#include "../visibility.h"
 
 /*
  * One slot: a Winsock call's error is GetLastError's too, as on Windows,

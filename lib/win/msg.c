@@ -35,7 +35,7 @@
 #include <lwfp/win/lwfp_win_internal.h>
 #include <lwfp/win/mstcpip.h>
 
-#include "../internal.h"
+#include "../visibility.h"
 
 #define WIN_UDP_SEEN 64
 #define WIN_MAX_BUFFERS 1024

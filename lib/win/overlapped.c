@@ -34,7 +34,7 @@
 
 #include <lwfp/win/lwfp_win_internal.h>
 
-#include "../internal.h"
+#include "../visibility.h"
 
 struct win_op {
 	struct win_op *next;

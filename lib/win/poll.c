@@ -11,7 +11,7 @@
 
 #include <lwfp/win/lwfp_win_internal.h>
 
-#include "../internal.h"
+#include "../visibility.h"
 
 static const struct {
 	SHORT win;

@@ -20,7 +20,7 @@
 
 #include <lwfp/win/lwfp_win_internal.h>
 
-#include "../internal.h"
+#include "../visibility.h"
 
 #define THREAD_MAGIC 0x4c575448 /* "LWTH" */
 

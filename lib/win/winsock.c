@@ -22,7 +22,7 @@
 #include <lwfp/lwfp.h>
 #include <lwfp/win/lwfp_win_internal.h>
 
-#include "../internal.h"
+#include "../visibility.h"
 
 struct plain_sock {
 	int fd;

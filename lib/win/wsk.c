@@ -18,7 +18,7 @@
 
 #include <lwfp/win/lwfp_win_internal.h>
 
-#include "../internal.h"
+#include "../visibility.h"
 
 #define WSK_MAGIC 0x4c57534b /* "LWSK" */
 
@@ -39,7 +39,10 @@ static struct wsk_sock *wsk_of(PWSK_SOCKET s)
 {
 	struct wsk_sock *w = (struct wsk_sock *)s;
 
-	return w && w->magic == WSK_MAGIC ? w : NULL;
+	/* A handle is a pointer the client passes: it may point anywhere. */
+	if (!win_probe_read(w, sizeof(*w)))
+		return NULL;
+	return w->magic == WSK_MAGIC ? w : NULL;
 }
 
 LWFP_API PWSK_SOCKET lwfp_wsk_socket(int fd)
@@ -159,50 +162,82 @@ static NTSTATUS complete_irp(PIRP irp, NTSTATUS status, SIZE_T information)
 
 /* ---- WskControlSocket ---------------------------------------------------- */
 
-/* The errors found before anything is done (STATUS_SUCCESS: none). */
-static NTSTATUS control_check(struct wsk_sock *w, WSK_CONTROL_SOCKET_TYPE type, ULONG code,
-			      ULONG level, SIZE_T in_size, PVOID in, SIZE_T out_size, PVOID out,
-			      SIZE_T *returned)
+/* One WskControlSocket call, as its arguments came. */
+struct wsk_req {
+	struct wsk_sock *w;
+	WSK_CONTROL_SOCKET_TYPE type;
+	ULONG code;
+	PVOID in;
+	SIZE_T in_size;
+	PVOID out;
+	SIZE_T out_size;
+	SIZE_T *returned; /* NULL too when it is not writable memory */
+	bool returned_bad;
+};
+
+/*
+ * Everything that fails without asking the engine, in Windows' order: the
+ * socket, the request, the pointers, the sizes. Level is not looked at:
+ * the WSK page says WskIoctl ignores it.
+ */
+static NTSTATUS control_check(const struct wsk_req *r)
 {
-	if (!w)
+	struct win_sock ws;
+
+	/* The wrapper takes any fd; only a socket is a WSK socket. */
+	if (!r->w || win_sock_get((SOCKET)r->w->fd, &ws))
 		return STATUS_INVALID_HANDLE;
-	if (type == WskSetOption || type == WskGetOption)
+	if (r->type == WskSetOption || r->type == WskGetOption)
 		return STATUS_NOT_SUPPORTED; /* no socket options through WSK here */
-	if (type != WskIoctl || level != 0)
+	if (r->type != WskIoctl)
 		return STATUS_INVALID_PARAMETER;
-	if (!win_sio_known(code))
+	if (!win_sio_known(r->code))
 		return STATUS_INVALID_DEVICE_REQUEST;
-	if (win_sio_is_set(code)) {
-		if (!in && in_size)
-			return STATUS_ACCESS_VIOLATION;
-		return out_size ? STATUS_INVALID_PARAMETER : STATUS_SUCCESS;
-	}
-	if ((!out && out_size) || !returned)
+	if (r->returned_bad)
 		return STATUS_ACCESS_VIOLATION;
-	return STATUS_SUCCESS;
+	return win_status_from_native(
+		win_sio_validate(r->code, r->in, r->in_size, r->out, r->out_size));
 }
 
+/*
+ * The WSK page requires an IRP for these requests, so without one (or with
+ * one that is not writable memory) there is nothing to complete and the
+ * call fails in its return value alone, whatever OutputSizeReturned is.
+ * With an IRP, OutputSizeReturned is optional: IoStatus.Information carries
+ * the size either way.
+ */
 LWFP_API NTSTATUS WskControlSocket(PWSK_SOCKET Socket, WSK_CONTROL_SOCKET_TYPE RequestType,
 				   ULONG ControlCode, ULONG Level, SIZE_T InputSize,
 				   PVOID InputBuffer, SIZE_T OutputSize, PVOID OutputBuffer,
 				   SIZE_T *OutputSizeReturned, PIRP Irp)
 {
-	struct wsk_sock *w = wsk_of(Socket);
+	struct wsk_req r = {
+		.type = RequestType,
+		.code = ControlCode,
+		.in = InputBuffer,
+		.in_size = InputSize,
+		.out = OutputBuffer,
+		.out_size = OutputSize,
+		.returned = OutputSizeReturned,
+	};
 	size_t result = 0;
 	NTSTATUS status;
 
-	/* Without an IRP there is nothing to complete: fail in the return value. */
-	if (!Irp)
+	(void)Level;
+	if (!win_probe_write(Irp, sizeof(*Irp)))
 		return STATUS_ACCESS_VIOLATION;
-	status = control_check(w, RequestType, ControlCode, Level, InputSize, InputBuffer,
-			       OutputSize, OutputBuffer, OutputSizeReturned);
+	r.w = wsk_of(Socket);
+	if (r.returned && !win_probe_write(r.returned, sizeof(*r.returned))) {
+		r.returned = NULL;
+		r.returned_bad = true;
+	}
+	status = control_check(&r);
 	if (status == STATUS_SUCCESS)
-		status = win_status_from_native(win_sio_run(w->fd, ControlCode, InputBuffer,
-							     InputSize, OutputBuffer, OutputSize,
-							     &result));
+		status = win_status_from_native(win_sio_run(r.w->fd, r.code, r.in, r.in_size,
+							     r.out, r.out_size, &result));
 	/* Bytes copied, or with STATUS_BUFFER_TOO_SMALL the size needed. */
-	if (OutputSizeReturned)
-		*OutputSizeReturned = result;
+	if (r.returned)
+		*r.returned = result;
 	return complete_irp(Irp, status, result);
 }
 
@@ -211,7 +246,7 @@ LWFP_API NTSTATUS WskCloseSocket(PWSK_SOCKET Socket, PIRP Irp)
 	struct wsk_sock *w = wsk_of(Socket);
 	NTSTATUS status = STATUS_SUCCESS;
 
-	if (!Irp)
+	if (!win_probe_write(Irp, sizeof(*Irp)))
 		return STATUS_ACCESS_VIOLATION;
 	if (!w) {
 		status = STATUS_INVALID_HANDLE;

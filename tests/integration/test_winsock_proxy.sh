@@ -17,7 +17,10 @@
 #   (d) set records by a process that is not a service: WSAEACCES /
 #       STATUS_ACCESS_DENIED; by the service: success;
 #   (e) sockets of the engine's cgroup that were not redirected, unconnected
-#       or listening: ERROR_NOT_FOUND, WSAENOTCONN.
+#       or listening: ERROR_NOT_FOUND, WSAENOTCONN;
+#   (f) the application's own redirected socket (lwfp-test-win appctx): the
+#       native API reads its context, the Windows layer says ERROR_NOT_FOUND
+#       / STATUS_NOT_FOUND, as only the accepted socket has one on Windows.
 . "$(dirname "$0")/lib.sh"
 
 WSPROXY=$BIN/winsock-proxy
@@ -146,6 +149,7 @@ for c in wsaioctl-records-size-probe wsaioctl-records-small-2 wsaioctl-records-8
 	wspioctl-records-size-probe wspioctl-records-small-3 wspioctl-context-exact \
 	wsaioctl-context-size-probe-buffer wsk-records-1k-buffer wsk-records-size-query \
 	wsk-records-sized-buffer wsk-context-size-query wsk-context-sized-buffer \
+	wsk-records-size-query-irp-only wsk-context-size-query-irp-only wsk-records-small-2 \
 	context-sockaddrs so-original-dst overlapped-routine overlapped-size-probe \
 	overlapped-event wspioctl-overlapped-routine wsaioctl-set-valid wspioctl-set-valid \
 	wsk-set-valid wsaioctl-set-edited wspioctl-set-truncated wsk-set-edited \
@@ -178,6 +182,14 @@ win_ok local app local
 for c in wsaioctl-not-redirected-records wspioctl-not-redirected-size-probe \
 	wsk-not-redirected-records wsaioctl-unconnected-records wsk-listening-size-query; do
 	grep -qx "ok $c" "$T/local.out" || fail "lwfp-test-win local did not report 'ok $c'"
+done
+
+# ---- (f) the application's own socket ---------------------------------------
+
+win_ok appctx app appctx --connect "$SRV4:$HTTP_PORT"
+for c in appctx-native-context wsaioctl-appctx-context wspioctl-appctx-context-size-probe \
+	wsk-appctx-context wsk-appctx-size-query; do
+	grep -qx "ok $c" "$T/appctx.out" || fail "lwfp-test-win appctx did not report 'ok $c'"
 done
 
 kill -TERM "$inspect" 2>/dev/null

@@ -19,7 +19,9 @@
  *       8 KiB and with the exact size; through WskControlSocket the two size
  *       queries of the WSK page (a 1 KiB buffer; OutputSize 0 and NULL, then
  *       the size it gave), small buffers (STATUS_BUFFER_TOO_SMALL with the
- *       size), and the completion routine's Context and Information;
+ *       size, but 2 bytes without: refused before the query), the size
+ *       query with no OutputSizeReturned (IoStatus.Information), and the
+ *       completion routine's Context and Information;
  *       overlapped queries completed by routine and by event; the context
  *       (2 x SOCKADDR_STORAGE, the first the original destination) and
  *       SO_ORIGINAL_DST. Then set records on new sockets: the real blob
@@ -30,6 +32,13 @@
  *   setrec --blob FILE --expect OK|WSAEACCES|WSAEINVAL
  *       Sets the blob on new sockets through the three interfaces and
  *       expects that Winsock result (and its NTSTATUS for WSK).
+ *
+ *   appctx --connect ADDR:PORT
+ *       Connects to ADDR:PORT, which a filter with a context redirects, and
+ *       checks that the native API reads the context on this, the
+ *       application's, socket while WSAIoctl, WSPIoctl (ERROR_NOT_FOUND)
+ *       and WskControlSocket (STATUS_NOT_FOUND) do not: on Windows only
+ *       the proxy's accepted socket has a redirect context.
  *
  *   local
  *       In a cgroup with an engine, sockets no filter redirected: connected
@@ -58,6 +67,8 @@
 #include <mstcpip.h>
 #include <ws2spi.h>
 #include <wsk.h>
+
+#include <lwfp/lwfp.h> /* the native answer, to compare with */
 
 #include "report.h"
 
@@ -212,7 +223,8 @@ static NTSTATUS wsk_call(PWSK_SOCKET ws, PIRP irp, ULONG code, PVOID in, SIZE_T 
 	memset(&seen, 0, sizeof(seen));
 	IoReuseIrp(irp, STATUS_UNSUCCESSFUL);
 	IoSetCompletionRoutine(irp, on_complete, out, TRUE, TRUE, TRUE);
-	*returned = 0xdeadbeef;
+	if (returned)
+		*returned = 0xdeadbeef;
 	return d->WskControlSocket(ws, WskIoctl, code, 0, in_size, in, out_size, out, returned,
 				   irp);
 }
@@ -246,6 +258,12 @@ static void check_wsk_query(const char *what, PWSK_SOCKET ws, PIRP irp, ULONG co
 		   "0x%08x, %zu bytes, Information %lu; want STATUS_BUFFER_TOO_SMALL with %u",
 		   (unsigned)st, returned, (unsigned long)seen.information, needed))
 		return;
+	/* With an IRP, OutputSizeReturned is optional: Information has the size. */
+	snprintf(name, sizeof(name), "wsk-%s-size-query-irp-only", what);
+	st = wsk_call(ws, irp, code, NULL, 0, NULL, 0, NULL);
+	check(name, st == STATUS_BUFFER_TOO_SMALL && completed_as(st, needed, NULL),
+	      "0x%08x, Information %lu; want STATUS_BUFFER_TOO_SMALL with %u", (unsigned)st,
+	      (unsigned long)seen.information, needed);
 	snprintf(name, sizeof(name), "wsk-%s-sized-buffer", what);
 	sized = malloc(returned);
 	st = sized ? wsk_call(ws, irp, code, NULL, 0, sized, returned, &returned) : -1;
@@ -254,11 +272,11 @@ static void check_wsk_query(const char *what, PWSK_SOCKET ws, PIRP irp, ULONG co
 	      "0x%08x, %zu bytes; want success with %u", (unsigned)st, returned, needed);
 	free(sized);
 
+	/* Refused before the query, like WSAIoctl's WSAEINVAL: no size. */
 	snprintf(name, sizeof(name), "wsk-%s-small-2", what);
 	st = wsk_call(ws, irp, code, NULL, 0, buf, 2, &returned);
-	check(name, st == STATUS_BUFFER_TOO_SMALL && returned == needed,
-	      "0x%08x, %zu bytes; want STATUS_BUFFER_TOO_SMALL with %u", (unsigned)st, returned,
-	      needed);
+	check(name, st == STATUS_BUFFER_TOO_SMALL && returned == 0,
+	      "0x%08x, %zu bytes; want STATUS_BUFFER_TOO_SMALL with 0", (unsigned)st, returned);
 	snprintf(name, sizeof(name), "wsk-%s-small-needed-1", what);
 	st = wsk_call(ws, irp, code, NULL, 0, buf, needed - 1, &returned);
 	check(name, st == STATUS_BUFFER_TOO_SMALL && returned == needed,
@@ -428,7 +446,7 @@ static void check_sets(SOCKET connected, unsigned char *blob, DWORD len)
 /* ---- serve --------------------------------------------------------------- */
 
 struct opts {
-	const char *listen, *blob, *pidfile, *expect_orig, *expect;
+	const char *listen, *connect, *blob, *pidfile, *expect_orig, *expect;
 	int timeout, count;
 };
 
@@ -614,6 +632,57 @@ static int local(void)
 	return 0;
 }
 
+/* The context only on the accepted socket: through the three interfaces. */
+static void check_not_delivered(SOCKET s)
+{
+	PWSK_SOCKET ws = lwfp_wsk_socket((int)s);
+	PIRP irp = IoAllocateIrp(1, FALSE);
+	unsigned char buf[WSK_BUF];
+	SIZE_T returned;
+	NTSTATUS st;
+	size_t k;
+
+	for (k = 0; k < 2; k++) {
+		expect_fail(&ifaces[k], "appctx-context", s, CONTEXT, buf, sizeof(buf),
+			    ERROR_NOT_FOUND, 0);
+		expect_fail(&ifaces[k], "appctx-context-size-probe", s, CONTEXT, NULL, 0,
+			    ERROR_NOT_FOUND, 0);
+	}
+	st = wsk_call(ws, irp, CONTEXT, NULL, 0, buf, sizeof(buf), &returned);
+	check("wsk-appctx-context", st == STATUS_NOT_FOUND && returned == 0,
+	      "0x%08x, %zu bytes; want STATUS_NOT_FOUND", (unsigned)st, returned);
+	st = wsk_call(ws, irp, CONTEXT, NULL, 0, NULL, 0, &returned);
+	check("wsk-appctx-size-query", st == STATUS_NOT_FOUND && returned == 0,
+	      "0x%08x, %zu bytes; want STATUS_NOT_FOUND", (unsigned)st, returned);
+	IoFreeIrp(irp);
+	lwfp_wsk_socket_free(ws);
+}
+
+/*
+ * The application's own socket, whose connect a filter with a context
+ * redirected: the native API reads the context there, the Windows layer
+ * says ERROR_NOT_FOUND, as Windows does on the connecting side.
+ */
+static int appctx(const struct opts *o)
+{
+	SOCKADDR_STORAGE ss;
+	int len = sizeof(ss), family = strchr(o->connect, '[') ? AF_INET6 : AF_INET, rc;
+	unsigned char buf[WSK_BUF];
+	size_t n = 0;
+	SOCKET c;
+
+	c = WSASocketA(family, SOCK_STREAM, IPPROTO_TCP, NULL, 0, WSA_FLAG_OVERLAPPED);
+	if (WSAStringToAddressA((LPSTR)o->connect, family, NULL, (LPSOCKADDR)&ss, &len) ||
+	    c == INVALID_SOCKET || connect(c, (LPSOCKADDR)&ss, len)) {
+		fail("appctx-setup", "connect to %s: error %d", o->connect, WSAGetLastError());
+		return 1;
+	}
+	rc = lwfp_query_redirect_context((int)c, buf, sizeof(buf), &n);
+	check("appctx-native-context", rc == 0 && n > 0, "returned %d with %zu bytes", rc, n);
+	check_not_delivered(c);
+	closesocket(c);
+	return 0;
+}
 
 /* ---- udp: a UDP proxy with WSARecvMsg and WSASendMsg --------------------- */
 
@@ -856,6 +925,7 @@ static int usage(void)
 		"                           --expect-orig ADDR:PORT [--timeout SEC]\n"
 		"       lwfp-test-win setrec --blob FILE --expect OK|WSAEACCES|WSAEINVAL\n"
 		"       lwfp-test-win local\n"
+		"       lwfp-test-win appctx --connect ADDR:PORT\n"
 		"       lwfp-test-win udp --listen ADDR:PORT --count N [--pidfile FILE]\n"
 		"                         [--timeout SEC]\n");
 	return 2;
@@ -871,6 +941,8 @@ static int parse(int argc, char **argv, struct opts *o)
 
 		if (!strcmp(k, "--listen"))
 			o->listen = v;
+		else if (!strcmp(k, "--connect"))
+			o->connect = v;
 		else if (!strcmp(k, "--blob"))
 			o->blob = v;
 		else if (!strcmp(k, "--pidfile"))
@@ -906,6 +978,8 @@ int main(int argc, char **argv)
 		rc = setrec(&o);
 	else if (!strcmp(argv[1], "local"))
 		rc = local();
+	else if (!strcmp(argv[1], "appctx") && o.connect)
+		rc = appctx(&o);
 	else if (!strcmp(argv[1], "udp") && o.listen && o.count > 0)
 		rc = udp_proxy(&o);
 	else

@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -142,6 +143,16 @@ enum buf_kind {
 	BK_NULL,
 	BK_BUF, /* 1 KiB of real memory */
 	BK_WRAP, /* an address whose size arithmetic wraps */
+	BK_NONE, /* a PROT_NONE page */
+	BK_RO, /* a read-only page */
+};
+
+/* lpcbBytesReturned / OutputSizeReturned */
+enum bytes_kind {
+	BY_OK,
+	BY_NULL,
+	BY_NONE, /* on the PROT_NONE page */
+	BY_RO, /* on the read-only page */
 };
 
 struct row {
@@ -152,7 +163,7 @@ struct row {
 	DWORD in_size;
 	enum buf_kind out;
 	DWORD out_size;
-	bool null_bytes; /* lpcbBytesReturned / OutputSizeReturned NULL */
+	enum bytes_kind bytes;
 	int wsa; /* WSAGetLastError() and *lpErrno */
 	NTSTATUS status; /* WskControlSocket */
 	int native; /* the native result this row's socket must give, or 0 */
@@ -163,55 +174,102 @@ struct row {
 #define SET SIO_SET_WFP_CONNECTION_REDIRECT_RECORDS
 
 static const struct row rows[] = {
-	{ "records, INVALID_SOCKET", SK_INVALID, RECORDS, BK_NULL, 0, BK_BUF, 1024, false,
+	{ "records, INVALID_SOCKET", SK_INVALID, RECORDS, BK_NULL, 0, BK_BUF, 1024, BY_OK,
 	  WSAENOTSOCK, STATUS_INVALID_HANDLE, 0 },
-	{ "records, closed fd", SK_CLOSED, RECORDS, BK_NULL, 0, BK_BUF, 1024, false, WSAENOTSOCK,
+	{ "records, closed fd", SK_CLOSED, RECORDS, BK_NULL, 0, BK_BUF, 1024, BY_OK, WSAENOTSOCK,
 	  STATUS_INVALID_HANDLE, 0 },
-	{ "records, pipe", SK_PIPE, RECORDS, BK_NULL, 0, BK_BUF, 1024, false, WSAENOTSOCK,
+	{ "records, pipe", SK_PIPE, RECORDS, BK_NULL, 0, BK_BUF, 1024, BY_OK, WSAENOTSOCK,
 	  STATUS_INVALID_HANDLE, 0 },
-	{ "context, pipe", SK_PIPE, CONTEXT, BK_NULL, 0, BK_BUF, 1024, false, WSAENOTSOCK,
+	{ "context, pipe", SK_PIPE, CONTEXT, BK_NULL, 0, BK_BUF, 1024, BY_OK, WSAENOTSOCK,
 	  STATUS_INVALID_HANDLE, 0 },
-	{ "set, pipe", SK_PIPE, SET, BK_BUF, 32, BK_NULL, 0, false, WSAENOTSOCK,
+	{ "set, pipe", SK_PIPE, SET, BK_BUF, 32, BK_NULL, 0, BY_OK, WSAENOTSOCK,
 	  STATUS_INVALID_HANDLE, 0 },
-	{ "records, AF_UNIX", SK_UNIX, RECORDS, BK_NULL, 0, BK_BUF, 1024, false, WSAENOPROTOOPT,
+	{ "records, AF_UNIX", SK_UNIX, RECORDS, BK_NULL, 0, BK_BUF, 1024, BY_OK, WSAENOPROTOOPT,
 	  STATUS_NOT_SUPPORTED, -ENOPROTOOPT },
-	{ "context, AF_UNIX", SK_UNIX, CONTEXT, BK_NULL, 0, BK_BUF, 1024, false, WSAENOPROTOOPT,
+	{ "context, AF_UNIX", SK_UNIX, CONTEXT, BK_NULL, 0, BK_BUF, 1024, BY_OK, WSAENOPROTOOPT,
 	  STATUS_NOT_SUPPORTED, -ENOPROTOOPT },
-	{ "set, AF_UNIX", SK_UNIX, SET, BK_BUF, 32, BK_NULL, 0, false, WSAENOPROTOOPT,
+	{ "set, AF_UNIX", SK_UNIX, SET, BK_BUF, 32, BK_NULL, 0, BY_OK, WSAENOPROTOOPT,
 	  STATUS_NOT_SUPPORTED, -ENOPROTOOPT },
-	{ "records, TCP, no engine", SK_TCP, RECORDS, BK_NULL, 0, BK_BUF, 1024, false,
+	{ "records, TCP, no engine", SK_TCP, RECORDS, BK_NULL, 0, BK_BUF, 1024, BY_OK,
 	  WSAEOPNOTSUPP, STATUS_NOT_SUPPORTED, -EOPNOTSUPP },
-	{ "context, TCP, no engine", SK_TCP, CONTEXT, BK_NULL, 0, BK_BUF, 1024, false,
+	{ "context, TCP, no engine", SK_TCP, CONTEXT, BK_NULL, 0, BK_BUF, 1024, BY_OK,
 	  WSAEOPNOTSUPP, STATUS_NOT_SUPPORTED, -EOPNOTSUPP },
-	{ "size probe, TCP, no engine", SK_TCP, RECORDS, BK_NULL, 0, BK_NULL, 0, false,
+	{ "size probe, TCP, no engine", SK_TCP, RECORDS, BK_NULL, 0, BK_NULL, 0, BY_OK,
 	  WSAEOPNOTSUPP, STATUS_NOT_SUPPORTED, -EOPNOTSUPP },
-	{ "records, UDP, no engine", SK_UDP, RECORDS, BK_NULL, 0, BK_BUF, 1024, false,
+	{ "records, UDP, no engine", SK_UDP, RECORDS, BK_NULL, 0, BK_BUF, 1024, BY_OK,
 	  WSAEOPNOTSUPP, STATUS_NOT_SUPPORTED, -EOPNOTSUPP },
-	{ "records, size wraps", SK_TCP, RECORDS, BK_NULL, 0, BK_WRAP, 1024, false,
+	{ "records, size wraps", SK_TCP, RECORDS, BK_NULL, 0, BK_WRAP, 1024, BY_OK,
 	  ERROR_ARITHMETIC_OVERFLOW, STATUS_INTEGER_OVERFLOW, 0 },
-	{ "context, size wraps", SK_TCP, CONTEXT, BK_NULL, 0, BK_WRAP, 1024, false,
+	{ "context, size wraps", SK_TCP, CONTEXT, BK_NULL, 0, BK_WRAP, 1024, BY_OK,
 	  ERROR_ARITHMETIC_OVERFLOW, STATUS_INTEGER_OVERFLOW, 0 },
-	{ "unknown code", SK_TCP, 0x980000DF, BK_NULL, 0, BK_BUF, 1024, false, WSAEINVAL,
+	{ "unknown code", SK_TCP, 0x980000DF, BK_NULL, 0, BK_BUF, 1024, BY_OK, WSAEINVAL,
 	  STATUS_INVALID_DEVICE_REQUEST, 0 },
-	{ "unknown code 0", SK_TCP, 0, BK_NULL, 0, BK_BUF, 1024, false, WSAEINVAL,
+	{ "unknown code 0", SK_TCP, 0, BK_NULL, 0, BK_BUF, 1024, BY_OK, WSAEINVAL,
 	  STATUS_INVALID_DEVICE_REQUEST, 0 },
-	{ "records, bytes pointer NULL", SK_TCP, RECORDS, BK_NULL, 0, BK_BUF, 1024, true,
+	/* With an IRP, WSK takes a NULL OutputSizeReturned: the engine answers. */
+	{ "records, bytes pointer NULL", SK_TCP, RECORDS, BK_NULL, 0, BK_BUF, 1024, BY_NULL,
+	  WSAEFAULT, STATUS_NOT_SUPPORTED, -EOPNOTSUPP },
+	{ "context, 2 bytes, bytes pointer NULL", SK_TCP, CONTEXT, BK_NULL, 0, BK_BUF, 2,
+	  BY_NULL, WSAEFAULT, STATUS_BUFFER_TOO_SMALL, 0 },
+	{ "records, NULL buffer of 1 KiB", SK_TCP, RECORDS, BK_NULL, 0, BK_NULL, 1024, BY_OK,
 	  WSAEFAULT, STATUS_ACCESS_VIOLATION, 0 },
-	{ "records, NULL buffer of 1 KiB", SK_TCP, RECORDS, BK_NULL, 0, BK_NULL, 1024, false,
+	{ "context, NULL buffer of 1 KiB", SK_TCP, CONTEXT, BK_NULL, 0, BK_NULL, 1024, BY_OK,
 	  WSAEFAULT, STATUS_ACCESS_VIOLATION, 0 },
-	{ "context, NULL buffer of 1 KiB", SK_TCP, CONTEXT, BK_NULL, 0, BK_NULL, 1024, false,
-	  WSAEFAULT, STATUS_ACCESS_VIOLATION, 0 },
-	{ "set, output buffer", SK_TCP, SET, BK_BUF, 32, BK_BUF, 4, false, WSAEINVAL,
+	{ "set, output buffer", SK_TCP, SET, BK_BUF, 32, BK_BUF, 4, BY_OK, WSAEINVAL,
 	  STATUS_INVALID_PARAMETER, 0 },
-	{ "set, output size, NULL buffer", SK_TCP, SET, BK_BUF, 32, BK_NULL, 8, false, WSAEINVAL,
+	{ "set, output size, NULL buffer", SK_TCP, SET, BK_BUF, 32, BK_NULL, 8, BY_OK, WSAEINVAL,
 	  STATUS_INVALID_PARAMETER, 0 },
-	{ "set, NULL input of 32 bytes", SK_TCP, SET, BK_NULL, 32, BK_NULL, 0, false, WSAEFAULT,
+	{ "set, NULL input of 32 bytes", SK_TCP, SET, BK_NULL, 32, BK_NULL, 0, BY_OK, WSAEFAULT,
 	  STATUS_ACCESS_VIOLATION, 0 },
-	{ "set, empty blob", SK_TCP, SET, BK_BUF, 0, BK_NULL, 0, false, WSAEINVAL,
+	{ "set, empty blob", SK_TCP, SET, BK_BUF, 0, BK_NULL, 0, BY_OK, WSAEINVAL,
 	  STATUS_INVALID_PARAMETER, 0 },
-	{ "set, blob over 512 bytes", SK_TCP, SET, BK_BUF, 513, BK_NULL, 0, false, WSAEINVAL,
+	{ "set, blob over 512 bytes", SK_TCP, SET, BK_BUF, 513, BK_NULL, 0, BY_OK, WSAEINVAL,
 	  STATUS_INVALID_PARAMETER, 0 },
+	/* 1 to 3 bytes fail before the query, whatever the socket. */
+	{ "records, 2 bytes, AF_UNIX", SK_UNIX, RECORDS, BK_NULL, 0, BK_BUF, 2, BY_OK, WSAEINVAL,
+	  STATUS_BUFFER_TOO_SMALL, 0 },
+	{ "context, 1 byte, TCP", SK_TCP, CONTEXT, BK_NULL, 0, BK_BUF, 1, BY_OK, WSAEINVAL,
+	  STATUS_BUFFER_TOO_SMALL, 0 },
+	{ "records, 3 bytes, TCP", SK_TCP, RECORDS, BK_NULL, 0, BK_BUF, 3, BY_OK, WSAEINVAL,
+	  STATUS_BUFFER_TOO_SMALL, 0 },
+	{ "context, 3 bytes, UDP", SK_UDP, CONTEXT, BK_NULL, 0, BK_BUF, 3, BY_OK, WSAEINVAL,
+	  STATUS_BUFFER_TOO_SMALL, 0 },
+	/* ... but after the handle, the code and the pointers. */
+	{ "records, 2 bytes, pipe", SK_PIPE, RECORDS, BK_NULL, 0, BK_BUF, 2, BY_OK, WSAENOTSOCK,
+	  STATUS_INVALID_HANDLE, 0 },
+	{ "unknown code, 2 bytes", SK_TCP, 0x980000DF, BK_NULL, 0, BK_BUF, 2, BY_OK, WSAEINVAL,
+	  STATUS_INVALID_DEVICE_REQUEST, 0 },
+	{ "records, NULL buffer of 2 bytes", SK_TCP, RECORDS, BK_NULL, 0, BK_NULL, 2, BY_OK,
+	  WSAEFAULT, STATUS_ACCESS_VIOLATION, 0 },
+	{ "set, 2 bytes of output, AF_UNIX", SK_UNIX, SET, BK_BUF, 32, BK_BUF, 2, BY_OK, WSAEINVAL,
+	  STATUS_INVALID_PARAMETER, 0 },
+	/* Bad pointers: a PROT_NONE page and a read-only one, never touched. */
+	{ "records, out PROT_NONE", SK_TCP, RECORDS, BK_NULL, 0, BK_NONE, 1024, BY_OK, WSAEFAULT,
+	  STATUS_ACCESS_VIOLATION, 0 },
+	{ "context, out read-only", SK_TCP, CONTEXT, BK_NULL, 0, BK_RO, 1024, BY_OK, WSAEFAULT,
+	  STATUS_ACCESS_VIOLATION, 0 },
+	{ "size probe, out PROT_NONE", SK_TCP, CONTEXT, BK_NULL, 0, BK_NONE, 0, BY_OK,
+	  WSAEOPNOTSUPP, STATUS_NOT_SUPPORTED, -EOPNOTSUPP },
+	{ "records, 2 bytes read-only", SK_TCP, RECORDS, BK_NULL, 0, BK_RO, 2, BY_OK, WSAEFAULT,
+	  STATUS_ACCESS_VIOLATION, 0 },
+	{ "records, bytes PROT_NONE", SK_TCP, RECORDS, BK_NULL, 0, BK_BUF, 1024, BY_NONE,
+	  WSAEFAULT, STATUS_ACCESS_VIOLATION, 0 },
+	{ "context, bytes read-only", SK_TCP, CONTEXT, BK_NULL, 0, BK_BUF, 1024, BY_RO, WSAEFAULT,
+	  STATUS_ACCESS_VIOLATION, 0 },
+	{ "records, bytes PROT_NONE, pipe", SK_PIPE, RECORDS, BK_NULL, 0, BK_BUF, 1024, BY_NONE,
+	  WSAENOTSOCK, STATUS_INVALID_HANDLE, 0 },
+	{ "records, in PROT_NONE", SK_TCP, RECORDS, BK_NONE, 16, BK_BUF, 1024, BY_OK, WSAEFAULT,
+	  STATUS_ACCESS_VIOLATION, 0 },
+	{ "set, in PROT_NONE", SK_TCP, SET, BK_NONE, 32, BK_NULL, 0, BY_OK, WSAEFAULT,
+	  STATUS_ACCESS_VIOLATION, 0 },
+	{ "set, in read-only", SK_TCP, SET, BK_RO, 32, BK_NULL, 0, BY_OK, WSAEOPNOTSUPP,
+	  STATUS_NOT_SUPPORTED, -EOPNOTSUPP },
 };
+
+#define PAGE 4096
+
+/* Two pages: PROT_NONE, then read-only (zeroes); the bad pointers of the rows. */
+static char *bad_pages;
 
 struct sockets {
 	int pipe[2];
@@ -251,6 +309,9 @@ static int setup(void **state)
 	s.closed = dup(0);
 	assert_true(s.closed >= 0);
 	close(s.closed);
+	bad_pages = mmap(NULL, 2 * PAGE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(bad_pages != MAP_FAILED);
+	assert_int_equal(mprotect(bad_pages, PAGE, PROT_NONE), 0);
 	*state = &s;
 	return 0;
 }
@@ -266,6 +327,7 @@ static int teardown(void **state)
 	close(s->tcp[1]);
 	close(s->tcp[2]);
 	close(s->udp);
+	munmap(bad_pages, 2 * PAGE);
 	return 0;
 }
 
@@ -306,6 +368,26 @@ static void *buf_of(enum buf_kind k, char *buf)
 		return buf;
 	case BK_WRAP:
 		return (void *)(UINTPTR_MAX - 15);
+	case BK_NONE:
+		return bad_pages;
+	case BK_RO:
+		return bad_pages + PAGE;
+	}
+	return NULL;
+}
+
+/* Where a row's byte count goes; ok is real memory. */
+static void *bytes_of(enum bytes_kind k, void *ok)
+{
+	switch (k) {
+	case BY_OK:
+		return ok;
+	case BY_NULL:
+		return NULL;
+	case BY_NONE:
+		return bad_pages;
+	case BY_RO:
+		return bad_pages + PAGE;
 	}
 	return NULL;
 }
@@ -336,12 +418,12 @@ static void run_wsaioctl(const struct sockets *s, const struct row *r)
 
 	WSASetLastError(LAST_ERROR_SENTINEL);
 	rc = WSAIoctl(sock_of(s, r->sock), r->code, buf_of(r->in, in_buf), r->in_size,
-		      buf_of(r->out, out_buf), r->out_size, r->null_bytes ? NULL : &bytes, NULL,
+		      buf_of(r->out, out_buf), r->out_size, bytes_of(r->bytes, &bytes), NULL,
 		      NULL);
 	if (rc != SOCKET_ERROR || WSAGetLastError() != r->wsa)
 		fail_msg("WSAIoctl %s: returned %d, WSAGetLastError %d; want -1, %d", r->name, rc,
 			 WSAGetLastError(), r->wsa);
-	if (!r->null_bytes && bytes != 0)
+	if (r->bytes == BY_OK && bytes != 0)
 		fail_msg("WSAIoctl %s: *lpcbBytesReturned %u, want 0", r->name, bytes);
 }
 
@@ -352,14 +434,14 @@ static void run_wspioctl(const struct sockets *s, const struct row *r)
 
 	WSASetLastError(LAST_ERROR_SENTINEL);
 	rc = WSPIoctl(sock_of(s, r->sock), r->code, buf_of(r->in, in_buf), r->in_size,
-		      buf_of(r->out, out_buf), r->out_size, r->null_bytes ? NULL : &bytes, NULL,
+		      buf_of(r->out, out_buf), r->out_size, bytes_of(r->bytes, &bytes), NULL,
 		      NULL, NULL, &err);
 	if (rc != SOCKET_ERROR || err != r->wsa)
 		fail_msg("WSPIoctl %s: returned %d, *lpErrno %d; want -1, %d", r->name, rc, err,
 			 r->wsa);
 	if (WSAGetLastError() != LAST_ERROR_SENTINEL)
 		fail_msg("WSPIoctl %s changed WSAGetLastError to %d", r->name, WSAGetLastError());
-	if (!r->null_bytes && bytes != 0)
+	if (r->bytes == BY_OK && bytes != 0)
 		fail_msg("WSPIoctl %s: *lpcbBytesReturned %u, want 0", r->name, bytes);
 }
 
@@ -400,7 +482,7 @@ static void check_wsk_completion(const struct row *r, NTSTATUS st, PIRP irp,
 	if (seen->information != 0)
 		fail_msg("WskControlSocket %s: Information %lu, want 0", r->name,
 			 (unsigned long)seen->information);
-	if (!r->null_bytes && returned != 0)
+	if (r->bytes == BY_OK && returned != 0)
 		fail_msg("WskControlSocket %s: *OutputSizeReturned %zu, want 0", r->name, returned);
 }
 
@@ -421,12 +503,12 @@ static void run_wsk(const struct sockets *s, const struct row *r)
 		d = ws->Dispatch;
 		st = d->WskControlSocket(ws, WskIoctl, r->code, 0, r->in_size,
 					 buf_of(r->in, in_buf), r->out_size,
-					 buf_of(r->out, out_buf), r->null_bytes ? NULL : &returned,
+					 buf_of(r->out, out_buf), bytes_of(r->bytes, &returned),
 					 irp);
 	} else {
 		st = WskControlSocket(NULL, WskIoctl, r->code, 0, r->in_size, buf_of(r->in, in_buf),
 				      r->out_size, buf_of(r->out, out_buf),
-				      r->null_bytes ? NULL : &returned, irp);
+				      bytes_of(r->bytes, &returned), irp);
 	}
 	check_wsk_completion(r, st, irp, &seen, returned);
 	IoFreeIrp(irp);
@@ -477,6 +559,7 @@ static void test_wsk_only_rows(void **state)
 	PWSK_SOCKET ws = lwfp_wsk_socket(s->tcp[0]);
 	struct seen seen;
 	SIZE_T returned = SENTINEL;
+	NTSTATUS st;
 
 	assert_non_null(ws);
 	memset(&seen, 0, sizeof(seen));
@@ -485,8 +568,14 @@ static void test_wsk_only_rows(void **state)
 	assert_int_equal(wsk_call(ws, WskSetOption, 0, 1024, &seen), STATUS_NOT_SUPPORTED);
 	memset(&seen, 0, sizeof(seen));
 	assert_int_equal(wsk_call(ws, WskControlMax, 0, 1024, &seen), STATUS_INVALID_PARAMETER);
+	/* WskIoctl ignores Level: any gives the answer of Level 0. */
 	memset(&seen, 0, sizeof(seen));
-	assert_int_equal(wsk_call(ws, WskIoctl, 1, 1024, &seen), STATUS_INVALID_PARAMETER);
+	st = wsk_call(ws, WskIoctl, 0, 1024, &seen);
+	assert_int_not_equal(st, STATUS_INVALID_PARAMETER);
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(wsk_call(ws, WskIoctl, 1, 1024, &seen), st);
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(wsk_call(ws, WskIoctl, 41 /* IPPROTO_IPV6 */, 1024, &seen), st);
 	/* SIZE_T sizes: a whole address space of buffer wraps. */
 	memset(&seen, 0, sizeof(seen));
 	assert_int_equal(wsk_call(ws, WskIoctl, 0, SIZE_MAX, &seen), STATUS_INTEGER_OVERFLOW);
@@ -496,6 +585,94 @@ static void test_wsk_only_rows(void **state)
 			 STATUS_ACCESS_VIOLATION);
 	lwfp_wsk_socket_free(ws);
 	assert_int_equal(lwfp_win_irps_live(), 0);
+}
+
+/* Requests through ws whose IRP is not memory: nothing to complete. */
+static void expect_bad_irp(PWSK_SOCKET ws, PIRP irp)
+{
+	SIZE_T returned = SENTINEL;
+
+	assert_int_equal(WskControlSocket(ws, WskIoctl, RECORDS, 0, 0, NULL, sizeof(out_buf),
+					  out_buf, &returned, irp),
+			 STATUS_ACCESS_VIOLATION);
+	assert_int_equal(returned, SENTINEL);
+	assert_int_equal(WskCloseSocket(ws, irp), STATUS_ACCESS_VIOLATION);
+}
+
+static void test_wsk_bad_pointers(void **state)
+{
+	const struct sockets *s = *state;
+	PWSK_SOCKET ws = lwfp_wsk_socket(s->tcp[0]);
+	struct seen seen = { 0 };
+	PIRP irp = IoAllocateIrp(1, FALSE);
+
+	assert_non_null(ws);
+	assert_non_null(irp);
+	expect_bad_irp(ws, (PIRP)bad_pages);
+	expect_bad_irp(ws, (PIRP)(bad_pages + PAGE));
+	assert_int_equal(lwfp_win_irps_live(), 1);
+	/* A socket pointer into nothing is a bad handle, completed as such. */
+	IoSetCompletionRoutine(irp, record_completion, &seen, TRUE, TRUE, TRUE);
+	assert_int_equal(WskControlSocket((PWSK_SOCKET)bad_pages, WskIoctl, RECORDS, 0, 0, NULL,
+					  sizeof(out_buf), out_buf, NULL, irp),
+			 STATUS_INVALID_HANDLE);
+	assert_int_equal(seen.calls, 1);
+	assert_int_equal(seen.status, STATUS_INVALID_HANDLE);
+	IoSetCompletionRoutine(irp, record_completion, &seen, TRUE, TRUE, TRUE);
+	assert_int_equal(WskCloseSocket((PWSK_SOCKET)bad_pages, irp), STATUS_INVALID_HANDLE);
+	assert_int_equal(seen.calls, 2);
+	/* With an IRP, a NULL OutputSizeReturned is legal: Information says it. */
+	IoSetCompletionRoutine(irp, record_completion, &seen, TRUE, TRUE, TRUE);
+	assert_int_equal(WskControlSocket(ws, WskIoctl, CONTEXT, 0, 0, NULL, 2, out_buf, NULL, irp),
+			 STATUS_BUFFER_TOO_SMALL);
+	assert_int_equal(seen.calls, 3);
+	assert_int_equal(irp->IoStatus.Information, 0);
+	IoFreeIrp(irp);
+	lwfp_wsk_socket_free(ws);
+	assert_int_equal(lwfp_win_irps_live(), 0);
+}
+
+static void CALLBACK never_runs(DWORD err, DWORD bytes, LPWSAOVERLAPPED ov, DWORD flags)
+{
+	(void)err;
+	(void)bytes;
+	(void)ov;
+	(void)flags;
+	fail_msg("a call that failed ran its completion routine");
+}
+
+/* WSAIoctl's and WSPIoctl's pointers that the rows do not cover. */
+static void test_sio_bad_pointers(void **state)
+{
+	SOCKET s = WSASocketA(AF_INET, SOCK_STREAM, 0, NULL, 0, WSA_FLAG_OVERLAPPED);
+	LPWSAOVERLAPPED ov_none = (LPWSAOVERLAPPED)bad_pages;
+	LPWSAOVERLAPPED ov_ro = (LPWSAOVERLAPPED)(bad_pages + PAGE);
+	WSAOVERLAPPED ov = { 0 };
+	DWORD bytes = SENTINEL;
+	int err = 0;
+
+	(void)state;
+	assert_true(s != INVALID_SOCKET);
+	assert_int_equal(WSAIoctl(s, RECORDS, NULL, 0, out_buf, 1024, &bytes, ov_none, NULL), -1);
+	assert_int_equal(WSAGetLastError(), WSAEFAULT);
+	assert_int_equal(bytes, 0);
+	assert_int_equal(WSAIoctl(s, RECORDS, NULL, 0, out_buf, 1024, NULL, ov_ro, NULL), -1);
+	assert_int_equal(WSAGetLastError(), WSAEFAULT);
+	assert_int_equal(WSPIoctl(s, RECORDS, NULL, 0, out_buf, 1024, NULL, ov_ro, NULL, NULL,
+				  &err),
+			 -1);
+	assert_int_equal(err, WSAEFAULT);
+	/* Nowhere to put the error: the call fails without writing it. */
+	assert_int_equal(WSPIoctl(s, RECORDS, NULL, 0, out_buf, 1024, &bytes, NULL, NULL, NULL,
+				  (LPINT)(bad_pages + PAGE)),
+			 -1);
+	/* A completion routine needs its thread: a bad WSATHREADID is EFAULT. */
+	err = 0;
+	assert_int_equal(WSPIoctl(s, RECORDS, NULL, 0, out_buf, 1024, &bytes, &ov,
+				  never_runs, (LPWSATHREADID)bad_pages, &err),
+			 -1);
+	assert_int_equal(err, WSAEFAULT);
+	closesocket(s);
 }
 
 /* ---- WSAGetLastError ----------------------------------------------------- */
@@ -536,6 +713,8 @@ int main(void)
 		cmocka_unit_test(test_mapping_table),
 		cmocka_unit_test(test_error_rows),
 		cmocka_unit_test(test_wsk_only_rows),
+		cmocka_unit_test(test_wsk_bad_pointers),
+		cmocka_unit_test(test_sio_bad_pointers),
 		cmocka_unit_test(test_last_error),
 	};
 

@@ -55,6 +55,13 @@ bool win_sio_is_set(DWORD code);
  * Runs one code on fd with the native API: returns 0 or -errno; *result is
  * the bytes copied, or with -ERANGE the size needed, else 0.
  */
+/*
+ * The checks of a known code that need no engine, made before the query
+ * and before any caller memory is touched, in native terms: -EFAULT (a
+ * pointer that is not real memory), -EINVAL, -EOVERFLOW (out + out_size
+ * wraps) or -ERANGE (1 to 3 bytes of output: no room even for a size).
+ */
+int win_sio_validate(DWORD code, const void *in, size_t in_size, void *out, size_t out_size);
 int win_sio_run(int fd, DWORD code, const void *in, size_t in_size, void *out, size_t out_size,
 		size_t *result);
 
@@ -226,6 +233,11 @@ int win_extension(const void *in, DWORD in_size, void *out, DWORD out_size, LPDW
  * failed with WSAEWOULDBLOCK: FD_WRITE). Cheap when fd is not selected.
  */
 void win_es_rearm(int fd, LONG events);
+/*
+ * connect() on fd ended with err (0 or an errno): the watcher polls for
+ * FD_CONNECT; true when err was posted as FD_CONNECT's error instead.
+ */
+bool win_es_connected(int fd, int err);
 /* closesocket: the socket no longer reports to its event. */
 void win_es_forget(const struct win_sock *ws);
 /* Whether WSAEventSelect has an event on fd (FIONBIO cannot clear it). */

@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <string.h> /* ZeroMemory, CopyMemory */
 
+#include "sal.h" /* samples annotate their prototypes */
+
 /* Calling conventions mean nothing on the Linux ABIs. */
 #define WINAPI
 #define WSAAPI
@@ -26,13 +28,6 @@
 #define APIENTRY
 #define __cdecl
 #define __stdcall
-/* Microsoft's SAL annotations in sample prototypes: they only document. */
-#define _In_
-#define _In_opt_
-#define _Out_
-#define _Out_opt_
-#define _Inout_
-#define _Inout_opt_
 
 #define UNREFERENCED_PARAMETER(P) ((void)(P))
 

@@ -23,7 +23,7 @@
 #include <lwfp/win/lwfp_win_internal.h>
 #include <lwfp/win/mswsock.h>
 
-#include "../internal.h"
+#include "../visibility.h"
 
 #define SPARE 16 /* what Windows asks beyond the largest address */
 

@@ -14,7 +14,7 @@
 
 #include <lwfp/win/lwfp_win_internal.h>
 
-#include "../internal.h"
+#include "../visibility.h"
 
 struct connect_xfer {
 	struct win_xfer x;

@@ -10,7 +10,7 @@
 #include <lwfp/win/lwfp_win_internal.h>
 #include <lwfp/win/mswsock.h>
 
-#include "../internal.h"
+#include "../visibility.h"
 
 /* void (*)(void): the one function type any other may be cast through. */
 typedef void (*win_fn)(void);

@@ -23,7 +23,7 @@
 
 #include <lwfp/win/lwfp_win_internal.h>
 
-#include "../internal.h"
+#include "../visibility.h"
 
 /* The flags each direction passes on; MSG_PARTIAL is not among them. */
 #define RECV_FLAGS (MSG_PEEK | MSG_OOB | MSG_WAITALL)

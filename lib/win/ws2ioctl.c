@@ -16,7 +16,7 @@
 
 #include <lwfp/win/lwfp_win_internal.h>
 
-#include "../internal.h"
+#include "../visibility.h"
 
 bool win_ws2_code(DWORD code)
 {

@@ -61,8 +61,9 @@ typedef int INT;
 typedef unsigned int UINT;
 typedef int32_t LONG;
 typedef uint32_t ULONG;
-typedef int64_t LONGLONG;
-typedef uint64_t ULONGLONG;
+/* long long, as MSVC's: Windows code prints these with %lld/%llu. */
+typedef long long LONGLONG;
+typedef unsigned long long ULONGLONG;
 typedef uint16_t WCHAR; /* UTF-16, as on Windows; not the 32-bit wchar_t */
 typedef uintptr_t ULONG_PTR;
 typedef uintptr_t UINT_PTR;
@@ -113,6 +114,7 @@ typedef struct _GUID {
 LWFP_WIN_ASSERT(sizeof(DWORD) == 4 && sizeof(ULONG) == 4 && sizeof(LONG) == 4,
 		"DWORD, ULONG and LONG are 32 bits on Windows");
 LWFP_WIN_ASSERT(sizeof(ULONG_PTR) == sizeof(void *), "ULONG_PTR is pointer-sized");
+LWFP_WIN_ASSERT(sizeof(ULONGLONG) == 8, "ULONGLONG is 64 bits");
 LWFP_WIN_ASSERT(sizeof(GUID) == 16, "a GUID is 16 bytes");
 
 #define MAKEWORD(lo, hi) ((WORD)(((BYTE)(lo)) | ((WORD)((BYTE)(hi))) << 8))

@@ -172,10 +172,13 @@ FUZZ_TIME ?= 30
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/fuzz_%.c,build/fuzz/fuzz_%,$(FUZZ_SRCS))
 
-build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS) $(wildcard tools/lwfp-inspect/*.c)
+# The sources a target links besides its own file (default: lib/parse.c).
+FUZZ_LINK_winaddr := lib/win/addr.c lib/win/errors.c
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS) $(WIN_SRCS) $(WIN_HDRS) $(wildcard tools/lwfp-inspect/*.c)
 	@mkdir -p $(@D)
 	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude \
-		$< lib/parse.c -o $@
+		$< $(or $(FUZZ_LINK_$*),lib/parse.c) -o $@
 
 fuzz: deps $(FUZZ_BINS)
 	$(Q)for f in $(FUZZ_BINS); do \

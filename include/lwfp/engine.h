@@ -151,6 +151,15 @@ int lwfp_filter_raw(struct lwfp_engine *e, uint32_t id, void *buf, size_t size, 
 
 int lwfp_flow_foreach(struct lwfp_engine *e,
 		      int (*cb)(uint64_t token, const struct lwfp_flow *f, void *ctx), void *ctx);
+/*
+ * The data bytes a live TCP hop has carried, as the kernel counts them on
+ * the hop's connecting socket (the application's for the first hop, the
+ * previous proxy's outbound one after): up is what that socket sent, down
+ * what it received. -EOPNOTSUPP for UDP, which keeps no counts; -ENOENT
+ * when the socket or the namespace of the process that connected it is
+ * gone. Needs the privilege to enter that namespace.
+ */
+int lwfp_flow_bytes(const struct lwfp_flow *f, uint64_t *up, uint64_t *down);
 
 /* Sums the per-CPU counters into out[LWFP_CNT__MAX]. */
 int lwfp_counters_read(struct lwfp_engine *e, uint64_t *out, size_t n);

@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <signal.h>
 #include <string.h>
+#include <time.h>
 
 #include "../lwfp-inspect/cgpath.h"
 #include "lwfpctl.h"
@@ -15,15 +16,21 @@
 static const char flows_usage[] =
 	"Usage: lwfpctl flows [-j]\n"
 	"\n"
-	"List the live redirected flows, one per hop, with the hops of their chain.\n"
+	"List the live redirected flows, one per hop: CHAIN names the services of\n"
+	"the hops so far, in order; UP and DOWN are the data bytes the hop's\n"
+	"connecting socket sent and received (TCP; \"-\" when unknown); AGE is the\n"
+	"time since the redirect.\n"
 	"\n"
 	COMMON_HELP;
 
 static const char stats_usage[] =
-	"Usage: lwfpctl stats [-j]\n"
+	"Usage: lwfpctl stats [-j | --prometheus]\n"
 	"\n"
-	"Print the engine's counters, then its per-uid flow cap (max_flows_per_uid).\n"
+	"Print every counter of the engine (man lwfpctl, COUNTERS), then its\n"
+	"per-uid flow cap (max_flows_per_uid).\n"
 	"\n"
+	"  --prometheus      the Prometheus text format: lwfp_COUNTER_total counters,\n"
+	"                    and gauges of live flows, services and filters\n"
 	COMMON_HELP;
 
 static const char monitor_usage[] =
@@ -34,9 +41,9 @@ static const char monitor_usage[] =
 	"\n"
 	COMMON_HELP;
 
-/* The hop list as a human reads it: "name#filter>name#filter". */
-static void format_hops(struct lwfp_engine *e, const struct lwfp_hop *hops, unsigned int n,
-			char *buf, size_t size)
+/* The chain as a human reads it: its services' names in hop order, "a>b". */
+static void format_chain(struct lwfp_engine *e, const struct lwfp_hop *hops, unsigned int n,
+			 char *buf, size_t size)
 {
 	char name[LWFP_NAME_MAX + 1];
 	size_t len = 0;
@@ -46,9 +53,30 @@ static void format_hops(struct lwfp_engine *e, const struct lwfp_hop *hops, unsi
 	for (i = 0; i < n && i < LWFP_MAX_HOPS && len < size; i++) {
 		if (ctl_service_name(e, hops[i].service, name))
 			snprintf(name, sizeof(name), "%u", hops[i].service);
-		len += snprintf(buf + len, size - len, "%s%s#%u", i ? ">" : "", name,
-				hops[i].filter_id);
+		len += snprintf(buf + len, size - len, "%s%s", i ? ">" : "", name);
 	}
+}
+
+/* The chain's service names, null for a handle no longer registered. */
+static struct json_object *chain_json(struct lwfp_engine *e, const struct lwfp_hop *hops,
+				      unsigned int n)
+{
+	struct json_object *arr = json_object_new_array();
+	char name[LWFP_NAME_MAX + 1];
+	unsigned int i;
+
+	for (i = 0; arr && i < n && i < LWFP_MAX_HOPS; i++) {
+		if (ctl_service_name(e, hops[i].service, name)) {
+			if (json_object_array_add(arr, NULL))
+				goto fail;
+		} else if (cj_push(arr, json_object_new_string(name))) {
+			goto fail;
+		}
+	}
+	return arr;
+fail:
+	json_object_put(arr);
+	return NULL;
 }
 
 static struct json_object *hops_json(struct lwfp_engine *e, const struct lwfp_hop *hops,
@@ -84,23 +112,85 @@ struct flows_ctx {
 	struct json_object *arr;
 };
 
+/* What the flow map does not hold: the bytes, from the kernel's socket, and the age. */
+struct flow_extra {
+	bool has_bytes, has_age;
+	uint64_t up, down, age_ms;
+};
+
+static void flow_extra(const struct lwfp_flow *f, struct flow_extra *x)
+{
+	struct timespec ts;
+	uint64_t now;
+
+	memset(x, 0, sizeof(*x));
+	x->has_bytes = !lwfp_flow_bytes(f, &x->up, &x->down);
+	/* created_ns is bpf_ktime_get_ns(): CLOCK_MONOTONIC. */
+	if (clock_gettime(CLOCK_MONOTONIC, &ts))
+		return;
+	now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	x->has_age = f->created_ns && now >= f->created_ns;
+	x->age_ms = x->has_age ? (now - f->created_ns) / 1000000 : 0;
+}
+
+static const char *num_or_dash(bool known, uint64_t v, char *buf, size_t size)
+{
+	if (!known)
+		return "-";
+	snprintf(buf, size, "%" PRIu64, v);
+	return buf;
+}
+
+static const char *age_str(const struct flow_extra *x, char *buf, size_t size)
+{
+	if (!x->has_age)
+		return "-";
+	snprintf(buf, size, "%" PRIu64 ".%03" PRIu64 "s", x->age_ms / 1000, x->age_ms % 1000);
+	return buf;
+}
+
+#define CHAIN_MAX (LWFP_MAX_HOPS * (LWFP_NAME_MAX + 1) + 1)
+
 static int print_flow(uint64_t token, const struct lwfp_flow *f, void *ctx)
 {
 	struct flows_ctx *l = ctx;
-	char comm[sizeof(f->comm) + 1], dst[64], target[64], hops[LWFP_MAX_HOPS * 48];
+	char comm[sizeof(f->comm) + 1], dst[64], target[64], chain[CHAIN_MAX], cg[CGPATH_MAX];
+	char up[24], down[24], age[32];
 	const char *proto = ctl_proto_name(f->proto);
-
-	char cg[CGPATH_MAX];
+	struct flow_extra x;
 
 	ctl_copy_name(comm, f->comm, sizeof(f->comm));
-	format_hops(l->e, f->hops, f->nhops, hops, sizeof(hops));
+	format_chain(l->e, f->hops, f->nhops, chain, sizeof(chain));
+	flow_extra(f, &x);
 	if (cgpath_get(f->origin_cgroup_id, cg, sizeof(cg)))
 		snprintf(cg, sizeof(cg), "-");
-	printf("%016" PRIx64 " %016" PRIx64 " %-5s %7u %-16s %6u %-24s %-24s %4u %-24s %10u %s\n",
-	       token, (uint64_t)f->chain, proto ? proto : "?", f->pid, comm, f->uid,
+	printf("%016" PRIx64 " %-24s %-5s %7u %-16s %6u %-24s %-24s %4u %12s %12s %10s %10u %s\n",
+	       token, chain, proto ? proto : "?", f->pid, comm, f->uid,
 	       ctl_addr_str(&f->orig_dst, dst, sizeof(dst)) ?: "-",
-	       ctl_addr_str(&f->target, target, sizeof(target)) ?: "-", f->refs, hops,
+	       ctl_addr_str(&f->target, target, sizeof(target)) ?: "-", f->refs,
+	       num_or_dash(x.has_bytes, x.up, up, sizeof(up)),
+	       num_or_dash(x.has_bytes, x.down, down, sizeof(down)), age_str(&x, age, sizeof(age)),
 	       f->origin_netns_ino, cg);
+	return 0;
+}
+
+/* A number, or null when it is not known. */
+static int cj_u64_or_null(struct json_object *o, const char *key, bool known, uint64_t v)
+{
+	return known ? cj_u64(o, key, v) : cj_null(o, key);
+}
+
+static int flow_json_extra(struct json_object *o, struct lwfp_engine *e, const struct lwfp_flow *f)
+{
+	struct flow_extra x;
+
+	flow_extra(f, &x);
+	if (cj_hex64(o, "chain_token", f->chain) ||
+	    cj_add(o, "chain", chain_json(e, f->hops, f->nhops)) ||
+	    cj_u64_or_null(o, "bytes_up", x.has_bytes, x.up) ||
+	    cj_u64_or_null(o, "bytes_down", x.has_bytes, x.down) ||
+	    cj_u64_or_null(o, "age_ms", x.has_age, x.age_ms))
+		return -ENOMEM;
 	return 0;
 }
 
@@ -115,7 +205,7 @@ static int flow_json(struct json_object *o, struct lwfp_engine *e, uint64_t toke
 	    cj_u64(o, "origin_cgroup_id", f->origin_cgroup_id) ||
 	    (!cgpath_get(f->origin_cgroup_id, cg, sizeof(cg)) && cj_str(o, "cgroup", cg)))
 		return -ENOMEM;
-	if (cj_hex64(o, "token", token) || cj_hex64(o, "chain", f->chain) ||
+	if (cj_hex64(o, "token", token) || flow_json_extra(o, e, f) ||
 	    cj_u64(o, "nhops", f->nhops) || cj_add(o, "hops", hops_json(e, f->hops, f->nhops)))
 		return -ENOMEM;
 	if (cj_addr(o, "orig_dst", &f->orig_dst) || cj_addr(o, "orig_src", &f->orig_src) ||
@@ -145,9 +235,9 @@ static int list_flows(struct ctl *c, struct lwfp_engine *e)
 	int err;
 
 	if (!c->json) {
-		printf("%-16s %-16s %-5s %7s %-16s %6s %-24s %-24s %4s %-24s %10s %s\n", "TOKEN",
-		       "CHAIN", "PROTO", "PID", "COMM", "UID", "ORIG_DST", "TARGET", "REFS", "HOPS",
-		       "NETNS", "CGROUP");
+		printf("%-16s %-24s %-5s %7s %-16s %6s %-24s %-24s %4s %12s %12s %10s %10s %s\n",
+		       "TOKEN", "CHAIN", "PROTO", "PID", "COMM", "UID", "ORIG_DST", "TARGET", "REFS",
+		       "UP", "DOWN", "AGE", "NETNS", "CGROUP");
 		return lwfp_flow_foreach(e, print_flow, &l);
 	}
 	l.arr = json_object_new_array();
@@ -210,23 +300,55 @@ static int print_counters(struct ctl *c, const uint64_t *v, uint32_t cap)
 	return o ? cj_print(o) : -ENOMEM;
 }
 
+enum { OPT_PROMETHEUS = CTL_OPT_CMD };
+
+/* CTL_CONTINUE, or the exit status; *prom for --prometheus. */
+static int stats_parse(struct ctl *c, int argc, char **argv, bool *prom)
+{
+	static const struct option longopts[] = {
+		CTL_COMMON_LONGOPTS,
+		{ "prometheus", no_argument, NULL, OPT_PROMETHEUS },
+		{ 0 },
+	};
+	int opt;
+
+	*prom = false;
+	ctl_opts_reset();
+	while ((opt = ctl_next_opt(c, argc, argv, longopts)) != -1) {
+		if (opt == OPT_PROMETHEUS)
+			*prom = true;
+		else if (opt == CTL_OPT_HELP)
+			return ctl_help(stats_usage);
+		else if (opt == CTL_OPT_ARG)
+			return ctl_unexpected_arg(optarg);
+		else
+			return CTL_EXIT_FAIL;
+	}
+	if (*prom && c->json) {
+		ctl_err("--prometheus and -j are two output formats: choose one");
+		return CTL_EXIT_FAIL;
+	}
+	return CTL_CONTINUE;
+}
+
 int cmd_stats(struct ctl *c, int argc, char **argv)
 {
 	uint64_t v[LWFP_CNT__MAX];
-	uint32_t cap;
 	struct lwfp_engine *e;
+	uint32_t cap;
+	bool prom;
 	int err;
 
-	err = ctl_parse_simple(c, argc, argv, stats_usage, NULL, NULL);
+	err = stats_parse(c, argc, argv, &prom);
 	if (err != CTL_CONTINUE)
 		return err;
 	if (ctl_open(c, &e))
 		return CTL_EXIT_FAIL;
 	err = lwfp_counters_read(e, v, LWFP_CNT__MAX);
 	cap = lwfp_engine_max_flows_per_uid(e);
-	lwfp_engine_close(e);
 	if (!err)
-		err = print_counters(c, v, cap);
+		err = prom ? stats_prometheus(e, v, cap) : print_counters(c, v, cap);
+	lwfp_engine_close(e);
 	if (err)
 		ctl_err("cannot read counters: %s", strerror(-err));
 	return err ? CTL_EXIT_FAIL : CTL_EXIT_OK;

@@ -102,6 +102,8 @@ int cmd_service(struct ctl *c, int argc, char **argv);
 int cmd_filter(struct ctl *c, int argc, char **argv);
 int cmd_flows(struct ctl *c, int argc, char **argv);
 int cmd_stats(struct ctl *c, int argc, char **argv);
+/* prometheus.c: the counters v[LWFP_CNT__MAX] and the engine's sizes, for a scrape. */
+int stats_prometheus(struct lwfp_engine *e, const uint64_t *v, uint32_t cap);
 int cmd_monitor(struct ctl *c, int argc, char **argv);
 int cmd_run(struct ctl *c, int argc, char **argv);
 

@@ -1,0 +1,196 @@
+#!/bin/bash
+# Observability of the engine: `stats`, `stats --prometheus` and `flows`.
+#   (a) three connections through a chain of two lwfp-inspect instances move
+#       each counter of the chain by what that traffic must cost: two
+#       redirects and hand-offs per connection, the skips that stop loops,
+#       and two flows closed per connection once they end;
+#   (b) `stats --prometheus` parses with the Prometheus client's own parser
+#       (text format 0.0.4): every metric has HELP and TYPE and the lwfp_
+#       prefix, each counter of `stats -j` is lwfp_NAME_total with the same
+#       value, and the gauges equal the lengths of `flows -j`, `service
+#       list -j` and `filter list -j`; it refuses to be combined with -j;
+#   (c) during a slow download through the chain (the server trickles), `flows` shows each hop's
+#       bytes from its connecting socket growing between two looks, a
+#       positive and growing age, and the chain as the services' names in
+#       hop order, in the table and in -j.
+. "$(dirname "$0")/lib.sh"
+
+. "$(dirname "$0")/lib_inspect.sh"
+
+SLOW=$((2 * 1024 * 1024))
+SLOW_PORT=8001
+
+setup_all 1
+head -c "$SLOW" /dev/urandom >"$T/www/slow.bin" || fail "cannot write $T/www/slow.bin"
+mkcg app
+
+# The slow server: whatever the request, an HTTP/1.0 reply of slow.bin at
+# 16 KiB every 50 ms (the client's pace is no bound: curl's --limit-rate
+# lets the kernel's buffers fill at once).
+cat >"$T/trickle.py" <<'PY'
+import asyncio, sys
+
+body = open(sys.argv[2], "rb").read()
+
+async def serve(r, w):
+    try:
+        await r.readuntil(b"\r\n\r\n")
+        w.write(b"HTTP/1.0 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body))
+        for i in range(0, len(body), 16384):
+            w.write(body[i:i + 16384])
+            await w.drain()
+            await asyncio.sleep(0.05)
+    except (ConnectionError, asyncio.IncompleteReadError):
+        pass
+    finally:
+        w.close()
+
+async def main():
+    srv = await asyncio.start_server(serve, host=None, port=int(sys.argv[1]))
+    await srv.serve_forever()
+
+asyncio.run(main())
+PY
+spawn trickle - "$NSP_SRV" "$PY" "$T/trickle.py" "$SLOW_PORT" "$T/www/slow.bin"
+wait_listen "$NSP_SRV" "$SLOW_PORT"
+
+# Started in the opposite order of their weights: mA gets the first hop.
+start_inspect MB inspB 127.0.0.1:15022 --register --dport "$HTTP_PORT,$SLOW_PORT" \
+	--service mB --weight 100
+start_inspect MA inspA 127.0.0.1:15021 --register --dport "$HTTP_PORT,$SLOW_PORT" \
+	--service mA --weight 200
+
+# ---- (a) counters after known traffic ------------------------------------------------------
+
+COUNTED=(connect redirect skip_by_self skip_previously_by_self handoff flow_closed block
+	fail_closed fail_open hop_limit handoff_miss)
+declare -A C0 C1
+snapshot() { # ARRAY: every counter of COUNTED
+	local -n arr=$1
+	local k
+	for k in "${COUNTED[@]}"; do
+		counter_var "arr[$k]" "$k"
+	done
+}
+# expect_delta NAME WANT: the counter moved by exactly WANT between C0 and C1.
+expect_delta() {
+	expect_eq "counter $1 after 3 connections through 2 proxies" \
+		"$((C1[$1] - C0[$1]))" "$2"
+}
+expect_eq() { [ "$2" = "$3" ] || fail "$1: got '$2', want '$3'"; }
+
+snapshot C0
+for i in 1 2 3; do
+	fetch_ok f0.bin
+done
+wait_flows MA 3
+wait_flows MB 3
+wait_until 10 flows_empty || fail "flows left after the fetches: $(nflows)"
+snapshot C1
+# Per connection: curl's connect is redirected to mA (1 redirect); mA's
+# outbound one skips mA's filter (by self) and is redirected to mB; mB's
+# skips mA's (previously by self) and its own (by self), and goes out.
+expect_delta redirect 6
+expect_delta handoff 6
+expect_delta connect 9
+expect_delta skip_by_self 6
+expect_delta skip_previously_by_self 3
+expect_delta flow_closed 6
+for k in block fail_closed fail_open hop_limit handoff_miss; do
+	expect_delta "$k" 0
+done
+
+# ---- (b) the Prometheus format --------------------------------------------------------------
+
+ctl stats -j
+echo "$CTL_OUT" >"$T/stats.json"
+ctl stats --prometheus
+echo "$CTL_OUT" >"$T/stats.prom"
+ctl flows -j
+echo "$CTL_OUT" >"$T/flows.json"
+ctl service list -j
+echo "$CTL_OUT" >"$T/services.json"
+ctl filter list -j
+echo "$CTL_OUT" >"$T/filters.json"
+"$PY" - "$T" >"$T/prom.err" 2>&1 <<'PY' || fail "stats --prometheus: $(cat "$T/prom.err")"
+import json, re, sys
+from prometheus_client.parser import text_string_to_metric_families
+
+d = sys.argv[1]
+text = open(f"{d}/stats.prom").read()
+stats = json.load(open(f"{d}/stats.json"))
+want_len = {n: len(json.load(open(f"{d}/{n}.json"))) for n in ("flows", "services", "filters")}
+# The parser is lenient about comments: HELP and TYPE are checked here too.
+for name in re.findall(r"^lwfp_(\w+) ", text, re.M):
+    assert f"# HELP lwfp_{name} " in text and f"# TYPE lwfp_{name} " in text, name
+samples, types = {}, {}
+for fam in text_string_to_metric_families(text):
+    assert fam.name.startswith("lwfp_") and fam.documentation, fam
+    for s in fam.samples:
+        assert not s.labels, s
+        samples[s.name] = s.value
+        types[s.name] = fam.type
+for k, v in stats.items():
+    if k == "max_flows_per_uid":
+        continue
+    n = f"lwfp_{k}_total"
+    assert n in samples, f"{n} missing"
+    assert types[n] == "counter" and samples[n] == v, (n, types[n], samples[n], v)
+for n, v in want_len.items():
+    assert types[f"lwfp_{n}"] == "gauge" and samples[f"lwfp_{n}"] == v, (n, samples.get(f"lwfp_{n}"), v)
+assert samples["lwfp_max_flows_per_uid"] == stats["max_flows_per_uid"]
+assert len(samples) == len(stats) + 3, sorted(samples)
+PY
+"$LWFPCTL" stats --prometheus -j --pin-dir "$PIN" >"$T/both.out" 2>&1 &&
+	fail "stats --prometheus -j was accepted: $(cat "$T/both.out")"
+grep -q -- '--prometheus' "$T/both.out" || fail "stats --prometheus -j: $(cat "$T/both.out")"
+
+# ---- (c) flows during a slow transfer --------------------------------------------------------
+
+spawn slow app "$NSP_CLI" curl -sS --noproxy '*' --max-time 30 -o "$T/slow.out" \
+	"http://$SRV4:$SLOW_PORT/slow.bin"
+slow=$LAST_PID
+# look N: `flows -j` in $T/flows.N.json once both hops of the download are live.
+look() {
+	"$LWFPCTL" flows -j --pin-dir "$PIN" >"$T/flows.$1.json" 2>"$T/ctl.stderr" &&
+		[ "$("$PY" -c 'import json, sys; print(len(json.load(open(sys.argv[1]))))' \
+			"$T/flows.$1.json")" = 2 ]
+}
+wait_until 10 look 1 || fail "flows during the download: $(cat "$T/flows.1.json" "$T/ctl.stderr")"
+sleep 1.5
+look 2 || fail "flows later in the download: $(cat "$T/flows.2.json" "$T/ctl.stderr")"
+ctl flows
+echo "$CTL_OUT" >"$T/flows.txt"
+"$PY" - "$T" "$SRV4:$SLOW_PORT" >"$T/flows.err" 2>&1 <<'PY' || fail "flows: $(cat "$T/flows.err")"
+import json, sys
+
+d, dst = sys.argv[1], sys.argv[2]
+def hops(n):
+    fl = json.load(open(f"{d}/flows.{n}.json"))
+    return {f["nhops"]: f for f in fl if f["orig_dst"] == dst}
+a, b = hops(1), hops(2)
+assert sorted(a) == [1, 2] and sorted(b) == [1, 2], (a, b)
+assert b[1]["chain"] == ["mA"] and b[2]["chain"] == ["mA", "mB"], b
+for h in (1, 2):
+    x, y = a[h], b[h]
+    assert x["token"] == y["token"], (x, y)
+    assert isinstance(y["bytes_up"], int) and y["bytes_up"] > 0, y
+    assert y["bytes_down"] > x["bytes_down"] > 0, (h, x["bytes_down"], y["bytes_down"])
+    assert y["bytes_up"] == x["bytes_up"], (h, x["bytes_up"], y["bytes_up"])
+    assert y["age_ms"] > x["age_ms"] > 0 and y["age_ms"] - x["age_ms"] >= 1000, (x["age_ms"], y["age_ms"])
+# The table: the chain as names, and numbers where -j has them.
+text = open(f"{d}/flows.txt").read().splitlines()
+head = text[0].split()
+assert head[:2] == ["TOKEN", "CHAIN"] and ["UP", "DOWN", "AGE"] == head[9:12], head
+rows = {r.split()[0]: r.split() for r in text[1:]}
+for h in (1, 2):
+    r = rows[b[h]["token"]]
+    assert r[1] == ">".join(b[h]["chain"]), r
+    assert int(r[9]) >= b[h]["bytes_up"] and int(r[10]) >= b[h]["bytes_down"], r
+    assert r[11].endswith("s") and float(r[11][:-1]) > 0, r
+PY
+wait_exit "$slow" 30
+[ "$WAIT_RC" = 0 ] || fail "the slow download failed: $(cat "$T/slow.err")"
+cmp -s "$T/slow.out" "$T/www/slow.bin" || fail "the slow download differs from the file"
+
+pass

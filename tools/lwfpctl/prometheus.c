@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * `lwfpctl stats --prometheus`: the engine's counters and sizes in the
+ * Prometheus text exposition format, version 0.0.4. Each counter of
+ * `stats` is its own metric, lwfp_NAME_total, NAME being its `stats -j`
+ * key: the counters mean different things (a connect classified, a
+ * refusal, a proxy's query), so no one label would sum to anything useful.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "lwfpctl.h"
+
+/* What each counter counts, as HELP says it; man/lwfpctl.8 COUNTERS says more. */
+static const char *const counter_help[LWFP_CNT__MAX] = {
+	[LWFP_CNT_CONNECT] = "Connects and first datagrams classified against the filters.",
+	[LWFP_CNT_REDIRECT] = "Connections and UDP flows redirected to a proxy (one per hop).",
+	[LWFP_CNT_SKIP_SELF] = "Redirect filters skipped: the flow's last hop is the filter's service.",
+	[LWFP_CNT_SKIP_PREV_SELF] = "Redirect filters skipped: the filter's service has an earlier hop.",
+	[LWFP_CNT_HOP_LIMIT] = "Connections permitted because their chain already had 8 hops.",
+	[LWFP_CNT_FAIL_OPEN] = "Redirect filters skipped: no listener, filter fails open.",
+	[LWFP_CNT_FAIL_CLOSED] = "Connections refused: no listener, filter fails closed.",
+	[LWFP_CNT_PERMIT] = "Connections a permit filter let through.",
+	[LWFP_CNT_BLOCK] = "Connections a block filter refused.",
+	[LWFP_CNT_HANDOFF] = "Redirected connections accepted by their proxy with their flow.",
+	[LWFP_CNT_HANDOFF_MISS] = "Accepted redirected connections whose flow could not be attached.",
+	[LWFP_CNT_FLOW_FULL] = "New flows refused: the flow table is full.",
+	[LWFP_CNT_FLOW_CLOSED] = "Flows ended (one per hop).",
+	[LWFP_CNT_SET_OK] = "Records set by proxies on their outbound sockets.",
+	[LWFP_CNT_SET_EINVAL] = "Set-records calls refused as malformed, forged or stale.",
+	[LWFP_CNT_SET_EACCES] = "Set-records calls refused: caller is not a service's process.",
+	[LWFP_CNT_QUERY] = "SOL_LWFP getsockopt queries.",
+	[LWFP_CNT_UDP_DATAGRAM] = "Unconnected UDP datagrams sent on an existing redirected flow.",
+	[LWFP_CNT_UDP_EXPIRED] = "Unconnected UDP flows ended by their idle timeout.",
+	[LWFP_CNT_UDP_REVERSED] = "UDP replies shown as from the original destination.",
+	[LWFP_CNT_NO_LISTENER] = "Redirect targets with no registered listener of the service.",
+	[LWFP_CNT_BIND_REFUSED] = "Binds refused: a flow address or a service's UDP port.",
+	[LWFP_CNT_SPOOF_REFUSED] = "Datagrams or connects refused as spoofing a flow.",
+	[LWFP_CNT_UID_CAP] = "New flows refused: the uid holds max_flows_per_uid flows.",
+	[LWFP_CNT_FLOW_ERROR] = "New flows refused on an internal error of the engine.",
+};
+
+static int metric(const char *name, const char *type, const char *help, uint64_t v)
+{
+	return printf("# HELP lwfp_%s %s\n# TYPE lwfp_%s %s\nlwfp_%s %" PRIu64 "\n", name, help,
+		      name, type, name, v) < 0 ? -EIO : 0;
+}
+
+static int counters(const uint64_t *v)
+{
+	char name[64];
+	int i, err;
+
+	for (i = 0; i < LWFP_CNT__MAX; i++) {
+		snprintf(name, sizeof(name), "%s_total", lwfp_counter_name(i));
+		err = metric(name, "counter", counter_help[i] ?: "An lwfp engine counter.", v[i]);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int count_flow(uint64_t token, const struct lwfp_flow *f, void *ctx)
+{
+	(void)token, (void)f;
+	++*(uint64_t *)ctx;
+	return 0;
+}
+
+static int count_service(const struct lwfp_service *s, void *ctx)
+{
+	(void)s;
+	++*(uint64_t *)ctx;
+	return 0;
+}
+
+static int count_filter(const struct lwfp_filter *f, void *ctx)
+{
+	(void)f;
+	++*(uint64_t *)ctx;
+	return 0;
+}
+
+static int gauges(struct lwfp_engine *e, uint32_t cap)
+{
+	uint64_t flows = 0, services = 0, filters = 0;
+	int err;
+
+	err = lwfp_flow_foreach(e, count_flow, &flows) ?:
+	      lwfp_service_foreach(e, count_service, &services) ?:
+	      lwfp_filter_foreach(e, count_filter, &filters);
+	if (err)
+		return err;
+	/*
+	 * Per-filter hits go here once the engine counts them: one metric,
+	 * lwfp_filter_hits_total{filter="ID",service="NAME"}, a sample per filter.
+	 */
+	return metric("flows", "gauge", "Live redirected flows (one per hop).", flows) ?:
+	       metric("services", "gauge", "Registered services.", services) ?:
+	       metric("filters", "gauge", "Installed filters.", filters) ?:
+	       metric("max_flows_per_uid", "gauge", "Live flows one uid other than root may hold.",
+		      cap);
+}
+
+int stats_prometheus(struct lwfp_engine *e, const uint64_t *v, uint32_t cap)
+{
+	int err = counters(v);
+
+	if (!err)
+		err = gauges(e, cap);
+	if (!err && fflush(stdout))
+		err = -errno;
+	return err;
+}

@@ -4,11 +4,14 @@
 set -eu
 pkgs="clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libjson-c-dev libcmocka-dev
 pkg-config make gcc iproute2 curl python3 socat coreutils libclang-rt-dev util-linux"
-# Real, unmodified programs the integration tests put in lwfp chains.
-[ "${1:-}" = test ] && pkgs="$pkgs openssl mitmproxy redsocks microsocks bind9-dnsutils dnsmasq-base valgrind"
+# Real, unmodified programs the integration tests put in lwfp chains, and
+# the Prometheus client, whose parser reads `lwfpctl stats --prometheus`.
+[ "${1:-}" = test ] && pkgs="$pkgs openssl mitmproxy redsocks microsocks bind9-dnsutils dnsmasq-base valgrind
+python3-prometheus-client"
 # make test-kernel-6.1: the same programs (the guest runs the suite on this
 # host's file system), and the emulator and static busybox its boot needs.
 [ "${1:-}" = kernel ] && pkgs="$pkgs openssl mitmproxy redsocks microsocks bind9-dnsutils dnsmasq-base
+python3-prometheus-client
 qemu-system-x86 busybox-static kmod"
 # The baselines the benchmarks compare against, and the profiler.
 [ "${1:-}" = bench ] && pkgs="$pkgs haproxy iptables socat linux-perf"

@@ -67,7 +67,7 @@ PY
 cat >"$T/chain.py" <<'PY'
 import json, sys
 flows, want = json.load(sys.stdin), sys.argv[1:]
-chains = {f["chain"] for f in flows}
+chains = {f["chain_token"] for f in flows}
 if len(chains) != 1:
     sys.exit(f"{len(flows)} live flows in {len(chains)} chains, want one chain: {flows}")
 got = sorted([h["service"] for h in f["hops"]] for f in flows)

@@ -12,7 +12,12 @@
 #   (c) during a slow download through the chain (the server trickles), `flows` shows each hop's
 #       bytes from its connecting socket growing between two looks, a
 #       positive and growing age, and the chain as the services' names in
-#       hop order, in the table and in -j.
+#       hop order, in the table and in -j;
+#   (d) `metrics --listen` serves the same text as `stats --prometheus` at
+#       /metrics with the 0.0.4 content type, refuses other paths, methods
+#       and oversized requests with their HTTP status, answers 503 while
+#       the engine is down and reads the new one after `up`, refuses a bad
+#       or missing --listen, and exits 0 on SIGTERM.
 . "$(dirname "$0")/lib.sh"
 
 . "$(dirname "$0")/lib_inspect.sh"
@@ -192,5 +197,42 @@ PY
 wait_exit "$slow" 30
 [ "$WAIT_RC" = 0 ] || fail "the slow download failed: $(cat "$T/slow.err")"
 cmp -s "$T/slow.out" "$T/www/slow.bin" || fail "the slow download differs from the file"
+
+# ---- (d) metrics over HTTP ----------------------------------------------------------------
+
+MPORT=9464
+for bad in "" "--listen" "--listen 127.0.0.1" "--listen 127.0.0.1:0"; do
+	# shellcheck disable=SC2086
+	"$LWFPCTL" metrics $bad --pin-dir "$PIN" >"$T/mbad.out" 2>&1 &&
+		fail "metrics $bad was accepted"
+	[ "$(wc -l <"$T/mbad.out")" = 1 ] || fail "metrics $bad: not one line: $(cat "$T/mbad.out")"
+done
+spawn metrics - "$NSP_CLI" "$LWFPCTL" metrics --listen "127.0.0.1:$MPORT" --pin-dir "$PIN"
+mpid=$LAST_PID
+wait_listen "$NSP_CLI" "$MPORT"
+wait_until 10 flows_empty || fail "flows left after the slow download: $(nflows)"
+mcurl() { nsenter --net="$NSP_CLI" curl -sS --noproxy '*' --max-time 10 "$@"; }
+mcurl -D "$T/m.head" -o "$T/m.body" "http://127.0.0.1:$MPORT/metrics" || fail "GET /metrics failed"
+ctl stats --prometheus
+[ "$(cat "$T/m.body")" = "$CTL_OUT" ] || fail "/metrics differs from stats --prometheus:
+$(diff <(echo "$CTL_OUT") "$T/m.body" | head -n 10)"
+head -n 1 "$T/m.head" | grep -q '^HTTP/1.0 200' || fail "GET /metrics: $(head -n 1 "$T/m.head")"
+grep -qi '^content-type: text/plain; version=0.0.4' "$T/m.head" ||
+	fail "GET /metrics content type: $(cat "$T/m.head")"
+status() { mcurl -o /dev/null -w '%{http_code}' "$@"; }
+expect_eq "GET /other" "$(status "http://127.0.0.1:$MPORT/other")" 404
+expect_eq "POST /metrics" "$(status -X POST -d x "http://127.0.0.1:$MPORT/metrics")" 405
+expect_eq "a 6000-byte header" "$(status -H "X-Big: $(head -c 6000 /dev/zero | tr '\0' a)" \
+	"http://127.0.0.1:$MPORT/metrics")" 431
+mcurl -o /dev/null "http://127.0.0.1:$MPORT/metrics" || fail "GET /metrics after the refusals failed"
+# Each scrape opens the engine: it sees a `down`, and the next `up`.
+ctl down
+expect_eq "GET /metrics with no engine" "$(status "http://127.0.0.1:$MPORT/metrics")" 503
+engine_up
+mcurl -o "$T/m.body" "http://127.0.0.1:$MPORT/metrics" || fail "GET /metrics after up failed"
+grep -q '^lwfp_redirect_total 0$' "$T/m.body" || fail "after down and up: $(grep redirect "$T/m.body")"
+kill -TERM "$mpid"
+wait_exit "$mpid" 10
+[ "$WAIT_RC" = 0 ] || fail "metrics exited $WAIT_RC on SIGTERM: $(cat "$T/metrics.err")"
 
 pass

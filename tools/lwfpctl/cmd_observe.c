@@ -347,7 +347,7 @@ int cmd_stats(struct ctl *c, int argc, char **argv)
 	err = lwfp_counters_read(e, v, LWFP_CNT__MAX);
 	cap = lwfp_engine_max_flows_per_uid(e);
 	if (!err)
-		err = prom ? stats_prometheus(e, v, cap) : print_counters(c, v, cap);
+		err = prom ? stats_prometheus(stdout, e, v, cap) : print_counters(c, v, cap);
 	lwfp_engine_close(e);
 	if (err)
 		ctl_err("cannot read counters: %s", strerror(-err));

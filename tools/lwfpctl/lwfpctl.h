@@ -103,7 +103,9 @@ int cmd_filter(struct ctl *c, int argc, char **argv);
 int cmd_flows(struct ctl *c, int argc, char **argv);
 int cmd_stats(struct ctl *c, int argc, char **argv);
 /* prometheus.c: the counters v[LWFP_CNT__MAX] and the engine's sizes, for a scrape. */
-int stats_prometheus(struct lwfp_engine *e, const uint64_t *v, uint32_t cap);
+int stats_prometheus(FILE *out, struct lwfp_engine *e, const uint64_t *v, uint32_t cap);
+/* `lwfpctl metrics --listen ADDR:PORT`: the same over HTTP. */
+int cmd_metrics(struct ctl *c, int argc, char **argv);
 int cmd_monitor(struct ctl *c, int argc, char **argv);
 int cmd_run(struct ctl *c, int argc, char **argv);
 

@@ -29,6 +29,8 @@ static const char usage[] =
 	"  flows                  live redirected flows: their chain, bytes, age, and\n"
 	"                         the application's network namespace and cgroup\n"
 	"  stats [--prometheus]   counters (--prometheus: for a Prometheus scrape)\n"
+	"  metrics --listen ADDR:PORT\n"
+	"                         serve stats --prometheus at http://ADDR:PORT/metrics\n"
 	"  monitor                redirect events as they happen\n"
 	"  run [--via SERVICE]... -- CMD [ARGS]\n"
 	"                         run CMD in a fresh cgroup, its connections going\n"
@@ -53,6 +55,7 @@ static const struct ctl_cmd commands[] = {
 	{ "filter", cmd_filter },
 	{ "flows", cmd_flows },
 	{ "stats", cmd_stats },
+	{ "metrics", cmd_metrics },
 	{ "monitor", cmd_monitor },
 	{ "run", cmd_run },
 };

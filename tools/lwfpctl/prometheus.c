@@ -41,20 +41,20 @@ static const char *const counter_help[LWFP_CNT__MAX] = {
 	[LWFP_CNT_FLOW_ERROR] = "New flows refused on an internal error of the engine.",
 };
 
-static int metric(const char *name, const char *type, const char *help, uint64_t v)
+static int metric(FILE *out, const char *name, const char *type, const char *help, uint64_t v)
 {
-	return printf("# HELP lwfp_%s %s\n# TYPE lwfp_%s %s\nlwfp_%s %" PRIu64 "\n", name, help,
+	return fprintf(out, "# HELP lwfp_%s %s\n# TYPE lwfp_%s %s\nlwfp_%s %" PRIu64 "\n", name, help,
 		      name, type, name, v) < 0 ? -EIO : 0;
 }
 
-static int counters(const uint64_t *v)
+static int counters(FILE *out, const uint64_t *v)
 {
 	char name[64];
 	int i, err;
 
 	for (i = 0; i < LWFP_CNT__MAX; i++) {
 		snprintf(name, sizeof(name), "%s_total", lwfp_counter_name(i));
-		err = metric(name, "counter", counter_help[i] ?: "An lwfp engine counter.", v[i]);
+		err = metric(out, name, "counter", counter_help[i] ?: "An lwfp engine counter.", v[i]);
 		if (err)
 			return err;
 	}
@@ -82,7 +82,7 @@ static int count_filter(const struct lwfp_filter *f, void *ctx)
 	return 0;
 }
 
-static int gauges(struct lwfp_engine *e, uint32_t cap)
+static int gauges(FILE *out, struct lwfp_engine *e, uint32_t cap)
 {
 	uint64_t flows = 0, services = 0, filters = 0;
 	int err;
@@ -96,20 +96,20 @@ static int gauges(struct lwfp_engine *e, uint32_t cap)
 	 * Per-filter hits go here once the engine counts them: one metric,
 	 * lwfp_filter_hits_total{filter="ID",service="NAME"}, a sample per filter.
 	 */
-	return metric("flows", "gauge", "Live redirected flows (one per hop).", flows) ?:
-	       metric("services", "gauge", "Registered services.", services) ?:
-	       metric("filters", "gauge", "Installed filters.", filters) ?:
-	       metric("max_flows_per_uid", "gauge", "Live flows one uid other than root may hold.",
+	return metric(out, "flows", "gauge", "Live redirected flows (one per hop).", flows) ?:
+	       metric(out, "services", "gauge", "Registered services.", services) ?:
+	       metric(out, "filters", "gauge", "Installed filters.", filters) ?:
+	       metric(out, "max_flows_per_uid", "gauge", "Live flows one uid other than root may hold.",
 		      cap);
 }
 
-int stats_prometheus(struct lwfp_engine *e, const uint64_t *v, uint32_t cap)
+int stats_prometheus(FILE *out, struct lwfp_engine *e, const uint64_t *v, uint32_t cap)
 {
-	int err = counters(v);
+	int err = counters(out, v);
 
 	if (!err)
-		err = gauges(e, cap);
-	if (!err && fflush(stdout))
+		err = gauges(out, e, cap);
+	if (!err && fflush(out))
 		err = -errno;
 	return err;
 }

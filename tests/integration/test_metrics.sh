@@ -12,7 +12,8 @@
 #   (c) during a slow download through the chain (the server trickles), `flows` shows each hop's
 #       bytes from its connecting socket growing between two looks, a
 #       positive and growing age, and the chain as the services' names in
-#       hop order, in the table and in -j;
+#       hop order, in the table and in -j; a UDP flow's bytes are unknown:
+#       "-" and null;
 #   (d) `metrics --listen` serves the same text as `stats --prometheus` at
 #       /metrics with the 0.0.4 content type, refuses other paths, methods
 #       and oversized requests with their HTTP status, answers 503 while
@@ -60,10 +61,11 @@ spawn trickle - "$NSP_SRV" "$PY" "$T/trickle.py" "$SLOW_PORT" "$T/www/slow.bin"
 wait_listen "$NSP_SRV" "$SLOW_PORT"
 
 # Started in the opposite order of their weights: mA gets the first hop.
+# Only mA takes UDP too, for the UDP flow of (c).
 start_inspect MB inspB 127.0.0.1:15022 --register --dport "$HTTP_PORT,$SLOW_PORT" \
 	--service mB --weight 100
 start_inspect MA inspA 127.0.0.1:15021 --register --dport "$HTTP_PORT,$SLOW_PORT" \
-	--service mA --weight 200
+	--service mA --weight 200 --proto tcp,udp
 
 # ---- (a) counters after known traffic ------------------------------------------------------
 
@@ -197,6 +199,30 @@ PY
 wait_exit "$slow" 30
 [ "$WAIT_RC" = 0 ] || fail "the slow download failed: $(cat "$T/slow.err")"
 cmp -s "$T/slow.out" "$T/www/slow.bin" || fail "the slow download differs from the file"
+
+# A UDP flow: the kernel keeps no byte counts for it, so they are unknown,
+# "-" in the table and null in -j, never a number.
+spawn udp app "$NSP_CLI" "$PY" -c '
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.sendto(b"ping", (sys.argv[1], int(sys.argv[2])))
+time.sleep(5)' "$SRV4" "$HTTP_PORT"
+udp=$LAST_PID
+udp_flow() {
+	ctl flows -j
+	"$PY" -c '
+import json, sys
+f = [x for x in json.loads(sys.argv[1]) if x["proto"] == "udp"]
+assert len(f) == 1 and f[0]["bytes_up"] is None and f[0]["bytes_down"] is None, f
+assert isinstance(f[0]["age_ms"], int) and f[0]["chain"] == ["mA"], f
+open(sys.argv[2], "w").write(f[0]["token"])' "$CTL_OUT" "$T/udp.token" 2>"$T/udp.check"
+}
+wait_until 5 udp_flow || fail "flows -j, a UDP flow: $(cat "$T/udp.check") $CTL_OUT"
+ctl flows
+awk -v t="$(cat "$T/udp.token")" '$1 == t && $3 == "udp" && $10 == "-" && $11 == "-" { ok = 1 }
+	END { exit !ok }' <<<"$CTL_OUT" || fail "flows, a UDP flow's bytes are not '-': $CTL_OUT"
+kill "$udp" 2>/dev/null
+wait_exit "$udp" 10
 
 # ---- (d) metrics over HTTP ----------------------------------------------------------------
 

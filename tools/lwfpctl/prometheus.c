@@ -13,7 +13,7 @@
 #include "lwfpctl.h"
 
 /* What each counter counts, as HELP says it; man/lwfpctl.8 COUNTERS says more. */
-static const char *const counter_help[LWFP_CNT__MAX] = {
+static const char *const counter_help[] = {
 	[LWFP_CNT_CONNECT] = "Connects and first datagrams classified against the filters.",
 	[LWFP_CNT_REDIRECT] = "Connections and UDP flows redirected to a proxy (one per hop).",
 	[LWFP_CNT_SKIP_SELF] = "Redirect filters skipped: the flow's last hop is the filter's service.",
@@ -40,6 +40,9 @@ static const char *const counter_help[LWFP_CNT__MAX] = {
 	[LWFP_CNT_UID_CAP] = "New flows refused: the uid holds max_flows_per_uid flows.",
 	[LWFP_CNT_FLOW_ERROR] = "New flows refused on an internal error of the engine.",
 };
+/* A counter added to abi.h without its HELP line fails the build here. */
+_Static_assert(sizeof(counter_help) / sizeof(counter_help[0]) == LWFP_CNT__MAX,
+	       "every counter needs its HELP text");
 
 static int metric(FILE *out, const char *name, const char *type, const char *help, uint64_t v)
 {

@@ -14,9 +14,11 @@
 #include <linux/sock_diag.h>
 #include <linux/tcp.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <lwfp/engine.h>
@@ -114,6 +116,13 @@ static int diag_query(int fd, const struct lwfp_flow *f, uint64_t *up, uint64_t 
 	return diag_answer(buf, (size_t)n, up, down);
 }
 
+static bool own_netns(uint32_t ino)
+{
+	struct stat st;
+
+	return !stat("/proc/self/ns/net", &st) && (uint32_t)st.st_ino == ino;
+}
+
 /* A sock_diag socket in the namespace of the process that made the hop's connect. */
 static int diag_socket(const struct lwfp_flow *f)
 {
@@ -132,8 +141,13 @@ static int diag_socket(const struct lwfp_flow *f)
 	fd = lwfp_netns_info(ns, &ino, NULL);
 	if (!fd && f->nhops == 1 && f->origin_netns_ino && ino != f->origin_netns_ino)
 		fd = -ENOENT;
-	if (!fd)
+	/* In our own namespace, a plain socket() spares a thread per flow. */
+	if (!fd && own_netns(ino)) {
+		fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+		fd = fd < 0 ? -errno : fd;
+	} else if (!fd) {
 		fd = lwfp_netns_socket(ns, AF_NETLINK, SOCK_DGRAM, NETLINK_SOCK_DIAG);
+	}
 	close(ns);
 	return fd;
 }

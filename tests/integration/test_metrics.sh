@@ -166,6 +166,9 @@ look() {
 wait_until 10 look 1 || fail "flows during the download: $(cat "$T/flows.1.json" "$T/ctl.stderr")"
 sleep 1.5
 look 2 || fail "flows later in the download: $(cat "$T/flows.2.json" "$T/ctl.stderr")"
+# From inside the namespace too, where lwfpctl needs no thread to enter it.
+nsenter --net="$NSP_CLI" "$LWFPCTL" flows -j --pin-dir "$PIN" >"$T/flows.3.json" 2>"$T/ctl.stderr" ||
+	fail "flows -j in the client netns: $(cat "$T/ctl.stderr")"
 ctl flows
 echo "$CTL_OUT" >"$T/flows.txt"
 "$PY" - "$T" "$SRV4:$SLOW_PORT" >"$T/flows.err" 2>&1 <<'PY' || fail "flows: $(cat "$T/flows.err")"
@@ -175,8 +178,9 @@ d, dst = sys.argv[1], sys.argv[2]
 def hops(n):
     fl = json.load(open(f"{d}/flows.{n}.json"))
     return {f["nhops"]: f for f in fl if f["orig_dst"] == dst}
-a, b = hops(1), hops(2)
+a, b, c = hops(1), hops(2), hops(3)
 assert sorted(a) == [1, 2] and sorted(b) == [1, 2], (a, b)
+assert all(c[h]["bytes_down"] >= b[h]["bytes_down"] for h in (1, 2)), (b, c)
 assert b[1]["chain"] == ["mA"] and b[2]["chain"] == ["mA", "mB"], b
 for h in (1, 2):
     x, y = a[h], b[h]

@@ -254,7 +254,18 @@ expect_eq "GET /other" "$(status "http://127.0.0.1:$MPORT/other")" 404
 expect_eq "POST /metrics" "$(status -X POST -d x "http://127.0.0.1:$MPORT/metrics")" 405
 expect_eq "a 6000-byte header" "$(status -H "X-Big: $(head -c 6000 /dev/zero | tr '\0' a)" \
 	"http://127.0.0.1:$MPORT/metrics")" 431
+raw="$(nsenter --net="$NSP_CLI" bash -c 'exec 5<>"/dev/tcp/127.0.0.1/$1" &&
+	printf "nonsense\r\n\r\n" >&5 && head -n 1 <&5' sh "$MPORT")"
+expect_eq "a request that is not HTTP" "${raw%$'\r'}" "HTTP/1.0 400 Bad Request"
 mcurl -o /dev/null "http://127.0.0.1:$MPORT/metrics" || fail "GET /metrics after the refusals failed"
+# A second one on the same port, and one with no engine, each fail with one line.
+nsenter --net="$NSP_CLI" "$LWFPCTL" metrics --listen "127.0.0.1:$MPORT" --pin-dir "$PIN" \
+	>"$T/mbad.out" 2>&1 && fail "a second metrics on port $MPORT started"
+grep -q "cannot listen on 127.0.0.1:$MPORT" "$T/mbad.out" && [ "$(wc -l <"$T/mbad.out")" = 1 ] ||
+	fail "a second metrics on port $MPORT: $(cat "$T/mbad.out")"
+"$LWFPCTL" metrics --listen "127.0.0.1:$MPORT" --pin-dir "$PIN-none" >"$T/mbad.out" 2>&1 &&
+	fail "metrics with no engine started"
+grep -q "no engine is up" "$T/mbad.out" || fail "metrics with no engine: $(cat "$T/mbad.out")"
 # Each scrape opens the engine: it sees a `down`, and the next `up`.
 ctl down
 expect_eq "GET /metrics with no engine" "$(status "http://127.0.0.1:$MPORT/metrics")" 503

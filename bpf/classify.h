@@ -109,7 +109,7 @@ static __always_inline long walk_try(struct walk *w, __u32 idx)
 	}
 	w->listening = lwfp_target_ok(w->ctx, f, w->proto,
 				      w->proto == IPPROTO_UDP && w->sock_v6 && !w->mapped);
-	if (!w->listening && f->fail == LWFP_FAIL_OPEN) {
+	if (!w->listening && f->fail == LWFP_FAIL_OPEN && !(f->flags & LWFP_FILTER_BOOT)) {
 		count(LWFP_CNT_FAIL_OPEN);
 		return 0;
 	}

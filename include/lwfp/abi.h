@@ -231,8 +231,17 @@ struct lwfp_filter {
 	__u64 origin_cgroup_id;
 	struct lwfp_addr to; /* the redirect target */
 	__u32 idle_timeout_s; /* UDP; 0 means the default */
-	__u32 pad;
+	__u32 flags; /* LWFP_FILTER_ */
 };
+
+/*
+ * A boot filter (redirect only) refuses its matching connections, whatever
+ * its fail mode, while its service has no listener at the target, and
+ * redirects them once one exists: traffic is held until the proxy is up,
+ * never let through unredirected. Refusals count as fail_closed.
+ */
+#define LWFP_FILTER_BOOT (1u << 0)
+#define LWFP_FILTER_FLAGS LWFP_FILTER_BOOT
 
 /*
  * lwfp_filters holds two tables of LWFP_MAX_FILTERS slots, sorted by weight
@@ -290,7 +299,7 @@ struct lwfp_config {
 	__u32 max_flows_per_uid; /* live flows one uid may hold; 0: the default */
 };
 #define LWFP_FLOWS_PER_UID_DEFAULT (LWFP_MAX_FLOWS / 4)
-#define LWFP_ABI_VERSION 3
+#define LWFP_ABI_VERSION 4
 
 /* lwfp_filter_raw[filter id]: the bytes of a raw:HEX context. */
 struct lwfp_raw_context {

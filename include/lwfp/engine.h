@@ -103,6 +103,12 @@ struct lwfp_service_opts {
 /* -EEXIST for a duplicate name, -ENOSPC when all slots are used. */
 int lwfp_service_add(struct lwfp_engine *e, const struct lwfp_service_opts *opts,
 		     uint32_t *handle);
+/*
+ * Gives the service opts->name the identity and provider of opts (a NULL
+ * provider keeps its own), in place: its handle, its filters and its
+ * registered listeners stay. -ENOENT for an unknown name.
+ */
+int lwfp_service_update(struct lwfp_engine *e, const struct lwfp_service_opts *opts);
 /* Also deletes the service's filters. -ENOENT for an unknown name. */
 int lwfp_service_del(struct lwfp_engine *e, const char *name);
 int lwfp_service_find(struct lwfp_engine *e, const char *name, struct lwfp_service *out);
@@ -140,6 +146,14 @@ int lwfp_filter_add(struct lwfp_engine *e, const struct lwfp_filter_opts *opts, 
  */
 int lwfp_filter_add_batch(struct lwfp_engine *e, const struct lwfp_filter_opts *const *opts,
 			  size_t n, uint32_t *ids, size_t *failed);
+/*
+ * As lwfp_filter_add_batch, with the filters whose ids are in del[0..ndel)
+ * removed in the same update: connects see the old table or the new one,
+ * never a mix. -ENOENT (and *failed == n) if an id of del is not there.
+ */
+int lwfp_filter_replace_batch(struct lwfp_engine *e, const uint32_t *del, size_t ndel,
+			      const struct lwfp_filter_opts *const *opts, size_t n,
+			      uint32_t *ids, size_t *failed);
 int lwfp_filter_del(struct lwfp_engine *e, uint32_t id);
 /* In classification order: highest weight first. */
 int lwfp_filter_foreach(struct lwfp_engine *e,

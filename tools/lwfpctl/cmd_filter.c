@@ -36,6 +36,9 @@ static const char add_usage[] =
 	"  --to ADDR:PORT         the redirect target\n"
 	"  --permit               let matching connections through untouched\n"
 	"  --block                refuse matching connections\n"
+	"  --boot                 (redirect) refuse matching connections, whatever\n"
+	"                         --fail says, until the service has a listener at\n"
+	"                         the target; then redirect them\n"
 	FILTER_OPTS_USAGE
 	"\n"
 	COMMON_HELP
@@ -63,6 +66,7 @@ enum {
 	OPT_TO,
 	OPT_PERMIT,
 	OPT_BLOCK,
+	OPT_BOOT,
 };
 
 struct add_args {
@@ -98,6 +102,9 @@ static int add_opt(struct add_args *a, int opt, const char *arg)
 		return set_action(a, LWFP_ACT_PERMIT);
 	case OPT_BLOCK:
 		return set_action(a, LWFP_ACT_BLOCK);
+	case OPT_BOOT:
+		a->spec.f.flags |= LWFP_FILTER_BOOT;
+		return 0;
 	case CTL_OPT_ARG:
 		return ctl_unexpected_arg(arg);
 	}
@@ -110,6 +117,10 @@ static int add_opt(struct add_args *a, int opt, const char *arg)
 /* The action decides which of --service and --to must, or must not, be there. */
 static int check_action(struct add_args *a)
 {
+	if (a->spec.f.action && (a->spec.f.flags & LWFP_FILTER_BOOT)) {
+		ctl_err("--boot is only for redirect filters");
+		return CTL_EXIT_FAIL;
+	}
 	if (a->spec.f.action) {
 		if (!a->service && !a->has_to)
 			return 0;
@@ -134,6 +145,7 @@ static int parse_add(struct ctl *c, int argc, char **argv, struct add_args *a)
 		{ "to", required_argument, NULL, OPT_TO },
 		{ "permit", no_argument, NULL, OPT_PERMIT },
 		{ "block", no_argument, NULL, OPT_BLOCK },
+		{ "boot", no_argument, NULL, OPT_BOOT },
 		{ 0 },
 	};
 	int opt;
@@ -356,6 +368,14 @@ static const char *context_name(uint8_t kind)
 	}
 }
 
+/* The FAIL column: a boot filter fails closed whatever its mode. */
+static const char *fail_name(const struct lwfp_filter *f)
+{
+	if (f->flags & LWFP_FILTER_BOOT)
+		return "boot";
+	return f->fail == LWFP_FAIL_OPEN ? "open" : "closed";
+}
+
 struct list_ctx {
 	struct lwfp_engine *e;
 	struct json_object *arr;
@@ -393,7 +413,7 @@ static int print_filter(const struct lwfp_filter *f, void *ctx)
 	printf("%-6u %-10u %-8s %-16s %-24s %-6s %-15s %s\n", f->id, f->weight,
 	       action_name(f->action), svc ? svc : "-",
 	       f->action == LWFP_ACT_REDIRECT && target ? target : "-",
-	       f->fail == LWFP_FAIL_OPEN ? "open" : "closed", context, len ? conds : "any");
+	       fail_name(f), context, len ? conds : "any");
 	return 0;
 }
 
@@ -443,7 +463,8 @@ static int filter_json(struct json_object *o, struct lwfp_engine *e,
 	if (cj_u64(o, "id", f->id) || cj_str(o, "service", owner(e, f, name)) ||
 	    cj_u64(o, "weight", f->weight) || cj_str(o, "action", action_name(f->action)) ||
 	    cj_addr(o, "to", redirect ? &f->to : &none) ||
-	    cj_str(o, "fail", f->fail == LWFP_FAIL_OPEN ? "open" : "closed"))
+	    cj_str(o, "fail", f->fail == LWFP_FAIL_OPEN ? "open" : "closed") ||
+	    cj_add(o, "boot", json_object_new_boolean(!!(f->flags & LWFP_FILTER_BOOT))))
 		return -ENOMEM;
 	if (cj_u64(o, "idle_timeout", f->idle_timeout_s) || conds_json(o, f))
 		return -ENOMEM;

@@ -159,6 +159,23 @@ static int parse_add(struct ctl *c, int argc, char **argv, struct add_args *a)
 	return check_add(a);
 }
 
+int service_add_args(struct ctl *c, int argc, char **argv, struct service_spec *s)
+{
+	struct add_args a = { 0 };
+	int err;
+
+	err = parse_add(c, argc, argv, &a);
+	if (err != CTL_CONTINUE)
+		return err;
+	s->name = a.name;
+	memcpy(s->provider, a.provider, sizeof(s->provider));
+	s->has_provider = a.has_provider;
+	s->kind = a.kind;
+	s->value = a.value;
+	s->cgroup = a.cgroup;
+	return CTL_CONTINUE;
+}
+
 static void report_add_error(const struct add_args *a, int err)
 {
 	if (err == -EEXIST)

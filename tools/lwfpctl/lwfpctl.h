@@ -93,6 +93,7 @@ int cj_print(struct json_object *o);
 struct up_args {
 	const char *cgroup;
 	uint32_t max_flows_per_uid; /* 0: not given */
+	const char *config; /* --config FILE */
 };
 int up_parse(struct ctl *c, int argc, char **argv, struct up_args *a);
 
@@ -104,6 +105,28 @@ int cmd_flows(struct ctl *c, int argc, char **argv);
 int cmd_stats(struct ctl *c, int argc, char **argv);
 int cmd_monitor(struct ctl *c, int argc, char **argv);
 int cmd_run(struct ctl *c, int argc, char **argv);
+
+/* cmd_service.c, for policy files: the words of `service add`. */
+struct service_spec {
+	const char *name;
+	uint8_t provider[16];
+	bool has_provider;
+	enum lwfp_identity_kind kind;
+	uint32_t value;
+	const char *cgroup;
+};
+/* Parses "add ARGS..."; CTL_CONTINUE with *s set, or the exit status. */
+int service_add_args(struct ctl *c, int argc, char **argv, struct service_spec *s);
+
+/* cmd_config.c: the policy file of `up --config`, `reload`, `save`. */
+#define CTL_DEFAULT_CONFIG "/etc/lwfp/lwfp.conf"
+struct policy;
+/* The policy of path, parsed and checked: NULL once the error is reported. */
+struct policy *config_load(struct ctl *c, const char *path);
+/* Makes the engine's policy file's, all or none; frees file. An exit status. */
+int config_apply(struct ctl *c, struct lwfp_engine *e, struct policy *file);
+int cmd_reload(struct ctl *c, int argc, char **argv);
+int cmd_save(struct ctl *c, int argc, char **argv);
 
 /* `lwfpctl -batch FILE`: argv as main() got it. */
 bool ctl_is_batch(int argc, char **argv);

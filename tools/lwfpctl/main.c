@@ -12,9 +12,12 @@ static const char usage[] =
 	"       lwfpctl [--pin-dir DIR] -batch FILE\n"
 	"\n"
 	"Commands:\n"
-	"  up [--cgroup PATH] [--max-flows-per-uid N]\n"
+	"  up [--cgroup PATH] [--max-flows-per-uid N] [--config FILE]\n"
 	"                         load the engine and attach it to a cgroup v2 path;\n"
-	"                         N caps the live flows of one uid\n"
+	"                         N caps the live flows of one uid; FILE: the policy\n"
+	"  reload [--config FILE] make the policy that of FILE (default\n"
+	"                         " CTL_DEFAULT_CONFIG "), all or none\n"
+	"  save                   print the policy in the language of FILE\n"
 	"  down                   detach and remove the engine\n"
 	"  service add NAME [--provider UUID] (--uid U | --cgroup PATH | --pid P)\n"
 	"                         register a service, print its handle\n"
@@ -34,8 +37,8 @@ static const char usage[] =
 	"                         run CMD in a fresh cgroup, its connections going\n"
 	"                         through the services or a built-in lwfp-inspect\n"
 	"  -batch FILE, --batch FILE\n"
-	"                         run the 'filter add' lines of FILE ('-': stdin)\n"
-	"                         as one update, all or none; prints the ids\n"
+	"                         add the services and filters of FILE ('-': stdin),\n"
+	"                         all or none; prints the new filter ids\n"
 	FILTER_OPTS_USAGE
 	"\n"
 	"Options of every command, anywhere among its arguments:\n"
@@ -55,6 +58,8 @@ static const struct ctl_cmd commands[] = {
 	{ "stats", cmd_stats },
 	{ "monitor", cmd_monitor },
 	{ "run", cmd_run },
+	{ "reload", cmd_reload },
+	{ "save", cmd_save },
 };
 
 /* "-h", "--help", or a cluster of short options such as "-jh". */

@@ -32,7 +32,7 @@ int conf_split(char *line, char **words, int max)
 	for (;;) {
 		while (blank(*r))
 			r++;
-		if (!*r || (*r == '#' && !n))
+		if (!*r || *r == '#')
 			return n;
 		if (n == max)
 			return -E2BIG;

@@ -155,6 +155,20 @@ static int batch_keep(struct batch *b, struct filter_spec *spec, const char *ser
 	return 0;
 }
 
+/* A --dport list stands for one filter per item. */
+static int batch_keep_all(struct batch *b, const struct filter_spec *spec, const char *service)
+{
+	struct filter_spec one = *spec;
+	size_t i;
+
+	for (i = 0; i < filter_spec_count(spec); i++) {
+		filter_spec_nth(spec, i, &one.f);
+		if (batch_keep(b, &one, service))
+			return CTL_EXIT_FAIL;
+	}
+	return CTL_CONTINUE;
+}
+
 /* One command line: CTL_CONTINUE when kept (or blank), else the exit status. */
 static int batch_line(struct batch *b, char *line)
 {
@@ -190,7 +204,7 @@ static int batch_line(struct batch *b, char *line)
 		ctl_err("--pin-dir belongs before -batch, not on a line of it");
 		return CTL_EXIT_FAIL;
 	}
-	return batch_keep(b, &spec, service) ? CTL_EXIT_FAIL : CTL_CONTINUE;
+	return batch_keep_all(b, &spec, service);
 }
 
 static void set_where(struct batch *b, unsigned int line)

@@ -136,6 +136,7 @@ want_err "--to 127.0.0.1:15009 is IPv4 but --family is 6: the filter could never
 bad_input "family 4, IPv6 --to" filter add --service errsvc --to "[::1]:15009" --family 4 "${P[@]}"
 bad_input "IPv6 --dst, IPv4 --to" "${A[@]}" --dst 2001:db8::/32 "${P[@]}"
 bad_input "IPv4 --dst, IPv6 --to" filter add --service errsvc --to "[::1]:15009" --dst 198.18.0.0/15 "${P[@]}"
+bad_input "UDP, IPv6 --to" filter add --service errsvc --to "[::1]:15009" --proto udp "${P[@]}"
 bad_input "host bits" "${A[@]}" --dst 198.18.1.0/15 "${P[@]}"
 want_err "--dst '198.18.1.0/15' has host bits set: the network is 198.18.0.0/15"
 bad_input "host bits" filter add --block --dst 2001:db8::1/32 "${P[@]}"

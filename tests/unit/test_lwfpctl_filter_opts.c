@@ -5,7 +5,8 @@
  *   - --dport takes a list, one filter per item, and refuses empty items,
  *     reversed ranges, ports over 65535 and more than FILTER_MAX_DPORTS items;
  *   - --dst with host bits set is refused, naming the network it would be;
- *   - a --to of the other family than --family or --dst is refused;
+ *   - a --to of the other family than --family or --dst, or an IPv6 --to
+ *     for UDP, is refused;
  *   - an option whose value is missing does not take the next option;
  *   - with -j, an error is one {"error": "..."} line.
  */
@@ -106,6 +107,8 @@ static void test_to_family(void **state)
 	assert_int_equal(check_to(FOPT_FAMILY, "6", "[::1]:15001"), 0);
 	assert_int_equal(check_to(FOPT_DST, "198.18.0.0/15", "127.0.0.1:15001"), 0);
 	assert_int_equal(check_to(0, NULL, "[::1]:15001"), 0);
+	assert_int_equal(check_to(FOPT_PROTO, "udp", "[::1]:15001"), -EINVAL);
+	assert_int_equal(check_to(FOPT_PROTO, "udp", "127.0.0.1:15001"), 0);
 }
 
 /* filter_add_args over "add ARGS...": its status. */

@@ -335,6 +335,11 @@ int filter_spec_check_to(struct filter_spec *s, const struct lwfp_addr *to, cons
 {
 	uint8_t version = to->family == LWFP_AF_INET6 ? 6 : 4;
 
+	/* Each UDP flow gets an IPv4 address of its own (docs/abi.md). */
+	if ((s->f.conds & LWFP_COND_PROTO) && s->f.proto == IPPROTO_UDP && version == 6)
+		return fail(s, -EINVAL,
+			    "--to %s is IPv6 but UDP flows go to an IPv4 target: "
+			    "the filter could never apply", arg);
 	if (!(s->f.conds & LWFP_COND_FAMILY) || s->f.family == version)
 		return 0;
 	if (s->f.conds & LWFP_COND_DST)

@@ -95,8 +95,9 @@ size_t filter_spec_count(const struct filter_spec *s);
 /* Filter i of filter_spec_count(s): s->f with the i-th --dport item. */
 void filter_spec_nth(const struct filter_spec *s, size_t i, struct lwfp_filter *f);
 /*
- * Refuses a redirect target of the other family than --family or --dst:
- * such a filter could never apply. 0 or -EINVAL with s->err set.
+ * Refuses a redirect target of the other family than --family or --dst, or
+ * an IPv6 one for --proto udp: such a filter could never apply. 0 or
+ * -EINVAL with s->err set.
  */
 int filter_spec_check_to(struct filter_spec *s, const struct lwfp_addr *to, const char *arg);
 

@@ -271,6 +271,10 @@ assert (f["dport"], f["service"], f["action"], f["to"]) == ("443", "errsvc", "re
 ctl filter show "${ids[2]}"
 printf '%s\n' "$CTL_OUT" | grep -Eq '^dport +9000-9009$' || fail "filter show: $CTL_OUT"
 filter_add FB --block --cgroup "$CG/app" --dport 9
+# In a batch, a --dport list is as many filters too.
+printf 'filter add --block --dport 7,8 --weight 5\n' >"$T/list.batch"
+ctl -batch "$T/list.batch"
+[ "$(printf '%s\n' "$CTL_OUT" | grep -c '^[0-9][0-9]*$')" = 2 ] || fail "-batch with --dport 7,8 printed '$CTL_OUT'"
 ctl filter list
 printf '%s\n' "$CTL_OUT" | grep -E "^$FB " | grep -qF "dport=9 cgroup=$REL/app" ||
 	fail "filter list: no cgroup=$REL/app: $CTL_OUT"
@@ -295,7 +299,7 @@ ctl filter list -j
 printf '%s' "$CTL_OUT" | "$PY" -c '
 import json, sys
 fs = json.load(sys.stdin)
-assert sorted(f["service"] or f["action"] for f in fs) == ["block", "nonesvc"], fs' ||
+assert sorted(f["service"] or f["action"] for f in fs) == ["block"] * 3 + ["nonesvc"], fs' ||
 	fail "filters after flush --service errsvc: $CTL_OUT"
 ctl filter flush
 ctl filter list -j

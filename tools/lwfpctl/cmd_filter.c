@@ -33,8 +33,10 @@ static const char add_usage[] =
 	"Usage: " ADD_SYNOPSIS
 	"\n"
 	"Add a filter and print its id; a --dport list adds one filter per item, all\n"
-	"or none, and prints their ids one per line. A redirect filter sends matching connections\n"
-	"to ADDR:PORT ([::1]:15001 for IPv6), where service NAME listens.\n"
+	"or none, and prints their ids one per line. A redirect filter sends\n"
+	"matching connections to ADDR:PORT ([::1]:15001 for IPv6), where service\n"
+	"NAME listens; ADDR must be of the family the conditions allow, and IPv4\n"
+	"for --proto udp.\n"
 	"\n"
 	"Action:\n"
 	"  --service NAME         the service that owns the redirect target\n"

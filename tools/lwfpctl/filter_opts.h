@@ -48,8 +48,8 @@ enum {
 	"  --proto tcp|udp        protocol\n"                                      \
 	"  --family 4|6           address family\n"                                \
 	"  --dst PREFIX           remote address prefix, 198.18.0.0/15 or 2001:db8::/32\n" \
-	"  --dport N[-M][,N[-M]]...  remote port ranges; a list adds one filter per\n" \
-	"                         item, all or none\n"                             \
+	"  --dport N[-M][,...]    remote port or range; a comma list adds one\n"   \
+	"                         filter per item, all or none\n"                  \
 	"  --sport N[-M]          local port range\n"                              \
 	"  --uid N[-M]            uid range of the connecting process\n"           \
 	"  --gid N                gid of the connecting process\n"                 \

@@ -120,6 +120,8 @@ $(BUILD)/lib/liblwfp-win.so: $(WIN_OBJS) $(BUILD)/lib/liblwfp.so
 $(BUILD)/lib/%.so.0: $(BUILD)/lib/%.so
 	$(Q)ln -sf $*.so $@
 
+# --version of both tools prints it.
+$(BUILD)/obj/tools/%.o: CFLAGS += -DLWFP_VERSION='"$(VERSION)"'
 $(BUILD)/obj/tools/%.o: tools/%.c $(wildcard include/lwfp/*.h tools/*/*.h)
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@

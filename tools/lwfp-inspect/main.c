@@ -44,6 +44,7 @@
 #include "register.h"
 #include "udp.h"
 #include "worker.h"
+#include "../lwfpctl/version.h"
 
 #define MAX_WORKERS 1024
 #define ERR_MAX 512
@@ -67,8 +68,9 @@ static const char usage[] =
 	"logged, after --udp-idle-timeout without a datagram either way.\n"
 	"\n"
 	"Without --register it serves a service configured with lwfpctl, whose\n"
-	"identity (uid, cgroup or pid) must match this process. With --register it\n"
-	"adds its own service and filters, and removes them when it exits.\n"
+	"identity (uid, cgroup or pid) must match this process; a service that does\n"
+	"not exist is an error. With --register it adds its own service and filters,\n"
+	"and removes them when it exits.\n"
 	"\n"
 	"Options:\n"
 	"  --listen ADDR:PORT     accept redirected connections here: 127.0.0.1:15001 or\n"
@@ -120,6 +122,7 @@ static const char usage[] =
 	"                         prefix is routed, and a flow's outbound connection\n"
 	"                         is made there. Without it: only this namespace\n"
 	"  -h, --help             show this help\n"
+	"  --version              print the version and the ABI version, and exit\n"
 	"\n"
 	"Registering:\n"
 	"  --register             add service NAME with this process as its identity,\n"
@@ -207,6 +210,7 @@ enum {
 	OPT_NETNS,
 	OPT_BLOCK_UNNAMED,
 	OPT_BLOCK_QUIC,
+	OPT_VERSION,
 };
 
 static const struct option longopts[] = {
@@ -231,6 +235,7 @@ static const struct option longopts[] = {
 	{ "udp-idle-timeout", required_argument, NULL, OPT_UDP_IDLE_TIMEOUT },
 	{ "netns", required_argument, NULL, OPT_NETNS },
 	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
 	FILTER_LONGOPTS
 	{ 0 },
 };
@@ -383,16 +388,23 @@ static void set_defaults(struct inspect *in)
 /* 0 to run, 1 after --help, -EINVAL after an error (already reported). */
 static int parse_args(struct inspect *in, int argc, char **argv)
 {
-	int opt;
+	int opt, idx;
 
 	set_defaults(in);
-	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((idx = -1, opt = getopt_long(argc, argv, "h", longopts, &idx)) != -1) {
 		if (opt == 'h') {
 			fputs(usage, stdout);
 			return 1;
 		}
+		if (opt == OPT_VERSION)
+			return print_version("lwfp-inspect") ? -EIO : 1;
 		if (opt == '?')
 			goto usage_hint; /* getopt_long said what was wrong */
+		if (opt_swallowed(longopts, idx, argv)) {
+			snprintf(in->err, sizeof(in->err), "option '--%s' needs a value, got the option '%s'",
+				 longopts[idx].name, optarg);
+			goto bad;
+		}
 		if (apply_opt(in, opt, optarg))
 			goto bad;
 	}
@@ -612,6 +624,26 @@ static int register_with_service(struct inspect *in)
 	return e;
 }
 
+/*
+ * Serving a service that does not exist would wait for connections that
+ * never come. Without an engine to ask, or a --service, there is no telling.
+ */
+static int serve_service(struct inspect *in)
+{
+	struct lwfp_service s;
+
+	if (in->cfg.service && in->cfg.engine &&
+	    lwfp_service_find(in->cfg.engine, in->cfg.service, &s) == -ENOENT) {
+		snprintf(in->err, sizeof(in->err),
+			 "service '%s' does not exist; create it with lwfpctl service add %s ... "
+			 "or use --register",
+			 in->cfg.service, in->cfg.service);
+		return -ENOENT;
+	}
+	register_with_service(in);
+	return 0;
+}
+
 static int start(struct inspect *in)
 {
 	int err;
@@ -633,7 +665,7 @@ static int start(struct inspect *in)
 		err = register_start(&in->reg, in->cfg.engine, &in->cfg, register_listeners, in,
 				     in->err, sizeof(in->err));
 	else if (!err)
-		register_with_service(in);
+		err = serve_service(in);
 	if (!err)
 		err = start_workers(in);
 	/* After the workers: they take each namespace's sockets as it comes. */

@@ -265,15 +265,24 @@ static const char *identity_kind(uint32_t kind)
 	}
 }
 
+/* A cgroup identity as its path, the others as their number. */
+static const char *identity_value(const struct lwfp_service *s, char *buf, size_t size)
+{
+	if (s->id_kind == LWFP_ID_CGROUP)
+		return ctl_cgroup_str(s->id_value, buf, size);
+	snprintf(buf, size, "%llu", (unsigned long long)s->id_value);
+	return buf;
+}
+
 static int print_service(const struct lwfp_service *s, void *ctx)
 {
-	char name[LWFP_NAME_MAX + 1], uuid[37];
+	char name[LWFP_NAME_MAX + 1], uuid[37], value[CTL_CGROUP_STR_MAX];
 
 	(void)ctx;
 	ctl_copy_name(name, s->name, sizeof(s->name));
 	lwfp_format_uuid(s->provider, uuid);
-	printf("%-6u %-31s %-36s %s %llu\n", s->handle, name, uuid, identity_kind(s->id_kind),
-	       (unsigned long long)s->id_value);
+	printf("%-6u %-31s %-36s %s %s\n", s->handle, name, uuid, identity_kind(s->id_kind),
+	       identity_value(s, value, sizeof(value)));
 	return 0;
 }
 
@@ -281,8 +290,13 @@ static struct json_object *identity_json(const struct lwfp_service *s)
 {
 	struct json_object *o = json_object_new_object();
 
+	char path[CTL_CGROUP_STR_MAX];
+
+	/* "value" stays the number (the cgroup's id), as it always was. */
 	if (!o || cj_str(o, "kind", identity_kind(s->id_kind)) ||
-	    cj_u64(o, "value", s->id_value)) {
+	    cj_u64(o, "value", s->id_value) ||
+	    (s->id_kind == LWFP_ID_CGROUP &&
+	     cj_str(o, "path", identity_value(s, path, sizeof(path))))) {
 		json_object_put(o);
 		return NULL;
 	}

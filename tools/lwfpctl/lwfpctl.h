@@ -56,6 +56,8 @@ enum {
 
 /* Set while a batch runs: "FILE:LINE", put before every error. */
 extern const char *ctl_err_where;
+/* With -j: each error is one {"error": "..."} line on stderr. */
+extern bool ctl_json_errors;
 void ctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 const char *ctl_pin_dir(const struct ctl *c);
 int ctl_require_root(void);
@@ -75,6 +77,13 @@ int ctl_group(struct ctl *c, const char *group, const struct ctl_cmd *cmds, size
 	      int argc, char **argv, const char *usage);
 
 const char *ctl_proto_name(uint8_t proto);
+/* Room for a cgroup path as ctl_cgroup_str() writes it. */
+#define CTL_CGROUP_STR_MAX 512
+/*
+ * Cgroup id as its path relative to the cgroup v2 mount ("/a/b"), as
+ * every output shows a cgroup; "#ID" when it is gone. Returns buf.
+ */
+const char *ctl_cgroup_str(uint64_t id, char *buf, size_t size);
 const char *ctl_addr_str(const struct lwfp_addr *a, char *buf, size_t size);
 int ctl_service_name(struct lwfp_engine *e, uint32_t handle, char name[LWFP_NAME_MAX + 1]);
 void ctl_copy_name(char *dst, const char *src, size_t src_size);

@@ -6,6 +6,7 @@
 
 #include "filter_opts.h"
 #include "lwfpctl.h"
+#include "version.h"
 
 static const char usage[] =
 	"Usage: lwfpctl [--pin-dir DIR] [-j] COMMAND [ARGS]\n"
@@ -29,6 +30,9 @@ static const char usage[] =
 	"                         add a permit or block filter, print its id\n"
 	"  filter del ID          remove a filter\n"
 	"  filter list            list the filters, highest weight first\n"
+	"  filter show ID         every field of one filter\n"
+	"  filter flush [--service NAME]\n"
+	"                         remove all filters, or those of service NAME\n"
 	"  flows                  live redirected flows with their chain, and the\n"
 	"                         application's network namespace and cgroup\n"
 	"  stats                  counters\n"
@@ -44,10 +48,12 @@ static const char usage[] =
 	"Options of every command, anywhere among its arguments:\n"
 	"  --pin-dir DIR          bpffs directory of the engine\n"
 	"                         (default: $LWFP_PIN_DIR, else " LWFP_DEFAULT_PIN_DIR ")\n"
-	"  -j, --json             JSON output\n"
+	"  -j, --json             JSON output; errors too, as one {\"error\": \"...\"}\n"
+	"                         line each on stderr\n"
 	"  -h, --help             this help, or the help of a command\n"
+	"  --version              the version and the ABI version, then exit\n"
 	"\n"
-	"Every command but --help must be run as root.\n";
+	"Every command but --help and --version must be run as root.\n";
 
 static const struct ctl_cmd commands[] = {
 	{ "up", cmd_up },
@@ -73,6 +79,26 @@ static bool is_help(const char *arg)
 }
 
 /*
+ * The options before the command, which main() must see before the root
+ * check: --help, --version and -j (so that early errors are JSON too).
+ */
+static void scan_leading(int argc, char **argv, bool *version)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--version") == 0)
+			*version = true;
+		else if (strcmp(argv[i], "-j") == 0 || strcmp(argv[i], "--json") == 0)
+			ctl_json_errors = true;
+		else if (strcmp(argv[i], "--pin-dir") == 0)
+			i++;
+		else if (strncmp(argv[i], "--pin-dir=", 10) && !is_help(argv[i]))
+			break;
+	}
+}
+
+/*
  * Help is the one thing a non-root caller may have, so it must be spotted
  * before the root check, which comes before everything else.
  */
@@ -87,11 +113,29 @@ static bool wants_help(int argc, char **argv)
 	return false;
 }
 
+static int version(void)
+{
+	struct json_object *o;
+
+	if (!ctl_json_errors)
+		return print_version("lwfpctl") ? CTL_EXIT_FAIL : CTL_EXIT_OK;
+	o = json_object_new_object();
+	if (!o || cj_str(o, "version", LWFP_VERSION) || cj_u64(o, "abi", LWFP_ABI_VERSION)) {
+		json_object_put(o);
+		return CTL_EXIT_FAIL;
+	}
+	return cj_print(o) ? CTL_EXIT_FAIL : CTL_EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
 	struct ctl c = { .pin_dir = NULL };
+	bool want_version = false;
 	int status;
 
+	scan_leading(argc, argv, &want_version);
+	if (!wants_help(argc, argv) && want_version)
+		return version();
 	if (!wants_help(argc, argv) && geteuid() != 0) {
 		ctl_err("must be run as root");
 		return CTL_EXIT_FAIL;

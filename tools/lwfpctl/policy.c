@@ -192,14 +192,17 @@ static int filter_line(struct reader *r, const struct conf_pos *pos, int argc, c
 		ctl_err("--pin-dir and -j belong on the command line, not in a policy file");
 		return -1;
 	}
-	f.f = spec.f;
-	f.f.raw_len = spec.raw_len;
-	f.raw = spec.raw;
 	if (service)
 		memcpy(f.service, service, strnlen(service, LWFP_NAME_MAX - 1));
-	if (keep_pos(r->p, pos, &f.pos) || policy_add_filter(r->p, &f)) {
-		ctl_err("out of memory");
-		return -1;
+	/* A --dport list stands for one filter per item, as in filter add. */
+	for (size_t i = 0; i < filter_spec_count(&spec); i++) {
+		filter_spec_nth(&spec, i, &f.f);
+		f.f.raw_len = spec.raw_len;
+		f.raw = spec.raw;
+		if (keep_pos(r->p, pos, &f.pos) || policy_add_filter(r->p, &f)) {
+			ctl_err("out of memory");
+			return -1;
+		}
 	}
 	return 0;
 }

@@ -264,8 +264,9 @@ install: all
 	install -m 0644 $(filter-out %/lwfp_win_internal.h,$(WIN_HDRS)) $(DESTDIR)$(INCDIR)/lwfp/win/
 	install -d $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR)
 	install -m 0644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
-	sed 's|/usr/local/sbin|$(BINDIR)|g' dist/systemd/lwfp-inspect.service \
-		> $(DESTDIR)$(UNITDIR)/lwfp-inspect.service
+	for u in dist/systemd/*; do \
+		sed 's|/usr/local/sbin|$(BINDIR)|g' $$u > $(DESTDIR)$(UNITDIR)/$${u##*/} || exit 1; \
+	done
 	for pc in lwfp lwfp-win; do \
 		sed -e 's|@PREFIX@|$(PREFIX)|;s|@LIBDIR@|$(LIBDIR)|;s|@INCDIR@|$(INCDIR)|;s|@VERSION@|$(VERSION)|' \
 			$$pc.pc.in > $(DESTDIR)$(PCDIR)/$$pc.pc || exit 1; \

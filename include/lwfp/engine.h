@@ -87,6 +87,19 @@ int lwfp_cgroup2_root(char *buf, size_t size);
 int lwfp_cgroup_resolve(const char *path, char *buf, size_t size);
 /* The cgroup id (its inode) and its depth below the v2 root (root = 0). */
 int lwfp_cgroup_id(const char *path, uint64_t *id, uint32_t *level);
+/* The calling process's own cgroup v2 path, absolute (from /proc/self/cgroup). */
+int lwfp_cgroup_self(char *buf, size_t size);
+/*
+ * Whether the calling process can serve as a proxy of this engine: its
+ * socket queries (lwfp_query_records and the rest) are the engine's
+ * getsockopt hook, which the kernel runs only inside the cgroup subtree
+ * the engine is attached to (lwfp_engine_cgroup). 0 when the process's
+ * cgroup is that one or below it; -EXDEV when it is outside, where every
+ * query fails with EOPNOTSUPP and every flow redirected to it breaks.
+ * A proxy calls it at start and refuses to serve on -EXDEV, naming both
+ * cgroups (lwfp_cgroup_self gives its own).
+ */
+int lwfp_engine_check_self(const struct lwfp_engine *e);
 
 /* ---- services ------------------------------------------------------------ */
 
@@ -116,6 +129,17 @@ int lwfp_service_by_handle(struct lwfp_engine *e, uint32_t handle, struct lwfp_s
 /* Calls cb for every service; a non-zero return from cb stops and is returned. */
 int lwfp_service_foreach(struct lwfp_engine *e,
 			 int (*cb)(const struct lwfp_service *s, void *ctx), void *ctx);
+
+/*
+ * Which services have a live listener in the caller's network namespace:
+ * bit h-1 of *mask for service h when a TCP socket listening, or an
+ * unconnected bound UDP socket, carries service h's listener mark (bound
+ * by a process of the service, or lwfp_register_listener). The mark lives
+ * in the socket's storage and goes with the socket, so a closed or killed
+ * proxy's sockets never count. Read with sock_diag; needs CAP_BPF or
+ * CAP_SYS_ADMIN.
+ */
+int lwfp_service_listening(struct lwfp_engine *e, uint64_t *mask);
 
 /* ---- filters ------------------------------------------------------------- */
 

@@ -14,7 +14,8 @@ static const char up_usage[] =
 	"                  [--pin-dir DIR] [-j]\n"
 	"\n"
 	"Load the engine, pin it under DIR and attach it to the cgroup v2 PATH\n"
-	"(absolute, or relative to the cgroup v2 mount; default: the v2 root).\n"
+	"(absolute, or relative to the cgroup v2 mount; default: the v2 root, which\n"
+	"holds every process on the host, containers included: it says so on stderr).\n"
 	"Running it again is harmless, and with --max-flows-per-uid changes the cap.\n"
 	"\n"
 	"  --cgroup PATH            cgroup v2 path to attach to\n"
@@ -141,6 +142,8 @@ int cmd_up(struct ctl *c, int argc, char **argv)
 		ctl_err("cannot bring the engine up at %s: %s", opts.pin_dir, strerror(-err));
 		return CTL_EXIT_FAIL;
 	}
+	if (!a.cgroup)
+		up_note_root(stderr, lwfp_engine_cgroup(e));
 	err = report_up(c, e);
 	if (err)
 		ctl_err("cannot print the result: %s", strerror(-err));

@@ -105,6 +105,8 @@ struct up_args {
 	const char *config; /* --config FILE */
 };
 int up_parse(struct ctl *c, int argc, char **argv, struct up_args *a);
+/* up_note.c: the one line `up` without --cgroup prints (on stderr) */
+void up_note_root(FILE *f, const char *cgroup);
 
 int cmd_up(struct ctl *c, int argc, char **argv);
 int cmd_down(struct ctl *c, int argc, char **argv);

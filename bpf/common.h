@@ -76,11 +76,15 @@ static __always_inline struct lwfp_config *config(void)
 static long emit_slot(__u32 slot, void *arg)
 {
 	__u32 zero = 0;
-	struct lwfp_event *ev = bpf_map_lookup_elem(&lwfp_ev_scratch, &zero);
-	void *ring = bpf_map_lookup_elem(&lwfp_ev_slots, &slot);
-	__u64 *drops;
+	__u64 *mask = bpf_map_lookup_elem(&lwfp_ev_mask, &zero), *drops;
+	struct lwfp_event *ev;
+	void *ring;
 
 	(void)arg;
+	if (!mask || slot >= 64 || !(*mask & (1ULL << slot)))
+		return 0;
+	ev = bpf_map_lookup_elem(&lwfp_ev_scratch, &zero);
+	ring = bpf_map_lookup_elem(&lwfp_ev_slots, &slot);
 	if (!ev || !ring)
 		return 0;
 	if (!bpf_ringbuf_output(ring, ev, sizeof(*ev), 0))
@@ -97,8 +101,12 @@ static __always_inline void emit(__u32 type, __u64 token, const struct lwfp_filt
 				 __u32 reason, int err)
 {
 	__u32 zero = 0;
-	struct lwfp_event *ev = bpf_map_lookup_elem(&lwfp_ev_scratch, &zero);
+	__u64 *mask = bpf_map_lookup_elem(&lwfp_ev_mask, &zero);
+	struct lwfp_event *ev;
 
+	if (!mask || !*mask)
+		return;
+	ev = bpf_map_lookup_elem(&lwfp_ev_scratch, &zero);
 	if (!ev)
 		return;
 	__builtin_memset(ev, 0, sizeof(*ev));

@@ -195,6 +195,14 @@ struct {
 	__type(value, __u64);
 } lwfp_ev_drops SEC(".maps");
 
+/* Bit s: slot s holds a ring. With no monitor, an event costs one lookup. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} lwfp_ev_mask SEC(".maps");
+
 /* Written and read by user space only; pinned with the others. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -40,7 +40,7 @@ static const char *const map_pins[] = {
 	MAP_FILTER_IDX, MAP_FILTER_POS,
 	MAP_PENDING, MAP_INHERIT, MAP_SCRATCH, MAP_SK_STORE, "lwfp_udp_addr", "lwfp_udp_app",
 	"lwfp_udp_idle", "lwfp_sweep", "lwfp_uid_flows", "lwfp_tuple_scratch", "lwfp_udp_seq", MAP_COUNTERS,
-	MAP_EV_SLOTS, MAP_EV_DROPS, MAP_EV_OWNERS, MAP_EV_SCRATCH, MAP_FILTER_HITS,
+	MAP_EV_SLOTS, MAP_EV_DROPS, MAP_EV_MASK, MAP_EV_OWNERS, MAP_EV_SCRATCH, MAP_FILTER_HITS,
 	"lwfp_id_index", "lwfp_id_uid", "lwfp_id_pid", "lwfp_id_cgroup", "lwfp_accepted",
 };
 

@@ -29,6 +29,7 @@
 #define MAP_COUNTERS "lwfp_counters"
 #define MAP_EV_SLOTS "lwfp_ev_slots"
 #define MAP_EV_DROPS "lwfp_ev_drops"
+#define MAP_EV_MASK "lwfp_ev_mask"
 #define MAP_EV_OWNERS "lwfp_ev_owners"
 #define MAP_EV_SCRATCH "lwfp_ev_scratch"
 #define MAP_FILTER_HITS "lwfp_filter_hits"

@@ -24,7 +24,7 @@ struct lwfp_monitor {
 	struct ring_buffer *rb;
 	lwfp_event_cb cb;
 	void *ctx;
-	int ring_fd, slots_fd, drops_fd, owners_fd;
+	int ring_fd, slots_fd, drops_fd, owners_fd, mask_fd;
 	uint32_t slot;
 	struct lwfp_ev_owner me;
 };
@@ -67,6 +67,18 @@ static bool slot_free(struct lwfp_monitor *m, uint32_t slot)
 	return proc_start(o.pid) != o.start;
 }
 
+/* With the engine lock held: the data plane only reads the mask. */
+static int mask_set(struct lwfp_monitor *m, uint32_t slot, bool on)
+{
+	uint64_t mask;
+	uint32_t zero = 0;
+
+	if (bpf_map_lookup_elem(m->mask_fd, &zero, &mask))
+		return -errno;
+	mask = on ? mask | 1ULL << slot : mask & ~(1ULL << slot);
+	return bpf_map_update_elem(m->mask_fd, &zero, &mask, BPF_ANY) ? -errno : 0;
+}
+
 /* The owner is written first: killed before the ring goes in, the slot stays reclaimable. */
 static int slot_take(struct lwfp_monitor *m, uint32_t slot)
 {
@@ -77,7 +89,7 @@ static int slot_take(struct lwfp_monitor *m, uint32_t slot)
 	    bpf_map_update_elem(m->slots_fd, &slot, &m->ring_fd, BPF_ANY))
 		return -errno;
 	m->slot = slot;
-	return 0;
+	return mask_set(m, slot, true);
 }
 
 static int slot_claim(struct lwfp_monitor *m)
@@ -110,6 +122,7 @@ static void slot_release(struct lwfp_monitor *m)
 		return;
 	if (!bpf_map_lookup_elem(m->owners_fd, &m->slot, &o) && o.pid == m->me.pid &&
 	    o.start == m->me.start) {
+		mask_set(m, m->slot, false);
 		bpf_map_delete_elem(m->slots_fd, &m->slot);
 		bpf_map_update_elem(m->owners_fd, &m->slot, &none, BPF_ANY);
 	}
@@ -131,8 +144,11 @@ static int monitor_open(struct lwfp_monitor *m)
 	m->slots_fd = pin_open(m->e->pin_dir, MAP_EV_SLOTS);
 	m->drops_fd = pin_open(m->e->pin_dir, MAP_EV_DROPS);
 	m->owners_fd = pin_open(m->e->pin_dir, MAP_EV_OWNERS);
-	if (m->slots_fd < 0 || m->drops_fd < 0 || m->owners_fd < 0)
-		return m->slots_fd < 0 ? m->slots_fd : m->drops_fd < 0 ? m->drops_fd : m->owners_fd;
+	m->mask_fd = pin_open(m->e->pin_dir, MAP_EV_MASK);
+	if (m->slots_fd < 0)
+		return m->slots_fd;
+	if (m->drops_fd < 0 || m->owners_fd < 0 || m->mask_fd < 0)
+		return -ENOENT;
 	/* The size must be the data plane's: a map in a map matches its template. */
 	m->ring_fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "lwfp_monitor", 0, 0,
 				    LWFP_EV_RING_BYTES, NULL);
@@ -155,6 +171,8 @@ static void monitor_close_fds(struct lwfp_monitor *m)
 		close(m->drops_fd);
 	if (m->owners_fd >= 0)
 		close(m->owners_fd);
+	if (m->mask_fd >= 0)
+		close(m->mask_fd);
 }
 
 LWFP_API int lwfp_monitor_new(struct lwfp_engine *e, lwfp_event_cb cb, void *ctx,
@@ -170,7 +188,7 @@ LWFP_API int lwfp_monitor_new(struct lwfp_engine *e, lwfp_event_cb cb, void *ctx
 		return -ENOMEM;
 	*m = (struct lwfp_monitor){ .e = e, .cb = cb, .ctx = ctx, .slot = LWFP_EV_SLOTS,
 				    .ring_fd = -1, .slots_fd = -1, .drops_fd = -1,
-				    .owners_fd = -1 };
+				    .owners_fd = -1, .mask_fd = -1 };
 	err = monitor_open(m);
 	if (err) {
 		monitor_close_fds(m);

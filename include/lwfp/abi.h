@@ -532,7 +532,8 @@ struct lwfp_event {
  * (/proc/PID/stat, field 22), so that a slot whose owner was killed
  * without releasing it is reclaimed by the next monitor; claims are made
  * under the engine's lock. lwfp_ev_drops[slot] counts the events that
- * slot's full ring lost, reset at each claim.
+ * slot's full ring lost, reset at each claim. lwfp_ev_mask[0] has bit s
+ * set while slot s holds a ring: with no monitor, an event costs one lookup.
  */
 #define LWFP_EV_SLOTS 16
 #define LWFP_EV_RING_BYTES (256 * 1024)

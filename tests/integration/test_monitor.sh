@@ -156,6 +156,17 @@ assert got == want, "log lines %r, want %r" % (got, want)
 PYEOF
 echo "--log has one JSON line per refusal, none for redirects" >&3
 
+# ---- bad --log destinations: one line, non-zero -------------------------------------
+"$LWFPCTL" monitor --pin-dir "$PIN" --log "$T/no/such/dir.jsonl" >"$T/bad.out" 2>"$T/bad.err" &&
+	fail "monitor --log into a missing directory started"
+[ "$(wc -l <"$T/bad.err")" = 1 ] && grep -q "cannot open log $T/no/such/dir.jsonl" "$T/bad.err" ||
+	fail "monitor --log into a missing directory: $(cat "$T/bad.err")"
+if [ ! -S /run/systemd/journal/socket ]; then
+	"$LWFPCTL" monitor --pin-dir "$PIN" --log journal >"$T/bad.out" 2>"$T/bad.err" &&
+		fail "monitor --log journal started without journald"
+	grep -q "no journald" "$T/bad.err" || fail "monitor --log journal: $(cat "$T/bad.err")"
+fi
+
 # ---- filter list hits -------------------------------------------------------------
 ctl filter list -j
 "$PY" - "$FB" "$FC" "$FR" "$N" <<PYEOF || fail "filter list hits: $CTL_OUT"

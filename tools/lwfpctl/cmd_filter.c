@@ -53,7 +53,8 @@ static const char del_usage[] =
 static const char list_usage[] =
 	"Usage: " LIST_SYNOPSIS
 	"\n"
-	"List the filters in the order they are tried.\n"
+	"List the filters in the order they are tried, with HITS: the connections\n"
+	"each decided (-j: \"hits\", and for redirects \"redirected\", \"refused\").\n"
 	"\n"
 	"  -j, --json             print a JSON array\n"
 	COMMON_HELP;

@@ -339,6 +339,8 @@ static int batch_insert(struct lwfp_engine *e, const struct lwfp_filter_opts *co
 	for (i = 0; i < k && !err; i++) {
 		nf[i].id = ids[i] = cfg.next_filter_id++;
 		err = store_raw(e, nf[i].id, nf[i].raw_len ? opts[i]->raw : NULL, nf[i].raw_len);
+		if (!err)
+			err = hits_reset(e, nf[i].id);
 		stored += !err;
 	}
 	if (!err)
@@ -347,8 +349,10 @@ static int batch_insert(struct lwfp_engine *e, const struct lwfp_filter_opts *co
 		err = table_sort(fs, n + k);
 	if (!err)
 		err = filters_publish(e, fs, n + k);
-	for (i = 0; err && i < stored; i++)
+	for (i = 0; err && i < stored; i++) {
 		bpf_map_delete_elem(e->filter_raw_fd, &nf[i].id);
+		hits_drop(e, nf[i].id);
+	}
 	return err;
 }
 
@@ -468,8 +472,10 @@ LWFP_API int lwfp_filter_del(struct lwfp_engine *e, uint32_t id)
 	} else {
 		memmove(&fs[i], &fs[i + 1], (n - i - 1) * sizeof(*fs));
 		err = filters_publish(e, fs, n - 1);
-		if (!err)
+		if (!err) {
 			bpf_map_delete_elem(e->filter_raw_fd, &id);
+			hits_drop(e, id);
+		}
 	}
 	free(fs);
 out:

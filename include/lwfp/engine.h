@@ -200,7 +200,18 @@ int lwfp_monitor_new(struct lwfp_engine *e, lwfp_event_cb cb, void *ctx,
 		     struct lwfp_monitor **out);
 /* Waits up to timeout_ms; returns events handled or -errno (-EINTR on a signal). */
 int lwfp_monitor_poll(struct lwfp_monitor *m, int timeout_ms);
+/*
+ * Each monitor claims one of LWFP_EV_SLOTS reader slots and sees every
+ * event; lwfp_monitor_new fails with -EBUSY when all are held by live
+ * monitors. drops: events this monitor lost because its ring was full.
+ */
+int lwfp_monitor_slot(const struct lwfp_monitor *m);
+int lwfp_monitor_drops(struct lwfp_monitor *m, uint64_t *drops);
+/* Releases the monitor's slot. */
 void lwfp_monitor_free(struct lwfp_monitor *m);
+
+/* A filter's hit counters (abi.h, struct lwfp_filter_hits), summed over CPUs. */
+int lwfp_filter_hits(struct lwfp_engine *e, uint32_t id, struct lwfp_filter_hits *out);
 
 #ifdef __cplusplus
 }

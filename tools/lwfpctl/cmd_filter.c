@@ -63,7 +63,8 @@ static const char del_usage[] =
 static const char list_usage[] =
 	"Usage: " LIST_SYNOPSIS
 	"\n"
-	"List the filters in the order they are tried.\n"
+	"List the filters in the order they are tried, with HITS: the connections\n"
+	"each decided (-j: \"hits\", and for redirects \"redirected\", \"refused\").\n"
 	"\n"
 	"  -j, --json             print a JSON array\n"
 	COMMON_HELP;
@@ -454,6 +455,7 @@ static int print_filter(const struct lwfp_filter *f, void *ctx)
 	char name[LWFP_NAME_MAX + 1], to[64], context[32], conds[3 * CTL_CGROUP_STR_MAX] = "";
 	const char *svc = owner(l->e, f, name);
 	const char *target = ctl_addr_str(&f->to, to, sizeof(to));
+	struct lwfp_filter_hits hits;
 	struct cond c[C__N];
 	size_t len = 0;
 	int i;
@@ -469,10 +471,12 @@ static int print_filter(const struct lwfp_filter *f, void *ctx)
 		snprintf(context, sizeof(context), "raw(%u bytes)", f->raw_len);
 	else
 		snprintf(context, sizeof(context), "%s", context_name(f->ctx_kind));
-	printf("%-6u %-10u %-8s %-16s %-24s %-6s %-15s %s\n", f->id, f->weight,
+	if (lwfp_filter_hits(l->e, f->id, &hits))
+		return -EIO;
+	printf("%-6u %-10u %-8s %-16s %-24s %-6s %-15s %-10" PRIu64 " %s\n", f->id, f->weight,
 	       action_name(f->action), svc ? svc : "-",
 	       f->action == LWFP_ACT_REDIRECT && target ? target : "-",
-	       fail_name(f), context, len ? conds : "any");
+	       fail_name(f), context, (uint64_t)hits.matched, len ? conds : "any");
 	return 0;
 }
 
@@ -516,6 +520,22 @@ static int conds_json(struct json_object *o, const struct lwfp_filter *f)
 	return err;
 }
 
+/* hits: connects it decided; redirected and refused only for a redirect filter. */
+static int hits_json(struct json_object *o, struct lwfp_engine *e, const struct lwfp_filter *f)
+{
+	struct lwfp_filter_hits h;
+	int err = lwfp_filter_hits(e, f->id, &h);
+
+	if (err)
+		return err;
+	if (cj_u64(o, "hits", h.matched))
+		return -ENOMEM;
+	if (f->action != LWFP_ACT_REDIRECT)
+		return cj_null(o, "redirected") || cj_null(o, "refused") ? -ENOMEM : 0;
+	return cj_u64(o, "redirected", h.redirected) || cj_u64(o, "refused", h.refused) ?
+		       -ENOMEM : 0;
+}
+
 static int filter_json(struct json_object *o, struct lwfp_engine *e,
 		       const struct lwfp_filter *f)
 {
@@ -531,7 +551,7 @@ static int filter_json(struct json_object *o, struct lwfp_engine *e,
 		return -ENOMEM;
 	if (cj_u64(o, "idle_timeout", f->idle_timeout_s) || conds_json(o, f))
 		return -ENOMEM;
-	return context_json(o, e, f);
+	return hits_json(o, e, f) ?: context_json(o, e, f);
 }
 
 static int push_filter(const struct lwfp_filter *f, void *ctx)
@@ -556,8 +576,8 @@ static int list_filters(struct ctl *c, struct lwfp_engine *e)
 	int err;
 
 	if (!c->json) {
-		printf("%-6s %-10s %-8s %-16s %-24s %-6s %-15s %s\n", "ID", "WEIGHT", "ACTION",
-		       "SERVICE", "TO", "FAIL", "CONTEXT", "CONDITIONS");
+		printf("%-6s %-10s %-8s %-16s %-24s %-6s %-15s %-10s %s\n", "ID", "WEIGHT",
+		       "ACTION", "SERVICE", "TO", "FAIL", "CONTEXT", "HITS", "CONDITIONS");
 		return lwfp_filter_foreach(e, print_filter, &l);
 	}
 	l.arr = json_object_new_array();

@@ -36,7 +36,7 @@ static const char usage[] =
 	"  flows                  live redirected flows with their chain, and the\n"
 	"                         application's network namespace and cgroup\n"
 	"  stats                  counters\n"
-	"  monitor                redirect events as they happen\n"
+	"  monitor [--log FILE]   events and refusals as they happen\n"
 	"  run [--via SERVICE]... -- CMD [ARGS]\n"
 	"                         run CMD in a fresh cgroup, its connections going\n"
 	"                         through the services or a built-in lwfp-inspect\n"

@@ -12,6 +12,8 @@ pkg-config make gcc iproute2 curl python3 socat coreutils libclang-rt-dev util-l
 qemu-system-x86 busybox-static kmod"
 # The baselines the benchmarks compare against, and the profiler.
 [ "${1:-}" = bench ] && pkgs="$pkgs haproxy iptables socat linux-perf"
+# make deb: the Debian tooling that builds and checks the packages.
+[ "${1:-}" = deb ] && pkgs="$pkgs debhelper dpkg-dev fakeroot lintian"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

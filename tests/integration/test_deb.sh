@@ -87,12 +87,17 @@ LWFP_BIN=/usr/sbin "$LWFP_ROOT/scripts/demo.sh" >"$T/demo.out" 2>&1 ||
 	fail "the demo's fetches did not pass: $(cat "$T/demo.out")"
 grep -q '"verdict":"block"' "$T/demo.out" || fail "the demo's inspect-c did not block ads"
 
-# The shipped policy file is valid as it is (all of it commented out), once
-# lwfpctl has --config.
+# The shipped policy file is valid as it is (all of it commented out), and
+# so are its examples once uncommented (their proxy's cgroup made below the
+# test's), once lwfpctl has --config.
 if [[ $(/usr/sbin/lwfpctl --help 2>&1) == *--config* ]]; then
-	mkdir -p "$CG"
+	mkcg lwfp.slice lwfp.slice/lwfp-inspect.service
 	/usr/sbin/lwfpctl up --config /etc/lwfp/lwfp.conf --cgroup "$CG" --pin-dir "$PIN" >"$T/up.out" 2>&1 ||
 		fail "up --config /etc/lwfp/lwfp.conf: $(cat "$T/up.out")"
+	sed -n 's/^#\(service\|filter\) /\1 /p' /etc/lwfp/lwfp.conf |
+		sed "s|--cgroup lwfp.slice|--cgroup ${CG#"$CG2"/}/lwfp.slice|" >"$T/examples.conf"
+	/usr/sbin/lwfpctl reload --config "$T/examples.conf" --pin-dir "$PIN" >"$T/reload.out" 2>&1 ||
+		fail "the examples of lwfp.conf: $(cat "$T/reload.out")"
 	/usr/sbin/lwfpctl down --pin-dir "$PIN" >/dev/null 2>&1 || fail "down after up --config"
 fi
 

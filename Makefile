@@ -71,7 +71,7 @@ WIN_A := $(BUILD)/lib/liblwfp-win.a $(LWFP_A)
 SHARED_LIBS := $(foreach l,liblwfp liblwfp-win,$(BUILD)/lib/$(l).so $(BUILD)/lib/$(l).so.0)
 
 .PHONY: all clean deps test unit integration demo install install-check fuzz bench bench-quick valgrind soak \
-	test-kernel-6.1
+	test-kernel-6.1 deb
 TEST_TOOL_SRCS := $(wildcard tests/relay/*.c)
 TEST_TOOLS := $(patsubst tests/relay/%.c,$(BUILD)/bin/%,$(TEST_TOOL_SRCS))
 
@@ -97,7 +97,7 @@ $(BUILD)/gen/lwfp.skel.h: $(BUILD)/obj/lwfp.bpf.o $(BUILD)/obj/bpf-headers.stamp
 
 $(BUILD)/obj/lib/%.o: lib/%.c $(BUILD)/gen/lwfp.skel.h $(wildcard include/lwfp/*.h lib/*.h)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
 
 $(WIN_OBJS): $(WIN_HDRS)
 
@@ -124,7 +124,7 @@ $(BUILD)/lib/%.so.0: $(BUILD)/lib/%.so
 $(BUILD)/obj/tools/%.o: CFLAGS += -DLWFP_VERSION='"$(VERSION)"'
 $(BUILD)/obj/tools/%.o: tools/%.c $(wildcard include/lwfp/*.h tools/*/*.h)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/bin/lwfpctl: $(CTL_OBJS) $(BUILD)/lib/liblwfp.a
 	@mkdir -p $(@D)
@@ -244,6 +244,12 @@ bench: all
 bench-quick: all
 	$(Q)scripts/deps.sh bench
 	$(Q)LWFP_BUILD=$(CURDIR)/$(BUILD) bench/run.sh --quick
+
+# The Debian packages (debian/), built by dpkg-buildpackage from a copy of
+# the tree, into build/deb/, then checked by lintian (scripts/deb.sh).
+deb:
+	$(Q)scripts/deps.sh deb
+	$(Q)scripts/deb.sh build/deb
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all

@@ -71,7 +71,7 @@ WIN_A := $(BUILD)/lib/liblwfp-win.a $(LWFP_A)
 SHARED_LIBS := $(foreach l,liblwfp liblwfp-win,$(BUILD)/lib/$(l).so $(BUILD)/lib/$(l).so.0)
 
 .PHONY: all clean deps test unit integration demo install install-check fuzz bench bench-quick valgrind soak \
-	test-kernel-6.1
+	test-kernel-6.1 deb
 TEST_TOOL_SRCS := $(wildcard tests/relay/*.c)
 TEST_TOOLS := $(patsubst tests/relay/%.c,$(BUILD)/bin/%,$(TEST_TOOL_SRCS))
 
@@ -97,7 +97,7 @@ $(BUILD)/gen/lwfp.skel.h: $(BUILD)/obj/lwfp.bpf.o $(BUILD)/obj/bpf-headers.stamp
 
 $(BUILD)/obj/lib/%.o: lib/%.c $(BUILD)/gen/lwfp.skel.h $(wildcard include/lwfp/*.h lib/*.h)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
 
 $(WIN_OBJS): $(WIN_HDRS)
 
@@ -120,9 +120,11 @@ $(BUILD)/lib/liblwfp-win.so: $(WIN_OBJS) $(BUILD)/lib/liblwfp.so
 $(BUILD)/lib/%.so.0: $(BUILD)/lib/%.so
 	$(Q)ln -sf $*.so $@
 
+# --version of both tools prints it.
+$(BUILD)/obj/tools/%.o: CFLAGS += -DLWFP_VERSION='"$(VERSION)"'
 $(BUILD)/obj/tools/%.o: tools/%.c $(wildcard include/lwfp/*.h tools/*/*.h)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/bin/lwfpctl: $(CTL_OBJS) $(BUILD)/lib/liblwfp.a
 	@mkdir -p $(@D)
@@ -243,6 +245,12 @@ bench-quick: all
 	$(Q)scripts/deps.sh bench
 	$(Q)LWFP_BUILD=$(CURDIR)/$(BUILD) bench/run.sh --quick
 
+# The Debian packages (debian/), built by dpkg-buildpackage from a copy of
+# the tree, into build/deb/, then checked by lintian (scripts/deb.sh).
+deb:
+	$(Q)scripts/deps.sh deb
+	$(Q)scripts/deb.sh build/deb
+
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)LWFP_BUILD=$(CURDIR)/build scripts/demo.sh
@@ -262,8 +270,9 @@ install: all
 	install -m 0644 $(filter-out %/lwfp_win_internal.h,$(WIN_HDRS)) $(DESTDIR)$(INCDIR)/lwfp/win/
 	install -d $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR)
 	install -m 0644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
-	sed 's|/usr/local/sbin|$(BINDIR)|g' dist/systemd/lwfp-inspect.service \
-		> $(DESTDIR)$(UNITDIR)/lwfp-inspect.service
+	for u in dist/systemd/*; do \
+		sed 's|/usr/local/sbin|$(BINDIR)|g' $$u > $(DESTDIR)$(UNITDIR)/$${u##*/} || exit 1; \
+	done
 	for pc in lwfp lwfp-win; do \
 		sed -e 's|@PREFIX@|$(PREFIX)|;s|@LIBDIR@|$(LIBDIR)|;s|@INCDIR@|$(INCDIR)|;s|@VERSION@|$(VERSION)|' \
 			$$pc.pc.in > $(DESTDIR)$(PCDIR)/$$pc.pc || exit 1; \

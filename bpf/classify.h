@@ -109,7 +109,7 @@ static __always_inline long walk_try(struct walk *w, __u32 idx)
 	}
 	w->listening = lwfp_target_ok(w->ctx, f, w->proto,
 				      w->proto == IPPROTO_UDP && w->sock_v6 && !w->mapped);
-	if (!w->listening && f->fail == LWFP_FAIL_OPEN) {
+	if (!w->listening && f->fail == LWFP_FAIL_OPEN && !(f->flags & LWFP_FILTER_BOOT)) {
 		count(LWFP_CNT_FAIL_OPEN);
 		return 0;
 	}
@@ -420,11 +420,12 @@ static __always_inline int redirect(struct bpf_sock_addr *ctx, struct walk *w,
 	st = sk_state(ctx->sk, true);
 	err = st ? flow_insert(w, st, f, &token) : -ENOBUFS;
 	if (err)
-		return flow_refused(err);
+		return flow_refused(err, f, &w->dst, w->proto, w->nhops);
 	sk_attach(st, w, token);
 	rewrite(ctx, &f->to, v6, w->mapped);
 	count(LWFP_CNT_REDIRECT);
-	emit(LWFP_EV_REDIRECT, token, f, &w->dst, w->proto, w->nhops + 1);
+	hit(f, true, false);
+	emit(LWFP_EV_REDIRECT, token, f, &w->dst, w->proto, w->nhops + 1, LWFP_CNT_REDIRECT, 0);
 	return 1;
 }
 
@@ -435,23 +436,29 @@ static __always_inline int decide(struct bpf_sock_addr *ctx, struct walk *w, con
 	if (!f) {
 		if (w->hop_limited) {
 			count(LWFP_CNT_HOP_LIMIT);
-			emit(LWFP_EV_HOP_LIMIT, 0, NULL, &w->dst, w->proto, w->nhops);
+			emit(LWFP_EV_HOP_LIMIT, 0, NULL, &w->dst, w->proto, w->nhops,
+			     LWFP_CNT_HOP_LIMIT, 0);
 		}
 		return 1;
 	}
 	if (f->action == LWFP_ACT_PERMIT) {
 		count(LWFP_CNT_PERMIT);
+		hit(f, false, false);
 		return 1;
 	}
 	if (f->action == LWFP_ACT_BLOCK) {
 		count(LWFP_CNT_BLOCK);
-		emit(LWFP_EV_BLOCK, 0, f, &w->dst, w->proto, w->nhops);
+		hit(f, false, false);
+		emit(LWFP_EV_BLOCK, 0, f, &w->dst, w->proto, w->nhops, LWFP_CNT_BLOCK, EPERM);
 		return deny(EPERM);
 	}
 	if (w->listening)
 		return redirect(ctx, w, f, v6);
 	count(LWFP_CNT_FAIL_CLOSED);
-	emit(LWFP_EV_FAIL_CLOSED, 0, f, &w->dst, w->proto, w->nhops);
+	hit(f, false, true);
+	/* Fail closed happens only when the service has no listener there. */
+	emit(LWFP_EV_FAIL_CLOSED, 0, f, &w->dst, w->proto, w->nhops, LWFP_CNT_NO_LISTENER,
+	     ECONNREFUSED);
 	return deny(ECONNREFUSED);
 }
 
@@ -467,8 +474,11 @@ static __always_inline int classify(struct bpf_sock_addr *ctx, struct walk *w, c
 	if (st && st->role == LWFP_SK_FLOW)
 		return ctx->protocol == IPPROTO_UDP ? udp_flow_connect(ctx, st, v6) : 1;
 	go = walk_init(w, ctx);
-	if (go < 0)
+	if (go < 0) {
+		emit(LWFP_EV_REFUSED, 0, NULL, &w->dst, ctx->protocol, 0, LWFP_CNT_FLOW_ERROR,
+		     ENOBUFS);
 		return refuse(LWFP_CNT_FLOW_ERROR, ENOBUFS);
+	}
 	if (!go)
 		return 1;
 	w->ctx = ctx;

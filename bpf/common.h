@@ -60,20 +60,6 @@ static __always_inline int spoof_refused(int err)
 	return refuse(LWFP_CNT_SPOOF_REFUSED, err);
 }
 
-/*
- * A new flow that could not be recorded is refused whatever the filter's
- * fail mode: that mode is for a proxy that is away, never for the engine's
- * own errors, which would otherwise let traffic pass uninspected.
- */
-static __always_inline int flow_refused(int err)
-{
-	if (err == -EDQUOT)
-		return refuse(LWFP_CNT_UID_CAP, ENOBUFS);
-	if (err == -ENOSPC)
-		return refuse(LWFP_CNT_FLOW_FULL, ENOBUFS);
-	return refuse(LWFP_CNT_FLOW_ERROR, ENOBUFS);
-}
-
 static __always_inline bool addr_is_v4mapped(const __u32 ip[4])
 {
 	return ip[0] == 0 && ip[1] == 0 && ip[2] == bpf_htonl(0xffff);
@@ -86,16 +72,45 @@ static __always_inline struct lwfp_config *config(void)
 	return bpf_map_lookup_elem(&lwfp_config, &zero);
 }
 
-static __always_inline void emit(__u32 type, __u64 token, const struct lwfp_filter *f,
-				 const struct lwfp_addr *orig, __u8 proto, __u8 nhops)
+/* Copies the built event into one reader's ring; a full ring counts a drop. */
+static long emit_slot(__u32 slot, void *arg)
 {
-	struct lwfp_event *ev = bpf_ringbuf_reserve(&lwfp_events, sizeof(*ev), 0);
+	__u32 zero = 0;
+	__u64 *mask = bpf_map_lookup_elem(&lwfp_ev_mask, &zero), *drops;
+	struct lwfp_event *ev;
+	void *ring;
 
-	/* A full ring only loses the event; counters still hold the truth. */
+	(void)arg;
+	if (!mask || slot >= 64 || !(*mask & (1ULL << slot)))
+		return 0;
+	ev = bpf_map_lookup_elem(&lwfp_ev_scratch, &zero);
+	ring = bpf_map_lookup_elem(&lwfp_ev_slots, &slot);
+	if (!ev || !ring)
+		return 0;
+	if (!bpf_ringbuf_output(ring, ev, sizeof(*ev), 0))
+		return 0;
+	drops = bpf_map_lookup_elem(&lwfp_ev_drops, &slot);
+	if (drops)
+		__sync_fetch_and_add(drops, 1);
+	return 0;
+}
+
+/* reason: the counter this event also counted; err: what connect() got. */
+static __always_inline void emit(__u32 type, __u64 token, const struct lwfp_filter *f,
+				 const struct lwfp_addr *orig, __u8 proto, __u8 nhops,
+				 __u32 reason, int err)
+{
+	__u32 zero = 0;
+	__u64 *mask = bpf_map_lookup_elem(&lwfp_ev_mask, &zero);
+	struct lwfp_event *ev;
+
+	if (!mask || !*mask)
+		return;
+	ev = bpf_map_lookup_elem(&lwfp_ev_scratch, &zero);
 	if (!ev)
 		return;
 	__builtin_memset(ev, 0, sizeof(*ev));
-	ev->ts_ns = bpf_ktime_get_ns();
+	ev->ts_ns = bpf_ktime_get_boot_ns();
 	ev->token = token;
 	ev->type = type;
 	ev->pid = bpf_get_current_pid_tgid() >> 32;
@@ -103,11 +118,47 @@ static __always_inline void emit(__u32 type, __u64 token, const struct lwfp_filt
 	ev->proto = proto;
 	ev->nhops = nhops;
 	ev->orig_dst = *orig;
+	ev->reason = reason;
+	ev->err = err;
 	if (f) {
 		ev->filter_id = f->id;
 		ev->service = f->service;
 		ev->target = f->to;
 	}
 	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
-	bpf_ringbuf_submit(ev, 0);
+	/* A loop, not one ring: a reader of a shared ring takes events from the others. */
+	bpf_loop(LWFP_EV_SLOTS, emit_slot, NULL, 0);
+}
+
+/* Counts a filter's decision; an id without an entry (none yet) is not counted. */
+static __always_inline void hit(const struct lwfp_filter *f, bool redirected, bool refused)
+{
+	struct lwfp_filter_hits *h;
+	__u32 id;
+
+	if (!f)
+		return;
+	id = f->id;
+	h = bpf_map_lookup_elem(&lwfp_filter_hits, &id);
+	if (!h)
+		return;
+	h->matched++;
+	h->redirected += redirected;
+	h->refused += refused;
+}
+
+/*
+ * A new flow that could not be recorded is refused whatever the filter's
+ * fail mode: that mode is for a proxy that is away, never for the engine's
+ * own errors, which would otherwise let traffic pass uninspected.
+ */
+static __always_inline int flow_refused(int err, const struct lwfp_filter *f,
+					const struct lwfp_addr *dst, __u8 proto, __u8 nhops)
+{
+	__u32 why = err == -EDQUOT ? LWFP_CNT_UID_CAP :
+		    err == -ENOSPC ? LWFP_CNT_FLOW_FULL : LWFP_CNT_FLOW_ERROR;
+
+	hit(f, false, true);
+	emit(LWFP_EV_REFUSED, 0, f, dst, proto, nhops, why, ENOBUFS);
+	return refuse(why, ENOBUFS);
 }

@@ -175,10 +175,62 @@ struct {
 	__type(value, __u64);
 } lwfp_counters SEC(".maps");
 
-struct {
+/* Monitors' rings, one per reader (abi.h, LWFP_EV_SLOTS). */
+struct lwfp_ev_ring {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 256 * 1024);
-} lwfp_events SEC(".maps");
+	__uint(max_entries, LWFP_EV_RING_BYTES);
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, LWFP_EV_SLOTS);
+	__type(key, __u32);
+	__array(values, struct lwfp_ev_ring);
+} lwfp_ev_slots SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LWFP_EV_SLOTS);
+	__type(key, __u32);
+	__type(value, __u64);
+} lwfp_ev_drops SEC(".maps");
+
+/* Bit s: slot s holds a ring. With no monitor, an event costs one lookup. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} lwfp_ev_mask SEC(".maps");
+
+/* Written and read by user space only; pinned with the others. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LWFP_EV_SLOTS);
+	__type(key, __u32);
+	__type(value, struct lwfp_ev_owner);
+} lwfp_ev_owners SEC(".maps");
+
+/* An event is built once here, then copied to each reader's ring. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct lwfp_event);
+} lwfp_ev_scratch SEC(".maps");
+
+/*
+ * Per-filter hits (abi.h). Per CPU, so that a busy filter's counter is no
+ * shared cache line; not preallocated, so only live filters cost memory
+ * (two tables' worth of ids can be live while a reload swaps them).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 2 * LWFP_MAX_FILTERS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct lwfp_filter_hits);
+} lwfp_filter_hits SEC(".maps");
 
 /*
  * The service identity index (abi.h, struct lwfp_id_index): identity -> the

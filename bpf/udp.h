@@ -205,10 +205,11 @@ static __always_inline int udp_redirect(struct bpf_sock_addr *ctx, struct walk *
 			udp_unwind(token, w->netns, addr);
 	}
 	if (err)
-		return flow_refused(err);
+		return flow_refused(err, f, &w->dst, w->proto, w->nhops);
 	udp_rewrite(ctx, w, addr, f->to.port, v6);
 	count(LWFP_CNT_REDIRECT);
-	emit(LWFP_EV_REDIRECT, token, f, &w->dst, w->proto, w->nhops + 1);
+	hit(f, true, false);
+	emit(LWFP_EV_REDIRECT, token, f, &w->dst, w->proto, w->nhops + 1, LWFP_CNT_REDIRECT, 0);
 	return 1;
 }
 

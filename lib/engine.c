@@ -39,7 +39,8 @@ static const char *const map_pins[] = {
 	MAP_CONFIG, MAP_FILTERS, MAP_FILTER_RAW, MAP_SERVICES, MAP_FLOWS,
 	MAP_FILTER_IDX, MAP_FILTER_POS,
 	MAP_PENDING, MAP_INHERIT, MAP_SCRATCH, MAP_SK_STORE, "lwfp_udp_addr", "lwfp_udp_app",
-	"lwfp_udp_idle", "lwfp_sweep", "lwfp_uid_flows", "lwfp_tuple_scratch", "lwfp_udp_seq", MAP_COUNTERS, MAP_EVENTS,
+	"lwfp_udp_idle", "lwfp_sweep", "lwfp_uid_flows", "lwfp_tuple_scratch", "lwfp_udp_seq", MAP_COUNTERS,
+	MAP_EV_SLOTS, MAP_EV_DROPS, MAP_EV_MASK, MAP_EV_OWNERS, MAP_EV_SCRATCH, MAP_FILTER_HITS,
 	"lwfp_id_index", "lwfp_id_uid", "lwfp_id_pid", "lwfp_id_cgroup", "lwfp_accepted",
 };
 
@@ -172,7 +173,7 @@ LWFP_API void lwfp_engine_close(struct lwfp_engine *e)
 	close_fd(&e->services_fd);
 	close_fd(&e->flows_fd);
 	close_fd(&e->counters_fd);
-	close_fd(&e->events_fd);
+	close_fd(&e->filter_hits_fd);
 	free(e);
 }
 
@@ -184,7 +185,7 @@ static struct lwfp_engine *engine_new(const char *pin_dir)
 		return NULL;
 	e->dir_fd = e->config_fd = e->filters_fd = e->filter_raw_fd = -1;
 	e->filter_idx_fd = e->filter_pos_fd = -1;
-	e->services_fd = e->flows_fd = e->counters_fd = e->events_fd = -1;
+	e->services_fd = e->flows_fd = e->counters_fd = e->filter_hits_fd = -1;
 	if (snprintf(e->pin_dir, sizeof(e->pin_dir), "%s", pin_dir) >= (int)sizeof(e->pin_dir)) {
 		free(e);
 		errno = ENAMETOOLONG;
@@ -203,7 +204,7 @@ static int open_maps(struct lwfp_engine *e)
 		{ &e->filter_raw_fd, MAP_FILTER_RAW }, { &e->services_fd, MAP_SERVICES },
 		{ &e->filter_idx_fd, MAP_FILTER_IDX }, { &e->filter_pos_fd, MAP_FILTER_POS },
 		{ &e->flows_fd, MAP_FLOWS },	 { &e->counters_fd, MAP_COUNTERS },
-		{ &e->events_fd, MAP_EVENTS },
+		{ &e->filter_hits_fd, MAP_FILTER_HITS },
 	};
 	struct lwfp_config cfg;
 	size_t i;

@@ -211,7 +211,8 @@ static int filter_check(const struct lwfp_filter *f, size_t raw_len)
 	uint32_t c = f->conds;
 
 	if (f->action < LWFP_ACT_REDIRECT || f->action > LWFP_ACT_BLOCK ||
-	    f->fail > LWFP_FAIL_OPEN || f->ctx_kind > LWFP_CTX_NONE)
+	    f->fail > LWFP_FAIL_OPEN || f->ctx_kind > LWFP_CTX_NONE ||
+	    (f->flags & ~LWFP_FILTER_FLAGS))
 		return -EINVAL;
 	if ((c & LWFP_COND_PROTO) && f->proto != 6 && f->proto != 17)
 		return -EINVAL;
@@ -226,7 +227,7 @@ static int filter_check(const struct lwfp_filter *f, size_t raw_len)
 	if (raw_len > LWFP_RAW_CONTEXT_MAX || (f->ctx_kind == LWFP_CTX_RAW && !raw_len))
 		return -EINVAL;
 	if (f->action != LWFP_ACT_REDIRECT)
-		return f->service ? -EINVAL : 0;
+		return f->service || f->flags ? -EINVAL : 0;
 	if (f->to.family != LWFP_AF_INET && f->to.family != LWFP_AF_INET6)
 		return -EINVAL;
 	return f->to.port ? 0 : -EINVAL;
@@ -338,6 +339,8 @@ static int batch_insert(struct lwfp_engine *e, const struct lwfp_filter_opts *co
 	for (i = 0; i < k && !err; i++) {
 		nf[i].id = ids[i] = cfg.next_filter_id++;
 		err = store_raw(e, nf[i].id, nf[i].raw_len ? opts[i]->raw : NULL, nf[i].raw_len);
+		if (!err)
+			err = hits_reset(e, nf[i].id);
 		stored += !err;
 	}
 	if (!err)
@@ -346,14 +349,45 @@ static int batch_insert(struct lwfp_engine *e, const struct lwfp_filter_opts *co
 		err = table_sort(fs, n + k);
 	if (!err)
 		err = filters_publish(e, fs, n + k);
-	for (i = 0; err && i < stored; i++)
+	for (i = 0; err && i < stored; i++) {
 		bpf_map_delete_elem(e->filter_raw_fd, &nf[i].id);
+		hits_drop(e, nf[i].id);
+	}
 	return err;
 }
 
-/* With the lock held: all of opts, or none. */
-static int add_locked(struct lwfp_engine *e, const struct lwfp_filter_opts *const *opts,
-		      size_t k, uint32_t *ids, size_t *failed)
+/* Drops the filters named in del from fs[0..*n): -ENOENT if one is missing. */
+static int table_drop(struct lwfp_filter *fs, uint32_t *n, const uint32_t *del, size_t ndel)
+{
+	uint32_t i, kept = 0;
+	size_t j, found = 0;
+
+	for (i = 0; i < *n; i++) {
+		for (j = 0; j < ndel && del[j] != fs[i].id; j++)
+			;
+		if (j < ndel) {
+			found++;
+			continue;
+		}
+		fs[kept++] = fs[i];
+	}
+	*n = kept;
+	return found == ndel ? 0 : -ENOENT;
+}
+
+/* Raw contexts of deleted filters go once the new table is live. */
+static void raw_drop(struct lwfp_engine *e, const uint32_t *del, size_t ndel)
+{
+	size_t j;
+
+	for (j = 0; j < ndel; j++)
+		bpf_map_delete_elem(e->filter_raw_fd, &del[j]);
+}
+
+/* With the lock held: all of opts in and all of del out, or nothing. */
+static int replace_locked(struct lwfp_engine *e, const uint32_t *del, size_t ndel,
+			  const struct lwfp_filter_opts *const *opts, size_t k, uint32_t *ids,
+			  size_t *failed)
 {
 	struct lwfp_filter *fs, *grown;
 	uint32_t n;
@@ -362,20 +396,46 @@ static int add_locked(struct lwfp_engine *e, const struct lwfp_filter_opts *cons
 	err = filters_load(e, &fs, &n);
 	if (err)
 		return err;
-	if (k > LWFP_MAX_FILTERS - n) {
+	err = table_drop(fs, &n, del, ndel);
+	if (!err && k > LWFP_MAX_FILTERS - n)
+		err = -ENOSPC;
+	grown = err ? NULL : realloc(fs, (n + k + 1) * sizeof(*fs));
+	if (!err && !grown)
+		err = -ENOMEM;
+	if (err) {
 		free(fs);
-		return -ENOSPC;
-	}
-	grown = realloc(fs, (n + k + 1) * sizeof(*fs));
-	if (!grown) {
-		free(fs);
-		return -ENOMEM;
+		return err;
 	}
 	fs = grown;
 	err = batch_check(e, opts, k, &fs[n], failed);
 	if (!err)
 		err = batch_insert(e, opts, fs, n, k, ids);
+	if (!err)
+		raw_drop(e, del, ndel);
 	free(fs);
+	return err;
+}
+
+LWFP_API int lwfp_filter_replace_batch(struct lwfp_engine *e, const uint32_t *del, size_t ndel,
+				       const struct lwfp_filter_opts *const *opts, size_t n,
+				       uint32_t *ids, size_t *failed)
+{
+	size_t bad = n;
+	int err;
+
+	if (failed)
+		*failed = n;
+	if (!e || (n && (!opts || !ids)) || (ndel && !del))
+		return -EINVAL;
+	if (!n && !ndel)
+		return 0;
+	err = engine_lock(e);
+	if (err)
+		return err;
+	err = replace_locked(e, del, ndel, opts, n, ids, &bad);
+	engine_unlock(e);
+	if (failed)
+		*failed = bad;
 	return err;
 }
 
@@ -383,23 +443,7 @@ LWFP_API int lwfp_filter_add_batch(struct lwfp_engine *e,
 				   const struct lwfp_filter_opts *const *opts, size_t n,
 				   uint32_t *ids, size_t *failed)
 {
-	size_t bad = n;
-	int err;
-
-	if (failed)
-		*failed = n;
-	if (!e || (n && (!opts || !ids)))
-		return -EINVAL;
-	if (!n)
-		return 0;
-	err = engine_lock(e);
-	if (err)
-		return err;
-	err = add_locked(e, opts, n, ids, &bad);
-	engine_unlock(e);
-	if (failed)
-		*failed = bad;
-	return err;
+	return lwfp_filter_replace_batch(e, NULL, 0, opts, n, ids, failed);
 }
 
 LWFP_API int lwfp_filter_add(struct lwfp_engine *e, const struct lwfp_filter_opts *opts, uint32_t *id)
@@ -428,8 +472,10 @@ LWFP_API int lwfp_filter_del(struct lwfp_engine *e, uint32_t id)
 	} else {
 		memmove(&fs[i], &fs[i + 1], (n - i - 1) * sizeof(*fs));
 		err = filters_publish(e, fs, n - 1);
-		if (!err)
+		if (!err) {
 			bpf_map_delete_elem(e->filter_raw_fd, &id);
+			hits_drop(e, id);
+		}
 	}
 	free(fs);
 out:

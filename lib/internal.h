@@ -27,7 +27,12 @@
 #define MAP_SCRATCH "lwfp_scratch"
 #define MAP_SK_STORE "lwfp_sk_store"
 #define MAP_COUNTERS "lwfp_counters"
-#define MAP_EVENTS "lwfp_events"
+#define MAP_EV_SLOTS "lwfp_ev_slots"
+#define MAP_EV_DROPS "lwfp_ev_drops"
+#define MAP_EV_MASK "lwfp_ev_mask"
+#define MAP_EV_OWNERS "lwfp_ev_owners"
+#define MAP_EV_SCRATCH "lwfp_ev_scratch"
+#define MAP_FILTER_HITS "lwfp_filter_hits"
 
 struct lwfp_engine {
 	char pin_dir[256];
@@ -42,12 +47,16 @@ struct lwfp_engine {
 	int services_fd;
 	int flows_fd;
 	int counters_fd;
-	int events_fd;
+	int filter_hits_fd;
 };
 
 /* Opens pin_dir/name; -ENOENT when absent. */
 int pin_open(const char *pin_dir, const char *name);
 int pin_path(char *buf, size_t size, const char *pin_dir, const char *name);
+
+/* hits.c: a filter's counter is zeroed when it is added, dropped when deleted. */
+int hits_reset(struct lwfp_engine *e, uint32_t id);
+void hits_drop(struct lwfp_engine *e, uint32_t id);
 
 int engine_lock(struct lwfp_engine *e);
 void engine_unlock(struct lwfp_engine *e);

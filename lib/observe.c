@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* Reading the engine: live flows, counters, and the event ring. */
+/* Reading the engine: live flows and counters (monitor.c: events). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,56 +64,4 @@ LWFP_API const char *lwfp_counter_name(enum lwfp_counter c)
 	if ((unsigned int)c >= sizeof(names) / sizeof(names[0]))
 		return "unknown";
 	return names[c];
-}
-
-struct lwfp_monitor {
-	struct ring_buffer *rb;
-	lwfp_event_cb cb;
-	void *ctx;
-};
-
-static int monitor_sample(void *ctx, void *data, size_t size)
-{
-	struct lwfp_monitor *m = ctx;
-	struct lwfp_event ev = {};
-
-	/* The ring may come from a newer data plane with a longer record. */
-	memcpy(&ev, data, size < sizeof(ev) ? size : sizeof(ev));
-	return m->cb(&ev, m->ctx);
-}
-
-LWFP_API int lwfp_monitor_new(struct lwfp_engine *e, lwfp_event_cb cb, void *ctx,
-			      struct lwfp_monitor **out)
-{
-	struct lwfp_monitor *m;
-
-	if (!cb || !out)
-		return -EINVAL;
-	m = calloc(1, sizeof(*m));
-	if (!m)
-		return -ENOMEM;
-	m->cb = cb;
-	m->ctx = ctx;
-	m->rb = ring_buffer__new(e->events_fd, monitor_sample, m, NULL);
-	if (!m->rb) {
-		int err = -errno;
-
-		free(m);
-		return err;
-	}
-	*out = m;
-	return 0;
-}
-
-LWFP_API int lwfp_monitor_poll(struct lwfp_monitor *m, int timeout_ms)
-{
-	return ring_buffer__poll(m->rb, timeout_ms);
-}
-
-LWFP_API void lwfp_monitor_free(struct lwfp_monitor *m)
-{
-	if (!m)
-		return;
-	ring_buffer__free(m->rb);
-	free(m);
 }

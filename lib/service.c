@@ -360,6 +360,49 @@ LWFP_API int lwfp_service_add(struct lwfp_engine *e, const struct lwfp_service_o
 	return err;
 }
 
+static int service_rewrite(struct lwfp_engine *e, struct lwfp_service *s)
+{
+	struct lwfp_service old;
+	uint32_t slot;
+	int err;
+
+	err = services_scan(e->services_fd, s->name, 0, &old);
+	if (err)
+		return err;
+	s->handle = old.handle;
+	if (!memcmp(s->provider, (uint8_t[16]){ 0 }, 16))
+		memcpy(s->provider, old.provider, 16);
+	slot = old.handle - 1;
+	if (bpf_map_update_elem(e->services_fd, &slot, s, BPF_ANY))
+		return -errno;
+	return id_index_rebuild(e);
+}
+
+LWFP_API int lwfp_service_update(struct lwfp_engine *e, const struct lwfp_service_opts *opts)
+{
+	struct lwfp_service_opts o;
+	struct lwfp_service s;
+	static const uint8_t none[16];
+	int err;
+
+	if (!opts || opts->sz < offsetof(struct lwfp_service_opts, cgroup) || !name_valid(opts->name))
+		return -EINVAL;
+	if (opts->id_kind == LWFP_ID_CGROUP &&
+	    (opts->sz <= offsetof(struct lwfp_service_opts, cgroup) || !opts->cgroup))
+		return -EINVAL;
+	o = *opts;
+	o.provider = opts->provider ? opts->provider : none;
+	err = service_fill(&s, &o);
+	if (err)
+		return err;
+	err = engine_lock(e);
+	if (err)
+		return err;
+	err = service_rewrite(e, &s);
+	engine_unlock(e);
+	return err;
+}
+
 /* Removes every filter that redirects to the service, then the service. */
 static int service_remove(struct lwfp_engine *e, const struct lwfp_service *s)
 {

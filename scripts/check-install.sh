@@ -23,7 +23,8 @@ B=${LWFP_BUILD:-build}
 make --no-print-directory install BUILD="$B" DESTDIR="$ROOT" PREFIX=/usr/local >"$D/install.log" 2>&1 ||
 	fail "make install: $(tail -n 20 "$D/install.log")"
 for f in sbin/lwfpctl sbin/lwfp-inspect lib/pkgconfig/lwfp.pc lib/pkgconfig/lwfp-win.pc \
-	share/man/man8/lwfpctl.8 share/man/man8/lwfp-inspect.8 lib/systemd/system/lwfp-inspect.service; do
+	share/man/man8/lwfpctl.8 share/man/man8/lwfp-inspect.8 lib/systemd/system/lwfp-inspect.service \
+	lib/systemd/system/lwfp.service lib/systemd/system/lwfp.slice; do
 	[ -e "$P/$f" ] || fail "$f was not installed"
 done
 for l in liblwfp liblwfp-win; do

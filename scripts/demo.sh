@@ -10,7 +10,9 @@
 # on exit, on failure and on Ctrl-C. It never touches the host's cgroup root.
 set -euo pipefail
 
-BIN=${LWFP_BUILD:-$(cd "$(dirname "$0")/.." && pwd)/build}/bin
+# The binaries: $LWFP_BIN (/usr/sbin for an installed package), or the
+# build tree's, $LWFP_BUILD/bin.
+BIN=${LWFP_BIN:-${LWFP_BUILD:-$(cd "$(dirname "$0")/.." && pwd)/build}/bin}
 TAG=lwfp-demo-$$
 PIN=/sys/fs/bpf/$TAG
 CG2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/self/mounts)

@@ -4,10 +4,12 @@
 set -eu
 pkgs="clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libjson-c-dev libcmocka-dev
 pkg-config make gcc iproute2 curl python3 socat coreutils libclang-rt-dev util-linux"
+# The Debian tooling: make deb, and test_deb, which builds the packages.
+debtools="debhelper dpkg-dev fakeroot lintian"
 # Real, unmodified programs the integration tests put in lwfp chains, and
 # the Prometheus client, whose parser reads `lwfpctl stats --prometheus`.
-[ "${1:-}" = test ] && pkgs="$pkgs openssl mitmproxy redsocks microsocks bind9-dnsutils dnsmasq-base valgrind
-python3-prometheus-client"
+[ "${1:-}" = test ] && pkgs="$pkgs openssl mitmproxy redsocks microsocks bind9-dnsutils dnsmasq-base valgrind python3-yaml
+python3-prometheus-client $debtools"
 # make test-kernel-6.1: the same programs (the guest runs the suite on this
 # host's file system), and the emulator and static busybox its boot needs.
 [ "${1:-}" = kernel ] && pkgs="$pkgs openssl mitmproxy redsocks microsocks bind9-dnsutils dnsmasq-base
@@ -15,6 +17,7 @@ python3-prometheus-client
 qemu-system-x86 busybox-static kmod"
 # The baselines the benchmarks compare against, and the profiler.
 [ "${1:-}" = bench ] && pkgs="$pkgs haproxy iptables socat linux-perf"
+[ "${1:-}" = deb ] && pkgs="$pkgs $debtools"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

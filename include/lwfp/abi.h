@@ -231,8 +231,17 @@ struct lwfp_filter {
 	__u64 origin_cgroup_id;
 	struct lwfp_addr to; /* the redirect target */
 	__u32 idle_timeout_s; /* UDP; 0 means the default */
-	__u32 pad;
+	__u32 flags; /* LWFP_FILTER_ */
 };
+
+/*
+ * A boot filter (redirect only) refuses its matching connections, whatever
+ * its fail mode, while its service has no listener at the target, and
+ * redirects them once one exists: traffic is held until the proxy is up,
+ * never let through unredirected. Refusals count as fail_closed.
+ */
+#define LWFP_FILTER_BOOT (1u << 0)
+#define LWFP_FILTER_FLAGS LWFP_FILTER_BOOT
 
 /*
  * lwfp_filters holds two tables of LWFP_MAX_FILTERS slots, sorted by weight
@@ -290,7 +299,7 @@ struct lwfp_config {
 	__u32 max_flows_per_uid; /* live flows one uid may hold; 0: the default */
 };
 #define LWFP_FLOWS_PER_UID_DEFAULT (LWFP_MAX_FLOWS / 4)
-#define LWFP_ABI_VERSION 3
+#define LWFP_ABI_VERSION 4
 
 /* lwfp_filter_raw[filter id]: the bytes of a raw:HEX context. */
 struct lwfp_raw_context {
@@ -494,9 +503,15 @@ enum lwfp_event_type {
 	LWFP_EV_FAIL_OPEN = 3,
 	LWFP_EV_FAIL_CLOSED = 4,
 	LWFP_EV_BLOCK = 5,
+	LWFP_EV_REFUSED = 6, /* a redirect refused by the engine itself (reason says why) */
 };
 
-/* One record of the lwfp_events ring buffer, read by `lwfpctl monitor`. */
+/*
+ * One record of a monitor's ring, read by `lwfpctl monitor`. ts_ns is
+ * CLOCK_BOOTTIME (bpf_ktime_get_boot_ns). reason is the enum lwfp_counter
+ * that the event also counted (block, no_listener, uid_flow_cap...), and err
+ * the errno a refused connect() got, 0 when it went through.
+ */
 struct lwfp_event {
 	__u64 ts_ns;
 	__u64 token;
@@ -511,6 +526,44 @@ struct lwfp_event {
 	struct lwfp_addr orig_dst;
 	struct lwfp_addr target;
 	char comm[16];
+	__u32 reason;
+	__s32 err;
+};
+
+/*
+ * Monitors: every reader gets every event (DESIGN §8). A BPF ring buffer
+ * has one consumer position, so readers of one ring split its events
+ * between them; a perf event array is per CPU, not per reader. So each
+ * monitor brings its own ring and claims one of LWFP_EV_SLOTS slots of
+ * lwfp_ev_slots (an array of ring maps); the data plane copies an event
+ * into each slot in use, and an empty slot costs one lookup.
+ * lwfp_ev_owners[slot] names the claiming process by pid and start time
+ * (/proc/PID/stat, field 22), so that a slot whose owner was killed
+ * without releasing it is reclaimed by the next monitor; claims are made
+ * under the engine's lock. lwfp_ev_drops[slot] counts the events that
+ * slot's full ring lost, reset at each claim. lwfp_ev_mask[0] has bit s
+ * set while slot s holds a ring: with no monitor, an event costs one lookup.
+ */
+#define LWFP_EV_SLOTS 16
+#define LWFP_EV_RING_BYTES (256 * 1024)
+
+struct lwfp_ev_owner {
+	__u32 pid;
+	__u32 pad;
+	__u64 start; /* clock ticks after boot; 0: the slot is free */
+};
+
+/*
+ * lwfp_filter_hits[filter id], per CPU: what a filter decided. matched
+ * counts every connect or new flow it decided; of those, a redirect
+ * filter's redirected went to its proxy and refused were refused (no
+ * listener with fail closed, or the flow could not be recorded). The entry
+ * is written as zeros when the filter is added and deleted with it.
+ */
+struct lwfp_filter_hits {
+	__u64 matched;
+	__u64 redirected;
+	__u64 refused;
 };
 
 #endif /* LWFP_ABI_H */

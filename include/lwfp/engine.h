@@ -87,6 +87,19 @@ int lwfp_cgroup2_root(char *buf, size_t size);
 int lwfp_cgroup_resolve(const char *path, char *buf, size_t size);
 /* The cgroup id (its inode) and its depth below the v2 root (root = 0). */
 int lwfp_cgroup_id(const char *path, uint64_t *id, uint32_t *level);
+/* The calling process's own cgroup v2 path, absolute (from /proc/self/cgroup). */
+int lwfp_cgroup_self(char *buf, size_t size);
+/*
+ * Whether the calling process can serve as a proxy of this engine: its
+ * socket queries (lwfp_query_records and the rest) are the engine's
+ * getsockopt hook, which the kernel runs only inside the cgroup subtree
+ * the engine is attached to (lwfp_engine_cgroup). 0 when the process's
+ * cgroup is that one or below it; -EXDEV when it is outside, where every
+ * query fails with EOPNOTSUPP and every flow redirected to it breaks.
+ * A proxy calls it at start and refuses to serve on -EXDEV, naming both
+ * cgroups (lwfp_cgroup_self gives its own).
+ */
+int lwfp_engine_check_self(const struct lwfp_engine *e);
 
 /* ---- services ------------------------------------------------------------ */
 
@@ -103,6 +116,12 @@ struct lwfp_service_opts {
 /* -EEXIST for a duplicate name, -ENOSPC when all slots are used. */
 int lwfp_service_add(struct lwfp_engine *e, const struct lwfp_service_opts *opts,
 		     uint32_t *handle);
+/*
+ * Gives the service opts->name the identity and provider of opts (a NULL
+ * provider keeps its own), in place: its handle, its filters and its
+ * registered listeners stay. -ENOENT for an unknown name.
+ */
+int lwfp_service_update(struct lwfp_engine *e, const struct lwfp_service_opts *opts);
 /* Also deletes the service's filters. -ENOENT for an unknown name. */
 int lwfp_service_del(struct lwfp_engine *e, const char *name);
 int lwfp_service_find(struct lwfp_engine *e, const char *name, struct lwfp_service *out);
@@ -110,6 +129,17 @@ int lwfp_service_by_handle(struct lwfp_engine *e, uint32_t handle, struct lwfp_s
 /* Calls cb for every service; a non-zero return from cb stops and is returned. */
 int lwfp_service_foreach(struct lwfp_engine *e,
 			 int (*cb)(const struct lwfp_service *s, void *ctx), void *ctx);
+
+/*
+ * Which services have a live listener in the caller's network namespace:
+ * bit h-1 of *mask for service h when a TCP socket listening, or an
+ * unconnected bound UDP socket, carries service h's listener mark (bound
+ * by a process of the service, or lwfp_register_listener). The mark lives
+ * in the socket's storage and goes with the socket, so a closed or killed
+ * proxy's sockets never count. Read with sock_diag; needs CAP_BPF or
+ * CAP_SYS_ADMIN.
+ */
+int lwfp_service_listening(struct lwfp_engine *e, uint64_t *mask);
 
 /* ---- filters ------------------------------------------------------------- */
 
@@ -140,6 +170,14 @@ int lwfp_filter_add(struct lwfp_engine *e, const struct lwfp_filter_opts *opts, 
  */
 int lwfp_filter_add_batch(struct lwfp_engine *e, const struct lwfp_filter_opts *const *opts,
 			  size_t n, uint32_t *ids, size_t *failed);
+/*
+ * As lwfp_filter_add_batch, with the filters whose ids are in del[0..ndel)
+ * removed in the same update: connects see the old table or the new one,
+ * never a mix. -ENOENT (and *failed == n) if an id of del is not there.
+ */
+int lwfp_filter_replace_batch(struct lwfp_engine *e, const uint32_t *del, size_t ndel,
+			      const struct lwfp_filter_opts *const *opts, size_t n,
+			      uint32_t *ids, size_t *failed);
 int lwfp_filter_del(struct lwfp_engine *e, uint32_t id);
 /* In classification order: highest weight first. */
 int lwfp_filter_foreach(struct lwfp_engine *e,
@@ -171,7 +209,18 @@ int lwfp_monitor_new(struct lwfp_engine *e, lwfp_event_cb cb, void *ctx,
 		     struct lwfp_monitor **out);
 /* Waits up to timeout_ms; returns events handled or -errno (-EINTR on a signal). */
 int lwfp_monitor_poll(struct lwfp_monitor *m, int timeout_ms);
+/*
+ * Each monitor claims one of LWFP_EV_SLOTS reader slots and sees every
+ * event; lwfp_monitor_new fails with -EBUSY when all are held by live
+ * monitors. drops: events this monitor lost because its ring was full.
+ */
+int lwfp_monitor_slot(const struct lwfp_monitor *m);
+int lwfp_monitor_drops(struct lwfp_monitor *m, uint64_t *drops);
+/* Releases the monitor's slot. */
 void lwfp_monitor_free(struct lwfp_monitor *m);
+
+/* A filter's hit counters (abi.h, struct lwfp_filter_hits), summed over CPUs. */
+int lwfp_filter_hits(struct lwfp_engine *e, uint32_t id, struct lwfp_filter_hits *out);
 
 #ifdef __cplusplus
 }

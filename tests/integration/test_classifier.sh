@@ -29,7 +29,7 @@ start_relay B svcB 127.0.0.1:15002
 {
 	for len in 20 21 22 23 25 26 27 28 29 30 31; do
 		for i in 1 2 3; do
-			echo "filter add --service clsA --to 127.0.0.1:15001 --dst 198.19.$i.0/$len --weight 500"
+			echo "filter add --service clsA --to 127.0.0.1:15001 --dst 198.19.$((i * 16)).0/$len --weight 500"
 		done
 	done
 	for i in $(seq 1 40); do

@@ -8,6 +8,10 @@
 #   - sockets that were not redirected, listening, unconnected, a pipe, a
 #     closed fd, UDP, AF_UNIX (lwfp-test-native local);
 #   - lwfpctl: each bad input exits non-zero with exactly one stderr line;
+#     with -j that line is {"error": "..."}; run's own failures exit 125;
+#     lwfp-inspect --service of a service that does not exist exits 1;
+#   - --dport lists, filter show ID (-j), filter flush (--service), cgroups
+#     shown as paths (service list, filter list), --version of both tools;
 #   - a pin directory that is group/other-writable, not root's, or a symbolic
 #     link is refused, with its path and the reason; mode 0755 is accepted;
 #   - up --max-flows-per-uid: 0, too big or not a number refused; the value
@@ -117,6 +121,68 @@ bad_input "bad port" filter add --service errsvc --to 127.0.0.1:15009 --dport 80
 bad_input "bad port" filter add --service errsvc --to 127.0.0.1:99999 "${P[@]}"
 bad_input "bad port" filter add --service errsvc --to 127.0.0.1 "${P[@]}"
 bad_input "bad address" filter add --service errsvc --to "[::1:15009" "${P[@]}"
+# Issue 15's edges: a row each. want_err TEXT: the last bad_input said TEXT.
+want_err() {
+	grep -qF -- "$1" "$T/bad.err" || fail "want '$1' in the error, got: $(cat "$T/bad.err")"
+}
+A=(filter add --service errsvc --to 127.0.0.1:15009)
+bad_input "missing value" "${A[@]:0:4}" --dport --to 127.0.0.1:15009 "${P[@]}"
+want_err "option '--dport' needs a value, got the option '--to'"
+bad_input "missing value" service add u6 --cgroup --pin-dir "$PIN"
+want_err "option '--cgroup' needs a value, got the option '--pin-dir'"
+bad_input "missing value, at the end" "${A[@]}" "${P[@]}" --weight
+bad_input "family 6, IPv4 --to" "${A[@]}" --family 6 "${P[@]}"
+want_err "--to 127.0.0.1:15009 is IPv4 but --family is 6: the filter could never apply"
+bad_input "family 4, IPv6 --to" filter add --service errsvc --to "[::1]:15009" --family 4 "${P[@]}"
+bad_input "IPv6 --dst, IPv4 --to" "${A[@]}" --dst 2001:db8::/32 "${P[@]}"
+bad_input "IPv4 --dst, IPv6 --to" filter add --service errsvc --to "[::1]:15009" --dst 198.18.0.0/15 "${P[@]}"
+bad_input "UDP, IPv6 --to" filter add --service errsvc --to "[::1]:15009" --proto udp "${P[@]}"
+bad_input "host bits" "${A[@]}" --dst 198.18.1.0/15 "${P[@]}"
+want_err "--dst '198.18.1.0/15' has host bits set: the network is 198.18.0.0/15"
+bad_input "host bits" filter add --block --dst 2001:db8::1/32 "${P[@]}"
+want_err "the network is 2001:db8::/32"
+bad_input "negative port" "${A[@]}" --dport -1 "${P[@]}"
+bad_input "reversed range" "${A[@]}" --sport 90-80 "${P[@]}"
+bad_input "reversed range" "${A[@]}" --uid 10-5 "${P[@]}"
+bad_input "port over 65535" "${A[@]}" --sport 65536 "${P[@]}"
+bad_input "port list, empty item" "${A[@]}" --dport 80,,443 "${P[@]}"
+bad_input "port list, trailing comma" "${A[@]}" --dport 80, "${P[@]}"
+bad_input "port list, 17 items" "${A[@]}" --dport 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17 "${P[@]}"
+want_err "at most 16 items"
+bad_input "empty port" "${A[@]}" --dport "" "${P[@]}"
+bad_input "empty service" filter add --service "" --to 127.0.0.1:15009 "${P[@]}"
+bad_input "empty proto" "${A[@]}" --proto "" "${P[@]}"
+bad_input "unknown proto" "${A[@]}" --proto icmp "${P[@]}"
+want_err "bad --proto value 'icmp'"
+bad_input "negative weight" "${A[@]}" --weight -5 "${P[@]}"
+bad_input "unknown filter" filter show 999999 "${P[@]}"
+bad_input "bad filter id" filter show 1x "${P[@]}"
+bad_input "flush, unknown service" filter flush --service nosuch "${P[@]}"
+bad_input "flush, argument" filter flush 3 "${P[@]}"
+# -j: the one line is a JSON object with "error".
+for args in "filter add --service nosuch --to 127.0.0.1:15009" "frobnicate" "filter show 999999" \
+	"filter add --service errsvc --dport --to 127.0.0.1:15009"; do
+	# shellcheck disable=SC2086 # the words of args
+	bad_input "-j error" -j $args "${P[@]}"
+	"$PY" -c 'import json, sys; e = json.load(sys.stdin)["error"]; assert e and not e.startswith("lwfpctl:")' \
+		<"$T/bad.err" || fail "lwfpctl -j $args: error not JSON: $(cat "$T/bad.err")"
+done
+# run: its own failures exit 125 with one line.
+for args in "--frob -- true" "--via -- true" "--via nosuch -- true" "--pin-dir"; do
+	# shellcheck disable=SC2086 # the words of args
+	"$LWFPCTL" run --pin-dir "$PIN" $args >"$T/run.out" 2>"$T/run.err"
+	rc=$?
+	[ "$rc" = 125 ] || fail "lwfpctl run $args exited $rc, want 125: $(cat "$T/run.err")"
+	[ "$(grep -c '' "$T/run.err")" = 1 ] || fail "lwfpctl run $args: want one line: $(cat "$T/run.err")"
+done
+# lwfp-inspect serving a service that does not exist.
+# In the engine's subtree, where a proxy must run, so that only the service is wrong.
+run_in nosuch "$BIN/lwfp-inspect" --listen 127.0.0.1:15010 --service nosuch --pin-dir "$PIN" \
+	>"$T/nosuch.out" 2>"$T/nosuch.err"
+rc=$?
+[ "$rc" = 1 ] || fail "lwfp-inspect --service nosuch exited $rc, want 1"
+[ "$(grep -c '' "$T/nosuch.err")" = 1 ] && grep -qF "service 'nosuch' does not exist; create it with lwfpctl service add" "$T/nosuch.err" ||
+	fail "lwfp-inspect --service nosuch: $(cat "$T/nosuch.err")"
 bad_input "bad UUID" service add u1 --provider not-a-uuid --uid 1 "${P[@]}"
 bad_input "bad UUID" service add u2 --provider 12345678-1234-1234-1234-12345678901 --uid 1 "${P[@]}"
 bad_input "bad UUID" service add u3 --provider 12345678-1234-1234-1234-12345678901g --uid 1 "${P[@]}"
@@ -190,6 +256,59 @@ ctl filter list -j
 printf '%s' "$CTL_OUT" | "$PY" -c '
 import json, sys
 assert len(json.load(sys.stdin)) == 2' || fail "filters changed by bad input: $CTL_OUT"
+
+# ---- lists, show, flush, paths, --version -------------------------------------------
+REL=${CG#"$CG2"}
+ctl filter add --service errsvc --to 127.0.0.1:15001 --proto tcp --dst "$SRV4/32" --dport 80,443,9000-9009
+read -r -a ids <<<"$(printf '%s' "$CTL_OUT" | tr '\n' ' ')"
+[ "${#ids[@]}" = 3 ] || fail "filter add --dport 80,443,9000-9009 printed '$CTL_OUT', want 3 ids"
+ctl filter show "${ids[1]}" -j
+printf '%s' "$CTL_OUT" | "$PY" -c '
+import json, sys
+f = json.load(sys.stdin)
+assert (f["dport"], f["service"], f["action"], f["to"]) == ("443", "errsvc", "redirect", "127.0.0.1:15001"), f' ||
+	fail "filter show -j: $CTL_OUT"
+ctl filter show "${ids[2]}"
+printf '%s\n' "$CTL_OUT" | grep -Eq '^dport +9000-9009$' || fail "filter show: $CTL_OUT"
+filter_add FB --block --cgroup "$CG/app" --dport 9
+# In a batch, a --dport list is as many filters too.
+printf 'filter add --block --dport 7,8 --weight 5\n' >"$T/list.batch"
+ctl -batch "$T/list.batch"
+[ "$(printf '%s\n' "$CTL_OUT" | grep -c '^[0-9][0-9]*$')" = 2 ] || fail "-batch with --dport 7,8 printed '$CTL_OUT'"
+ctl filter list
+printf '%s\n' "$CTL_OUT" | grep -E "^$FB " | grep -qF "dport=9 cgroup=$REL/app" ||
+	fail "filter list: no cgroup=$REL/app: $CTL_OUT"
+ctl filter list -j
+printf '%s' "$CTL_OUT" | "$PY" -c '
+import json, sys
+f = [f for f in json.load(sys.stdin) if f["id"] == '"$FB"'][0]
+assert f["cgroup"] == sys.argv[1] and isinstance(f["cgroup_id"], int), f' "$REL/app" ||
+	fail "filter list -j: $CTL_OUT"
+ctl service list
+printf '%s\n' "$CTL_OUT" | grep -E ' errsvc ' | grep -qE " cgroup $REL/svcA\$" || fail "service list: $CTL_OUT"
+ctl service list -j
+printf '%s' "$CTL_OUT" | "$PY" -c '
+import json, sys
+s = [s for s in json.load(sys.stdin) if s["name"] == "errsvc"][0]["identity"]
+assert s["path"] == sys.argv[1] and isinstance(s["value"], int), s' "$REL/svcA" ||
+	fail "service list -j: $CTL_OUT"
+# flush --service takes that service's filters only; flush takes the rest.
+ctl filter flush --service errsvc
+[ -z "$CTL_OUT" ] || fail "filter flush printed '$CTL_OUT'"
+ctl filter list -j
+printf '%s' "$CTL_OUT" | "$PY" -c '
+import json, sys
+fs = json.load(sys.stdin)
+assert sorted(f["service"] or f["action"] for f in fs) == ["block"] * 3 + ["nonesvc"], fs' ||
+	fail "filters after flush --service errsvc: $CTL_OUT"
+ctl filter flush
+ctl filter list -j
+[ "$CTL_OUT" = "[]" ] || fail "filters after flush: $CTL_OUT"
+for tool in lwfpctl lwfp-inspect; do
+	"$BIN/$tool" --version >"$T/version.out" 2>&1 || fail "$tool --version failed"
+	grep -Eqx "$tool [0-9]+\.[0-9]+\.[0-9]+ \(ABI [0-9]+\)" "$T/version.out" ||
+		fail "$tool --version: $(cat "$T/version.out")"
+done
 
 # ---- no engine any more ------------------------------------------------------------
 "$LWFPCTL" down --pin-dir "$PIN" >"$T/down.out" 2>&1 || fail "lwfpctl down: $(cat "$T/down.out")"

@@ -7,8 +7,9 @@
 #   (b) `stats --prometheus` parses with the Prometheus client's own parser
 #       (text format 0.0.4): every metric has HELP and TYPE and the lwfp_
 #       prefix, each counter of `stats -j` is lwfp_NAME_total with the same
-#       value, and the gauges equal the lengths of `flows -j`, `service
-#       list -j` and `filter list -j`; it refuses to be combined with -j;
+#       value, the gauges equal the lengths of `flows -j`, `service list -j`
+#       and `filter list -j`, and each filter's hits, redirected and refused
+#       equal `filter list -j`'s; it refuses to be combined with -j;
 #   (c) during a slow download through the chain (the server trickles), `flows` shows each hop's
 #       bytes from its connecting socket growing between two looks, a
 #       positive and growing age, and the chain as the services' names in
@@ -106,6 +107,13 @@ expect_delta flow_closed 6
 for k in block fail_closed fail_open hop_limit handoff_miss; do
 	expect_delta "$k" 0
 done
+# Each proxy's TCP filter decided, and redirected, each connection once.
+ctl filter list -j
+hits=$("$PY" -c '
+import json, sys
+print(" ".join("%s:%d:%d:%d" % (f["service"], f["hits"], f["redirected"], f["refused"])
+               for f in json.loads(sys.argv[1]) if f["hits"]))' "$CTL_OUT")
+expect_eq "filter hits after 3 connections" "$hits" "mA:3:3:0 mB:3:3:0"
 
 # ---- (b) the Prometheus format --------------------------------------------------------------
 
@@ -130,13 +138,25 @@ want_len = {n: len(json.load(open(f"{d}/{n}.json"))) for n in ("flows", "service
 # The parser is lenient about comments: HELP and TYPE are checked here too.
 for name in re.findall(r"^lwfp_(\w+) ", text, re.M):
     assert f"# HELP lwfp_{name} " in text and f"# TYPE lwfp_{name} " in text, name
-samples, types = {}, {}
+samples, types, per_filter = {}, {}, {}
 for fam in text_string_to_metric_families(text):
     assert fam.name.startswith("lwfp_") and fam.documentation, fam
     for s in fam.samples:
-        assert not s.labels, s
-        samples[s.name] = s.value
         types[s.name] = fam.type
+        if s.labels:
+            per_filter[(s.name, int(s.labels["filter"]))] = (s.value, s.labels)
+        else:
+            samples[s.name] = s.value
+# Each filter's counters, as `filter list -j` shows them.
+for f in json.load(open(f"{d}/filters.json")):
+    v, labels = per_filter.pop(("lwfp_filter_hits_total", f["id"]))
+    assert v == f["hits"] and labels["action"] == f["action"], (f, v, labels)
+    assert labels["service"] == (f["service"] or ""), (f, labels)
+    for k in ("redirected", "refused"):
+        got = per_filter.pop((f"lwfp_filter_{k}_total", f["id"]), (None, None))[0]
+        assert got == f[k], (k, f, got)
+    assert types["lwfp_filter_hits_total"] == "counter"
+assert not per_filter, per_filter
 for k, v in stats.items():
     if k == "max_flows_per_uid":
         continue

@@ -3,6 +3,7 @@
  * Unit tests for the options of `lwfpctl up` (tools/lwfpctl/cmd_engine.c):
  * --max-flows-per-uid takes 1..LWFP_MAX_FLOWS, anything else is refused
  * with one message and the failure status; absent, it is 0 ("keep").
+ * Without --cgroup, up says in one line that it attaches to the root.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -72,12 +73,30 @@ static void test_refused_values(void **state)
 	assert_int_equal(parse(&a, &c, "--max-flows-per-uid", NULL), CTL_EXIT_FAIL);
 }
 
+/*
+ * `up` without --cgroup attaches to the v2 root: it says so in one line. An
+ * integration test cannot show it, since tests never attach to the root.
+ */
+static void test_root_note(void **state)
+{
+	char buf[256] = "";
+	FILE *f = fmemopen(buf, sizeof(buf) - 1, "w");
+
+	(void)state;
+	assert_non_null(f);
+	up_note_root(f, "/sys/fs/cgroup");
+	fclose(f);
+	assert_string_equal(buf, "lwfpctl: attaching to the root cgroup /sys/fs/cgroup (every "
+				 "process on this host); use --cgroup to scope it\n");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_absent_is_keep),
 		cmocka_unit_test(test_valid_values),
 		cmocka_unit_test(test_refused_values),
+		cmocka_unit_test(test_root_note),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -131,7 +131,9 @@ static int setup(void **state)
 				     BPF_F_NO_PREALLOC);
 	eng->filter_raw_fd = map_new(BPF_MAP_TYPE_HASH, 4, sizeof(struct lwfp_raw_context),
 				     LWFP_MAX_FILTERS, BPF_F_NO_PREALLOC);
-	eng->services_fd = eng->flows_fd = eng->counters_fd = eng->events_fd = -1;
+	eng->filter_hits_fd = map_new(BPF_MAP_TYPE_PERCPU_HASH, 4, sizeof(struct lwfp_filter_hits),
+				      2 * LWFP_MAX_FILTERS, BPF_F_NO_PREALLOC);
+	eng->services_fd = eng->flows_fd = eng->counters_fd = -1;
 	assert_true(eng->dir_fd >= 0);
 	assert_int_equal(__real_bpf_map_update_elem(eng->config_fd, &zero, &cfg, BPF_ANY), 0);
 	memset(&seen, 0, sizeof(seen));

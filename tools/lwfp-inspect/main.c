@@ -41,9 +41,11 @@
 #include "listen.h"
 #include "log.h"
 #include "netns.h"
+#include "place.h"
 #include "register.h"
 #include "udp.h"
 #include "worker.h"
+#include "../lwfpctl/version.h"
 
 #define MAX_WORKERS 1024
 #define ERR_MAX 512
@@ -67,8 +69,9 @@ static const char usage[] =
 	"logged, after --udp-idle-timeout without a datagram either way.\n"
 	"\n"
 	"Without --register it serves a service configured with lwfpctl, whose\n"
-	"identity (uid, cgroup or pid) must match this process. With --register it\n"
-	"adds its own service and filters, and removes them when it exits.\n"
+	"identity (uid, cgroup or pid) must match this process; a service that does\n"
+	"not exist is an error. With --register it adds its own service and filters,\n"
+	"and removes them when it exits.\n"
 	"\n"
 	"Options:\n"
 	"  --listen ADDR:PORT     accept redirected connections here: 127.0.0.1:15001 or\n"
@@ -119,7 +122,12 @@ static const char usage[] =
 	"                         ports are opened and registered, the IPv6 UDP flow\n"
 	"                         prefix is routed, and a flow's outbound connection\n"
 	"                         is made there. Without it: only this namespace\n"
+	"  --cgroup-join PATH     before anything else, move into the cgroup PATH below\n"
+	"                         the engine's cgroup (created if missing). lwfp-inspect\n"
+	"                         must run inside the engine's cgroup subtree, where its\n"
+	"                         socket queries work: outside, it exits 1 saying so\n"
 	"  -h, --help             show this help\n"
+	"  --version              print the version and the ABI version, and exit\n"
 	"\n"
 	"Registering:\n"
 	"  --register             add service NAME with this process as its identity,\n"
@@ -207,6 +215,8 @@ enum {
 	OPT_NETNS,
 	OPT_BLOCK_UNNAMED,
 	OPT_BLOCK_QUIC,
+	OPT_VERSION,
+	OPT_CGROUP_JOIN,
 };
 
 static const struct option longopts[] = {
@@ -230,7 +240,9 @@ static const struct option longopts[] = {
 	{ "drain-timeout", required_argument, NULL, OPT_DRAIN_TIMEOUT },
 	{ "udp-idle-timeout", required_argument, NULL, OPT_UDP_IDLE_TIMEOUT },
 	{ "netns", required_argument, NULL, OPT_NETNS },
+	{ "cgroup-join", required_argument, NULL, OPT_CGROUP_JOIN },
 	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
 	FILTER_LONGOPTS
 	{ 0 },
 };
@@ -242,6 +254,7 @@ struct inspect {
 	unsigned int nworkers; /* initialised so far */
 	struct netns_opts netns;
 	struct netns_mgr netns_mgr;
+	const char *cgroup_join; /* --cgroup-join: relative to the engine's cgroup */
 	char err[ERR_MAX];
 };
 
@@ -294,6 +307,14 @@ static int apply_opt(struct inspect *in, int opt, const char *arg)
 	switch (opt) {
 	case OPT_LISTEN:
 		return add_listen(in, arg);
+	case OPT_CGROUP_JOIN:
+		if (!place_join_valid(arg)) {
+			snprintf(in->err, sizeof(in->err),
+				 "bad --cgroup-join '%s' (a relative path, no . or .. parts)", arg);
+			return -EINVAL;
+		}
+		in->cgroup_join = arg;
+		return 0;
 	case OPT_SERVICE:
 		if (!*arg || strlen(arg) >= LWFP_NAME_MAX) {
 			snprintf(in->err, sizeof(in->err),
@@ -383,16 +404,23 @@ static void set_defaults(struct inspect *in)
 /* 0 to run, 1 after --help, -EINVAL after an error (already reported). */
 static int parse_args(struct inspect *in, int argc, char **argv)
 {
-	int opt;
+	int opt, idx;
 
 	set_defaults(in);
-	while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((idx = -1, opt = getopt_long(argc, argv, "h", longopts, &idx)) != -1) {
 		if (opt == 'h') {
 			fputs(usage, stdout);
 			return 1;
 		}
+		if (opt == OPT_VERSION)
+			return print_version("lwfp-inspect") ? -EIO : 1;
 		if (opt == '?')
 			goto usage_hint; /* getopt_long said what was wrong */
+		if (opt_swallowed(longopts, idx, argv)) {
+			snprintf(in->err, sizeof(in->err), "option '--%s' needs a value, got the option '%s'",
+				 longopts[idx].name, optarg);
+			goto bad;
+		}
 		if (apply_opt(in, opt, optarg))
 			goto bad;
 	}
@@ -455,6 +483,30 @@ static int open_engine(struct inspect *in)
 	log_warn("cannot read the engine at %s (%s): the log names services by handle",
 		 in->cfg.pin_dir, strerror(-err));
 	return 0;
+}
+
+/*
+ * Join the engine's subtree when asked, then make sure this process is in
+ * it: outside, a proxy breaks every flow sent to it. Without an engine to
+ * ask (no --register) there is nothing to check against.
+ */
+static int place(struct inspect *in)
+{
+	int err;
+
+	if (!in->cfg.engine) {
+		if (!in->cgroup_join)
+			return 0;
+		snprintf(in->err, sizeof(in->err), "--cgroup-join needs the engine at %s",
+			 in->cfg.pin_dir);
+		return -ENOENT;
+	}
+	if (in->cgroup_join) {
+		err = place_join(in->cfg.engine, in->cgroup_join, in->err, sizeof(in->err));
+		if (err)
+			return err;
+	}
+	return place_check(in->cfg.engine, in->err, sizeof(in->err));
 }
 
 static int probe_listen(struct inspect *in)
@@ -612,6 +664,26 @@ static int register_with_service(struct inspect *in)
 	return e;
 }
 
+/*
+ * Serving a service that does not exist would wait for connections that
+ * never come. Without an engine to ask, or a --service, there is no telling.
+ */
+static int serve_service(struct inspect *in)
+{
+	struct lwfp_service s;
+
+	if (in->cfg.service && in->cfg.engine &&
+	    lwfp_service_find(in->cfg.engine, in->cfg.service, &s) == -ENOENT) {
+		snprintf(in->err, sizeof(in->err),
+			 "service '%s' does not exist; create it with lwfpctl service add %s ... "
+			 "or use --register",
+			 in->cfg.service, in->cfg.service);
+		return -ENOENT;
+	}
+	register_with_service(in);
+	return 0;
+}
+
 static int start(struct inspect *in)
 {
 	int err;
@@ -621,6 +693,8 @@ static int start(struct inspect *in)
 	err = log_open(in->cfg.log_path, in->err, sizeof(in->err));
 	if (!err)
 		err = open_engine(in);
+	if (!err)
+		err = place(in);
 	/* Probe first: listening would hide another listener from the probe. */
 	if (!err)
 		err = probe_listen(in);
@@ -633,7 +707,7 @@ static int start(struct inspect *in)
 		err = register_start(&in->reg, in->cfg.engine, &in->cfg, register_listeners, in,
 				     in->err, sizeof(in->err));
 	else if (!err)
-		register_with_service(in);
+		err = serve_service(in);
 	if (!err)
 		err = start_workers(in);
 	/* After the workers: they take each namespace's sockets as it comes. */
@@ -675,21 +749,42 @@ static void reload(struct inspect *in)
 	log_warn("listeners registered with service %s", in->cfg.service);
 }
 
+/* With --register: is the service still there? Registers it again if not. */
+static void watch_registration(struct inspect *in)
+{
+	if (register_watch(&in->reg, &in->cfg, register_listeners, in))
+		netns_mgr_register(&in->netns_mgr, in->cfg.service_handle);
+}
+
+/* The timer's period: the shorter of what --netns all and --register need. */
+static long tick_ms(const struct inspect *in)
+{
+	if (in->netns.all)
+		return NETNS_SCAN_MS;
+	return in->reg.enabled ? REGISTER_WATCH_MS : 0;
+}
+
 /*
- * Serves SIGHUP until SIGTERM or SIGINT comes; with --netns all, rescans
- * the namespaces in between.
+ * Serves SIGHUP until SIGTERM or SIGINT comes; in between, with --netns
+ * all, rescans the namespaces, and with --register, watches the service.
  */
 static void wait_for_stop(struct inspect *in, const sigset_t *set)
 {
-	const struct timespec tick = { .tv_sec = NETNS_SCAN_MS / 1000,
-				       .tv_nsec = NETNS_SCAN_MS % 1000 * 1000000L };
+	const long ms = tick_ms(in);
+	const struct timespec tick = { .tv_sec = ms / 1000, .tv_nsec = ms % 1000 * 1000000L };
+	long since_watch = 0;
 	int sig;
 
 	for (;;) {
-		if (in->netns.all) {
+		if (ms) {
 			sig = sigtimedwait(set, NULL, &tick);
-			if (sig < 0)
+			if (sig < 0 && in->netns.all)
 				netns_mgr_scan(&in->netns_mgr);
+			since_watch += sig < 0 ? ms : 0;
+			if (in->reg.enabled && since_watch >= REGISTER_WATCH_MS) {
+				since_watch = 0;
+				watch_registration(in);
+			}
 		} else {
 			sig = sigwaitinfo(set, NULL);
 		}
@@ -732,6 +827,7 @@ static void cleanup(struct inspect *in)
 		worker_destroy(&in->workers[i]);
 	free(in->workers);
 	register_remove(&in->reg);
+	register_close(&in->reg);
 	if (in->cfg.engine)
 		lwfp_engine_close(in->cfg.engine);
 	log_close();

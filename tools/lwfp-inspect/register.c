@@ -9,6 +9,7 @@
 #include <lwfp/parse.h>
 
 #include "log.h"
+#include "place.h"
 #include "register.h"
 
 void register_init(struct registration *r)
@@ -261,15 +262,16 @@ int register_start(struct registration *r, struct lwfp_engine *e, struct config 
 	int ret;
 
 	r->engine = e;
-	if (cfg->service)
+	if (cfg->service && cfg->service != r->name)
 		snprintf(r->name, sizeof(r->name), "%s", cfg->service);
-	else
+	else if (!cfg->service)
 		snprintf(r->name, sizeof(r->name), "lwfp-inspect-%d", (int)getpid());
 	cfg->service = r->name;
 
 	ret = add_service(r, &handle, err, size);
 	if (ret)
 		return ret;
+	r->handle = handle;
 	cfg->service_handle = handle; /* for the --netns listeners */
 	/* Between the two: a filter must never find its target unregistered. */
 	ret = listeners(arg, handle, err, size);
@@ -304,4 +306,71 @@ void register_remove(struct registration *r)
 	e = lwfp_service_del(r->engine, r->name);
 	if (e && e != -ENOENT)
 		log_warn("removing service '%s': %s", r->name, strerror(-e));
+}
+
+/* ---- watching ------------------------------------------------------------------- */
+
+/* Is our service, with our handle and this process as identity, in e? */
+static bool still_there(struct registration *r, struct lwfp_engine *e)
+{
+	struct lwfp_service s;
+
+	return !lwfp_service_find(e, r->name, &s) && s.handle == r->handle &&
+	       s.id_kind == LWFP_ID_PID && s.id_value == (uint64_t)getpid();
+}
+
+static void say_gone(struct registration *r, const char *why)
+{
+	if (!r->gone_said)
+		log_warn("service %s is gone (%s); registering it again", r->name, why);
+	r->gone_said = true;
+}
+
+/* Forget what was added to an engine that no longer holds it. */
+static void adopt_engine(struct registration *r, struct lwfp_engine *e)
+{
+	if (r->engine_owned && r->engine != e)
+		lwfp_engine_close(r->engine);
+	r->engine = e;
+	r->engine_owned = true;
+	r->registered = false;
+	r->nfilters = 0;
+}
+
+int register_watch(struct registration *r, struct config *cfg,
+		   register_listeners_fn listeners, void *arg)
+{
+	struct lwfp_engine *e;
+	char err[512];
+	int ret;
+
+	ret = lwfp_engine_open(cfg->pin_dir, &e);
+	if (ret) {
+		say_gone(r, "no engine is up");
+		return 0;
+	}
+	if (r->registered && still_there(r, e)) {
+		lwfp_engine_close(e);
+		return 0;
+	}
+	say_gone(r, "deleted, or the engine was restarted");
+	adopt_engine(r, e);
+	ret = place_check(e, err, sizeof(err));
+	if (!ret)
+		ret = register_start(r, e, cfg, listeners, arg, err, sizeof(err));
+	if (ret) {
+		log_warn("registering service %s again: %s", r->name, err);
+		return 0;
+	}
+	r->gone_said = false;
+	log_warn("registered service %s again with %zu filters", r->name, r->nfilters);
+	return 1;
+}
+
+void register_close(struct registration *r)
+{
+	if (r->engine_owned)
+		lwfp_engine_close(r->engine);
+	r->engine_owned = false;
+	r->engine = NULL;
 }

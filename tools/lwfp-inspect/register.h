@@ -49,6 +49,9 @@ struct registration {
 	struct lwfp_engine *engine;
 	char name[LWFP_NAME_MAX];
 	bool registered;
+	uint32_t handle; /* the service's, while registered */
+	bool engine_owned; /* engine was opened by register_watch(): close it */
+	bool gone_said; /* register_watch() said the service is gone */
 	uint32_t filters[REGISTER_MAX_DPORTS * 4]; /* two protocols, two families */
 	size_t nfilters;
 };
@@ -83,5 +86,18 @@ int register_start(struct registration *r, struct lwfp_engine *e, struct config 
 void register_remove_filters(struct registration *r);
 /* Removes the filters and the service. */
 void register_remove(struct registration *r);
+
+/*
+ * Run every REGISTER_WATCH_MS: is the registered service still there, in
+ * the engine pinned at cfg->pin_dir now? When someone deleted it, or took
+ * the engine down and up again, it says so in one line and registers
+ * again (service, listeners, filters) in the engine found there, or keeps
+ * trying while there is none. 1 after registering again, 0 otherwise.
+ */
+#define REGISTER_WATCH_MS 2000
+int register_watch(struct registration *r, struct config *cfg,
+		   register_listeners_fn listeners, void *arg);
+/* Closes the engine register_watch() opened, if any. */
+void register_close(struct registration *r);
 
 #endif /* LWFP_INSPECT_REGISTER_H */

@@ -10,15 +10,19 @@
 
 /* A printf format: the limits come from abi.h. */
 static const char up_usage[] =
-	"Usage: lwfpctl up [--cgroup PATH] [--max-flows-per-uid N] [--pin-dir DIR] [-j]\n"
+	"Usage: lwfpctl up [--cgroup PATH] [--max-flows-per-uid N] [--config FILE]\n"
+	"                  [--pin-dir DIR] [-j]\n"
 	"\n"
 	"Load the engine, pin it under DIR and attach it to the cgroup v2 PATH\n"
-	"(absolute, or relative to the cgroup v2 mount; default: the v2 root).\n"
+	"(absolute, or relative to the cgroup v2 mount; default: the v2 root, which\n"
+	"holds every process on the host, containers included: it says so on stderr).\n"
 	"Running it again is harmless, and with --max-flows-per-uid changes the cap.\n"
 	"\n"
 	"  --cgroup PATH            cgroup v2 path to attach to\n"
 	"  --max-flows-per-uid N    live redirected flows one uid (not root) may hold, 1..%u\n"
 	"                           (default: the engine's; %u on a new one)\n"
+	"  --config FILE            then make the engine's policy that of FILE, as\n"
+	"                           'lwfpctl reload --config FILE' does\n"
 	"  --pin-dir DIR            " CTL_PIN_DIR_HELP
 	"  -j, --json               print the result as JSON\n";
 
@@ -30,7 +34,7 @@ static const char down_usage[] =
 	"\n"
 	"  --pin-dir DIR   " CTL_PIN_DIR_HELP;
 
-enum { OPT_CGROUP = CTL_OPT_CMD, OPT_MAX_FLOWS };
+enum { OPT_CGROUP = CTL_OPT_CMD, OPT_MAX_FLOWS, OPT_CONFIG };
 
 /* 1..LWFP_MAX_FLOWS: 0 would mean "keep" to the library, not "none". */
 static int parse_flow_cap(const char *arg, uint32_t *cap)
@@ -48,6 +52,7 @@ int up_parse(struct ctl *c, int argc, char **argv, struct up_args *a)
 		CTL_COMMON_LONGOPTS,
 		{ "cgroup", required_argument, NULL, OPT_CGROUP },
 		{ "max-flows-per-uid", required_argument, NULL, OPT_MAX_FLOWS },
+		{ "config", required_argument, NULL, OPT_CONFIG },
 		{ 0 },
 	};
 	int opt;
@@ -58,6 +63,9 @@ int up_parse(struct ctl *c, int argc, char **argv, struct up_args *a)
 		switch (opt) {
 		case OPT_CGROUP:
 			a->cgroup = optarg;
+			break;
+		case OPT_CONFIG:
+			a->config = optarg;
 			break;
 		case OPT_MAX_FLOWS:
 			if (parse_flow_cap(optarg, &a->max_flows_per_uid) != CTL_CONTINUE)
@@ -101,6 +109,7 @@ int cmd_up(struct ctl *c, int argc, char **argv)
 	struct lwfp_engine_opts opts = { .sz = sizeof(opts) };
 	char path[PATH_MAX], missing[128];
 	struct lwfp_engine *e;
+	struct policy *file = NULL;
 	struct up_args a;
 	int err;
 
@@ -108,6 +117,9 @@ int cmd_up(struct ctl *c, int argc, char **argv)
 	if (err != CTL_CONTINUE)
 		return err;
 	if (ctl_require_root())
+		return CTL_EXIT_FAIL;
+	/* A policy file that does not parse must not leave a new, empty engine. */
+	if (a.config && !(file = config_load(c, a.config)))
 		return CTL_EXIT_FAIL;
 	if (a.cgroup && ctl_resolve_cgroup(a.cgroup, path, sizeof(path)))
 		return CTL_EXIT_FAIL;
@@ -130,13 +142,15 @@ int cmd_up(struct ctl *c, int argc, char **argv)
 		ctl_err("cannot bring the engine up at %s: %s", opts.pin_dir, strerror(-err));
 		return CTL_EXIT_FAIL;
 	}
+	if (!a.cgroup)
+		up_note_root(stderr, lwfp_engine_cgroup(e));
 	err = report_up(c, e);
-	lwfp_engine_close(e);
-	if (err) {
+	if (err)
 		ctl_err("cannot print the result: %s", strerror(-err));
-		return CTL_EXIT_FAIL;
-	}
-	return CTL_EXIT_OK;
+	if (file)
+		err = config_apply(c, e, file) || err;
+	lwfp_engine_close(e);
+	return err ? CTL_EXIT_FAIL : CTL_EXIT_OK;
 }
 
 int cmd_down(struct ctl *c, int argc, char **argv)

@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* lwfpctl flows, stats, monitor */
+/* lwfpctl flows, stats (cmd_monitor.c: monitor) */
 #include <errno.h>
 #include <inttypes.h>
-#include <signal.h>
 #include <string.h>
 #include <time.h>
 
@@ -30,15 +29,8 @@ static const char stats_usage[] =
 	"per-uid flow cap (max_flows_per_uid).\n"
 	"\n"
 	"  --prometheus      the Prometheus text format: lwfp_COUNTER_total counters,\n"
-	"                    and gauges of live flows, services and filters\n"
-	COMMON_HELP;
-
-static const char monitor_usage[] =
-	"Usage: lwfpctl monitor [-j]\n"
-	"\n"
-	"Print one line per redirect event (with -j, one JSON object per line)\n"
-	"until interrupted.\n"
-	"\n"
+	"                    gauges of live flows, services and filters, and each\n"
+	"                    filter's hits (lwfp_filter_*_total{filter=\"ID\",...})\n"
 	COMMON_HELP;
 
 /* The chain as a human reads it: its services' names in hop order, "a>b". */
@@ -351,141 +343,5 @@ int cmd_stats(struct ctl *c, int argc, char **argv)
 	lwfp_engine_close(e);
 	if (err)
 		ctl_err("cannot read counters: %s", strerror(-err));
-	return err ? CTL_EXIT_FAIL : CTL_EXIT_OK;
-}
-
-/* ---- monitor ------------------------------------------------------------- */
-
-static volatile sig_atomic_t stop;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop = 1;
-}
-
-/* Without SA_RESTART, so that a signal cuts the poll short. */
-static int catch_signals(void)
-{
-	struct sigaction sa = { .sa_handler = on_signal };
-
-	if (sigemptyset(&sa.sa_mask) || sigaction(SIGINT, &sa, NULL) ||
-	    sigaction(SIGTERM, &sa, NULL))
-		return -errno;
-	return 0;
-}
-
-static const char *event_name(uint32_t type)
-{
-	switch (type) {
-	case LWFP_EV_REDIRECT:
-		return "redirect";
-	case LWFP_EV_HOP_LIMIT:
-		return "hop_limit";
-	case LWFP_EV_FAIL_OPEN:
-		return "fail_open";
-	case LWFP_EV_FAIL_CLOSED:
-		return "fail_closed";
-	case LWFP_EV_BLOCK:
-		return "block";
-	default:
-		return "unknown";
-	}
-}
-
-struct monitor_ctx {
-	struct ctl *c;
-	struct lwfp_engine *e;
-};
-
-static int print_event(const struct lwfp_event *ev, struct lwfp_engine *e)
-{
-	char comm[sizeof(ev->comm) + 1], name[LWFP_NAME_MAX + 1], dst[64], target[64];
-	const char *proto = ctl_proto_name(ev->proto);
-	uint64_t secs = ev->ts_ns / 1000000000, usecs = ev->ts_ns / 1000 % 1000000;
-	int n;
-
-	ctl_copy_name(comm, ev->comm, sizeof(ev->comm));
-	if (!ev->service || ctl_service_name(e, ev->service, name))
-		snprintf(name, sizeof(name), "-");
-	n = printf("%10" PRIu64 ".%06" PRIu64 " %-11s %-5s %7u %-16s %6u "
-		   "%-24s %-24s %-16s %6u %4u\n",
-		   secs, usecs, event_name(ev->type), proto ? proto : "?", ev->pid, comm, ev->uid,
-		   ctl_addr_str(&ev->orig_dst, dst, sizeof(dst)) ?: "-",
-		   ctl_addr_str(&ev->target, target, sizeof(target)) ?: "-", name,
-		   ev->filter_id, ev->nhops);
-	return n < 0 ? -EIO : 0;
-}
-
-static int event_json(const struct lwfp_event *ev, struct lwfp_engine *e)
-{
-	struct json_object *o = json_object_new_object();
-	char comm[sizeof(ev->comm) + 1], name[LWFP_NAME_MAX + 1];
-	bool named = ev->service && !ctl_service_name(e, ev->service, name);
-
-	ctl_copy_name(comm, ev->comm, sizeof(ev->comm));
-	if (!o || cj_u64(o, "ts_ns", ev->ts_ns) || cj_str(o, "type", event_name(ev->type)) ||
-	    cj_hex64(o, "token", ev->token) || cj_str(o, "service", named ? name : NULL) ||
-	    cj_u64(o, "handle", ev->service) || cj_u64(o, "filter", ev->filter_id) ||
-	    cj_u64(o, "pid", ev->pid) || cj_str(o, "comm", comm) || cj_u64(o, "uid", ev->uid) ||
-	    cj_str(o, "proto", ctl_proto_name(ev->proto)) || cj_u64(o, "nhops", ev->nhops) ||
-	    cj_addr(o, "orig_dst", &ev->orig_dst) || cj_addr(o, "target", &ev->target)) {
-		json_object_put(o);
-		return -ENOMEM;
-	}
-	return cj_print(o);
-}
-
-static int on_event(const struct lwfp_event *ev, void *ctx)
-{
-	struct monitor_ctx *m = ctx;
-
-	return m->c->json ? event_json(ev, m->e) : print_event(ev, m->e);
-}
-
-static int monitor_loop(struct ctl *c, struct lwfp_engine *e)
-{
-	struct monitor_ctx ctx = { .c = c, .e = e };
-	struct lwfp_monitor *m;
-	int err;
-
-	err = lwfp_monitor_new(e, on_event, &ctx, &m);
-	if (err)
-		return err;
-	if (!c->json)
-		printf("%17s %-11s %-5s %7s %-16s %6s %-24s %-24s %-16s %6s %4s\n", "TIME",
-		       "EVENT", "PROTO", "PID", "COMM", "UID", "ORIG_DST", "TARGET", "SERVICE",
-		       "FILTER", "HOPS");
-	/* The timeout bounds the wait when a signal lands just before the poll. */
-	while (!stop) {
-		err = lwfp_monitor_poll(m, 200);
-		if (err == -EINTR || err >= 0)
-			err = 0;
-		else
-			break;
-	}
-	lwfp_monitor_free(m);
-	return err;
-}
-
-int cmd_monitor(struct ctl *c, int argc, char **argv)
-{
-	struct lwfp_engine *e;
-	int err;
-
-	err = ctl_parse_simple(c, argc, argv, monitor_usage, NULL, NULL);
-	if (err != CTL_CONTINUE)
-		return err;
-	/* Whoever reads our pipe wants each event as it happens. */
-	if (setvbuf(stdout, NULL, _IOLBF, 0) || catch_signals()) {
-		ctl_err("cannot set up the monitor: %s", strerror(errno));
-		return CTL_EXIT_FAIL;
-	}
-	if (ctl_open(c, &e))
-		return CTL_EXIT_FAIL;
-	err = monitor_loop(c, e);
-	lwfp_engine_close(e);
-	if (err)
-		ctl_err("monitor failed: %s", strerror(-err));
 	return err ? CTL_EXIT_FAIL : CTL_EXIT_OK;
 }

@@ -32,7 +32,8 @@ static const char run_usage[] =
 	"target is used), or, with no --via, through a built-in lwfp-inspect whose\n"
 	"flow log goes to stderr. Without an engine at DIR, a private one is\n"
 	"brought up for CMD. Everything is removed when CMD exits or when run is\n"
-	"interrupted. The exit status is CMD's (128+N if a signal N ended it).\n"
+	"interrupted. The exit status is CMD's (128+N if a signal N ended it), or\n"
+	"125 when run itself failed, after one line on stderr saying what failed.\n"
 	"\n"
 	"  --via SERVICE   a service to pass through; repeat for a chain\n"
 	"  --netns all|PATH  the built-in lwfp-inspect serves these network\n"
@@ -83,8 +84,12 @@ static int parse_run(struct run *r, int argc, char **argv)
 		if (!strcmp(a, "-h") || !strcmp(a, "--help"))
 			return ctl_help(run_usage);
 		if ((!strcmp(a, "--via") || !strcmp(a, "--pin-dir") || !strcmp(a, "--netns")) &&
-		    i + 1 >= argc) {
-			ctl_err("option '%s' needs a value", a);
+		    (i + 1 >= argc || !strncmp(argv[i + 1], "--", 2))) {
+			if (i + 1 >= argc)
+				ctl_err("option '%s' needs a value", a);
+			else
+				ctl_err("option '%s' needs a value, got the option '%s'", a,
+					argv[i + 1]);
 			return CTL_EXIT_FAIL;
 		}
 		if (!strcmp(a, "--via")) {
@@ -233,16 +238,21 @@ static int via_filters(struct run *r)
 		memset(&fr, 0, sizeof(fr));
 		fr.service = s.handle;
 		err = lwfp_filter_foreach(r->e, find_redirect, &fr);
-		if (err < 0)
+		if (err < 0) {
+			ctl_err("cannot read the filters: %s", strerror(-err));
 			return err;
+		}
 		if (!fr.ok) {
 			ctl_err("service '%s' has no redirect filter to take its address from",
 				r->via[i]);
 			return -ENOENT;
 		}
 		err = origin_filter(r, &fr.found, RUN_WEIGHT - i);
-		if (err)
+		if (err) {
+			ctl_err("cannot add the filter for CMD through '%s': %s", r->via[i],
+				strerror(-err));
 			return err;
+		}
 	}
 	return 0;
 }
@@ -401,8 +411,11 @@ static int run_cmd(struct run *r)
 	pid_t p;
 
 	r->cmd_pid = fork();
-	if (r->cmd_pid < 0)
-		return -errno;
+	if (r->cmd_pid < 0) {
+		ctl_err("cannot start CMD: fork: %s", strerror(errno));
+		r->cmd_pid = 0;
+		return RUN_STATUS_FAIL;
+	}
 	if (r->cmd_pid == 0)
 		child_exec(r->cg, "cmd", r->cmd);
 	forward_to = r->cmd_pid;
@@ -414,8 +427,10 @@ static int run_cmd(struct run *r)
 	} while (p < 0 && errno == EINTR);
 	forward_to = 0;
 	r->cmd_pid = 0;
-	if (p < 0)
+	if (p < 0) {
+		ctl_err("cannot wait for CMD: %s", strerror(errno));
 		return RUN_STATUS_FAIL;
+	}
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
@@ -510,16 +525,20 @@ int cmd_run(struct ctl *c, int argc, char **argv)
 
 	status = parse_run(&r, argc, argv);
 	if (status != CTL_CONTINUE)
-		return status;
+		return status == CTL_EXIT_OK ? status : RUN_STATUS_FAIL;
 	if (ctl_require_root())
-		return CTL_EXIT_FAIL;
+		return RUN_STATUS_FAIL;
 	/* An interrupt during set-up must still reach the teardown. */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	if (setup(&r) || interrupted)
+	if (setup(&r)) {
 		status = RUN_STATUS_FAIL;
-	else
+	} else if (interrupted) {
+		ctl_err("interrupted by signal %d before CMD started", (int)interrupted);
+		status = RUN_STATUS_FAIL;
+	} else {
 		status = run_cmd(&r);
+	}
 	teardown(&r);
 	return status;
 }

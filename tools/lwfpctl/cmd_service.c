@@ -45,7 +45,9 @@ static const char del_usage[] =
 static const char list_usage[] =
 	"Usage: " LIST_SYNOPSIS
 	"\n"
-	"List the services.\n"
+	"List the services. STATE is \"listening\" while a listener socket of the\n"
+	"service is alive in this network namespace (a proxy is up), and \"no\n"
+	"listener\" when none is: its filters then get their fail mode.\n"
 	"\n"
 	"  -j, --json        print a JSON array\n"
 	COMMON_HELP;
@@ -159,6 +161,23 @@ static int parse_add(struct ctl *c, int argc, char **argv, struct add_args *a)
 	return check_add(a);
 }
 
+int service_add_args(struct ctl *c, int argc, char **argv, struct service_spec *s)
+{
+	struct add_args a = { 0 };
+	int err;
+
+	err = parse_add(c, argc, argv, &a);
+	if (err != CTL_CONTINUE)
+		return err;
+	s->name = a.name;
+	memcpy(s->provider, a.provider, sizeof(s->provider));
+	s->has_provider = a.has_provider;
+	s->kind = a.kind;
+	s->value = a.value;
+	s->cgroup = a.cgroup;
+	return CTL_CONTINUE;
+}
+
 static void report_add_error(const struct add_args *a, int err)
 {
 	if (err == -EEXIST)
@@ -248,15 +267,36 @@ static const char *identity_kind(uint32_t kind)
 	}
 }
 
+/* A cgroup identity as its path, the others as their number. */
+static const char *identity_value(const struct lwfp_service *s, char *buf, size_t size)
+{
+	if (s->id_kind == LWFP_ID_CGROUP)
+		return ctl_cgroup_str(s->id_value, buf, size);
+	snprintf(buf, size, "%llu", (unsigned long long)s->id_value);
+	return buf;
+}
+
+/* What `service list` walks with: the services with a live listener. */
+struct list_ctx {
+	struct json_object *arr;
+	uint64_t listening;
+};
+
+static const char *service_state(const struct lwfp_service *s, const struct list_ctx *l)
+{
+	uint64_t bit = s->handle && s->handle <= 64 ? 1ull << (s->handle - 1) : 0;
+
+	return l->listening & bit ? "listening" : "no listener";
+}
+
 static int print_service(const struct lwfp_service *s, void *ctx)
 {
-	char name[LWFP_NAME_MAX + 1], uuid[37];
+	char name[LWFP_NAME_MAX + 1], uuid[37], value[CTL_CGROUP_STR_MAX];
 
-	(void)ctx;
 	ctl_copy_name(name, s->name, sizeof(s->name));
 	lwfp_format_uuid(s->provider, uuid);
-	printf("%-6u %-31s %-36s %s %llu\n", s->handle, name, uuid, identity_kind(s->id_kind),
-	       (unsigned long long)s->id_value);
+	printf("%-6u %-31s %-36s %-11s %s %s\n", s->handle, name, uuid, service_state(s, ctx),
+	       identity_kind(s->id_kind), identity_value(s, value, sizeof(value)));
 	return 0;
 }
 
@@ -264,15 +304,20 @@ static struct json_object *identity_json(const struct lwfp_service *s)
 {
 	struct json_object *o = json_object_new_object();
 
+	char path[CTL_CGROUP_STR_MAX];
+
+	/* "value" stays the number (the cgroup's id), as it always was. */
 	if (!o || cj_str(o, "kind", identity_kind(s->id_kind)) ||
-	    cj_u64(o, "value", s->id_value)) {
+	    cj_u64(o, "value", s->id_value) ||
+	    (s->id_kind == LWFP_ID_CGROUP &&
+	     cj_str(o, "path", identity_value(s, path, sizeof(path))))) {
 		json_object_put(o);
 		return NULL;
 	}
 	return o;
 }
 
-static struct json_object *service_json(const struct lwfp_service *s)
+static struct json_object *service_json(const struct lwfp_service *s, const struct list_ctx *l)
 {
 	struct json_object *o = json_object_new_object();
 	char name[LWFP_NAME_MAX + 1], uuid[37];
@@ -280,7 +325,8 @@ static struct json_object *service_json(const struct lwfp_service *s)
 	ctl_copy_name(name, s->name, sizeof(s->name));
 	lwfp_format_uuid(s->provider, uuid);
 	if (!o || cj_str(o, "name", name) || cj_u64(o, "handle", s->handle) ||
-	    cj_str(o, "provider", uuid) || cj_add(o, "identity", identity_json(s))) {
+	    cj_str(o, "provider", uuid) || cj_add(o, "identity", identity_json(s)) ||
+	    cj_str(o, "state", service_state(s, l))) {
 		json_object_put(o);
 		return NULL;
 	}
@@ -289,12 +335,14 @@ static struct json_object *service_json(const struct lwfp_service *s)
 
 static int push_service(const struct lwfp_service *s, void *ctx)
 {
-	return cj_push(ctx, service_json(s));
+	struct list_ctx *l = ctx;
+
+	return cj_push(l->arr, service_json(s, l));
 }
 
 static int service_list(struct ctl *c, int argc, char **argv)
 {
-	struct json_object *arr = NULL;
+	struct list_ctx l = { 0 };
 	struct lwfp_engine *e;
 	int err;
 
@@ -303,16 +351,23 @@ static int service_list(struct ctl *c, int argc, char **argv)
 		return err;
 	if (ctl_open(c, &e))
 		return CTL_EXIT_FAIL;
+	err = lwfp_service_listening(e, &l.listening);
+	if (err) {
+		ctl_err("cannot read the services' listeners: %s", strerror(-err));
+		lwfp_engine_close(e);
+		return CTL_EXIT_FAIL;
+	}
 	if (c->json) {
-		arr = json_object_new_array();
-		err = arr ? lwfp_service_foreach(e, push_service, arr) : -ENOMEM;
+		l.arr = json_object_new_array();
+		err = l.arr ? lwfp_service_foreach(e, push_service, &l) : -ENOMEM;
 		if (!err)
-			err = cj_print(arr);
+			err = cj_print(l.arr);
 		else
-			json_object_put(arr);
+			json_object_put(l.arr);
 	} else {
-		printf("%-6s %-31s %-36s %s\n", "HANDLE", "NAME", "PROVIDER", "IDENTITY");
-		err = lwfp_service_foreach(e, print_service, NULL);
+		printf("%-6s %-31s %-36s %-11s %s\n", "HANDLE", "NAME", "PROVIDER", "STATE",
+		       "IDENTITY");
+		err = lwfp_service_foreach(e, print_service, &l);
 	}
 	lwfp_engine_close(e);
 	if (err)

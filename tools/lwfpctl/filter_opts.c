@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Filter conditions and settings from command-line options. */
 #include <errno.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -58,13 +59,45 @@ static uint8_t ip_version(uint8_t family)
 	return family == LWFP_AF_INET6 ? 6 : 4;
 }
 
+/*
+ * Host bits in a prefix are most likely a typo for another network; the
+ * parser masks them, so the address alone is parsed again to see them.
+ */
+static int check_host_bits(struct filter_spec *s, const char *arg, const uint32_t net[4],
+			   uint8_t plen)
+{
+	char addr[INET6_ADDRSTRLEN + 1], shown[INET6_ADDRSTRLEN];
+	size_t len = strcspn(arg, "/");
+	uint32_t full[4] = { 0 };
+	uint8_t family, full_plen;
+	int af;
+
+	if (len >= sizeof(addr))
+		return -EINVAL;
+	memcpy(addr, arg, len);
+	addr[len] = 0;
+	if (lwfp_parse_prefix(addr, full, &family, &full_plen))
+		return -EINVAL;
+	if (!memcmp(full, net, sizeof(full)))
+		return 0;
+	af = family == LWFP_AF_INET6 ? AF_INET6 : AF_INET;
+	if (!inet_ntop(af, net, shown, sizeof(shown)))
+		return -EINVAL;
+	return fail(s, -EINVAL, "--dst '%s' has host bits set: the network is %s/%u", arg,
+		    shown, plen);
+}
+
 static int opt_dst(struct filter_spec *s, const char *arg)
 {
 	uint32_t ip[4] = { 0 };
 	uint8_t family, plen;
+	int err;
 
 	if (lwfp_parse_prefix(arg, ip, &family, &plen))
 		return -EINVAL;
+	err = check_host_bits(s, arg, ip, plen);
+	if (err)
+		return err;
 	memcpy(s->f.dst, ip, sizeof(s->f.dst));
 	s->f.dst_plen = plen;
 	s->dst_family = ip_version(family);
@@ -84,10 +117,30 @@ static int opt_port_range(const char *arg, __u16 *lo, __u16 *hi)
 	return 0;
 }
 
+/* "80,443,8000-8099": each item a range, at most FILTER_MAX_DPORTS of them. */
 static int opt_dport(struct filter_spec *s, const char *arg)
 {
-	if (opt_port_range(arg, &s->f.dport_lo, &s->f.dport_hi))
-		return -EINVAL;
+	const char *p = arg;
+	char item[16];
+	size_t n;
+
+	s->ndports = 0;
+	do {
+		n = strcspn(p, ",");
+		if (!n || n >= sizeof(item))
+			return -EINVAL;
+		if (s->ndports == FILTER_MAX_DPORTS)
+			return fail(s, -EINVAL, "bad --dport value '%s' (at most %d items)", arg,
+				    FILTER_MAX_DPORTS);
+		memcpy(item, p, n);
+		item[n] = 0;
+		if (opt_port_range(item, &s->dports[s->ndports].lo, &s->dports[s->ndports].hi))
+			return -EINVAL;
+		s->ndports++;
+		p += n;
+	} while (*p++ == ',');
+	s->f.dport_lo = s->dports[0].lo;
+	s->f.dport_hi = s->dports[0].hi;
 	s->f.conds |= LWFP_COND_DPORT;
 	return 0;
 }
@@ -262,4 +315,43 @@ int filter_spec_finish(struct filter_spec *s)
 	s->f.family = s->dst_family;
 	s->f.conds |= LWFP_COND_FAMILY;
 	return 0;
+}
+
+size_t filter_spec_count(const struct filter_spec *s)
+{
+	return s->ndports > 1 ? s->ndports : 1;
+}
+
+void filter_spec_nth(const struct filter_spec *s, size_t i, struct lwfp_filter *f)
+{
+	*f = s->f;
+	if (i < s->ndports) {
+		f->dport_lo = s->dports[i].lo;
+		f->dport_hi = s->dports[i].hi;
+	}
+}
+
+int filter_spec_check_to(struct filter_spec *s, const struct lwfp_addr *to, const char *arg)
+{
+	uint8_t version = to->family == LWFP_AF_INET6 ? 6 : 4;
+
+	/* Each UDP flow gets an IPv4 address of its own (docs/abi.md). */
+	if ((s->f.conds & LWFP_COND_PROTO) && s->f.proto == IPPROTO_UDP && version == 6)
+		return fail(s, -EINVAL,
+			    "--to %s is IPv6 but UDP flows go to an IPv4 target: "
+			    "the filter could never apply", arg);
+	if (!(s->f.conds & LWFP_COND_FAMILY) || s->f.family == version)
+		return 0;
+	if (s->f.conds & LWFP_COND_DST)
+		return fail(s, -EINVAL,
+			    "--to %s is IPv%u but --dst '%s' is IPv%u: the filter could never apply",
+			    arg, version, s->dst_arg, s->f.family);
+	return fail(s, -EINVAL, "--to %s is IPv%u but --family is %u: the filter could never apply",
+		    arg, version, s->f.family);
+}
+
+bool opt_swallowed(const struct option *longopts, int idx, char **argv)
+{
+	return idx >= 0 && longopts[idx].has_arg == required_argument && optarg && optind > 0 &&
+	       optarg == argv[optind - 1] && strncmp(optarg, "--", 2) == 0;
 }

@@ -8,6 +8,7 @@
 #define LWFPCTL_FILTER_OPTS_H
 
 #include <getopt.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -47,7 +48,8 @@ enum {
 	"  --proto tcp|udp        protocol\n"                                      \
 	"  --family 4|6           address family\n"                                \
 	"  --dst PREFIX           remote address prefix, 198.18.0.0/15 or 2001:db8::/32\n" \
-	"  --dport N[-M]          remote port range\n"                             \
+	"  --dport N[-M][,...]    remote port or range; a comma list adds one\n"   \
+	"                         filter per item, all or none\n"                  \
 	"  --sport N[-M]          local port range\n"                              \
 	"  --uid N[-M]            uid range of the connecting process\n"           \
 	"  --gid N                gid of the connecting process\n"                 \
@@ -63,6 +65,8 @@ enum {
 	"  --idle-timeout SECONDS UDP flow idle timeout (default: the engine's)\n"
 
 #define FILTER_DEFAULT_WEIGHT 100
+/* Items of a --dport list: as many filters, so kept modest. */
+#define FILTER_MAX_DPORTS 16
 
 struct filter_spec {
 	struct lwfp_filter f; /* conditions and settings; action is the caller's */
@@ -70,6 +74,10 @@ struct filter_spec {
 	size_t raw_len;
 	const char *dst_arg; /* --dst as typed, to name it in errors */
 	uint8_t dst_family; /* 4 or 6, of --dst */
+	struct {
+		uint16_t lo, hi;
+	} dports[FILTER_MAX_DPORTS]; /* --dport's items; f holds the first */
+	size_t ndports;
 	char err[256]; /* why the last call failed */
 };
 
@@ -82,5 +90,23 @@ void filter_spec_init(struct filter_spec *s);
 int filter_spec_opt(struct filter_spec *s, int opt, const char *arg);
 /* Checks the options against each other once all are in; 0 or -EINVAL. */
 int filter_spec_finish(struct filter_spec *s);
+/* How many filters s stands for: one per --dport item, at least one. */
+size_t filter_spec_count(const struct filter_spec *s);
+/* Filter i of filter_spec_count(s): s->f with the i-th --dport item. */
+void filter_spec_nth(const struct filter_spec *s, size_t i, struct lwfp_filter *f);
+/*
+ * Refuses a redirect target of the other family than --family or --dst, or
+ * an IPv6 one for --proto udp: such a filter could never apply. 0 or
+ * -EINVAL with s->err set.
+ */
+int filter_spec_check_to(struct filter_spec *s, const struct lwfp_addr *to, const char *arg);
+
+/*
+ * After getopt_long returned long option idx: true when its value is the
+ * next word and starts with "--", as in "--dport --to ADDR". No value of
+ * either tool starts so; it is the next option after a missing value.
+ * "--opt=--x" still passes one on purpose.
+ */
+bool opt_swallowed(const struct option *longopts, int idx, char **argv);
 
 #endif /* LWFPCTL_FILTER_OPTS_H */

@@ -56,6 +56,8 @@ enum {
 
 /* Set while a batch runs: "FILE:LINE", put before every error. */
 extern const char *ctl_err_where;
+/* With -j: each error is one {"error": "..."} line on stderr. */
+extern bool ctl_json_errors;
 void ctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 const char *ctl_pin_dir(const struct ctl *c);
 int ctl_require_root(void);
@@ -75,6 +77,14 @@ int ctl_group(struct ctl *c, const char *group, const struct ctl_cmd *cmds, size
 	      int argc, char **argv, const char *usage);
 
 const char *ctl_proto_name(uint8_t proto);
+const char *ctl_action_name(uint8_t action); /* cmd_filter.c */
+/* Room for a cgroup path as ctl_cgroup_str() writes it. */
+#define CTL_CGROUP_STR_MAX 512
+/*
+ * Cgroup id as its path relative to the cgroup v2 mount ("/a/b"), as
+ * every output shows a cgroup; "#ID" when it is gone. Returns buf.
+ */
+const char *ctl_cgroup_str(uint64_t id, char *buf, size_t size);
 const char *ctl_addr_str(const struct lwfp_addr *a, char *buf, size_t size);
 int ctl_service_name(struct lwfp_engine *e, uint32_t handle, char name[LWFP_NAME_MAX + 1]);
 void ctl_copy_name(char *dst, const char *src, size_t src_size);
@@ -93,8 +103,11 @@ int cj_print(struct json_object *o);
 struct up_args {
 	const char *cgroup;
 	uint32_t max_flows_per_uid; /* 0: not given */
+	const char *config; /* --config FILE */
 };
 int up_parse(struct ctl *c, int argc, char **argv, struct up_args *a);
+/* up_note.c: the one line `up` without --cgroup prints (on stderr) */
+void up_note_root(FILE *f, const char *cgroup);
 
 int cmd_up(struct ctl *c, int argc, char **argv);
 int cmd_down(struct ctl *c, int argc, char **argv);
@@ -108,6 +121,28 @@ int stats_prometheus(FILE *out, struct lwfp_engine *e, const uint64_t *v, uint32
 int cmd_metrics(struct ctl *c, int argc, char **argv);
 int cmd_monitor(struct ctl *c, int argc, char **argv);
 int cmd_run(struct ctl *c, int argc, char **argv);
+
+/* cmd_service.c, for policy files: the words of `service add`. */
+struct service_spec {
+	const char *name;
+	uint8_t provider[16];
+	bool has_provider;
+	enum lwfp_identity_kind kind;
+	uint32_t value;
+	const char *cgroup;
+};
+/* Parses "add ARGS..."; CTL_CONTINUE with *s set, or the exit status. */
+int service_add_args(struct ctl *c, int argc, char **argv, struct service_spec *s);
+
+/* cmd_config.c: the policy file of `up --config`, `reload`, `save`. */
+#define CTL_DEFAULT_CONFIG "/etc/lwfp/lwfp.conf"
+struct policy;
+/* The policy of path, parsed and checked: NULL once the error is reported. */
+struct policy *config_load(struct ctl *c, const char *path);
+/* Makes the engine's policy file's, all or none; frees file. An exit status. */
+int config_apply(struct ctl *c, struct lwfp_engine *e, struct policy *file);
+int cmd_reload(struct ctl *c, int argc, char **argv);
+int cmd_save(struct ctl *c, int argc, char **argv);
 
 /* `lwfpctl -batch FILE`: argv as main() got it. */
 bool ctl_is_batch(int argc, char **argv);

@@ -6,15 +6,19 @@
 
 #include "filter_opts.h"
 #include "lwfpctl.h"
+#include "version.h"
 
 static const char usage[] =
 	"Usage: lwfpctl [--pin-dir DIR] [-j] COMMAND [ARGS]\n"
 	"       lwfpctl [--pin-dir DIR] -batch FILE\n"
 	"\n"
 	"Commands:\n"
-	"  up [--cgroup PATH] [--max-flows-per-uid N]\n"
+	"  up [--cgroup PATH] [--max-flows-per-uid N] [--config FILE]\n"
 	"                         load the engine and attach it to a cgroup v2 path;\n"
-	"                         N caps the live flows of one uid\n"
+	"                         N caps the live flows of one uid; FILE: the policy\n"
+	"  reload [--config FILE] make the policy that of FILE (default\n"
+	"                         " CTL_DEFAULT_CONFIG "), all or none\n"
+	"  save                   print the policy in the language of FILE\n"
 	"  down                   detach and remove the engine\n"
 	"  service add NAME [--provider UUID] (--uid U | --cgroup PATH | --pid P)\n"
 	"                         register a service, print its handle\n"
@@ -26,27 +30,32 @@ static const char usage[] =
 	"                         add a permit or block filter, print its id\n"
 	"  filter del ID          remove a filter\n"
 	"  filter list            list the filters, highest weight first\n"
+	"  filter show ID         every field of one filter\n"
+	"  filter flush [--service NAME]\n"
+	"                         remove all filters, or those of service NAME\n"
 	"  flows                  live redirected flows: their chain, bytes, age, and\n"
 	"                         the application's network namespace and cgroup\n"
 	"  stats [--prometheus]   counters (--prometheus: for a Prometheus scrape)\n"
 	"  metrics --listen ADDR:PORT\n"
 	"                         serve stats --prometheus at http://ADDR:PORT/metrics\n"
-	"  monitor                redirect events as they happen\n"
+	"  monitor [--log FILE]   events and refusals as they happen\n"
 	"  run [--via SERVICE]... -- CMD [ARGS]\n"
 	"                         run CMD in a fresh cgroup, its connections going\n"
 	"                         through the services or a built-in lwfp-inspect\n"
 	"  -batch FILE, --batch FILE\n"
-	"                         run the 'filter add' lines of FILE ('-': stdin)\n"
-	"                         as one update, all or none; prints the ids\n"
+	"                         add the services and filters of FILE ('-': stdin),\n"
+	"                         all or none; prints the new filter ids\n"
 	FILTER_OPTS_USAGE
 	"\n"
 	"Options of every command, anywhere among its arguments:\n"
 	"  --pin-dir DIR          bpffs directory of the engine\n"
 	"                         (default: $LWFP_PIN_DIR, else " LWFP_DEFAULT_PIN_DIR ")\n"
-	"  -j, --json             JSON output\n"
+	"  -j, --json             JSON output; errors too, as one {\"error\": \"...\"}\n"
+	"                         line each on stderr\n"
 	"  -h, --help             this help, or the help of a command\n"
+	"  --version              the version and the ABI version, then exit\n"
 	"\n"
-	"Every command but --help must be run as root.\n";
+	"Every command but --help and --version must be run as root.\n";
 
 static const struct ctl_cmd commands[] = {
 	{ "up", cmd_up },
@@ -58,6 +67,8 @@ static const struct ctl_cmd commands[] = {
 	{ "metrics", cmd_metrics },
 	{ "monitor", cmd_monitor },
 	{ "run", cmd_run },
+	{ "reload", cmd_reload },
+	{ "save", cmd_save },
 };
 
 /* "-h", "--help", or a cluster of short options such as "-jh". */
@@ -68,6 +79,26 @@ static bool is_help(const char *arg)
 	if (arg[0] != '-' || !arg[1] || arg[1] == '-')
 		return false;
 	return strspn(arg + 1, "jh") == strlen(arg + 1) && strchr(arg, 'h');
+}
+
+/*
+ * The options before the command, which main() must see before the root
+ * check: --help, --version and -j (so that early errors are JSON too).
+ */
+static void scan_leading(int argc, char **argv, bool *version)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--version") == 0)
+			*version = true;
+		else if (strcmp(argv[i], "-j") == 0 || strcmp(argv[i], "--json") == 0)
+			ctl_json_errors = true;
+		else if (strcmp(argv[i], "--pin-dir") == 0)
+			i++;
+		else if (strncmp(argv[i], "--pin-dir=", 10) && !is_help(argv[i]))
+			break;
+	}
 }
 
 /*
@@ -85,11 +116,29 @@ static bool wants_help(int argc, char **argv)
 	return false;
 }
 
+static int version(void)
+{
+	struct json_object *o;
+
+	if (!ctl_json_errors)
+		return print_version("lwfpctl") ? CTL_EXIT_FAIL : CTL_EXIT_OK;
+	o = json_object_new_object();
+	if (!o || cj_str(o, "version", LWFP_VERSION) || cj_u64(o, "abi", LWFP_ABI_VERSION)) {
+		json_object_put(o);
+		return CTL_EXIT_FAIL;
+	}
+	return cj_print(o) ? CTL_EXIT_FAIL : CTL_EXIT_OK;
+}
+
 int main(int argc, char **argv)
 {
 	struct ctl c = { .pin_dir = NULL };
+	bool want_version = false;
 	int status;
 
+	scan_leading(argc, argv, &want_version);
+	if (!wants_help(argc, argv) && want_version)
+		return version();
 	if (!wants_help(argc, argv) && geteuid() != 0) {
 		ctl_err("must be run as root");
 		return CTL_EXIT_FAIL;

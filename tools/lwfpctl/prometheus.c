@@ -5,10 +5,13 @@
  * `stats` is its own metric, lwfp_NAME_total, NAME being its `stats -j`
  * key: the counters mean different things (a connect classified, a
  * refusal, a proxy's query), so no one label would sum to anything useful.
+ * The per-filter counters are the other way round: one metric each, a
+ * sample per filter, labelled.
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "lwfpctl.h"
 
@@ -95,15 +98,101 @@ static int gauges(FILE *out, struct lwfp_engine *e, uint32_t cap)
 	      lwfp_filter_foreach(e, count_filter, &filters);
 	if (err)
 		return err;
-	/*
-	 * Per-filter hits go here once the engine counts them: one metric,
-	 * lwfp_filter_hits_total{filter="ID",service="NAME"}, a sample per filter.
-	 */
 	return metric(out, "flows", "gauge", "Live redirected flows (one per hop).", flows) ?:
 	       metric(out, "services", "gauge", "Registered services.", services) ?:
 	       metric(out, "filters", "gauge", "Installed filters.", filters) ?:
 	       metric(out, "max_flows_per_uid", "gauge", "Live flows one uid other than root may hold.",
 		      cap);
+}
+
+/* ---- per filter ------------------------------------------------------------ */
+
+struct filter_row {
+	uint32_t id, service;
+	uint8_t action;
+	struct lwfp_filter_hits h;
+};
+
+struct filter_rows {
+	struct lwfp_engine *e;
+	struct filter_row *v;
+	size_t n, cap;
+};
+
+static int add_row(const struct lwfp_filter *f, void *ctx)
+{
+	struct filter_rows *r = ctx;
+	struct filter_row *v;
+
+	if (r->n == r->cap) {
+		v = realloc(r->v, (r->cap ? r->cap * 2 : 64) * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		r->v = v;
+		r->cap = r->cap ? r->cap * 2 : 64;
+	}
+	v = &r->v[r->n];
+	*v = (struct filter_row){ .id = f->id, .service = f->service, .action = f->action };
+	r->n++;
+	return lwfp_filter_hits(r->e, f->id, &v->h);
+}
+
+/* A label value: backslash, double quote and newline escaped, as the format says. */
+static void label_value(FILE *out, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '"')
+			fputc('\\', out);
+		if (*s == '\n')
+			fputs("\\n", out);
+		else
+			fputc(*s, out);
+	}
+}
+
+/*
+ * One family: the metric's HELP and TYPE, then one sample per filter,
+ * labelled with its id, service (empty for permit and block) and action.
+ * which: 0 matched, 1 redirected, 2 refused; the last two exist only for
+ * redirect filters.
+ */
+static int filter_family(FILE *out, const struct filter_rows *r, const char *name,
+			 const char *help, int which)
+{
+	char svc[LWFP_NAME_MAX + 1];
+	const struct filter_row *f;
+	uint64_t v;
+	size_t i;
+
+	fprintf(out, "# HELP lwfp_%s %s\n# TYPE lwfp_%s counter\n", name, help, name);
+	for (i = 0; i < r->n; i++) {
+		f = &r->v[i];
+		if (which && f->action != LWFP_ACT_REDIRECT)
+			continue;
+		if (!f->service || ctl_service_name(r->e, f->service, svc))
+			svc[0] = 0;
+		v = which == 0 ? f->h.matched : which == 1 ? f->h.redirected : f->h.refused;
+		fprintf(out, "lwfp_%s{filter=\"%u\",service=\"", name, f->id);
+		label_value(out, svc);
+		fprintf(out, "\",action=\"%s\"} %" PRIu64 "\n", ctl_action_name(f->action), v);
+	}
+	return ferror(out) ? -EIO : 0;
+}
+
+static int filters(FILE *out, struct lwfp_engine *e)
+{
+	struct filter_rows r = { .e = e };
+	int err;
+
+	err = lwfp_filter_foreach(e, add_row, &r) ?:
+	      filter_family(out, &r, "filter_hits_total",
+			    "Connections and new flows each filter decided.", 0) ?:
+	      filter_family(out, &r, "filter_redirected_total",
+			    "Of a redirect filter's hits, those sent to its proxy.", 1) ?:
+	      filter_family(out, &r, "filter_refused_total",
+			    "Of a redirect filter's hits, those refused (no listener, or no flow).", 2);
+	free(r.v);
+	return err;
 }
 
 int stats_prometheus(FILE *out, struct lwfp_engine *e, const uint64_t *v, uint32_t cap)
@@ -112,6 +201,8 @@ int stats_prometheus(FILE *out, struct lwfp_engine *e, const uint64_t *v, uint32
 
 	if (!err)
 		err = gauges(out, e, cap);
+	if (!err)
+		err = filters(out, e);
 	if (!err && fflush(out))
 		err = -errno;
 	return err;

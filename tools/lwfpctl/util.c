@@ -1,27 +1,60 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* Option parsing, error reporting and formatting shared by all commands. */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <lwfp/parse.h>
 
+#include "../lwfp-inspect/cgpath.h"
+#include "filter_opts.h"
 #include "lwfpctl.h"
 
 const char *ctl_err_where;
+bool ctl_json_errors;
+
+/* {"error": "..."} on one line; the text line if even that cannot be built. */
+static void print_json_error(const char *msg)
+{
+	struct json_object *o = json_object_new_object();
+	const char *s = NULL;
+
+	if (o && !cj_str(o, "error", msg))
+		s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+							      JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (s)
+		fprintf(stderr, "%s\n", s);
+	else
+		fprintf(stderr, "lwfpctl: %s\n", msg);
+	json_object_put(o);
+}
 
 void ctl_err(const char *fmt, ...)
 {
+	char msg[1024];
+	size_t len = 0;
 	va_list ap;
 
-	fputs("lwfpctl: ", stderr);
 	if (ctl_err_where)
-		fprintf(stderr, "%s: ", ctl_err_where);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
+		len = snprintf(msg, sizeof(msg), "%s: ", ctl_err_where);
+	if (len < sizeof(msg)) {
+		va_start(ap, fmt);
+		vsnprintf(msg + len, sizeof(msg) - len, fmt, ap);
+		va_end(ap);
+	}
+	if (ctl_json_errors)
+		print_json_error(msg);
+	else
+		fprintf(stderr, "lwfpctl: %s\n", msg);
+}
+
+const char *ctl_cgroup_str(uint64_t id, char *buf, size_t size)
+{
+	if (cgpath_get(id, buf, size))
+		snprintf(buf, size, "#%" PRIu64, id);
+	return buf;
 }
 
 const char *ctl_pin_dir(const struct ctl *c)
@@ -129,16 +162,23 @@ static void report_bad_opt(char **argv, int opt)
  */
 int ctl_next_opt(struct ctl *c, int argc, char **argv, const struct option *longopts)
 {
-	int opt;
+	int opt, idx;
 
 	for (;;) {
-		opt = getopt_long(argc, argv, "-:jh", longopts, NULL);
+		idx = -1;
+		opt = getopt_long(argc, argv, "-:jh", longopts, &idx);
+		if (opt_swallowed(longopts, idx, argv)) {
+			ctl_err("option '--%s' needs a value, got the option '%s'",
+				longopts[idx].name, optarg);
+			return CTL_OPT_BAD;
+		}
 		switch (opt) {
 		case CTL_OPT_PIN_DIR:
 			c->pin_dir = optarg;
 			continue;
 		case 'j':
 			c->json = true;
+			ctl_json_errors = true;
 			continue;
 		case '?':
 		case ':':

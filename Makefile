@@ -176,6 +176,8 @@ FUZZ_BINS := $(patsubst tests/fuzz/fuzz_%.c,build/fuzz/fuzz_%,$(FUZZ_SRCS))
 
 # The sources a target links besides its own file (default: lib/parse.c).
 FUZZ_LINK_winaddr := lib/win/addr.c lib/win/errors.c
+# The data plane's DNS answer parser, compiled for user space (bpf/dns_parse.h).
+build/fuzz/fuzz_dns_answer: bpf/dns_parse.h include/lwfp/abi.h
 
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS) $(WIN_SRCS) $(WIN_HDRS) $(wildcard tools/lwfp-inspect/*.c)
 	@mkdir -p $(@D)

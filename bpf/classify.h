@@ -8,6 +8,7 @@
 #pragma once
 
 #include "common.h"
+#include "dns.h"
 #include "flow.h"
 #include "identity.h"
 #include "listener.h"
@@ -54,6 +55,8 @@ static __always_inline bool filter_matches(const struct lwfp_filter *f, const st
 	    bpf_get_current_ancestor_cgroup_id(f->cgroup_level) != f->cgroup_id)
 		return false;
 	if ((c & LWFP_COND_ORIGIN_CGROUP) && w->origin_cg != f->origin_cgroup_id)
+		return false;
+	if ((c & LWFP_COND_HOST) && !host_matches(f, w))
 		return false;
 	return true;
 }
@@ -484,6 +487,7 @@ static __always_inline int classify(struct bpf_sock_addr *ctx, struct walk *w, c
 	w->ctx = ctx;
 	count(LWFP_CNT_CONNECT);
 	walk_init_hops(w, st);
+	host_init(w);
 	return decide(ctx, w, v6);
 }
 

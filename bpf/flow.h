@@ -37,6 +37,8 @@ struct cursor {
 /* What the walk knows about one connect(); bpf_loop's callback reads it. */
 struct walk {
 	struct bpf_sock_addr *ctx; /* the program's context, for the listener lookup */
+	/* netns then dst.ip: together the lwfp_dns key of the destination (dns.h) */
+	__u64 netns; /* cookie of the socket's network namespace */
 	struct lwfp_addr dst;
 	__u32 uid, gid;
 	__u16 sport; /* host order; 0 while unbound */
@@ -48,10 +50,11 @@ struct walk {
 	__u8 mapped;
 	__u8 listening; /* the chosen redirect's target has a listener */
 	__u8 sendmsg; /* a datagram of an unconnected UDP socket, not a connect */
+	/* Bit hash % 16 of the destination's learned names (dns.h); in a hole. */
+	__u16 host_bloom;
 	__u64 chain; /* chain id of the flow whose records were inherited */
 	__u64 parent; /* token of that flow */
 	__u64 origin_cg; /* cgroup of the application that opened the chain */
-	__u64 netns; /* cookie of the socket's network namespace */
 	__u64 cookie; /* the socket's cookie: a UDP flow's client */
 	struct lwfp_hop hops[LWFP_MAX_HOPS];
 	struct cursor cur[IDX_CURSORS]; /* the candidate buckets, being merged */
@@ -64,6 +67,12 @@ struct walk {
 	__u32 n;
 	__s32 found;
 };
+
+_Static_assert(__builtin_offsetof(struct walk, dst) ==
+		       __builtin_offsetof(struct walk, netns) + sizeof(__u64) &&
+	       __builtin_offsetof(struct lwfp_addr, ip) == 0 &&
+	       sizeof(struct lwfp_dns_key) == sizeof(__u64) + 4 * sizeof(__u32),
+	       "walk.netns and walk.dst.ip make an lwfp_dns_key");
 
 /*
  * The flow whose records this socket was given with set records (it holds a

@@ -9,9 +9,11 @@
  *   sockopt.h   SOL_LWFP get/set: records, context, original dst, state
  *   peer.h      getpeername4/6: the application sees its original peer
  *   bind.h      bind4/6: flow addresses are the engine's; services' listeners
+ *   dns.h       cgroup_skb/ingress: names from DNS answers, for --host and logs
  */
 #include "bind.h"
 #include "classify.h"
+#include "dns.h"
 #include "handoff.h"
 #include "peer.h"
 #include "sockopt.h"
@@ -49,6 +51,7 @@ int lwfp_connect4(struct bpf_sock_addr *ctx)
 	struct walk w = {};
 
 	dst4(ctx, &w);
+	dns_mark(ctx);
 	return classify(ctx, &w, false);
 }
 
@@ -58,6 +61,7 @@ int lwfp_connect6(struct bpf_sock_addr *ctx)
 	struct walk w = {};
 
 	dst6(ctx, &w);
+	dns_mark(ctx);
 	return classify(ctx, &w, true);
 }
 
@@ -67,6 +71,7 @@ int lwfp_sendmsg4(struct bpf_sock_addr *ctx)
 	struct walk w = {};
 
 	dst4(ctx, &w);
+	dns_mark(ctx);
 	return classify_datagram(ctx, &w, false);
 }
 
@@ -76,6 +81,7 @@ int lwfp_sendmsg6(struct bpf_sock_addr *ctx)
 	struct walk w = {};
 
 	dst6(ctx, &w);
+	dns_mark(ctx);
 	return classify_datagram(ctx, &w, true);
 }
 
@@ -113,6 +119,12 @@ SEC("cgroup/getpeername6")
 int lwfp_getpeername6(struct bpf_sock_addr *ctx)
 {
 	return peer6(ctx);
+}
+
+SEC("cgroup_skb/ingress")
+int lwfp_dns_ingress(struct __sk_buff *skb)
+{
+	return dns_learn(skb);
 }
 
 SEC("sockops")

@@ -6,6 +6,8 @@
 #include <bpf/bpf_helpers.h>
 #include <lwfp/abi.h>
 
+#include "dns_parse.h"
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
@@ -277,3 +279,34 @@ struct {
 	__type(key, struct lwfp_tuple);
 	__type(value, __u64);
 } lwfp_accepted SEC(".maps");
+
+/*
+ * Names learned from DNS answers (abi.h, struct lwfp_dns_entry). LRU: it
+ * is bounded, and an address no connect asks about goes first.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, LWFP_DNS_ENTRIES);
+	__type(key, struct lwfp_dns_key);
+	__type(value, struct lwfp_dns_entry);
+} lwfp_dns SEC(".maps");
+
+/*
+ * A socket that sent to port 53, with the cookie of its network
+ * namespace: only these sockets' packets are parsed, and a cgroup_skb
+ * program has no helper for the namespace (bpf/dns.h).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u64);
+} lwfp_dns_sk SEC(".maps");
+
+/* A message being parsed: far beyond the BPF stack. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct dns_parse);
+} lwfp_dns_scratch SEC(".maps");

@@ -32,6 +32,7 @@ static const char *const progs[] = {
 	"lwfp_sockops", "lwfp_sock_release", "lwfp_getsockopt", "lwfp_setsockopt",
 	"lwfp_sendmsg4", "lwfp_sendmsg6", "lwfp_recvmsg4", "lwfp_recvmsg6",
 	"lwfp_bind4", "lwfp_bind6",
+	"lwfp_dns_ingress",
 };
 
 /* Every map of lwfp.bpf.c: each is pinned, so down must unpin each. */
@@ -42,6 +43,7 @@ static const char *const map_pins[] = {
 	"lwfp_udp_idle", "lwfp_sweep", "lwfp_uid_flows", "lwfp_tuple_scratch", "lwfp_udp_seq", MAP_COUNTERS,
 	MAP_EV_SLOTS, MAP_EV_DROPS, MAP_EV_MASK, MAP_EV_OWNERS, MAP_EV_SCRATCH, MAP_FILTER_HITS,
 	"lwfp_id_index", "lwfp_id_uid", "lwfp_id_pid", "lwfp_id_cgroup", "lwfp_accepted",
+	MAP_DNS, "lwfp_dns_sk", "lwfp_dns_scratch",
 };
 
 LWFP_API const char *lwfp_default_pin_dir(void)
@@ -174,6 +176,7 @@ LWFP_API void lwfp_engine_close(struct lwfp_engine *e)
 	close_fd(&e->flows_fd);
 	close_fd(&e->counters_fd);
 	close_fd(&e->filter_hits_fd);
+	close_fd(&e->dns_fd);
 	free(e);
 }
 
@@ -186,6 +189,7 @@ static struct lwfp_engine *engine_new(const char *pin_dir)
 	e->dir_fd = e->config_fd = e->filters_fd = e->filter_raw_fd = -1;
 	e->filter_idx_fd = e->filter_pos_fd = -1;
 	e->services_fd = e->flows_fd = e->counters_fd = e->filter_hits_fd = -1;
+	e->dns_fd = -1;
 	if (snprintf(e->pin_dir, sizeof(e->pin_dir), "%s", pin_dir) >= (int)sizeof(e->pin_dir)) {
 		free(e);
 		errno = ENAMETOOLONG;
@@ -220,6 +224,10 @@ static int open_maps(struct lwfp_engine *e)
 		return err;
 	if (cfg.abi_version != LWFP_ABI_VERSION)
 		return -EPROTO;
+	/* After the version check: an older engine has none, and is EPROTO. */
+	e->dns_fd = pin_open(e->pin_dir, MAP_DNS);
+	if (e->dns_fd < 0)
+		return e->dns_fd;
 	cfg.cgroup[sizeof(cfg.cgroup) - 1] = 0;
 	snprintf(e->cgroup, sizeof(e->cgroup), "%s", cfg.cgroup);
 	e->max_flows_per_uid = cfg.max_flows_per_uid ? cfg.max_flows_per_uid

@@ -206,6 +206,17 @@ static bool range_ok(uint32_t lo, uint32_t hi)
 	return lo <= hi;
 }
 
+/* The pattern as lwfp_host_pattern gives it, and its hash. */
+static bool host_ok(const struct lwfp_filter *f)
+{
+	char norm[LWFP_HOST_PATTERN_MAX];
+	uint64_t h;
+
+	if (!memchr(f->host, 0, sizeof(f->host)) || lwfp_host_pattern(f->host, norm, &h))
+		return false;
+	return h == f->host_hash && !strcmp(norm, f->host);
+}
+
 static int filter_check(const struct lwfp_filter *f, size_t raw_len)
 {
 	uint32_t c = f->conds;
@@ -225,6 +236,8 @@ static int filter_check(const struct lwfp_filter *f, size_t raw_len)
 	    ((c & LWFP_COND_UID) && !range_ok(f->uid_lo, f->uid_hi)))
 		return -EINVAL;
 	if (raw_len > LWFP_RAW_CONTEXT_MAX || (f->ctx_kind == LWFP_CTX_RAW && !raw_len))
+		return -EINVAL;
+	if ((c & LWFP_COND_HOST) && !host_ok(f))
 		return -EINVAL;
 	if (f->action != LWFP_ACT_REDIRECT)
 		return f->service || f->flags ? -EINVAL : 0;

@@ -33,6 +33,7 @@
 #define MAP_EV_OWNERS "lwfp_ev_owners"
 #define MAP_EV_SCRATCH "lwfp_ev_scratch"
 #define MAP_FILTER_HITS "lwfp_filter_hits"
+#define MAP_DNS "lwfp_dns"
 
 struct lwfp_engine {
 	char pin_dir[256];
@@ -48,6 +49,7 @@ struct lwfp_engine {
 	int flows_fd;
 	int counters_fd;
 	int filter_hits_fd;
+	int dns_fd;
 };
 
 /* Opens pin_dir/name; -ENOENT when absent. */

@@ -208,6 +208,15 @@ enum lwfp_fail_mode {
  * including the proxies' own connections, to one application.
  */
 #define LWFP_COND_ORIGIN_CGROUP (1u << 8)
+/* (1u << 9) is LWFP_COND_APP's. */
+/*
+ * The destination was given to the application's network namespace in a
+ * DNS answer for a name that host_hash stands for (see the lwfp_dns map
+ * below): an exact name, or "*.SUFFIX" for every name below SUFFIX.
+ */
+#define LWFP_COND_HOST (1u << 10)
+
+#define LWFP_HOST_PATTERN_MAX 64 /* a --host pattern: 63 characters at most */
 
 struct lwfp_filter {
 	__u32 id;
@@ -232,6 +241,10 @@ struct lwfp_filter {
 	struct lwfp_addr to; /* the redirect target */
 	__u32 idle_timeout_s; /* UDP; 0 means the default */
 	__u32 flags; /* LWFP_FILTER_ */
+	/* LWFP_COND_HOST: lwfp_host_hash() of the pattern, and the pattern
+	 * itself, lower case, for user space (the data plane reads the hash). */
+	__u64 host_hash;
+	char host[LWFP_HOST_PATTERN_MAX];
 };
 
 /*
@@ -297,9 +310,11 @@ struct lwfp_config {
 	__u8 idx_nplens[2][2];
 	__u8 idx_plens[2][2][LWFP_IDX_PLENS];
 	__u32 max_flows_per_uid; /* live flows one uid may hold; 0: the default */
+	__u32 dns_ttl_floor_s; /* learned names live at least this long; 0: the default */
 };
 #define LWFP_FLOWS_PER_UID_DEFAULT (LWFP_MAX_FLOWS / 4)
-#define LWFP_ABI_VERSION 4
+#define LWFP_DNS_TTL_FLOOR_DEFAULT_S 60
+#define LWFP_ABI_VERSION 5
 
 /* lwfp_filter_raw[filter id]: the bytes of a raw:HEX context. */
 struct lwfp_raw_context {
@@ -565,5 +580,61 @@ struct lwfp_filter_hits {
 	__u64 redirected;
 	__u64 refused;
 };
+
+/*
+ * ---- Names learned from DNS answers (bpf/dns.h) ----
+ *
+ * lwfp_dns[{netns cookie, address}]: the newest A or AAAA answer that gave
+ * this address to a process of the engine's subtree in that namespace.
+ * name is the question's name (what the application asked for), and
+ * hashes[] are lwfp_host_hash() values of the patterns that match it:
+ * the question's name, the answer's owner name when a CNAME chain led
+ * elsewhere, and "*.S" for each suffix S of both, the shortest suffixes
+ * first. A --host filter then costs one bit test per connect (bloom, bit
+ * hash % 64 of each hash) and, on a hit, a comparison per hash: no string
+ * is compared in the walk, and a filter added later matches answers
+ * learned before it.
+ */
+#define LWFP_DNS_NAME_MAX 256 /* 253 characters, a dot per label, the NUL */
+#define LWFP_DNS_HASHES 16
+#define LWFP_DNS_ENTRIES 8192
+#define LWFP_DNS_PORT 53
+
+/*
+ * No family: the data plane's key is its walk's namespace cookie followed
+ * by the destination's address, with no stack to spare for a copy. An
+ * IPv6 address whose last 96 bits are 0 shares the key of an IPv4 one;
+ * the entry's family tells them apart (the newer answer wins the slot).
+ */
+struct lwfp_dns_key {
+	__u64 netns; /* cookie of the namespace the answer was delivered in */
+	__u32 addr[4]; /* network order, IPv4 in addr[0] */
+};
+
+struct lwfp_dns_entry {
+	__u64 expires_ns; /* CLOCK_MONOTONIC: the TTL, at least the floor */
+	__u64 learned_ns;
+	__u64 bloom;
+	__u32 ttl; /* as answered */
+	__u16 nhashes;
+	__u8 family; /* of the address: LWFP_AF_INET or LWFP_AF_INET6 */
+	__u8 pad;
+	__u64 hashes[LWFP_DNS_HASHES];
+	char name[LWFP_DNS_NAME_MAX];
+};
+
+/*
+ * FNV-1a over a name read from its last character to its first, so that
+ * one backward pass over a name yields the hash of each of its suffixes
+ * on the way, and "*." + suffix by two more steps. Patterns and names are
+ * hashed lower case, without a trailing dot.
+ */
+#define LWFP_HOST_HASH_INIT 0xcbf29ce484222325ULL
+#define LWFP_HOST_HASH_PRIME 0x100000001b3ULL
+
+static inline __u64 lwfp_host_hash_step(__u64 h, __u8 c)
+{
+	return (h ^ c) * LWFP_HOST_HASH_PRIME;
+}
 
 #endif /* LWFP_ABI_H */

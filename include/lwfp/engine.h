@@ -222,6 +222,28 @@ void lwfp_monitor_free(struct lwfp_monitor *m);
 /* A filter's hit counters (abi.h, struct lwfp_filter_hits), summed over CPUs. */
 int lwfp_filter_hits(struct lwfp_engine *e, uint32_t id, struct lwfp_filter_hits *out);
 
+/*
+ * Host names (--host, abi.h's lwfp_dns). lwfp_host_pattern checks and
+ * normalises a pattern, "name.example" or "*.example" (the names below
+ * example, not example itself), to lower case without a trailing dot in
+ * out, with its lwfp_filter.host_hash; -EINVAL when it is not one.
+ */
+int lwfp_host_pattern(const char *pattern, char out[LWFP_HOST_PATTERN_MAX], uint64_t *hash);
+/*
+ * The name whose DNS answer gave addr (its port is ignored) to namespace
+ * netns_cookie, expired or not; -ENOENT when none was seen or it was
+ * forgotten (the map is an LRU of LWFP_DNS_ENTRIES).
+ */
+int lwfp_dns_name(struct lwfp_engine *e, uint64_t netns_cookie, const struct lwfp_addr *addr,
+		  char *name, size_t size);
+/* The learned names, in no order; cb returns non-zero to stop. */
+int lwfp_dns_foreach(struct lwfp_engine *e,
+		     int (*cb)(const struct lwfp_dns_key *k, const struct lwfp_dns_entry *v,
+			       void *ctx),
+		     void *ctx);
+/* A name lives at least this long, whatever its TTL; 0: the default (60 s). */
+int lwfp_engine_set_dns_ttl_floor(struct lwfp_engine *e, uint32_t seconds);
+
 #ifdef __cplusplus
 }
 #endif

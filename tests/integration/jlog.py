@@ -38,6 +38,8 @@ for n, l in enumerate(lines, 1):
     if "pid" in o and not (type(o["pid"]) is int and type(o.get("uid")) is int
                            and isinstance(o.get("comm"), str)):
         bad("pid, comm and uid do not come together, well-typed")
+    if "dns_name" in o and not (isinstance(o["dns_name"], str) and o["dns_name"]):
+        bad("dns_name is not a name")
     objs.append(o)
 i = len(objs) if which == "last" else int(which)
 if not 1 <= i <= len(objs):

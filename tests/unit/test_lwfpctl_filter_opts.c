@@ -8,7 +8,9 @@
  *   - a --to of the other family than --family or --dst, or an IPv6 --to
  *     for UDP, is refused;
  *   - an option whose value is missing does not take the next option;
- *   - with -j, an error is one {"error": "..."} line.
+ *   - with -j, an error is one {"error": "..."} line;
+ *   - --host normalises its pattern and hashes it, and refuses a second
+ *     --host and patterns that are not names.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -31,6 +33,30 @@ static int opt(struct filter_spec *s, int code, const char *arg)
 {
 	filter_spec_init(s);
 	return filter_spec_opt(s, code, arg);
+}
+
+static void test_host(void **state)
+{
+	static const char *const bad[] = { "", "*", "*.", ".a", "a..b", "a.*.b", "a b", "a/b" };
+	char norm[LWFP_HOST_PATTERN_MAX];
+	struct filter_spec s;
+	uint64_t h;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(opt(&s, FOPT_HOST, "*.Example.TEST."), 1);
+	assert_true(s.f.conds & LWFP_COND_HOST);
+	assert_string_equal(s.f.host, "*.example.test");
+	assert_int_equal(lwfp_host_pattern("*.example.test", norm, &h), 0);
+	assert_true(s.f.host_hash == h);
+	assert_int_equal(filter_spec_opt(&s, FOPT_HOST, "other.test"), -EINVAL);
+	assert_non_null(strstr(s.err, "one pattern a filter"));
+	assert_string_equal(s.f.host, "*.example.test");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(opt(&s, FOPT_HOST, bad[i]), -EINVAL);
+		assert_non_null(strstr(s.err, "bad --host value"));
+		assert_false(s.f.conds & LWFP_COND_HOST);
+	}
 }
 
 static void test_dport_list(void **state)
@@ -166,6 +192,7 @@ int main(void)
 		cmocka_unit_test(test_dport_list),    cmocka_unit_test(test_dport_refused),
 		cmocka_unit_test(test_dst_host_bits), cmocka_unit_test(test_to_family),
 		cmocka_unit_test(test_missing_value), cmocka_unit_test(test_json_error),
+		cmocka_unit_test(test_host),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <lwfp/engine.h>
 #include <lwfp/lwfp.h>
 
 #include "addr.h"
@@ -64,9 +65,18 @@ static void decode_context(struct chain *c, const uint8_t *buf, size_t len)
 	c->uid = ctx.origin_uid;
 	copy_comm(c->comm, ctx.origin_comm);
 	c->netns_ino = ctx.netns_ino;
+	c->netns_cookie = ctx.netns_cookie;
 	c->origin_cgroup_id = ctx.origin_cgroup_id;
 	if (ctx.chain)
 		c->token = ctx.chain;
+}
+
+void chain_dns_name(struct chain *c, struct lwfp_engine *e)
+{
+	c->dns_name[0] = 0;
+	if (e && c->netns_cookie &&
+	    lwfp_dns_name(e, c->netns_cookie, &c->orig, c->dns_name, sizeof(c->dns_name)))
+		c->dns_name[0] = 0;
 }
 
 int chain_accept(int fd, struct chain *c, uint8_t scratch[CHAIN_QUERY_BUF], const char **step)

@@ -42,7 +42,10 @@ struct chain {
 	char comm[17];
 	/* From a version 2 metadata context; 0 when unknown. */
 	uint32_t netns_ino;
+	uint64_t netns_cookie;
 	uint64_t origin_cgroup_id;
+	/* The name the original destination was learned from; "" when none. */
+	char dns_name[LWFP_DNS_NAME_MAX];
 };
 
 /* The scratch space chain_accept() asks the engine to answer into. */
@@ -53,6 +56,15 @@ struct chain {
  * that failed. A missing context is not an error: it is optional.
  */
 int chain_accept(int fd, struct chain *c, uint8_t scratch[CHAIN_QUERY_BUF], const char **step);
+
+struct lwfp_engine;
+
+/*
+ * Fills c->dns_name: the name whose DNS answer gave the original
+ * destination to the chain's application (its namespace, not this
+ * proxy's), so every hop of a chain logs the same name.
+ */
+void chain_dns_name(struct chain *c, struct lwfp_engine *e);
 
 struct netns;
 

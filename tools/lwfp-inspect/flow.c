@@ -309,6 +309,7 @@ void flow_accept(struct worker *w, int fd, struct netns *ns)
 		flow_fail(f, step, err == -ENOENT ? 0 : err);
 		return;
 	}
+	chain_dns_name(&f->chain, w->cfg->engine);
 	/* An address rule needs no peek: refuse at once. */
 	rule = block_match_addr(&f->chain.orig);
 	if (rule)

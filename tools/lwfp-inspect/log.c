@@ -193,7 +193,7 @@ static const char *const verdict_names[] = {
 
 /*
  * Where the application runs: its network namespace, its cgroup and the
- * container that cgroup names. A cgroup gone before its flow is logged
+ * container that cgroup names; and the name it resolved the destination from. A cgroup gone before its flow is logged
  * leaves only the namespace.
  */
 static void add_identity(json_object *o, const struct chain *c)
@@ -202,6 +202,8 @@ static void add_identity(json_object *o, const struct chain *c)
 
 	if (c->netns_ino)
 		add(o, "netns", json_object_new_uint64(c->netns_ino));
+	if (c->dns_name[0])
+		add(o, "dns_name", json_object_new_string(c->dns_name));
 	if (!c->origin_cgroup_id || cgpath_get(c->origin_cgroup_id, path, sizeof(path)))
 		return;
 	add(o, "cgroup", json_object_new_string(path));

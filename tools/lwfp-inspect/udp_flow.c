@@ -362,6 +362,7 @@ static void set_up(struct udp_flow *f, const uint8_t *buf, size_t len)
 		set_up_failed(f, step, err == -ENOENT ? 0 : err);
 		return;
 	}
+	chain_dns_name(&f->chain, w->cfg->engine);
 	f->has_dns = !dns_parse_query(buf, len, &f->dns);
 	f->unnamed = !f->has_dns;
 	rule = block_match_addr(&f->chain.orig);

@@ -328,7 +328,8 @@ struct cond {
 	uint64_t num;
 };
 
-enum { C_PROTO, C_FAMILY, C_DST, C_DPORT, C_SPORT, C_UID, C_GID, C_CGROUP, C_ORIGIN, C__N };
+enum { C_PROTO, C_FAMILY, C_DST, C_DPORT, C_SPORT, C_UID, C_GID, C_CGROUP, C_ORIGIN, C_HOST,
+       C__N };
 
 /* Paths as `filter add` takes them; JSON keeps the ids under their own keys. */
 static const char *const cgroup_keys[C__N] = { [C_CGROUP] = "cgroup",
@@ -370,7 +371,7 @@ static void describe_conds(const struct lwfp_filter *f, struct cond *c)
 {
 	static const char *const keys[C__N] = { "proto", "family", "dst", "dport",
 						"sport", "uid", "gid", "cgroup_id",
-						"origin_cgroup_id" };
+						"origin_cgroup_id", "host" };
 	const char *proto = ctl_proto_name(f->proto);
 	int i;
 
@@ -395,6 +396,9 @@ static void describe_conds(const struct lwfp_filter *f, struct cond *c)
 		cond_cgroup(&c[C_CGROUP], f->cgroup_id);
 	if (f->conds & LWFP_COND_ORIGIN_CGROUP)
 		cond_cgroup(&c[C_ORIGIN], f->origin_cgroup_id);
+	if (f->conds & LWFP_COND_HOST)
+		snprintf(c[C_HOST].text, sizeof(c[C_HOST].text), "%.*s", (int)sizeof(f->host),
+			 f->host);
 }
 
 const char *ctl_action_name(uint8_t action)

@@ -108,6 +108,7 @@ struct flows_ctx {
 struct flow_extra {
 	bool has_bytes, has_age;
 	uint64_t up, down, age_ms;
+	char dns_name[LWFP_DNS_NAME_MAX];
 };
 
 static void flow_extra(const struct lwfp_flow *f, struct flow_extra *x)
@@ -177,6 +178,10 @@ static int flow_json_extra(struct json_object *o, struct lwfp_engine *e, const s
 	struct flow_extra x;
 
 	flow_extra(f, &x);
+	/* The name the application resolved the destination from, as lwfp-inspect logs it. */
+	if (!lwfp_dns_name(e, f->origin_netns, &f->orig_dst, x.dns_name, sizeof(x.dns_name)) &&
+	    cj_str(o, "dns_name", x.dns_name))
+		return -ENOMEM;
 	if (cj_hex64(o, "chain_token", f->chain) ||
 	    cj_add(o, "chain", chain_json(e, f->hops, f->nhops)) ||
 	    cj_u64_or_null(o, "bytes_up", x.has_bytes, x.up) ||

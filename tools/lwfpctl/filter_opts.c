@@ -218,6 +218,22 @@ static int opt_origin_cgroup(struct filter_spec *s, const char *arg)
 	return 0;
 }
 
+/* One pattern a filter: several are several filters, each with its own hits. */
+static int opt_host(struct filter_spec *s, const char *arg)
+{
+	uint64_t hash;
+
+	if (s->f.conds & LWFP_COND_HOST)
+		return fail(s, -EINVAL, "--host given twice: one pattern a filter, add a filter each");
+	if (lwfp_host_pattern(arg, s->f.host, &hash))
+		return fail(s, -EINVAL,
+			    "bad --host value '%s' (want name.example or *.example, %d characters at most)",
+			    arg, LWFP_HOST_PATTERN_MAX - 1);
+	s->f.host_hash = hash;
+	s->f.conds |= LWFP_COND_HOST;
+	return 0;
+}
+
 static int opt_weight(struct filter_spec *s, const char *arg)
 {
 	uint32_t w;

@@ -25,6 +25,7 @@
 	X(GID, gid, "gid")                            \
 	X(CGROUP, cgroup, "cgroup")                   \
 	X(ORIGIN_CGROUP, origin_cgroup, "origin-cgroup") \
+	X(HOST, host, "host")                         \
 	X(WEIGHT, weight, "weight")                   \
 	X(FAIL, fail, "fail")                         \
 	X(CONTEXT, context, "context")                \
@@ -56,6 +57,9 @@ enum {
 	"  --cgroup PATH          cgroup v2 path, descendants included\n"          \
 	"  --origin-cgroup PATH   cgroup (exactly) of the application that opened\n" \
 	"                         the chain, on every hop of it\n"                  \
+	"  --host PATTERN         the destination came in a DNS answer for a name\n" \
+	"                         that matches: name.example, or *.example for the\n" \
+	"                         names below example; one per filter\n"            \
 	"\n"                                                                      \
 	"Other settings:\n"                                                        \
 	"  --weight W             higher weights are tried first (default 100)\n"  \

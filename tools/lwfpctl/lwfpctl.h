@@ -121,6 +121,7 @@ int stats_prometheus(FILE *out, struct lwfp_engine *e, const uint64_t *v, uint32
 int cmd_metrics(struct ctl *c, int argc, char **argv);
 int cmd_monitor(struct ctl *c, int argc, char **argv);
 int cmd_run(struct ctl *c, int argc, char **argv);
+int cmd_dns(struct ctl *c, int argc, char **argv); /* cmd_dns.c */
 
 /* cmd_service.c, for policy files: the words of `service add`. */
 struct service_spec {

@@ -39,6 +39,8 @@ static const char usage[] =
 	"  metrics --listen ADDR:PORT\n"
 	"                         serve stats --prometheus at http://ADDR:PORT/metrics\n"
 	"  monitor [--log FILE]   events and refusals as they happen\n"
+	"  dns list               names learned from DNS answers (for --host)\n"
+	"  dns floor SECONDS      the least time a learned name matches\n"
 	"  run [--via SERVICE]... -- CMD [ARGS]\n"
 	"                         run CMD in a fresh cgroup, its connections going\n"
 	"                         through the services or a built-in lwfp-inspect\n"
@@ -69,6 +71,7 @@ static const struct ctl_cmd commands[] = {
 	{ "run", cmd_run },
 	{ "reload", cmd_reload },
 	{ "save", cmd_save },
+	{ "dns", cmd_dns },
 };
 
 /* "-h", "--help", or a cluster of short options such as "-jh". */

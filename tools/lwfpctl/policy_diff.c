@@ -33,6 +33,8 @@ static bool same_conds(const struct lwfp_filter *a, const struct lwfp_filter *b)
 	if (((c & LWFP_COND_GID) && a->gid != b->gid) ||
 	    ((c & LWFP_COND_CGROUP) && a->cgroup_id != b->cgroup_id))
 		return false;
+	if ((c & LWFP_COND_HOST) && a->host_hash != b->host_hash)
+		return false;
 	return !(c & LWFP_COND_ORIGIN_CGROUP) || a->origin_cgroup_id == b->origin_cgroup_id;
 }
 

@@ -82,6 +82,8 @@ static void put_conds(struct line *l, const struct lwfp_filter *f)
 		put_cgroup(l, "cgroup", f->cgroup_id);
 	if (c & LWFP_COND_ORIGIN_CGROUP)
 		put_cgroup(l, "origin-cgroup", f->origin_cgroup_id);
+	if (c & LWFP_COND_HOST)
+		put(l, " --host %.*s", (int)sizeof(f->host), f->host);
 }
 
 static void put_context(struct line *l, const struct pol_filter *pf)

@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Names from DNS answers, learned in the kernel: lwfp has no daemon, and a
+ * resolver proxy would be one more thing in the path.
+ *
+ *   dns_mark()     connect4/6, sendmsg4/6: a socket that sends to port 53
+ *                  is marked with its namespace's cookie (lwfp_dns_sk).
+ *   dns_learn()    cgroup_skb/ingress: a packet for a marked socket that
+ *                  holds a DNS response (UDP, or TCP with the whole
+ *                  length-prefixed message in one segment) is parsed
+ *                  (dns_parse.h) and each A/AAAA address of it stored in
+ *                  lwfp_dns under {namespace, address}.
+ *   host_init()    connect: the bloom of the destination's entry, when its
+ *   host_matches() TTL (or the floor) has not run out; a --host filter is
+ *                  one bit test, and a hash comparison on a hit.
+ *
+ * The mark rather than source port 53: replies of a DNS query that a
+ * filter sent to a proxy come from the proxy's port, and a socket that
+ * never sent a query costs one storage lookup per packet and no parsing.
+ *
+ * The walk keeps 2 bytes for this (its bloom, in a hole of struct walk)
+ * and no key: walk.netns and walk.dst.ip are the key. The connect4 stack
+ * is at Linux 6.1's 512 bytes with them. So a connect matches the names
+ * of its own socket's namespace: a proxy further down a chain matches
+ * the application's names when it connects from the application's
+ * namespace (lwfp-inspect --netns does); the logs' dns_name always names
+ * the application's (lwfp_dns_name by the context's netns_cookie).
+ */
+#pragma once
+
+#include "common.h"
+#include "flow.h"
+
+static __always_inline void dns_mark(struct bpf_sock_addr *ctx)
+{
+	__u64 *ns;
+
+	if (ctx->user_port != bpf_htons(LWFP_DNS_PORT) || !ctx->sk)
+		return;
+	ns = bpf_sk_storage_get(&lwfp_dns_sk, ctx->sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (ns)
+		*ns = bpf_get_netns_cookie(ctx);
+}
+
+/* walk.netns and walk.dst.ip, laid out as the key (flow.h). */
+static __always_inline const struct lwfp_dns_key *host_key(const struct walk *w)
+{
+	return (const struct lwfp_dns_key *)&w->netns;
+}
+
+/* 16 bits of the entry's bloom: all the walk has room for. */
+static __always_inline __u16 bloom16(__u64 b)
+{
+	return (__u16)(b | b >> 16 | b >> 32 | b >> 48);
+}
+
+/* Once per connect: the bloom of the destination's entry, if it is live. */
+static __always_inline void host_init(struct walk *w)
+{
+	struct lwfp_dns_entry *e = bpf_map_lookup_elem(&lwfp_dns, host_key(w));
+
+	/* zero, not 0: see walk_unknown in classify.h. */
+	w->host_bloom = e && e->family == w->dst.family && e->expires_ns > bpf_ktime_get_ns() ?
+				bloom16(e->bloom) : (__u16)w->zero;
+}
+
+static __always_inline bool host_matches(const struct lwfp_filter *f, const struct walk *w)
+{
+	struct lwfp_dns_entry *e;
+	__u64 h = f->host_hash;
+	__u32 i;
+
+	if (!(w->host_bloom & (1u << (h & 15))))
+		return false;
+	e = bpf_map_lookup_elem(&lwfp_dns, host_key(w));
+	if (!e || e->family != w->dst.family)
+		return false;
+	for (i = 0; i < LWFP_DNS_HASHES; i++)
+		if (i < e->nhashes && e->hashes[i] == h)
+			return true;
+	return false;
+}
+
+static __always_inline struct dns_parse *dns_scratch(void)
+{
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&lwfp_dns_scratch, &zero);
+}
+
+/* bpf_loop takes a stack pointer only: each step finds the scratch again. */
+static long dns_loop_step(__u32 i, void *arg)
+{
+	struct dns_parse *p = dns_scratch();
+
+	(void)i;
+	(void)arg;
+	return p ? dns_step(p) : 1;
+}
+
+/*
+ * Where the DNS message starts in the packet (the network header is at 0)
+ * and its length, or 0. TCP: the segment must start with the message's
+ * length and hold all of it; a message split over segments is not read.
+ */
+static __always_inline __u32 dns_payload(struct __sk_buff *skb, __u32 *len)
+{
+	__u8 h[40], proto;
+	__u32 off;
+	__u16 mlen;
+
+	if (bpf_skb_load_bytes(skb, 0, h, 1))
+		return 0;
+	if ((h[0] >> 4) == 4) {
+		if (bpf_skb_load_bytes(skb, 0, h, 20))
+			return 0;
+		proto = h[9];
+		off = (h[0] & 0xf) * 4;
+	} else {
+		if (bpf_skb_load_bytes(skb, 0, h, 40))
+			return 0;
+		proto = h[6]; /* extension headers are not followed */
+		off = 40;
+	}
+	if (proto == IPPROTO_UDP) {
+		off += 8;
+	} else if (proto == IPPROTO_TCP) {
+		if (bpf_skb_load_bytes(skb, off, h, 20))
+			return 0;
+		off += (h[12] >> 4) * 4;
+		if (bpf_skb_load_bytes(skb, off, &mlen, 2))
+			return 0;
+		off += 2;
+		if (bpf_ntohs(mlen) > skb->len - off)
+			return 0;
+		*len = bpf_ntohs(mlen);
+		return off;
+	} else {
+		return 0;
+	}
+	if (off >= skb->len)
+		return 0;
+	*len = skb->len - off;
+	return off;
+}
+
+static __always_inline __u64 dns_floor_ns(void)
+{
+	struct lwfp_config *cfg = config();
+	__u32 s = cfg ? cfg->dns_ttl_floor_s : 0;
+
+	return (__u64)(s ? s : LWFP_DNS_TTL_FLOOR_DEFAULT_S) * 1000000000ULL;
+}
+
+static __always_inline void dns_store(struct dns_parse *p, __u64 netns)
+{
+	struct lwfp_dns_key k = {};
+	__u64 now = bpf_ktime_get_ns(), ttl, floor = dns_floor_ns();
+	__u32 i;
+
+	ttl = (__u64)p->entry.ttl * 1000000000ULL;
+	p->entry.learned_ns = now;
+	p->entry.expires_ns = now + (ttl > floor ? ttl : floor);
+	k.netns = netns;
+	for (i = 0; i < DNS_ANSWERS_MAX; i++) {
+		if (i >= p->naddrs)
+			break;
+		__builtin_memcpy(k.addr, p->addrs[i].addr, sizeof(k.addr));
+		p->entry.family = p->addrs[i].family;
+		bpf_map_update_elem(&lwfp_dns, &k, &p->entry, BPF_ANY);
+	}
+}
+
+/* cgroup_skb/ingress: never drops; it only reads. */
+static __always_inline int dns_learn(struct __sk_buff *skb)
+{
+	struct bpf_sock *sk = skb->sk;
+	struct dns_parse *p;
+	__u32 off, len = 0;
+	__u64 *ns;
+
+	if (!sk)
+		return 1;
+	sk = bpf_sk_fullsock(sk);
+	if (!sk)
+		return 1;
+	ns = bpf_sk_storage_get(&lwfp_dns_sk, sk, 0, 0);
+	if (!ns)
+		return 1;
+	off = dns_payload(skb, &len);
+	p = dns_scratch();
+	if (!off || len < DNS_HDR_LEN || !p)
+		return 1;
+	if (len > DNS_PKT_MAX)
+		len = DNS_PKT_MAX;
+	if (bpf_skb_load_bytes(skb, off, p->pkt, len))
+		return 1;
+	p->len = len;
+	dns_parse_init(p);
+	bpf_loop(DNS_STEPS_MAX, dns_loop_step, NULL, 0);
+	if (p->state == DNS_S_DONE)
+		dns_store(p, *ns);
+	return 1;
+}

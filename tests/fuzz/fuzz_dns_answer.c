@@ -16,6 +16,7 @@
  * labels, and its own hash and those of its wildcard patterns are among the
  * hashes, each with its bloom bit.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -110,15 +110,17 @@ grep -q 'one pattern a filter' "$T/bad.err" || fail "two --host: $(cat "$T/bad.e
 
 # ---- two services: I by host name, J by port --------------------------------------------
 
-start_inspect I insI 127.0.0.1:15001 --register --host '*.Example.TEST' --weight 200
+start_inspect I insI 127.0.0.1:15001 --listen '[::1]:15001' --register --host '*.Example.TEST' \
+	--weight 200
 I=$LAST_PID
-start_inspect J insJ 127.0.0.1:15002 --register --dport "$HTTP_PORT" --weight 100
+start_inspect J insJ 127.0.0.1:15002 --listen '[::1]:15002' --register --dport "$HTTP_PORT" \
+	--weight 100
 J=$LAST_PID
 ctl filter list -j
 "$PY" -c '
 import json, sys
 f = [x for x in json.load(sys.stdin) if x.get("host")]
-assert len(f) == 1 and f[0]["host"] == "*.example.test", f
+assert len(f) == 2 and all(x["host"] == "*.example.test" for x in f), f
 ' <<<"$CTL_OUT" || fail "filter list -j does not show the pattern: $CTL_OUT"
 ctl save
 grep -q -- "--host \*.example.test" <<<"$CTL_OUT" || fail "save does not keep --host: $CTL_OUT"

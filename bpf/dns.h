@@ -19,8 +19,8 @@
  * never sent a query costs one storage lookup per packet and no parsing.
  *
  * The walk keeps 2 bytes for this (its bloom, in a hole of struct walk)
- * and no key: walk.netns and walk.dst.ip are the key. The connect4 stack
- * is at Linux 6.1's 512 bytes with them. So a connect matches the names
+ * and no key: walk.netns and walk.dst.ip are the key. 16 bytes more in
+ * the walk take connect4 past the 512 bytes of stack (528). So a connect matches the names
  * of its own socket's namespace: a proxy further down a chain matches
  * the application's names when it connects from the application's
  * namespace (lwfp-inspect --netns does); the logs' dns_name always names

@@ -17,8 +17,8 @@
 #   - a second namespace whose own dnsmasq answers www.example.test with
 #     another address: a --block --host filter matches there only the
 #     address that namespace was given;
-#   - lwfpctl dns list -j shows both namespaces' answers; bad --host values
-#     are refused with one line.
+#   - lwfpctl dns list -j shows both namespaces' answers; bad --host and
+#     dns floor values are refused with one line.
 . "$(dirname "$0")/lib.sh"
 
 . "$(dirname "$0")/lib_inspect.sh"
@@ -103,6 +103,12 @@ for bad in '' '*' 'a..b' 'www.*.test' 'a b' "$(printf 'a%.0s' {1..64})"; do
 	fi
 	[ "$(grep -c '' "$T/bad.err")" = 1 ] && grep -q 'host' "$T/bad.err" ||
 		fail "filter add --host '$bad': not one clear line: $(cat "$T/bad.err")"
+done
+for bad in abc 1x 86401; do
+	"$LWFPCTL" dns floor "$bad" --pin-dir "$PIN" >/dev/null 2>"$T/bad.err" &&
+		fail "dns floor $bad was accepted"
+	[ "$(cat "$T/bad.err")" = "lwfpctl: bad floor value '$bad'" ] ||
+		fail "dns floor $bad: $(cat "$T/bad.err")"
 done
 "$LWFPCTL" filter add --block --host a.test --host b.test --pin-dir "$PIN" >/dev/null 2>"$T/bad.err" &&
 	fail "two --host in one filter were accepted"

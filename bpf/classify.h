@@ -180,6 +180,14 @@ static __always_inline void index_open(struct walk *w, const struct lwfp_config 
 	k.kind = LWFP_IDX_DPORT;
 	k.dport = bpf_ntohs(w->dst.port);
 	cursor_open(&w->cur[1], &k, w->n);
+	/* Without a live name for the destination no host filter can match. */
+	k.kind = LWFP_IDX_HOST;
+	k.dport = 0;
+	if (w->host_bloom)
+		cursor_open(&w->cur[IDX_CURSOR_HOST], &k, w->n);
+	else
+		w->cur[IDX_CURSOR_HOST].head = w->cur[IDX_CURSOR_HOST].next =
+			w->cur[IDX_CURSOR_HOST].end = w->n;
 	k.kind = LWFP_IDX_PREFIX;
 	k.dport = 0;
 	k.family = w->family;
@@ -407,6 +415,7 @@ static __always_inline int walk_init(struct walk *w, struct bpf_sock_addr *ctx)
 		w->cookie = bpf_get_socket_cookie(ctx);
 	if (ctx->sk)
 		w->sport = ctx->sk->src_port;
+	host_init(w);
 	index_open(w, cfg, active);
 	return 1;
 }
@@ -487,7 +496,6 @@ static __always_inline int classify(struct bpf_sock_addr *ctx, struct walk *w, c
 	w->ctx = ctx;
 	count(LWFP_CNT_CONNECT);
 	walk_init_hops(w, st);
-	host_init(w);
 	return decide(ctx, w, v6);
 }
 

@@ -13,9 +13,11 @@
 
 /*
  * The candidate buckets of one connect (see the index in abi.h): every
- * listed prefix length of its family, its port, and the wildcard bucket.
+ * listed prefix length of its family, its port, the wildcard bucket, and
+ * the host bucket when the destination has a live learned name.
  */
-#define IDX_CURSORS (LWFP_IDX_PLENS + 2)
+#define IDX_CURSORS (LWFP_IDX_PLENS + 3)
+#define IDX_CURSOR_HOST (LWFP_IDX_PLENS + 2)
 
 /*
  * One bucket being merged: the table position of its next filter. A used

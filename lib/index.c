@@ -90,6 +90,8 @@ void index_key(const struct filter_index *ix, const struct lwfp_filter *f, uint3
 		k->family = f->family;
 		k->plen = f->dst_plen;
 		index_mask(f->dst, f->dst_plen, k->addr);
+	} else if (f->conds & LWFP_COND_HOST) {
+		k->kind = LWFP_IDX_HOST;
 	} else if ((f->conds & LWFP_COND_DPORT) && f->dport_lo == f->dport_hi) {
 		k->kind = LWFP_IDX_DPORT;
 		k->dport = f->dport_lo;

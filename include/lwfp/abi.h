@@ -269,11 +269,14 @@ struct lwfp_filter {
  * filter's most selective exact condition:
  *   LWFP_IDX_PREFIX  its destination prefix (family, length, masked address),
  *                    when that length is one of the half's idx_plens;
+ *   LWFP_IDX_HOST    else, for a --host filter, the one bucket of them all;
  *   LWFP_IDX_DPORT   else its destination port, when it is a single port;
  *   LWFP_IDX_ANY     else (the wildcard bucket).
  * A connect() probes one prefix bucket per listed length of its family, one
- * port bucket and the wildcard bucket, and merges them by position: the
- * same filters in the same order as a walk over the whole table.
+ * port bucket, the wildcard bucket and, when its destination has a live
+ * learned name (bpf/dns.h), the host bucket, and merges them by position:
+ * the same filters in the same order as a walk over the whole table, less
+ * host filters that could not match.
  */
 #define LWFP_IDX_PLENS 8 /* prefix lengths indexed per family and half */
 
@@ -281,6 +284,7 @@ enum lwfp_idx_kind {
 	LWFP_IDX_PREFIX = 1,
 	LWFP_IDX_DPORT = 2,
 	LWFP_IDX_ANY = 3,
+	LWFP_IDX_HOST = 4,
 };
 
 struct lwfp_idx_key {

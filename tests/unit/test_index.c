@@ -106,6 +106,25 @@ static void test_bucket_choice(void **state)
 	index_free(&ix);
 }
 
+/* A --host filter goes to the host bucket, unless a prefix keys it. */
+static void test_host_bucket(void **state)
+{
+	struct lwfp_filter fs[] = {
+		port((struct lwfp_filter){ .conds = LWFP_COND_HOST }, 443, 443),
+		(struct lwfp_filter){ .conds = LWFP_COND_HOST },
+		v4("198.18.7.9", 32),
+	};
+	struct filter_index ix;
+
+	(void)state;
+	fs[2].conds |= LWFP_COND_HOST;
+	assert_int_equal(index_build(fs, 3, 0, &ix), 0);
+	assert_int_equal(bucket_of(&ix, 0)->kind, LWFP_IDX_HOST);
+	assert_int_equal(bucket_of(&ix, 1)->kind, LWFP_IDX_HOST);
+	assert_int_equal(bucket_of(&ix, 2)->kind, LWFP_IDX_PREFIX);
+	index_free(&ix);
+}
+
 static void test_mask(void **state)
 {
 	uint32_t a[4], out[4];
@@ -326,7 +345,7 @@ static void test_probe_equivalence(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_bucket_choice),
+		cmocka_unit_test(test_bucket_choice), cmocka_unit_test(test_host_bucket),
 		cmocka_unit_test(test_mask),
 		cmocka_unit_test(test_ordering),
 		cmocka_unit_test(test_plen_cap),

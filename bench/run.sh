@@ -606,10 +606,10 @@ base_filters=$((nf - 1))
 # interleaved, and the other load on a shared machine hits them all alike.
 top=0
 for lvl in $CLS_LEVELS; do [ "$lvl" -gt "$top" ] && top=$lvl; done
-# Every CLS_HOST_EVERY-th is a --host filter instead, with no --dst: such a
-# filter sits in the port bucket that every connect to 9000 walks, and
-# costs there one bit test against the destination's learned name (none
-# here: the bench connects by address).
+# Every CLS_HOST_EVERY-th is a --host filter instead, with no --dst: such
+# filters sit in the host bucket (abi.h), which a connect opens only when
+# its destination has a live learned name (none here: the bench connects
+# by address), so they must cost nothing.
 CLS_HOST_EVERY=${CLS_HOST_EVERY:-10}
 for ((j = 0; j < top; j++)); do
 	if [ $((j % CLS_HOST_EVERY)) = 0 ]; then

@@ -93,15 +93,21 @@ static bool matches(const char *pattern)
 	return false;
 }
 
+static const uint8_t a1[4] = { 198, 18, 0, 1 }, a2[4] = { 198, 18, 0, 2 };
+
+/* A response for q with two A records, a1 (TTL 300) and a2 (TTL ttl2). */
+static void two_answers(const char *q, uint32_t ttl2)
+{
+	header(0x8180, 2);
+	question(q);
+	record(DNS_HDR_LEN, DNS_TYPE_A, 300, a1, 4);
+	record(DNS_HDR_LEN, DNS_TYPE_A, ttl2, a2, 4);
+}
+
 static void test_a_records(void **state)
 {
-	const uint8_t a1[4] = { 198, 18, 0, 1 }, a2[4] = { 198, 18, 0, 2 };
-
 	(void)state;
-	header(0x8180, 2);
-	question("WWW.Example.test");
-	record(DNS_HDR_LEN, DNS_TYPE_A, 300, a1, 4);
-	record(DNS_HDR_LEN, DNS_TYPE_A, 20, a2, 4);
+	two_answers("WWW.Example.test", 20);
 	assert_int_equal(dns_parse_run(&p), 0);
 	assert_string_equal(p.entry.name, "www.example.test");
 	assert_int_equal(p.naddrs, 2);
@@ -158,7 +164,7 @@ static void test_cname_chain(void **state)
 
 static void test_refused(void **state)
 {
-	const uint8_t a[4] = { 198, 18, 0, 1 };
+	const uint8_t *a = a1;
 
 	(void)state;
 	header(0x0100, 1); /* a query */
@@ -182,13 +188,8 @@ static void test_refused(void **state)
 /* A message cut after its first address keeps that address. */
 static void test_cut_after_address(void **state)
 {
-	const uint8_t a1[4] = { 198, 18, 0, 1 }, a2[4] = { 198, 18, 0, 2 };
-
 	(void)state;
-	header(0x8180, 2);
-	question("www.example.test");
-	record(DNS_HDR_LEN, DNS_TYPE_A, 300, a1, 4);
-	record(DNS_HDR_LEN, DNS_TYPE_A, 300, a2, 4);
+	two_answers("www.example.test", 300);
 	p.len -= 6;
 	assert_int_equal(dns_parse_run(&p), 0);
 	assert_int_equal(p.naddrs, 1);

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdbool.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -83,13 +84,18 @@ static void test_dst_host_bits(void **state)
 	assert_int_equal(s.f.dst_plen, 32);
 }
 
-/* The spec of conditions (an FOPT_ code and value, or 0) checked against to. */
-static int check_to(int code, const char *arg, const char *to)
+/*
+ * The spec of conditions (an FOPT_ code and value, or 0), for TCP only when
+ * tcp is set, checked against to.
+ */
+static int check_to_proto(bool tcp, int code, const char *arg, const char *to)
 {
 	struct filter_spec s;
 	struct lwfp_addr a;
 
 	filter_spec_init(&s);
+	if (tcp)
+		assert_int_equal(filter_spec_opt(&s, FOPT_PROTO, "tcp"), 1);
 	if (code)
 		assert_int_equal(filter_spec_opt(&s, code, arg), 1);
 	assert_int_equal(filter_spec_finish(&s), 0);
@@ -97,18 +103,27 @@ static int check_to(int code, const char *arg, const char *to)
 	return filter_spec_check_to(&s, &a, to);
 }
 
+static int check_to(int code, const char *arg, const char *to)
+{
+	return check_to_proto(false, code, arg, to);
+}
+
 static void test_to_family(void **state)
 {
 	(void)state;
-	assert_int_equal(check_to(FOPT_FAMILY, "6", "127.0.0.1:15001"), -EINVAL);
+	assert_int_equal(check_to_proto(true, FOPT_FAMILY, "6", "127.0.0.1:15001"), -EINVAL);
 	assert_int_equal(check_to(FOPT_FAMILY, "4", "[::1]:15001"), -EINVAL);
-	assert_int_equal(check_to(FOPT_DST, "2001:db8::/32", "127.0.0.1:15001"), -EINVAL);
+	assert_int_equal(check_to_proto(true, FOPT_DST, "2001:db8::/32", "127.0.0.1:15001"),
+			 -EINVAL);
 	assert_int_equal(check_to(FOPT_DST, "198.18.0.0/15", "[::1]:15001"), -EINVAL);
 	assert_int_equal(check_to(FOPT_FAMILY, "6", "[::1]:15001"), 0);
 	assert_int_equal(check_to(FOPT_DST, "198.18.0.0/15", "127.0.0.1:15001"), 0);
 	assert_int_equal(check_to(0, NULL, "[::1]:15001"), 0);
 	assert_int_equal(check_to(FOPT_PROTO, "udp", "[::1]:15001"), -EINVAL);
 	assert_int_equal(check_to(FOPT_PROTO, "udp", "127.0.0.1:15001"), 0);
+	/* IPv6 UDP flows go to an IPv4 target; without --proto UDP may apply. */
+	assert_int_equal(check_to(FOPT_FAMILY, "6", "127.0.0.1:15001"), 0);
+	assert_int_equal(check_to(FOPT_DST, "2001:db8::/32", "127.0.0.1:15001"), 0);
 }
 
 /* filter_add_args over "add ARGS...": its status. */

@@ -340,6 +340,9 @@ int filter_spec_check_to(struct filter_spec *s, const struct lwfp_addr *to, cons
 		return fail(s, -EINVAL,
 			    "--to %s is IPv6 but UDP flows go to an IPv4 target: "
 			    "the filter could never apply", arg);
+	/* UDP flows of both families go to an IPv4 target: only TCP needs a match. */
+	if (version == 4 && !((s->f.conds & LWFP_COND_PROTO) && s->f.proto == IPPROTO_TCP))
+		return 0;
 	if (!(s->f.conds & LWFP_COND_FAMILY) || s->f.family == version)
 		return 0;
 	if (s->f.conds & LWFP_COND_DST)

@@ -18,12 +18,24 @@ qemu-system-x86 busybox-static kmod"
 # The baselines the benchmarks compare against, and the profiler.
 [ "${1:-}" = bench ] && pkgs="$pkgs haproxy iptables socat linux-perf"
 [ "${1:-}" = deb ] && pkgs="$pkgs $debtools"
+# "check": only say what is missing (plain make's first step); no apt, and
+# nothing to say where dpkg is not the package manager.
+# Only what compiling needs is checked: tests and the demo install the rest.
+if [ "${1:-}" = check ]; then
+	command -v dpkg-query >/dev/null || exit 0
+	pkgs="clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libjson-c-dev pkg-config gcc"
+fi
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
 		missing="$missing $p"
 done
 [ -z "$missing" ] && exit 0
+if [ "${1:-}" = check ]; then
+	echo "make: missing Debian packages:$missing" >&2
+	echo "make: run 'make deps' as root to install them (make demo and make test do it themselves)" >&2
+	exit 1
+fi
 echo "deps: installing$missing" >&2
 if [ "$(id -u)" -ne 0 ]; then
 	echo "deps: need root to install:$missing" >&2

@@ -1,0 +1,116 @@
+#!/bin/bash
+# A foreign socket load balancer next to the engine: tests/foreign/sockbl.bpf.c
+# (connect4 rewrites VIP:80 to the backend, the HTTP server at 198.18.0.2:80;
+# getpeername4 shows the VIP again, keyed by socket cookie and backend), loaded
+# and attached with bpftool as another product would. The engine is on
+# $CG/eng; lwfp-inspect ($CG/eng/inspI) takes every TCP connect to port 80.
+# The application asks for the VIP, which nothing routes in the client netns:
+# a connect that reaches the wire untranslated fails.
+#
+# Three placements of the foreign programs, in this order:
+#   before    on $CG/eng, attached before `lwfpctl up`
+#   after     on $CG/eng, attached after `lwfpctl up`
+#   ancestor  on $CG
+# and, as a control, the foreign programs alone (an application in $CG/plain,
+# outside the engine's subtree): translated, and getpeername restored by them.
+#
+# For each placement, a curl and a getpeername client (peer.py) connect to the
+# VIP; the test checks (a) the orig_dst lwfp-inspect logs, (b) the bytes
+# arrive intact, the server logs both requests and the foreign program
+# translated two connects, (c) what getpeername shows the application,
+# (d) exactly one redirect per connection, hop_limit 0, no flow left.
+#
+# Outcomes (docs/coexistence.md, "Outcome table"):
+#   after, ancestor  the engine's connect4 runs first (programs of one cgroup
+#       run in attach order, a descendant's before an ancestor's): it sees and
+#       records the VIP, so orig_dst is VIP:80; the proxy's connect to the VIP
+#       is translated by the foreign program; getpeername shows VIP:80 (the
+#       engine restores it; the foreign getpeername4 then misses, as the VIP
+#       is not one of its backends).
+#   before  the foreign connect4 runs first and rewrites the VIP in the
+#       socket address before the engine's runs; the VIP exists nowhere else,
+#       so the engine sees and records the backend: orig_dst is
+#       198.18.0.2:80; the application's connect was the one translated; the
+#       proxy connects to the backend directly; getpeername shows the backend
+#       (the foreign getpeername4 runs first again and sees lwfp-inspect's
+#       address, not its backend, so it leaves it; the engine's then shows
+#       what it recorded).
+. "$(dirname "$0")/lib.sh"
+
+. "$(dirname "$0")/lib_inspect.sh"
+. "$(dirname "$0")/lib_coexist.sh"
+
+# The engine is on $CG/eng, so the applications run below it.
+APP_CG=eng/app
+
+HTTP_PORT=80
+VIP=198.19.0.10
+
+setup_netns
+make_files 1
+start_http "$HTTP_PORT"
+mkcg eng eng/app eng/inspI plain
+fx_load
+fx_service "$VIP" 80 "$SRV4" 80
+
+# check NAME ORIG PEER: the four checks for one placement; ORIG is the
+# orig_dst lwfp-inspect must log, PEER what getpeername must show.
+check() {
+	local name=$1 orig=$2 peer=$3 n0 s0 t0 r0 r1 hl out
+	n0=$(log_lines I)
+	s0=$(served 80)
+	t0=$(fx_stat 0)
+	counter_var r0 redirect
+	fetch_ok f0.bin "$VIP"
+	out=$(peer_tool "$APP_CG" "$VIP" 80)
+	expect_eq "$name: getpeername" "${out% *}" "$peer"
+	[ "${out#* }" -gt 1048576 ] || fail "$name: peer.py read ${out#* } bytes, want the 1 MiB file and headers"
+	wait_flows I $((n0 + 2))
+	expect_log_lines I $((n0 + 2))
+	for n in $((n0 + 1)) $((n0 + 2)); do
+		expect_flow I "$n" "orig_dst=\"$orig\"" chain='["inspI"]' verdict='"pass"'
+	done
+	expect_eq "$name: requests the backend served" $(($(served 80) - s0)) 2
+	expect_eq "$name: connects the foreign program translated" $(($(fx_stat 0) - t0)) 2
+	counter_var r1 redirect
+	expect_eq "$name: redirects for two connections" $((r1 - r0)) 2
+	counter_var hl hop_limit
+	expect_eq "$name: hop_limit" "$hl" 0
+	wait_until 10 flows_empty || fail "$name: flows left: $(nflows)"
+}
+
+# ---- same cgroup, the foreign programs attached first --------------------------
+
+fx_attach "$CG/eng"
+engine_up "$CG/eng"
+start_inspect I eng/inspI 127.0.0.1:15001 --register --service inspI --proto tcp --dport 80
+INSP=$LAST_PID
+check before "$SRV4:80" "$SRV4:80"
+fx_detach "$CG/eng"
+
+# ---- same cgroup, attached after the engine -------------------------------------
+
+fx_attach "$CG/eng"
+check after "$VIP:80" "$VIP:80"
+fx_detach "$CG/eng"
+
+# ---- on an ancestor cgroup ------------------------------------------------------
+
+fx_attach "$CG"
+check ancestor "$VIP:80" "$VIP:80"
+
+# ---- control: the foreign programs alone ----------------------------------------
+
+r0=0 r1=0 # counter_var sets them
+counter_var r0 redirect
+t0=$(fx_stat 0)
+p0=$(fx_stat 1)
+out=$(peer_tool plain "$VIP" 80)
+expect_eq "alone: getpeername" "${out% *}" "$VIP:80"
+expect_eq "alone: connects translated" $(($(fx_stat 0) - t0)) 1
+expect_eq "alone: peers restored by the foreign program" $(($(fx_stat 1) - p0)) 1
+counter_var r1 redirect
+expect_eq "alone: redirects" $((r1 - r0)) 0
+
+stop_inspect I "$INSP"
+pass

@@ -74,11 +74,12 @@ SHARED_LIBS := $(foreach l,liblwfp liblwfp-win,$(BUILD)/lib/$(l).so $(BUILD)/lib
 	test-kernel-6.1 deb
 TEST_TOOL_SRCS := $(wildcard tests/relay/*.c)
 TEST_TOOLS := $(patsubst tests/relay/%.c,$(BUILD)/bin/%,$(TEST_TOOL_SRCS))
-# Foreign BPF programs the coexistence tests load next to the engine's.
-FOREIGN_BPF_SRCS := $(wildcard tests/foreign/*.bpf.c)
-FOREIGN_BPF_OBJS := $(patsubst tests/foreign/%.bpf.c,$(BUILD)/tests/foreign/%.bpf.o,$(FOREIGN_BPF_SRCS))
+# Other vendors' BPF programs the coexistence tests attach next to lwfp's.
+FOREIGN_SRCS := $(wildcard tests/foreign/*.bpf.c)
+FOREIGN_OBJS := $(patsubst tests/foreign/%.bpf.c,$(BUILD)/tests/foreign/%.bpf.o,$(FOREIGN_SRCS))
+TEST_TOOLS += $(FOREIGN_OBJS)
 
-all: $(BUILD)/bin/lwfpctl $(WIN_A) $(SHARED_LIBS) $(TEST_TOOLS) $(EXAMPLE_BINS) $(FOREIGN_BPF_OBJS) \
+all: $(BUILD)/bin/lwfpctl $(WIN_A) $(SHARED_LIBS) $(TEST_TOOLS) $(EXAMPLE_BINS) \
 	$(if $(wildcard tools/lwfp-inspect/*.c),$(BUILD)/bin/lwfp-inspect)
 
 $(BUILD)/obj/lwfp.bpf.o: $(BPF_SRCS) $(BPF_HDRS)
@@ -144,6 +145,10 @@ WIN_USERS := $(BUILD)/bin/lwfp-test-win $(filter $(BUILD)/tests/test_win_%,$(UNI
 $(WIN_USERS): private LINK_A = $(WIN_A)
 $(WIN_USERS): $(WIN_HDRS) $(WIN_A)
 
+$(BUILD)/tests/foreign/%.bpf.o: tests/foreign/%.bpf.c
+	@mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
 # Small programs the integration tests drive; not installed.
 $(BUILD)/bin/%: tests/relay/%.c $(wildcard tests/relay/*.h) $(LWFP_A)
 	@mkdir -p $(@D)
@@ -151,11 +156,6 @@ $(BUILD)/bin/%: tests/relay/%.c $(wildcard tests/relay/*.h) $(LWFP_A)
 $(BUILD)/bin/lwfp-test-win: private CFLAGS += -Iinclude/lwfp/win
 # Windows programs: only the compat headers, as a port would build them.
 $(BUILD)/tests/test_win_sample $(BUILD)/tests/test_win_order: private CFLAGS += -Iinclude/lwfp/win
-
-# Other products' programs: each one file that includes nothing of lwfp.
-$(BUILD)/tests/foreign/%.bpf.o: tests/foreign/%.bpf.c
-	@mkdir -p $(@D)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 # The Windows samples, each built unchanged from its one file.
 $(EXAMPLE_BINS): $(BUILD)/bin/%: examples/%.c $(WIN_HDRS) $(WIN_A)

@@ -6,9 +6,9 @@ pkgs="clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev libjson-c-dev libcmock
 pkg-config make gcc iproute2 curl python3 socat coreutils libclang-rt-dev util-linux"
 # The Debian tooling: make deb, and test_deb, which builds the packages.
 debtools="debhelper dpkg-dev fakeroot lintian"
-# Real, unmodified programs the integration tests put in lwfp chains,
-# iptables for the netfilter rules of test_coexist_nf, and the Prometheus
-# client, whose parser reads `lwfpctl stats --prometheus`.
+# Real, unmodified programs the integration tests put in lwfp chains, and
+# the Prometheus client, whose parser reads `lwfpctl stats --prometheus`;
+# iptables for the nat rules test_doctor shows doctor.
 [ "${1:-}" = test ] && pkgs="$pkgs openssl mitmproxy redsocks microsocks bind9-dnsutils dnsmasq-base valgrind python3-yaml
 python3-prometheus-client iptables $debtools"
 # make test-kernel-6.1: the same programs (the guest runs the suite on this

@@ -11,6 +11,8 @@
 #                           ... multi` as a product without bpf_link would
 #   fx_stat N               its counter N (0: connects translated, 1: peers
 #                           restored)
+#   first_connect4 CGPATH   the name of the connect4 program that runs
+#                           first among CGPATH's own
 #   served PORT             GET requests the HTTP server on PORT logged
 #   rule_pkts NSPATH TABLE CHAIN N   packets iptables rule N counted
 #   expect_eq WHAT GOT WANT
@@ -81,6 +83,16 @@ v = o.get("formatted", o)["value"]
 # Without BTF, bpftool prints the value as hex bytes, little-endian here.
 print(v if isinstance(v, int) else int.from_bytes(bytes(int(b, 16) for b in v), "little"))' ||
 		fail "cannot read sockbl_stats[$1]: $(cat "$T/bpftool.err")"
+}
+
+# bpftool lists a cgroup's programs in the order they run; it spells the
+# attach type as libbpf does, or, in older versions, as its command line.
+first_connect4() {
+	"$BPFTOOL" -j cgroup show "$1" 2>"$T/bpftool.err" | "$PY" -c '
+import json, sys
+names = [p["name"] for p in json.load(sys.stdin)
+         if p.get("attach_type") in ("cgroup_inet4_connect", "connect4")]
+print(names[0] if names else "")'
 }
 
 served() { grep -c '"GET ' "$T/http-$1.err"; }

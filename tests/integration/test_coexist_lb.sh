@@ -85,12 +85,20 @@ fx_attach "$CG/eng"
 engine_up "$CG/eng"
 start_inspect I eng/inspI 127.0.0.1:15001 --register --service inspI --proto tcp --dport 80
 INSP=$LAST_PID
-check before "$SRV4:80" "$SRV4:80"
+# Where `up` put the engine's programs decides the outcome: appended (the
+# kernel's attach order), or first where lwfp orders its links.
+case $(first_connect4 "$CG/eng") in
+sockbl_connect4) check before "$SRV4:80" "$SRV4:80" ;;
+lwfp_connect4) check before-lwfp-placed-first "$VIP:80" "$VIP:80" ;;
+*) fail "before: neither program runs first on $CG/eng: $("$BPFTOOL" cgroup show "$CG/eng")" ;;
+esac
+echo "before: connect4 runs $(first_connect4 "$CG/eng") first on $CG/eng"
 fx_detach "$CG/eng"
 
 # ---- same cgroup, attached after the engine -------------------------------------
 
 fx_attach "$CG/eng"
+expect_eq "after: the first connect4 program" "$(first_connect4 "$CG/eng")" lwfp_connect4
 check after "$VIP:80" "$VIP:80"
 fx_detach "$CG/eng"
 
@@ -108,7 +116,8 @@ p0=$(fx_stat 1)
 out=$(peer_tool plain "$VIP" 80)
 expect_eq "alone: getpeername" "${out% *}" "$VIP:80"
 expect_eq "alone: connects translated" $(($(fx_stat 0) - t0)) 1
-expect_eq "alone: peers restored by the foreign program" $(($(fx_stat 1) - p0)) 1
+# Python itself calls getpeername() again when the socket goes: at least one.
+[ $(($(fx_stat 1) - p0)) -ge 1 ] || fail "alone: the foreign program restored no peer"
 counter_var r1 redirect
 expect_eq "alone: redirects" $((r1 - r0)) 0
 

@@ -7,12 +7,15 @@
 # The application asks for the VIP, which nothing routes in the client netns:
 # a connect that reaches the wire untranslated fails.
 #
-# Three placements of the foreign programs, in this order:
+# Placements of the foreign programs, in this order:
 #   before    on $CG/eng, attached before `lwfpctl up`
 #   after     on $CG/eng, attached after `lwfpctl up`
 #   ancestor  on $CG
-# and, as a control, the foreign programs alone (an application in $CG/plain,
-# outside the engine's subtree): translated, and getpeername restored by them.
+# then, as a control, the foreign programs alone (an application in
+# $CG/plain, outside the engine's subtree): translated, and getpeername
+# restored by them; and, where lwfpctl has `up --after PROG`, the engine
+# brought up again with --after the foreign connect4 (skipped, passing, on a
+# kernel that cannot order cgroup programs).
 #
 # For each placement, a curl and a getpeername client (peer.py) connect to the
 # VIP; the test checks (a) the orig_dst lwfp-inspect logs, (b) the bytes
@@ -27,14 +30,20 @@
 #       is translated by the foreign program; getpeername shows VIP:80 (the
 #       engine restores it; the foreign getpeername4 then misses, as the VIP
 #       is not one of its backends).
-#   before  the foreign connect4 runs first and rewrites the VIP in the
-#       socket address before the engine's runs; the VIP exists nowhere else,
-#       so the engine sees and records the backend: orig_dst is
-#       198.18.0.2:80; the application's connect was the one translated; the
-#       proxy connects to the backend directly; getpeername shows the backend
-#       (the foreign getpeername4 runs first again and sees lwfp-inspect's
-#       address, not its backend, so it leaves it; the engine's then shows
-#       what it recorded).
+#   before  depends on where `up` put the engine's links, which the test
+#       reads with bpftool. Appended (kernels that cannot order cgroup
+#       programs, or an lwfp that does not): the foreign connect4 runs first
+#       and rewrites the VIP in the socket address before the engine's runs;
+#       the VIP exists nowhere else, so the engine sees and records the
+#       backend: orig_dst is 198.18.0.2:80; the application's connect was the
+#       one translated; the proxy connects to the backend directly;
+#       getpeername shows the backend (the foreign getpeername4 runs first
+#       again and sees lwfp-inspect's address, not its backend, so it leaves
+#       it; the engine's then shows what it recorded). First (lwfp's links
+#       with BPF_F_BEFORE): as "after".
+#   --after  the engine's connect4 after the foreign one, its getpeername4
+#       before: orig_dst is the backend, but getpeername shows VIP:80 (the
+#       foreign getpeername4 finds the backend the engine restored).
 . "$(dirname "$0")/lib.sh"
 
 . "$(dirname "$0")/lib_inspect.sh"
@@ -120,6 +129,29 @@ expect_eq "alone: connects translated" $(($(fx_stat 0) - t0)) 1
 [ $(($(fx_stat 1) - p0)) -ge 1 ] || fail "alone: the foreign program restored no peer"
 counter_var r1 redirect
 expect_eq "alone: redirects" $((r1 - r0)) 0
+
+# ---- same cgroup, `lwfpctl up --after` the foreign connect4 ------------------------
+# Where lwfp can order its links (Linux 6.17), --after puts its connect4
+# after the foreign one and its other programs first: the engine sees the
+# backend, but its getpeername4 now runs before the foreign one, which finds
+# the backend it wrote and shows the VIP again.
+if "$LWFPCTL" up --help 2>&1 | grep -q -- '--after PROG'; then
+	stop_inspect I "$INSP"
+	"$LWFPCTL" down --pin-dir "$PIN" >"$T/down.out" 2>&1 || fail "lwfpctl down: $(cat "$T/down.out")"
+	fx_detach "$CG"
+	fx_attach "$CG/eng"
+	if "$LWFPCTL" up --cgroup "$CG/eng" --pin-dir "$PIN" --after sockbl_connect4 >"$T/up.out" 2>"$T/up.err"; then
+		engine_up "$CG/eng"
+		start_inspect I eng/inspI 127.0.0.1:15001 --register --service inspI --proto tcp --dport 80
+		INSP=$LAST_PID
+		expect_eq "--after: the first connect4 program" "$(first_connect4 "$CG/eng")" sockbl_connect4
+		check after-option "$SRV4:80" "$VIP:80"
+	else
+		grep -q 'cannot order' "$T/up.err" || fail "lwfpctl up --after sockbl_connect4: $(cat "$T/up.err")"
+		echo "--after: not on this kernel: $(cat "$T/up.err")"
+		pass
+	fi
+fi
 
 stop_inspect I "$INSP"
 pass

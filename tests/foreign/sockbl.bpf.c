@@ -5,23 +5,26 @@
  * socket load balancer (the pattern of Cilium's kube-proxy replacement)
  * and so includes nothing of lwfp.
  *
- *   connect4      a destination found in sockbl_svc (VIP:port) becomes its
- *                 backend, and (socket cookie, backend) -> VIP goes into
- *                 sockbl_rev;
- *   getpeername4  a peer found in sockbl_rev under the socket's cookie is
- *                 shown as the VIP again.
+ *   connect4/6      a destination found in sockbl_svc (VIP:port) becomes
+ *                   its backend, and (socket cookie, backend) -> VIP goes
+ *                   into sockbl_rev;
+ *   getpeername4/6  a peer found in sockbl_rev under the socket's cookie is
+ *                   shown as the VIP again.
  *
  * Both look up the address they are handed, as Cilium's do: a program that
  * ran before them and changed it makes them miss. sockbl_stats counts what
  * they did (index 0: connects translated, 1: peers restored), so that a test
- * can tell whose connect was translated. IPv4 only.
+ * can tell whose connect was translated. One map serves both families: an
+ * IPv4 address is held as ::ffff:a.b.c.d, which an IPv6 socket also uses
+ * for IPv4 peers. A VIP and its backends are of one family.
  */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
 
 /* An address as the sock_addr context holds it: both fields in network order. */
 struct sockbl_addr {
-	__u32 ip;
+	__u32 ip6[4];
 	__u16 port;
 	__u16 pad;
 };
@@ -60,41 +63,114 @@ static __always_inline void bump(__u32 which)
 		__sync_fetch_and_add(c, 1);
 }
 
+static __always_inline void get4(struct bpf_sock_addr *ctx, struct sockbl_addr *a)
+{
+	a->ip6[2] = bpf_htonl(0xffff);
+	a->ip6[3] = ctx->user_ip4;
+	a->port = (__u16)ctx->user_port;
+}
+
+static __always_inline void put4(struct bpf_sock_addr *ctx, const struct sockbl_addr *a)
+{
+	ctx->user_ip4 = a->ip6[3];
+	ctx->user_port = a->port;
+}
+
+static __always_inline void get6(struct bpf_sock_addr *ctx, struct sockbl_addr *a)
+{
+	a->ip6[0] = ctx->user_ip6[0];
+	a->ip6[1] = ctx->user_ip6[1];
+	a->ip6[2] = ctx->user_ip6[2];
+	a->ip6[3] = ctx->user_ip6[3];
+	a->port = (__u16)ctx->user_port;
+}
+
+static __always_inline void put6(struct bpf_sock_addr *ctx, const struct sockbl_addr *a)
+{
+	ctx->user_ip6[0] = a->ip6[0];
+	ctx->user_ip6[1] = a->ip6[1];
+	ctx->user_ip6[2] = a->ip6[2];
+	ctx->user_ip6[3] = a->ip6[3];
+	ctx->user_port = a->port;
+}
+
+/* The backend of *vip, with the reverse entry made; NULL if none or if the
+ * entry cannot be made (without it the application would see the backend). */
+static __always_inline struct sockbl_addr *translate(struct bpf_sock_addr *ctx,
+						     struct sockbl_addr *vip)
+{
+	struct sockbl_rev_key rk = {};
+	struct sockbl_addr *be = bpf_map_lookup_elem(&sockbl_svc, vip);
+
+	if (!be)
+		return NULL;
+	rk.cookie = bpf_get_socket_cookie(ctx);
+	rk.backend = *be;
+	if (bpf_map_update_elem(&sockbl_rev, &rk, vip, BPF_ANY))
+		return NULL;
+	bump(0);
+	return be;
+}
+
+static __always_inline struct sockbl_addr *restore(struct bpf_sock_addr *ctx,
+						   struct sockbl_rev_key *rk)
+{
+	struct sockbl_addr *vip;
+
+	rk->cookie = bpf_get_socket_cookie(ctx);
+	vip = bpf_map_lookup_elem(&sockbl_rev, rk);
+	if (vip)
+		bump(1);
+	return vip;
+}
+
 SEC("cgroup/connect4")
 int sockbl_connect4(struct bpf_sock_addr *ctx)
 {
-	struct sockbl_addr vip = { .ip = ctx->user_ip4, .port = (__u16)ctx->user_port };
-	struct sockbl_rev_key rk = {};
-	struct sockbl_addr *be;
+	struct sockbl_addr vip = {}, *be;
 
-	be = bpf_map_lookup_elem(&sockbl_svc, &vip);
-	if (!be)
-		return 1;
-	rk.cookie = bpf_get_socket_cookie(ctx);
-	rk.backend = *be;
-	/* Without the reverse entry the application would see the backend. */
-	if (bpf_map_update_elem(&sockbl_rev, &rk, &vip, BPF_ANY))
-		return 1;
-	ctx->user_ip4 = be->ip;
-	ctx->user_port = be->port;
-	bump(0);
+	get4(ctx, &vip);
+	be = translate(ctx, &vip);
+	if (be)
+		put4(ctx, be);
+	return 1;
+}
+
+SEC("cgroup/connect6")
+int sockbl_connect6(struct bpf_sock_addr *ctx)
+{
+	struct sockbl_addr vip = {}, *be;
+
+	get6(ctx, &vip);
+	be = translate(ctx, &vip);
+	if (be)
+		put6(ctx, be);
 	return 1;
 }
 
 SEC("cgroup/getpeername4")
 int sockbl_peer4(struct bpf_sock_addr *ctx)
 {
-	struct sockbl_rev_key rk = {
-		.cookie = bpf_get_socket_cookie(ctx),
-		.backend = { .ip = ctx->user_ip4, .port = (__u16)ctx->user_port },
-	};
-	struct sockbl_addr *vip = bpf_map_lookup_elem(&sockbl_rev, &rk);
+	struct sockbl_rev_key rk = {};
+	struct sockbl_addr *vip;
 
-	if (!vip)
-		return 1;
-	ctx->user_ip4 = vip->ip;
-	ctx->user_port = vip->port;
-	bump(1);
+	get4(ctx, &rk.backend);
+	vip = restore(ctx, &rk);
+	if (vip)
+		put4(ctx, vip);
+	return 1;
+}
+
+SEC("cgroup/getpeername6")
+int sockbl_peer6(struct bpf_sock_addr *ctx)
+{
+	struct sockbl_rev_key rk = {};
+	struct sockbl_addr *vip;
+
+	get6(ctx, &rk.backend);
+	vip = restore(ctx, &rk);
+	if (vip)
+		put6(ctx, vip);
 	return 1;
 }
 

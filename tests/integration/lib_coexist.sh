@@ -6,7 +6,7 @@
 #                           loaded with bpftool and pinned in $FPIN, its maps
 #                           in $FPIN/maps; removed on exit
 #   fx_service VIP PORT BACKEND PORT   one entry of its service map
-#   fx_attach CGPATH / fx_detach CGPATH   its connect4 and getpeername4
+#   fx_attach CGPATH / fx_detach CGPATH   its connect4/6 and getpeername4/6
 #                           programs, attached with `bpftool cgroup attach
 #                           ... multi` as a product without bpf_link would
 #   fx_stat N               its counter N (0: connects translated, 1: peers
@@ -47,12 +47,16 @@ fx_load() {
 		fail "bpftool prog loadall $FOREIGN_OBJ: $(cat "$T/bpftool.err")"
 }
 
-# struct sockbl_addr as bpftool's hex bytes: the address and port in network
-# order, then two bytes of padding.
+# struct sockbl_addr as bpftool's hex bytes: the IPv6 address (IPv4 as
+# ::ffff:a.b.c.d) and the port in network order, then two bytes of padding.
 sockbl_hex() { # IP PORT
-	local a b c d
-	IFS=. read -r a b c d <<<"$1"
-	printf 'hex %02x %02x %02x %02x %02x %02x 00 00' "$a" "$b" "$c" "$d" $(($2 >> 8)) $(($2 & 255))
+	"$PY" -c '
+import ipaddress, sys
+a = ipaddress.ip_address(sys.argv[1])
+if a.version == 4:
+    a = ipaddress.IPv6Address("::ffff:" + str(a))
+b = a.packed + int(sys.argv[2]).to_bytes(2, "big") + bytes(2)
+print("hex", " ".join("%02x" % x for x in b))' "$1" "$2"
 }
 
 fx_service() { # VIP PORT BACKEND PORT
@@ -65,7 +69,8 @@ fx_service() { # VIP PORT BACKEND PORT
 # fx_attach_op attach|detach CGPATH
 fx_attach_op() {
 	local t
-	for t in connect4:sockbl_connect4 getpeername4:sockbl_peer4; do
+	for t in connect4:sockbl_connect4 getpeername4:sockbl_peer4 connect6:sockbl_connect6 \
+		getpeername6:sockbl_peer6; do
 		# shellcheck disable=SC2046
 		"$BPFTOOL" cgroup "$1" "$2" "${t%%:*}" pinned "$FPIN/${t#*:}" $([ "$1" = attach ] && echo multi) \
 			2>"$T/bpftool.err" || fail "bpftool cgroup $1 $2 ${t%%:*}: $(cat "$T/bpftool.err")"
@@ -106,8 +111,8 @@ cat >"$T/peer.py" <<'PY'
 import socket, sys
 
 s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
-peer = "%s:%d" % s.getpeername()[:2]
-s.sendall(b"GET /f0.bin HTTP/1.0\r\nHost: " + sys.argv[1].encode() + b"\r\n\r\n")
+peer = ("[%s]:%d" if ":" in sys.argv[1] else "%s:%d") % s.getpeername()[:2]
+s.sendall(b"GET /f0.bin HTTP/1.0\r\nHost: x\r\n\r\n")
 n = 0
 while chunk := s.recv(1 << 16):
     n += len(chunk)

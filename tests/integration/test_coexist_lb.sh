@@ -7,6 +7,9 @@
 # The application asks for the VIP, which nothing routes in the client netns:
 # a connect that reaches the wire untranslated fails.
 #
+# Each check runs over IPv4 (VIP 198.19.0.10) and IPv6 (VIP 2001:db8:ff::10,
+# backend 2001:db8::2).
+#
 # Placements of the foreign programs, in this order:
 #   before    on $CG/eng, attached before `lwfpctl up`
 #   after     on $CG/eng, attached after `lwfpctl up`
@@ -43,7 +46,8 @@
 #       with BPF_F_BEFORE): as "after".
 #   --after  the engine's connect4 after the foreign one, its getpeername4
 #       before: orig_dst is the backend, but getpeername shows VIP:80 (the
-#       foreign getpeername4 finds the backend the engine restored).
+#       foreign getpeername4 finds the backend the engine restored). IPv4
+#       only: --after names the one program, the foreign connect4.
 . "$(dirname "$0")/lib.sh"
 
 . "$(dirname "$0")/lib_inspect.sh"
@@ -54,6 +58,7 @@ APP_CG=eng/app
 
 HTTP_PORT=80
 VIP=198.19.0.10
+VIP6=2001:db8:ff::10
 
 setup_netns
 make_files 1
@@ -61,28 +66,49 @@ start_http "$HTTP_PORT"
 mkcg eng eng/app eng/inspI plain
 fx_load
 fx_service "$VIP" 80 "$SRV4" 80
+fx_service "$VIP6" 80 "$SRV6" 80
 
-# check NAME ORIG PEER: the four checks for one placement; ORIG is the
-# orig_dst lwfp-inspect must log, PEER what getpeername must show.
+# addr KIND FAMILY: VIP or backend ("vip" or "be") port 80, as lwfp-inspect
+# and peer.py print it.
+addr() {
+	case $1$2 in
+	vip4) echo "$VIP:80" ;;
+	vip6) echo "[$VIP6]:80" ;;
+	be4) echo "$SRV4:80" ;;
+	be6) echo "[$SRV6]:80" ;;
+	esac
+}
+
+# check NAME ORIG PEER: the four checks for one placement, for a curl and a
+# peer.py to the VIP of each family (of $FAMILIES, default "4 6"); ORIG (vip
+# or be) is what lwfp-inspect must log as orig_dst, PEER what getpeername
+# must show.
 check() {
-	local name=$1 orig=$2 peer=$3 n0 s0 t0 r0 r1 hl out
-	n0=$(log_lines I)
+	local name=$1 orig=$2 peer=$3 n0 s0 t0 r0 r1 hl out f host nconn
 	s0=$(served 80)
 	t0=$(fx_stat 0)
 	counter_var r0 redirect
-	fetch_ok f0.bin "$VIP"
-	out=$(peer_tool "$APP_CG" "$VIP" 80)
-	expect_eq "$name: getpeername" "${out% *}" "$peer"
-	[ "${out#* }" -gt 1048576 ] || fail "$name: peer.py read ${out#* } bytes, want the 1 MiB file and headers"
-	wait_flows I $((n0 + 2))
-	expect_log_lines I $((n0 + 2))
-	for n in $((n0 + 1)) $((n0 + 2)); do
-		expect_flow I "$n" "orig_dst=\"$orig\"" chain='["inspI"]' verdict='"pass"'
+	nconn=0
+	for f in ${FAMILIES:-4 6}; do
+		nconn=$((nconn + 2))
+		host=$VIP
+		[ "$f" = 6 ] && host=$VIP6
+		n0=$(log_lines I)
+		fetch_ok f0.bin "$(addr vip "$f" | sed 's/:80$//')"
+		out=$(peer_tool "$APP_CG" "$host" 80)
+		expect_eq "$name: IPv$f getpeername" "${out% *}" "$(addr "$peer" "$f")"
+		[ "${out#* }" -gt 1048576 ] ||
+			fail "$name: peer.py read ${out#* } bytes, want the 1 MiB file and headers"
+		wait_flows I $((n0 + 2))
+		expect_log_lines I $((n0 + 2))
+		for n in $((n0 + 1)) $((n0 + 2)); do
+			expect_flow I "$n" "orig_dst=\"$(addr "$orig" "$f")\"" chain='["inspI"]' verdict='"pass"'
+		done
 	done
-	expect_eq "$name: requests the backend served" $(($(served 80) - s0)) 2
-	expect_eq "$name: connects the foreign program translated" $(($(fx_stat 0) - t0)) 2
+	expect_eq "$name: requests the backend served" $(($(served 80) - s0)) "$nconn"
+	expect_eq "$name: connects the foreign program translated" $(($(fx_stat 0) - t0)) "$nconn"
 	counter_var r1 redirect
-	expect_eq "$name: redirects for two connections" $((r1 - r0)) 2
+	expect_eq "$name: redirects, one per connection" $((r1 - r0)) "$nconn"
 	counter_var hl hop_limit
 	expect_eq "$name: hop_limit" "$hl" 0
 	wait_until 10 flows_empty || fail "$name: flows left: $(nflows)"
@@ -92,13 +118,14 @@ check() {
 
 fx_attach "$CG/eng"
 engine_up "$CG/eng"
-start_inspect I eng/inspI 127.0.0.1:15001 --register --service inspI --proto tcp --dport 80
+start_inspect I eng/inspI 127.0.0.1:15001 --register --service inspI --proto tcp --dport 80 \
+	--listen '[::1]:15001'
 INSP=$LAST_PID
 # Where `up` put the engine's programs decides the outcome: appended (the
 # kernel's attach order), or first where lwfp orders its links.
 case $(first_connect4 "$CG/eng") in
-sockbl_connect4) check before "$SRV4:80" "$SRV4:80" ;;
-lwfp_connect4) check before-lwfp-placed-first "$VIP:80" "$VIP:80" ;;
+sockbl_connect4) check before be be ;;
+lwfp_connect4) check before-lwfp-placed-first vip vip ;;
 *) fail "before: neither program runs first on $CG/eng: $("$BPFTOOL" cgroup show "$CG/eng")" ;;
 esac
 echo "before: connect4 runs $(first_connect4 "$CG/eng") first on $CG/eng"
@@ -108,13 +135,13 @@ fx_detach "$CG/eng"
 
 fx_attach "$CG/eng"
 expect_eq "after: the first connect4 program" "$(first_connect4 "$CG/eng")" lwfp_connect4
-check after "$VIP:80" "$VIP:80"
+check after vip vip
 fx_detach "$CG/eng"
 
 # ---- on an ancestor cgroup ------------------------------------------------------
 
 fx_attach "$CG"
-check ancestor "$VIP:80" "$VIP:80"
+check ancestor vip vip
 
 # ---- control: the foreign programs alone ----------------------------------------
 
@@ -142,10 +169,12 @@ if "$LWFPCTL" up --help 2>&1 | grep -q -- '--after PROG'; then
 	fx_attach "$CG/eng"
 	if "$LWFPCTL" up --cgroup "$CG/eng" --pin-dir "$PIN" --after sockbl_connect4 >"$T/up.out" 2>"$T/up.err"; then
 		engine_up "$CG/eng"
-		start_inspect I eng/inspI 127.0.0.1:15001 --register --service inspI --proto tcp --dport 80
+		start_inspect I eng/inspI 127.0.0.1:15001 --register --service inspI --proto tcp --dport 80 \
+	--listen '[::1]:15001'
 		INSP=$LAST_PID
 		expect_eq "--after: the first connect4 program" "$(first_connect4 "$CG/eng")" sockbl_connect4
-		check after-option "$SRV4:80" "$VIP:80"
+		# --after names one program: lwfp's connect6 stays first, so IPv4 only.
+		FAMILIES=4 check after-option be vip
 	else
 		grep -q 'cannot order' "$T/up.err" || fail "lwfpctl up --after sockbl_connect4: $(cat "$T/up.err")"
 		echo "--after: not on this kernel: $(cat "$T/up.err")"

@@ -18,6 +18,7 @@
  * IPv4 address is held as ::ffff:a.b.c.d, which an IPv6 socket also uses
  * for IPv4 peers. A VIP and its backends are of one family.
  */
+#include <stdbool.h>
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
@@ -124,54 +125,69 @@ static __always_inline struct sockbl_addr *restore(struct bpf_sock_addr *ctx,
 	return vip;
 }
 
-SEC("cgroup/connect4")
-int sockbl_connect4(struct bpf_sock_addr *ctx)
+/* v6 is a constant in each program: the other family's context fields,
+ * which its attach type may not touch, are compiled out. */
+static __always_inline void get(struct bpf_sock_addr *ctx, struct sockbl_addr *a, bool v6)
+{
+	if (v6)
+		get6(ctx, a);
+	else
+		get4(ctx, a);
+}
+
+static __always_inline void put(struct bpf_sock_addr *ctx, const struct sockbl_addr *a, bool v6)
+{
+	if (v6)
+		put6(ctx, a);
+	else
+		put4(ctx, a);
+}
+
+static __always_inline int on_connect(struct bpf_sock_addr *ctx, bool v6)
 {
 	struct sockbl_addr vip = {}, *be;
 
-	get4(ctx, &vip);
+	get(ctx, &vip, v6);
 	be = translate(ctx, &vip);
 	if (be)
-		put4(ctx, be);
+		put(ctx, be, v6);
 	return 1;
+}
+
+static __always_inline int on_peer(struct bpf_sock_addr *ctx, bool v6)
+{
+	struct sockbl_rev_key rk = {};
+	struct sockbl_addr *vip;
+
+	get(ctx, &rk.backend, v6);
+	vip = restore(ctx, &rk);
+	if (vip)
+		put(ctx, vip, v6);
+	return 1;
+}
+
+SEC("cgroup/connect4")
+int sockbl_connect4(struct bpf_sock_addr *ctx)
+{
+	return on_connect(ctx, false);
 }
 
 SEC("cgroup/connect6")
 int sockbl_connect6(struct bpf_sock_addr *ctx)
 {
-	struct sockbl_addr vip = {}, *be;
-
-	get6(ctx, &vip);
-	be = translate(ctx, &vip);
-	if (be)
-		put6(ctx, be);
-	return 1;
+	return on_connect(ctx, true);
 }
 
 SEC("cgroup/getpeername4")
 int sockbl_peer4(struct bpf_sock_addr *ctx)
 {
-	struct sockbl_rev_key rk = {};
-	struct sockbl_addr *vip;
-
-	get4(ctx, &rk.backend);
-	vip = restore(ctx, &rk);
-	if (vip)
-		put4(ctx, vip);
-	return 1;
+	return on_peer(ctx, false);
 }
 
 SEC("cgroup/getpeername6")
 int sockbl_peer6(struct bpf_sock_addr *ctx)
 {
-	struct sockbl_rev_key rk = {};
-	struct sockbl_addr *vip;
-
-	get6(ctx, &rk.backend);
-	vip = restore(ctx, &rk);
-	if (vip)
-		put6(ctx, vip);
-	return 1;
+	return on_peer(ctx, true);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

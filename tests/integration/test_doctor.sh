@@ -8,7 +8,9 @@
 #   - warnings: the foreign program runs before lwfp at connect4 (up
 #     --after put it there); the REDIRECT rule without an owner match catches
 #     port 80, which a filter sends to a proxy; none for the rule with one;
-#   - the text output has the same warning lines.
+#   - the text output has the same warning lines;
+#   - another lwfp engine's connect4 on a descendant cgroup is a warning too;
+#   - without an engine at the pin directory, doctor fails with one line.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_noop.sh"
 
@@ -68,6 +70,27 @@ in_cli "$LWFPCTL" doctor --pin-dir "$PIN" >"$T/doctor.txt" 2>"$T/doctor.err" ||
 	fail "lwfpctl doctor: $(cat "$T/doctor.err")"
 [ "$(grep -c '^warning: ' "$T/doctor.txt")" = 2 ] || fail "doctor: not two warnings: $(cat "$T/doctor.txt")"
 grep -q "noop_connect4" "$T/doctor.txt" || fail "doctor does not list noop_connect4"
+
+# Another lwfp engine's connect4 on a descendant (loaded by bpftool, as a
+# second product's copy of lwfp would be): a warning that names it.
+mkcg sub
+bpftool prog loadall "$LWFP_BUILD/obj/lwfp.bpf.o" "$FPIN/other" >/dev/null 2>&1 ||
+	fail "bpftool prog loadall lwfp.bpf.o"
+bpftool cgroup attach "$CG/sub" connect4 pinned "$FPIN/other/lwfp_connect4" multi ||
+	fail "cannot attach the other engine's connect4"
+OTHER=$(bpftool prog show pinned "$FPIN/other/lwfp_connect4" -j |
+	"$PY" -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+in_cli "$LWFPCTL" doctor --pin-dir "$PIN" >"$T/doctor3.txt" 2>&1 || fail "doctor: $(cat "$T/doctor3.txt")"
+grep -q "^warning: another lwfp engine is on this engine's cgroup path: connect4 prog id $OTHER on $CG/sub" \
+	"$T/doctor3.txt" || fail "no warning for the other engine: $(cat "$T/doctor3.txt")"
+bpftool cgroup detach "$CG/sub" connect4 pinned "$FPIN/other/lwfp_connect4" ||
+	fail "cannot detach the other engine's connect4"
+
+# No engine at the pin directory: one line, non-zero.
+in_cli "$LWFPCTL" doctor --pin-dir "$PIN-none" >"$T/none.out" 2>"$T/none.err" &&
+	fail "doctor without an engine succeeded"
+[ "$(wc -l <"$T/none.err")" = 1 ] && [ ! -s "$T/none.out" ] ||
+	fail "doctor without an engine: $(cat "$T/none.err" "$T/none.out")"
 
 # Without the rule, no netfilter warning.
 in_cli iptables -t nat -F OUTPUT

@@ -9,6 +9,7 @@
 #     --after put it there); the REDIRECT rule without an owner match catches
 #     port 80, which a filter sends to a proxy; none for the rule with one;
 #   - the text output has the same warning lines;
+#   - a native nftables redirect rule is listed and warned of the same way;
 #   - another lwfp engine's connect4 on a descendant cgroup is a warning too;
 #   - without an engine at the pin directory, doctor fails with one line.
 . "$(dirname "$0")/lib.sh"
@@ -70,6 +71,31 @@ in_cli "$LWFPCTL" doctor --pin-dir "$PIN" >"$T/doctor.txt" 2>"$T/doctor.err" ||
 	fail "lwfpctl doctor: $(cat "$T/doctor.err")"
 [ "$(grep -c '^warning: ' "$T/doctor.txt")" = 2 ] || fail "doctor: not two warnings: $(cat "$T/doctor.txt")"
 grep -q "noop_connect4" "$T/doctor.txt" || fail "doctor does not list noop_connect4"
+
+# A native nftables rule (a table iptables does not own): listed, and warned of.
+if command -v nft >/dev/null; then
+	in_cli nft add table ip vend &&
+		in_cli nft "add chain ip vend out { type nat hook output priority -100; }" &&
+		in_cli nft add rule ip vend out tcp dport 80 redirect to :3131 &&
+		in_cli nft add rule ip vend out meta skuid != 0 tcp dport 80 redirect to :3132 ||
+		fail "cannot add the nft rules"
+	in_cli "$LWFPCTL" doctor -j --pin-dir "$PIN" >"$T/nft.json" 2>"$T/doctor.err" ||
+		fail "lwfpctl doctor -j: $(cat "$T/doctor.err")"
+	"$PY" - "$T/nft.json" "$FID" <<'PYEOF' || fail "doctor -j with nft rules: $(cat "$T/nft.json")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+nft = [r for r in d["rules"] if r["tool"] == "nft"]
+if [(r["table"], r["chain"], r["target"], r["excludes_owner"]) for r in nft] != \
+        [("vend", "OUTPUT", "REDIRECT", False), ("vend", "OUTPUT", "REDIRECT", True)]:
+    sys.exit("nft rules: %s" % nft)
+w = [x for x in d["warnings"] if x.startswith("nft vend rule")]
+if len(w) != 1 or "lwfp filter %s redirects" % sys.argv[2] not in w[0]:
+    sys.exit("not one warning for the nft rule without an owner match: %s" % d["warnings"])
+PYEOF
+	in_cli nft delete table ip vend || fail "cannot delete the nft table"
+else
+	echo "$TEST_NAME: note: nft is not installed, native nftables rules are not tested" >&3
+fi
 
 # Another lwfp engine's connect4 on a descendant (loaded by bpftool, as a
 # second product's copy of lwfp would be): a warning that names it.

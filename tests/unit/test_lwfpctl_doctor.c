@@ -4,13 +4,16 @@
  * (tools/lwfpctl/doctor_nf.c): which iptables-save lines are redirecting
  * rules (REDIRECT, DNAT to loopback, TPROXY; not DNAT elsewhere, not
  * chains or comments), their chain, protocol and ports (--dport N[:M],
- * multiport --dports), and whether they match on owner, mark or cgroup.
+ * multiport --dports), and whether they match on owner, mark or cgroup;
+ * the same read from nft's JSON (doctor_nft.c), where iptables' own tables
+ * are left to iptables-save and a chain is named by its hook.
  */
 #include <netinet/in.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -68,12 +71,62 @@ static void test_not_redirecting(void **state)
 	assert_false(nf_parse_line("-A OUTPUT -p tcp -j ACCEPT", &r));
 }
 
+static const char ruleset[] =
+	"{\"nftables\": [{\"metainfo\": {\"json_schema_version\": 1}},"
+	"{\"chain\": {\"family\": \"ip\", \"table\": \"vend\", \"name\": \"out\","
+	" \"type\": \"nat\", \"hook\": \"output\"}},"
+	"{\"rule\": {\"family\": \"ip\", \"table\": \"vend\", \"chain\": \"out\", \"handle\": 2,"
+	" \"expr\": [{\"match\": {\"op\": \"==\", \"left\": {\"payload\": {\"protocol\": \"tcp\","
+	" \"field\": \"dport\"}}, \"right\": 80}}, {\"redirect\": {\"port\": 3129}}]}},"
+	"{\"rule\": {\"family\": \"inet\", \"table\": \"v2\", \"chain\": \"c\", \"handle\": 4,"
+	" \"expr\": [{\"match\": {\"op\": \"!=\", \"left\": {\"meta\": {\"key\": \"skuid\"}},"
+	" \"right\": 0}}, {\"match\": {\"op\": \"==\", \"left\": {\"payload\": {\"protocol\":"
+	" \"udp\", \"field\": \"dport\"}}, \"right\": {\"set\": [53, {\"range\": [8000, 8080]}]}}},"
+	" {\"tproxy\": {\"port\": 1}}]}},"
+	"{\"rule\": {\"family\": \"ip\", \"table\": \"nat\", \"chain\": \"OUTPUT\", \"handle\": 5,"
+	" \"expr\": [{\"redirect\": {\"port\": 1}}]}},"
+	"{\"rule\": {\"family\": \"ip\", \"table\": \"vend\", \"chain\": \"out\", \"handle\": 6,"
+	" \"expr\": [{\"dnat\": {\"addr\": \"198.18.0.2\", \"port\": 80}}]}}]}";
+
+static void test_nft(void **state)
+{
+	struct nf_rule *v = NULL;
+	size_t n = 0;
+
+	(void)state;
+	assert_int_equal(nft_parse(ruleset, &v, &n), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(v[0].tool, "nft");
+	assert_string_equal(v[0].target, "REDIRECT");
+	assert_string_equal(v[0].chain, "OUTPUT");
+	assert_string_equal(v[0].text, "table ip vend chain out handle 2 (REDIRECT)");
+	assert_int_equal(v[0].family, 4);
+	assert_int_equal(v[0].proto, IPPROTO_TCP);
+	assert_int_equal(v[0].nranges, 1);
+	assert_int_equal(v[0].lo[0], 80);
+	assert_false(v[0].excludes);
+	assert_string_equal(v[1].target, "TPROXY");
+	assert_string_equal(v[1].chain, "c");
+	assert_int_equal(v[1].family, 0);
+	assert_int_equal(v[1].proto, IPPROTO_UDP);
+	assert_int_equal(v[1].nranges, 2);
+	assert_int_equal(v[1].hi[1], 8080);
+	assert_true(v[1].excludes);
+	free(v);
+	/* Not JSON: nothing, and no error. */
+	v = NULL;
+	n = 0;
+	assert_int_equal(nft_parse("", &v, &n), 0);
+	assert_int_equal(n, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_redirect),
 		cmocka_unit_test(test_ports_and_owner),
 		cmocka_unit_test(test_not_redirecting),
+		cmocka_unit_test(test_nft),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

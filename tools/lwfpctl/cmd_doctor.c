@@ -2,7 +2,8 @@
 /*
  * lwfpctl doctor: what runs next to the engine, and the known conflicts.
  * The programs come from liblwfp (lwfp_engine_path_progs), the netfilter
- * rules from iptables-save (doctor_nf.c); each conflict is one warning.
+ * rules from iptables-save (doctor_nf.c) and nft (doctor_nft.c); each
+ * conflict is one warning.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -21,7 +22,8 @@ static const char usage[] =
 	"from the engine's cgroup to the root, in the order they run for a socket in\n"
 	"the engine's cgroup, with their owners as the kernel knows them (name, tag,\n"
 	"link id, a pin under /sys/fs/bpf); the nat and mangle rules of this network\n"
-	"namespace that redirect (REDIRECT, DNAT to loopback, TPROXY); and a\n"
+	"namespace that redirect (REDIRECT, DNAT to loopback, TPROXY; from\n"
+	"iptables-save, ip6tables-save and nft -j, when installed); and a\n"
 	"'warning:' line for each known conflict (see DOCTOR in lwfpctl(8)).\n"
 	"\n"
 	"  --pin-dir DIR   " CTL_PIN_DIR_HELP
@@ -100,12 +102,11 @@ static void check_engines(struct doctor *d)
 static bool overlaps(const struct nf_rule *r, const struct lwfp_filter *f)
 {
 	uint16_t lo = 0, hi = 65535;
-	uint8_t fam = strcmp(r->tool, "ip6tables") ? 4 : 6;
 	uint32_t i;
 
 	if (f->action != LWFP_ACT_REDIRECT)
 		return false;
-	if ((f->conds & LWFP_COND_FAMILY) && f->family != fam)
+	if ((f->conds & LWFP_COND_FAMILY) && r->family && f->family != r->family)
 		return false;
 	if ((f->conds & LWFP_COND_PROTO) && r->proto && f->proto != r->proto)
 		return false;
@@ -211,8 +212,12 @@ static void print_text(const struct doctor *d)
 		       p->cgroup, *p->pinned ? " " : "", p->pinned);
 	}
 	printf("netfilter rules that redirect\n");
-	for (i = 0; i < d->nr; i++)
-		printf("%s -t %s %s\n", d->r[i].tool, d->r[i].table, d->r[i].text);
+	for (i = 0; i < d->nr; i++) {
+		if (!strcmp(d->r[i].tool, "nft"))
+			printf("nft %s\n", d->r[i].text);
+		else
+			printf("%s -t %s %s\n", d->r[i].tool, d->r[i].table, d->r[i].text);
+	}
 	for (i = 0; i < json_object_array_length(d->warnings); i++)
 		printf("warning: %s\n",
 		       json_object_get_string(json_object_array_get_idx(d->warnings, i)));

@@ -18,19 +18,22 @@
 static const char *const exclusions[] = { "--uid-owner", "--gid-owner", "--mark", "--cgroup",
 					  "--path", "--socket-exists" };
 
+void nf_add_range(struct nf_rule *r, unsigned long lo, unsigned long hi)
+{
+	if (r->nranges == NF_MAX_RANGES || lo > 65535 || hi > 65535 || hi < lo)
+		return;
+	r->lo[r->nranges] = lo;
+	r->hi[r->nranges++] = hi;
+}
+
 static void add_range(struct nf_rule *r, const char *s)
 {
 	unsigned long lo, hi;
 	char *end;
 
-	if (r->nranges == NF_MAX_RANGES)
-		return;
 	lo = strtoul(s, &end, 10);
 	hi = *end == ':' ? strtoul(end + 1, &end, 10) : lo;
-	if (lo > 65535 || hi > 65535 || hi < lo)
-		return;
-	r->lo[r->nranges] = lo;
-	r->hi[r->nranges++] = hi;
+	nf_add_range(r, lo, hi);
 }
 
 /* --dport N[:M] and multiport's --dports A,B:C. */
@@ -80,7 +83,7 @@ bool nf_parse_line(const char *line, struct nf_rule *r)
 	return true;
 }
 
-static int push(struct nf_rule **v, size_t *n, const struct nf_rule *r)
+int nf_push(struct nf_rule **v, size_t *n, const struct nf_rule *r)
 {
 	struct nf_rule *nv = realloc(*v, (*n + 1) * sizeof(*nv));
 
@@ -107,8 +110,9 @@ static int read_table(const char *tool, const char *table, struct nf_rule **v, s
 		if (!nf_parse_line(line, &r))
 			continue;
 		snprintf(r.tool, sizeof(r.tool), "%s", tool);
+		r.family = strcmp(tool, "ip6tables") ? 4 : 6;
 		snprintf(r.table, sizeof(r.table), "%s", table);
-		err = push(v, n, &r);
+		err = nf_push(v, n, &r);
 	}
 	pclose(f);
 	return err;
@@ -126,5 +130,5 @@ int nf_rules(struct nf_rule **out, size_t *n)
 	for (t = 0; !err && t < 2; t++)
 		for (b = 0; !err && b < 2; b++)
 			err = read_table(tools[t], tables[b], out, n);
-	return err;
+	return err ? err : nft_rules(out, n);
 }

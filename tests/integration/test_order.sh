@@ -7,7 +7,9 @@
 #   - `up --after PROG` by name, by id and by pinned path puts them after
 #     PROG at PROG's hook, and first at the others; `--before PROG` before it;
 #   - a PROG that is not attached there, or both options, fail with one line;
-#   - no `up` and no `down` ever detaches the foreign programs.
+#   - no `up` and no `down` ever detaches the foreign programs; next to a
+#     program attached without multi, up fails with one line and attaches
+#     nothing.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib_noop.sh"
 
@@ -126,5 +128,16 @@ bad_up() { # WHAT EXPECTED ARGS...
 bad_up "unknown name" "--before nosuch: no such program is attached to $CG" --before nosuch
 bad_up "unknown id" "--after 4000000000: no such program is attached to $CG" --after 4000000000
 bad_up "both" "give one of --before and --after, once" --before noop_connect4 --after noop_connect6
+# ---- a cgroup where a program is attached without multi: refused, nothing detached ---------
+mkcg excl
+bpftool cgroup attach "$CG/excl" connect4 pinned "$FPIN/noop_connect4" ||
+	fail "cannot attach noop_connect4 to $CG/excl without multi"
+"$LWFPCTL" up --cgroup "$CG/excl" --pin-dir "$PIN" >"$T/bad.out" 2>"$T/bad.err" &&
+	fail "up on a cgroup with an exclusive program succeeded"
+[ "$(wc -l <"$T/bad.err")" = 1 ] && grep -qF "cannot attach to $CG/excl: a program attached there" "$T/bad.err" ||
+	fail "up next to an exclusive program: $(cat "$T/bad.err")"
+[ ! -e "$PIN" ] || fail "up next to an exclusive program left $PIN"
+[ "$(bpftool cgroup show "$CG/excl" | tail -n +2 | grep -c .)" = 1 ] ||
+	fail "up next to an exclusive program changed $CG/excl: $(bpftool cgroup show "$CG/excl")"
 foreign_kept "at the end"
 pass

@@ -56,6 +56,10 @@ bool up_refused(int err, const struct lwfp_engine_opts *o)
 			"services with it (--pin-dir) instead of starting a second engine",
 			*peer.pin_dir ? peer.pin_dir : "an unknown pin directory", peer.cgroup,
 			peer.prog_id);
+	} else if (err == -EPERM && lwfp_pin_dir_check(o->pin_dir, NULL, 0) != -EPERM) {
+		ctl_err("cannot attach to %s: a program attached there or to an ancestor "
+			"without 'multi' admits no other (lwfp detaches nothing it did not attach)",
+			o->cgroup ? o->cgroup : "the cgroup v2 root");
 	} else {
 		return false;
 	}

@@ -530,6 +530,31 @@ static int attach_new(const char *pin_dir, const char *cgroup, uint64_t cg_id,
 	return load_and_attach(pin_dir, cgroup, cg_id, o);
 }
 
+/* The fields of opts this caller's size has, checked. */
+static int up_opts(const struct lwfp_engine_opts *opts, const char **pin_dir, const char **cg,
+		   uint32_t *cap, struct attach_order *order)
+{
+	if (!opts)
+		return 0;
+	if (opts->sz < sizeof(size_t))
+		return -EINVAL;
+	if (opts->pin_dir)
+		*pin_dir = opts->pin_dir;
+	if (opts->sz > offsetof(struct lwfp_engine_opts, cgroup))
+		*cg = opts->cgroup;
+	if (opts->sz > offsetof(struct lwfp_engine_opts, max_flows_per_uid))
+		*cap = opts->max_flows_per_uid;
+	if (opts->sz > offsetof(struct lwfp_engine_opts, after_id)) {
+		order->before_id = opts->before_id;
+		order->after_id = opts->after_id;
+	}
+	if (*cap > LWFP_MAX_FLOWS || (order->before_id && order->after_id))
+		return -EINVAL;
+	if ((order->before_id || order->after_id) && !mprog_supported())
+		return -EOPNOTSUPP;
+	return 0;
+}
+
 LWFP_API int lwfp_engine_up(const struct lwfp_engine_opts *opts, struct lwfp_engine **out)
 {
 	const char *pin_dir = lwfp_default_pin_dir(), *cg = NULL;
@@ -540,23 +565,9 @@ LWFP_API int lwfp_engine_up(const struct lwfp_engine_opts *opts, struct lwfp_eng
 	uint32_t level, cap = 0;
 	int dir_fd, err;
 
-	if (opts && opts->sz < sizeof(size_t))
-		return -EINVAL;
-	if (opts && opts->pin_dir)
-		pin_dir = opts->pin_dir;
-	if (opts && opts->sz > offsetof(struct lwfp_engine_opts, cgroup))
-		cg = opts->cgroup;
-	if (opts && opts->sz > offsetof(struct lwfp_engine_opts, max_flows_per_uid))
-		cap = opts->max_flows_per_uid;
-	if (opts && opts->sz > offsetof(struct lwfp_engine_opts, after_id)) {
-		order.before_id = opts->before_id;
-		order.after_id = opts->after_id;
-	}
-	if (cap > LWFP_MAX_FLOWS || (order.before_id && order.after_id))
-		return -EINVAL;
-	if ((order.before_id || order.after_id) && !mprog_supported())
-		return -EOPNOTSUPP;
-	err = lwfp_cgroup_resolve(cg ? cg : "/", cgroup, sizeof(cgroup));
+	err = up_opts(opts, &pin_dir, &cg, &cap, &order);
+	if (!err)
+		err = lwfp_cgroup_resolve(cg ? cg : "/", cgroup, sizeof(cgroup));
 	if (!err)
 		err = lwfp_cgroup_id(cgroup, &cg_id, &level);
 	if (err)

@@ -416,7 +416,7 @@ static int service_remove(struct lwfp_engine *e, const struct lwfp_service *s)
 		return err;
 	for (i = 0; i < n; i++) {
 		if (fs[i].service == s->handle) {
-			bpf_map_delete_elem(e->filter_raw_fd, &fs[i].id);
+			filter_side_drop(e, fs[i].id);
 			continue;
 		}
 		fs[kept++] = fs[i];

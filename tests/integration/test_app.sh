@@ -16,7 +16,7 @@
 . "$(dirname "$0")/lib.sh"
 
 . "$(dirname "$0")/lib_inspect.sh"
-BUSYBOX=/bin/busybox
+BUSYBOX=$(readlink -f /bin/busybox)
 [ -x "$BUSYBOX" ] || fail "$BUSYBOX is missing: apt-get install busybox-static"
 file -L "$BUSYBOX" | grep -q 'statically linked' || fail "$BUSYBOX is not a static binary"
 CURL=$(readlink -f "$(command -v curl)")

@@ -228,7 +228,7 @@ static int opt_app(struct filter_spec *s, const char *arg)
 	if (arg[0] != '/')
 		return fail(s, -EINVAL, "--app '%s' is not an absolute path", arg);
 	if (strlen(arg) >= sizeof(s->app))
-		return fail(s, -EINVAL, "--app '%s' is longer than %d bytes", arg,
+		return fail(s, -EINVAL, "--app '%.32s...' is longer than %d bytes", arg,
 			    LWFP_APP_PATH_MAX - 1);
 	err = lwfp_app_id(arg, &dev, &ino);
 	if (err == -ENOEXEC)

@@ -12,7 +12,8 @@
 #   - a chain of two lwfp-inspect services, the first registered with --app:
 #     both hops log curl's exe, its ppid and pexe (the second hop not
 #     lwfp-inspect's); busybox wget, not matched by the first, reaches only
-#     the second, logged with its own exe.
+#     the second, logged with its own exe;
+#   - deleted filters leave no path or hit counter behind.
 . "$(dirname "$0")/lib.sh"
 
 . "$(dirname "$0")/lib_inspect.sh"
@@ -118,5 +119,12 @@ expect_flow IB 2 exe="$BUSYBOX" "chain=[\"lwfp-inspect-$IB\"]"
 [ "$(log_lines IA)" = 1 ] || fail "busybox wget went through IA, whose --app is curl"
 stop_inspect IA "$IA"
 stop_inspect IB "$IB"
+
+# Every filter is gone (filter del, and service del at lwfp-inspect's exit):
+# so are their paths and hit counters.
+for m in lwfp_filter_app lwfp_filter_hits; do
+	n=$(bpftool -j map dump pinned "$PIN/$m" | "$PY" -c 'import json, sys; print(len(json.load(sys.stdin)))')
+	[ "$n" = 0 ] || fail "$m keeps $n entries of deleted filters"
+done
 
 pass

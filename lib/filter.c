@@ -382,10 +382,8 @@ static int batch_insert(struct lwfp_engine *e, const struct lwfp_filter_opts *co
 	 * have stored its raw context: the loop went one past it. */
 	if (err && i > stored)
 		filter_side_drop(e, ids[stored]);
-	for (i = 0; err && i < stored; i++) {
+	for (i = 0; err && i < stored; i++)
 		filter_side_drop(e, ids[i]);
-		hits_drop(e, ids[i]);
-	}
 	return err;
 }
 
@@ -412,9 +410,10 @@ void filter_side_drop(struct lwfp_engine *e, uint32_t id)
 {
 	bpf_map_delete_elem(e->filter_raw_fd, &id);
 	bpf_map_delete_elem(e->filter_app_fd, &id);
+	hits_drop(e, id);
 }
 
-/* Raw contexts and app paths of deleted filters go once the new table is live. */
+/* The raw contexts, app paths and counters of deleted filters go once the new table is live. */
 static void raw_drop(struct lwfp_engine *e, const uint32_t *del, size_t ndel)
 {
 	size_t j;
@@ -511,10 +510,8 @@ LWFP_API int lwfp_filter_del(struct lwfp_engine *e, uint32_t id)
 	} else {
 		memmove(&fs[i], &fs[i + 1], (n - i - 1) * sizeof(*fs));
 		err = filters_publish(e, fs, n - 1);
-		if (!err) {
+		if (!err)
 			filter_side_drop(e, id);
-			hits_drop(e, id);
-		}
 	}
 	free(fs);
 out:

@@ -59,7 +59,7 @@ int pin_path(char *buf, size_t size, const char *pin_dir, const char *name);
 /* app.c: --app filters (their path, and the file it names). */
 int app_resolve(struct lwfp_filter *f, const char *path);
 int app_store(struct lwfp_engine *e, uint32_t id, const char *path);
-/* filter.c: a filter's raw context and app path, when it is deleted. */
+/* filter.c: a filter's raw context, app path and hit counters, when it is deleted. */
 void filter_side_drop(struct lwfp_engine *e, uint32_t id);
 
 /* hits.c: a filter's counter is zeroed when it is added, dropped when deleted. */

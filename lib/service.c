@@ -412,9 +412,8 @@ static void service_filters_drop(struct lwfp_engine *e, const struct lwfp_filter
 	for (i = 0; i < n; i++) {
 		if (fs[i].service != handle)
 			continue;
+		/* Its counters too: the map would fill with those of gone filters. */
 		filter_side_drop(e, fs[i].id);
-		/* Its hit counters too: the map would fill with those of gone filters. */
-		hits_drop(e, fs[i].id);
 	}
 }
 

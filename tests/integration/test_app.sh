@@ -7,7 +7,8 @@
 #   - a static binary (busybox-static's wget) is matched by its own filter;
 #   - a file replaced at the filter's path (a new inode, as a package upgrade
 #     does) no longer matches until `lwfpctl filter refresh`, then does;
-#     `filter list -j` and `save` show the path;
+#     `filter list -j` and `save` show the path; -batch takes --app, and
+#     `reload --config` resolves the path again;
 #   - bad --app values fail with one line;
 #   - a chain of two lwfp-inspect services, the first registered with --app:
 #     both hops log curl's exe, its ppid and pexe (the second hop not
@@ -84,6 +85,19 @@ refused "$T/bin/app" "${CURL_ARGS[@]}" "$URL"
 ctl filter refresh
 [ "$CTL_OUT" = 0 ] || fail "a second filter refresh changed '$CTL_OUT' filters, want 0"
 ctl filter del "$FR"
+
+# ---- -batch, and reload --config following a replaced file ---------------------------
+
+echo "filter add --block --app '$T/bin/app' --proto tcp --dst $SRV4/32" >"$T/app.conf"
+ctl -batch "$T/app.conf"
+refused "$T/bin/app" "${CURL_ARGS[@]}" "$URL"
+cp "$CURL" "$T/bin/app.new" && mv "$T/bin/app.new" "$T/bin/app" || fail "cannot replace $T/bin/app"
+passes "$T/bin/app" "${CURL_ARGS[@]}" "$URL"
+ctl reload --config "$T/app.conf"
+refused "$T/bin/app" "${CURL_ARGS[@]}" "$URL"
+ctl filter flush
+"$LWFPCTL" filter refresh junk --pin-dir "$PIN" >"$T/bad.out" 2>"$T/bad.err" &&
+	fail "filter refresh took an argument"
 
 # ---- bad values --------------------------------------------------------------------
 

@@ -74,11 +74,21 @@ SHARED_LIBS := $(foreach l,liblwfp liblwfp-win,$(BUILD)/lib/$(l).so $(BUILD)/lib
 	test-kernel-6.1 deb
 TEST_TOOL_SRCS := $(wildcard tests/relay/*.c)
 TEST_TOOLS := $(patsubst tests/relay/%.c,$(BUILD)/bin/%,$(TEST_TOOL_SRCS))
+# Other vendors' BPF programs the coexistence tests attach next to lwfp's.
+FOREIGN_SRCS := $(wildcard tests/foreign/*.bpf.c)
+FOREIGN_OBJS := $(patsubst tests/foreign/%.bpf.c,$(BUILD)/tests/foreign/%.bpf.o,$(FOREIGN_SRCS))
+TEST_TOOLS += $(FOREIGN_OBJS)
 
 all: $(BUILD)/bin/lwfpctl $(WIN_A) $(SHARED_LIBS) $(TEST_TOOLS) $(EXAMPLE_BINS) \
 	$(if $(wildcard tools/lwfp-inspect/*.c),$(BUILD)/bin/lwfp-inspect)
 
-$(BUILD)/obj/lwfp.bpf.o: $(BPF_SRCS) $(BPF_HDRS)
+# Before the first compile: the build's Debian packages, or a message that
+# says to run `make deps` instead of a compiler error about a header.
+$(BUILD)/.deps-ok: scripts/deps.sh
+	$(Q)scripts/deps.sh check
+	@mkdir -p $(@D) && touch $@
+
+$(BUILD)/obj/lwfp.bpf.o: $(BPF_SRCS) $(BPF_HDRS) | $(BUILD)/.deps-ok
 	@mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c bpf/lwfp.bpf.c -o $@
 
@@ -95,7 +105,7 @@ $(BUILD)/gen/lwfp.skel.h: $(BUILD)/obj/lwfp.bpf.o $(BUILD)/obj/bpf-headers.stamp
 	@mkdir -p $(@D)
 	$(Q)$(BPFTOOL) gen skeleton $< name lwfp_bpf > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/obj/lib/%.o: lib/%.c $(BUILD)/gen/lwfp.skel.h $(wildcard include/lwfp/*.h lib/*.h)
+$(BUILD)/obj/lib/%.o: lib/%.c $(BUILD)/gen/lwfp.skel.h $(wildcard include/lwfp/*.h lib/*.h) | $(BUILD)/.deps-ok
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
 
@@ -122,7 +132,7 @@ $(BUILD)/lib/%.so.0: $(BUILD)/lib/%.so
 
 # --version of both tools prints it.
 $(BUILD)/obj/tools/%.o: CFLAGS += -DLWFP_VERSION='"$(VERSION)"'
-$(BUILD)/obj/tools/%.o: tools/%.c $(wildcard include/lwfp/*.h tools/*/*.h)
+$(BUILD)/obj/tools/%.o: tools/%.c $(wildcard include/lwfp/*.h tools/*/*.h) | $(BUILD)/.deps-ok
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
@@ -140,6 +150,10 @@ LINK_A = $(LWFP_A)
 WIN_USERS := $(BUILD)/bin/lwfp-test-win $(filter $(BUILD)/tests/test_win_%,$(UNIT_BINS))
 $(WIN_USERS): private LINK_A = $(WIN_A)
 $(WIN_USERS): $(WIN_HDRS) $(WIN_A)
+
+$(BUILD)/tests/foreign/%.bpf.o: tests/foreign/%.bpf.c
+	@mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 # Small programs the integration tests drive; not installed.
 $(BUILD)/bin/%: tests/relay/%.c $(wildcard tests/relay/*.h) $(LWFP_A)

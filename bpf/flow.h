@@ -8,6 +8,7 @@
 #pragma once
 
 #include "common.h"
+#include "exe.h"
 #include "netns.h"
 #include "records.h"
 
@@ -36,7 +37,17 @@ struct cursor {
 	__u16 end;
 };
 
-/* What the walk knows about one connect(); bpf_loop's callback reads it. */
+/*
+ * What the walk knows about one connect(); bpf_loop's callback reads it.
+ *
+ * It lives on connect4's stack, at the edge of what Linux allows: the
+ * program, the bpf_loop callback and the global function it calls share
+ * 512 bytes (each frame rounded up), and with the walk at 256 bytes (--app
+ * and --host together) Linux 6.18 refused connect4: "combined stack size
+ * of 3 calls is 528". So no field leaves a hole: the executable's device
+ * sits apart from its inode (a struct of the two has 4 bytes of padding),
+ * the two socket flags are bits, and in_run fills the byte they free.
+ */
 struct walk {
 	struct bpf_sock_addr *ctx; /* the program's context, for the listener lookup */
 	/* netns then dst.ip: together the lwfp_dns key of the destination (dns.h) */
@@ -48,27 +59,33 @@ struct walk {
 	__u8 family; /* 4 or 6: what filters match against */
 	__u8 nhops;
 	__u8 hop_limited;
-	__u8 sock_v6; /* an AF_INET6 socket: may reach v4 targets only when mapped */
-	__u8 mapped;
+	__u8 sock_v6 : 1; /* an AF_INET6 socket: may reach v4 targets only when mapped */
+	__u8 mapped : 1;
 	__u8 listening; /* the chosen redirect's target has a listener */
 	__u8 sendmsg; /* a datagram of an unconnected UDP socket, not a connect */
-	/* Bit hash % 16 of the destination's learned names (dns.h); in a hole. */
+	__u8 in_run;
+	/* Bit hash % 16 of the destination's learned names (dns.h). */
 	__u16 host_bloom;
 	__u64 chain; /* chain id of the flow whose records were inherited */
 	__u64 parent; /* token of that flow */
 	__u64 origin_cg; /* cgroup of the application that opened the chain */
-	__u64 cookie; /* the socket's cookie: a UDP flow's client */
+	/* The caller's executable (exe.h), read only when a filter of the
+	 * table tests LWFP_COND_APP; 0: unknown. Its device is below. */
+	__u64 exe_ino;
 	struct lwfp_hop hops[LWFP_MAX_HOPS];
 	struct cursor cur[IDX_CURSORS]; /* the candidate buckets, being merged */
 	struct cursor run; /* a copy of the cursor whose run is being tried */
 	__u16 run_key; /* that cursor's head when the run began: which one it is */
 	__u16 bound; /* the run ends below this, the next head of another cursor */
-	__u8 in_run;
+	__u32 exe_dev; /* the kernel's dev_t of exe_ino's file system */
 	__u32 zero; /* 0, unknown to the verifier: classify.h, walk_unknown() */
 	__u32 base; /* first slot of the live table */
 	__u32 n;
 	__s32 found;
 };
+
+/* What connect4 loads with on Linux 6.1 and 6.18 (docs/performance.md). */
+_Static_assert(sizeof(struct walk) <= 248, "struct walk outgrows connect4's stack");
 
 _Static_assert(__builtin_offsetof(struct walk, dst) ==
 		       __builtin_offsetof(struct walk, netns) + sizeof(__u64) &&
@@ -87,6 +104,21 @@ static __always_inline struct lwfp_flow *sk_records(const struct lwfp_sk *st)
 	return bpf_map_lookup_elem(&lwfp_flows, &st->parent);
 }
 
+/*
+ * The application's executable and its parent's, read at its first hop. A
+ * global function, verified once: inlined, its reads were verified again in
+ * every state that reaches a redirect (connect4 63k to 93k instructions,
+ * sendmsg6 237k to 329k).
+ */
+__attribute__((noinline)) int lwfp_origin_exe(struct lwfp_flow *fl)
+{
+	if (!fl)
+		return 0;
+	current_exe_parent(&fl->origin_exe_ino, &fl->origin_exe_dev, &fl->origin_ppid,
+			   &fl->origin_pexe_ino, &fl->origin_pexe_dev);
+	return 0;
+}
+
 /* The chain's first hop: this application opens it. */
 static __always_inline void flow_origin(struct lwfp_flow *fl, const struct walk *w, __u64 token)
 {
@@ -96,6 +128,7 @@ static __always_inline void flow_origin(struct lwfp_flow *fl, const struct walk 
 	fl->origin_netns = w->netns;
 	fl->origin_netns_ino = current_netns_ino();
 	__builtin_memcpy(fl->origin_comm, fl->comm, sizeof(fl->origin_comm));
+	lwfp_origin_exe(fl);
 }
 
 /* A later hop carries the chain's first hop and application along. */
@@ -110,6 +143,11 @@ static __always_inline void flow_inherit(struct lwfp_flow *fl, const struct lwfp
 	fl->origin_netns = parent->origin_netns;
 	fl->origin_netns_ino = parent->origin_netns_ino;
 	__builtin_memcpy(fl->origin_comm, parent->origin_comm, sizeof(fl->origin_comm));
+	fl->origin_ppid = parent->origin_ppid;
+	fl->origin_exe_ino = parent->origin_exe_ino;
+	fl->origin_exe_dev = parent->origin_exe_dev;
+	fl->origin_pexe_ino = parent->origin_pexe_ino;
+	fl->origin_pexe_dev = parent->origin_pexe_dev;
 }
 
 static __always_inline void flow_hop(struct lwfp_flow *fl, const struct walk *w,
@@ -164,7 +202,8 @@ static __always_inline int flow_insert(struct walk *w, const struct lwfp_sk *st,
 	fl->tid = (__u32)id;
 	fl->uid = (__u32)ug;
 	fl->gid = ug >> 32;
-	fl->client = w->proto == IPPROTO_UDP ? w->cookie : 0;
+	/* Asked here rather than kept in the walk: its stack is at 6.1's limit. */
+	fl->client = w->proto == IPPROTO_UDP ? bpf_get_socket_cookie(w->ctx) : 0;
 	bpf_get_current_comm(fl->comm, sizeof(fl->comm));
 	fl->orig_dst = w->dst;
 	if (parent)

@@ -19,8 +19,9 @@ rm -rf "$out"
 mkdir -p "$out/src"
 # Everything but build trees and git's own files: what a source package holds.
 tar -c --exclude=./build --exclude=./.git --exclude='./debian/tmp' . | tar -x -C "$out/src"
-# An outer make's flags and variables (BUILD=...) are not the package's.
-unset MAKEFLAGS MFLAGS MAKELEVEL BUILD
+# An outer make's flags and variables (BUILD=..., SAN=1 from make test) are
+# not the package's: a sanitized liblwfp would not load in a plain program.
+unset MAKEFLAGS MFLAGS MAKELEVEL BUILD SAN
 export DEB_BUILD_OPTIONS="nocheck parallel=${DEB_JOBS:-2}"
 (cd "$out/src" && dpkg-buildpackage -b -us -uc) >"$out/build.log" 2>&1 ||
 	fail "dpkg-buildpackage failed: $(tail -n 30 "$out/build.log")"

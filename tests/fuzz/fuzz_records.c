@@ -57,6 +57,21 @@ int netns_socket(const struct netns *ns, int domain, int type, int protocol)
 	return socket(domain, type, protocol);
 }
 
+/* decode_exe's /proc lookup: no process of the input exists. */
+int exe_path(uint32_t pid, uint32_t dev, uint64_t ino, char *buf, size_t size)
+{
+	(void)pid, (void)dev, (void)ino, (void)buf, (void)size;
+	return -ENOENT;
+}
+
+/* chain_dns_name's engine lookup: the fuzzer has no engine. */
+int lwfp_dns_name(struct lwfp_engine *e, uint64_t netns_cookie, const struct lwfp_addr *addr,
+		  char *name, size_t size)
+{
+	(void)e, (void)netns_cookie, (void)addr, (void)name, (void)size;
+	return -ENOENT;
+}
+
 struct part {
 	const uint8_t *p;
 	size_t len;

@@ -18,7 +18,8 @@
 #     another address: a --block --host filter matches there only the
 #     address that namespace was given;
 #   - lwfpctl dns list -j shows both namespaces' answers; bad --host and
-#     dns floor values are refused with one line.
+#     dns floor values are refused with one line;
+#   - a filter with --host and --app matches only when both hold.
 . "$(dirname "$0")/lib.sh"
 
 . "$(dirname "$0")/lib_inspect.sh"
@@ -213,6 +214,29 @@ addrs = {e["addr"]: e["netns_cookie"] for e in v}
 assert "198.18.0.3" in addrs and "198.18.0.9" in addrs, v
 assert addrs["198.18.0.3"] != addrs["198.18.0.9"], v
 ' <<<"$CTL_OUT" || fail "dns list -j: $CTL_OUT"
+
+# ---- --host and --app in one filter: a permit above B only for curl ---------------------------
+
+# try_www VAR...: curl to www.example.test in $NS2 (no route: it never
+# connects), then the block and permit counters in the two VARs.
+try_www() {
+	curl_in app2 "$NSP2" "$T/resolv2.conf" "$T/c2.out" "http://www.example.test:$HTTP_PORT/" &&
+		fail "curl to www.example.test in $NS2 connected"
+	counter_var "$1" block
+	counter_var "$2" permit
+}
+filter_add P1 --permit --host www.example.test --app "$(readlink -f "$PY")" --cgroup "$CG/app2" \
+	--weight 400
+try_www blk3 per3
+[ "$blk3" -gt "$blk2" ] || fail "--host with another --app matched curl (block $blk2 -> $blk3)"
+filter_add P2 --permit --host www.example.test --app "$(readlink -f "$(command -v curl)")" \
+	--cgroup "$CG/app2" --weight 400
+try_www blk4 per4
+[ "$blk4" = "$blk3" ] && [ "$per4" -gt "$per3" ] ||
+	fail "--host with curl's --app did not permit curl (block $blk3 -> $blk4, permit $per3 -> $per4)"
+ctl save
+grep -- "--host www.example.test" <<<"$CTL_OUT" | grep -q -- "--app '$(readlink -f "$PY")'" ||
+	fail "save does not keep --host and --app together: $CTL_OUT"
 
 stop_inspect I "$I"
 stop_inspect J "$J"

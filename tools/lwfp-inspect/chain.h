@@ -44,6 +44,16 @@ struct chain {
 	uint32_t netns_ino;
 	uint64_t netns_cookie;
 	uint64_t origin_cgroup_id;
+	/*
+	 * From a version 3 one: the application's executable and its parent's,
+	 * as files (ino 0: unknown), and their paths when /proc still named
+	 * them at accept time ("" otherwise).
+	 */
+	uint32_t ppid;
+	uint32_t exe_dev, pexe_dev;
+	uint64_t exe_ino, pexe_ino;
+	char exe[256];
+	char pexe[256];
 	/* The name the original destination was learned from; "" when none. */
 	char dns_name[LWFP_DNS_NAME_MAX];
 };

@@ -5,8 +5,9 @@
 # after another, redirected to one lwfp-inspect, in a network namespace and
 # a cgroup of its own. kernel.bpf_stats_enabled gives each program's run
 # count and run time over exactly those connections. One JSON line per
-# program {"prog", "runs_per_conn", "ns_per_run", "ns_per_conn"} and a last
-# one {"prog": "all", "ns_per_conn"}. Counts are exact whatever the load;
+# program {"prog", "runs_per_conn", "ns_per_run", "ns_per_conn"}, one
+# {"prog": "all", "ns_per_conn"}, and the verifier's instruction counts of
+# the biggest programs {"prog", "verified_insns"}. Counts are exact whatever the load;
 # times are run times, so a loaded machine inflates them less than it does
 # wall-clock figures, but still some.
 #
@@ -111,6 +112,11 @@ for _ in range(int(sys.argv[1])):
 # The last connections' closes (state callbacks, release) come after the client's.
 sleep 1; [ -n "${PROGCOST_KEEP:-}" ] && cp "$T/inspect.log" /tmp/progcost-inspect.log
 stats >"$T/s1"
+# What the verifier walked to load them (the 1M-instruction limit), for the record.
+for p in connect4 sendmsg6 getsockopt sockops; do
+	bpftool prog show id "$(prog_id "$p")" -j |
+		"$PY" -c 'import json,sys; print(json.dumps({"prog": sys.argv[1], "verified_insns": json.load(sys.stdin).get("verified_insns", 0)}))' "$p"
+done
 "$PY" - "$N" "$T/s0" "$T/s1" <<'EOF'
 import json, sys
 n = int(sys.argv[1])

@@ -26,6 +26,31 @@ extern "C" {
 int lwfp_query_redirect_records(int fd, void *buf, size_t size, size_t *returned);
 int lwfp_query_redirect_context(int fd, void *buf, size_t size, size_t *returned);
 
+/*
+ * Records, context and original destination in one call (LWFP_SO_REDIRECT):
+ * a struct lwfp_redirect_info and the parts it places (abi.h), with the
+ * size rules above; at most LWFP_REDIRECT_INFO_MAX bytes. The context part
+ * is absent, not an error, when the filter gives none. An engine older
+ * than the call answers -EINVAL: ask the three queries instead.
+ */
+int lwfp_query_redirect(int fd, void *buf, size_t size, size_t *returned);
+
+enum lwfp_redirect_part {
+	LWFP_REDIRECT_PART_DST = 0, /* struct lwfp_addr */
+	LWFP_REDIRECT_PART_CONTEXT = 1, /* as lwfp_query_redirect_context() gives it */
+	LWFP_REDIRECT_PART_RECORDS = 2, /* as lwfp_query_redirect_records() gives it */
+};
+
+/*
+ * A part of an lwfp_query_redirect() answer of len bytes: its first byte,
+ * and its length in *part_len; NULL (and 0) when the part is absent or the
+ * answer is not a valid one.
+ */
+const void *lwfp_redirect_part(const void *info, size_t len, enum lwfp_redirect_part part,
+			       size_t *part_len);
+/* Its original destination as a sockaddr; -EPROTO if the answer has none. */
+int lwfp_redirect_destination(const void *info, size_t len, struct sockaddr_storage *dst);
+
 /* Before connect(): adopt the engine's records of the flow a blob names. */
 int lwfp_set_redirect_records(int fd, const void *records, size_t size);
 

@@ -315,6 +315,10 @@ static __always_inline int get_original_dst(struct bpf_sockopt *ctx)
 	return answered(ctx, sizeof(f->orig_dst));
 }
 
+#define ALIGN8(n) (((n) + 7) & ~7u)
+/* Where the context starts: after the header and the destination, aligned. */
+#define INFO_CONTEXT_OFF ALIGN8(sizeof(struct lwfp_redirect_info) + sizeof(struct lwfp_addr))
+
 /*
  * All three parts from one flow lookup (struct lwfp_redirect_info): the
  * fixed-size ones first, so that only the records, written byte by byte,
@@ -342,15 +346,15 @@ static __always_inline int get_redirect(struct bpf_sockopt *ctx)
 	h.context_kind = f->ctx_kind;
 	h.dst_off = sizeof(h);
 	h.dst_len = sizeof(f->orig_dst);
-	h.context_off = h.dst_off + h.dst_len;
+	h.context_off = INFO_CONTEXT_OFF;
 	h.context_len = p.size;
-	h.records_off = h.context_off + ((p.size + 7) & ~7u);
+	h.records_off = h.context_off + ALIGN8(p.size);
 	h.records_len = records_size(f);
 	h.size = h.records_off + h.records_len;
 	if (ctx->optlen < (int)h.size)
 		return too_small(ctx, h.size);
 	if (!PUT(ctx, 0, h) || !PUT(ctx, sizeof(h), f->orig_dst) ||
-	    (p.size && !context_put(ctx, sizeof(h) + sizeof(f->orig_dst), f, &p)) ||
+	    (p.size && !context_put(ctx, INFO_CONTEXT_OFF, f, &p)) ||
 	    !records_put(ctx, h.records_off, token, f))
 		return too_small(ctx, h.size);
 	return answered(ctx, h.size);

@@ -332,9 +332,18 @@ struct lwfp_config {
 	__u8 idx_nplens[2][2];
 	__u8 idx_plens[2][2][LWFP_IDX_PLENS];
 	__u32 max_flows_per_uid; /* live flows one uid may hold; 0: the default */
+	/*
+	 * [half]: what a connect that carries records needs to know to skip
+	 * the walk (bpf/classify.h, walk_needless): bit h-1 of redirect_services
+	 * is set when service h has a redirect filter in that half;
+	 * other_filters counts its permit and block filters (and redirects of
+	 * no valid service). Written with the half, before the flip.
+	 */
+	__u64 redirect_services[2];
+	__u32 other_filters[2];
 };
 #define LWFP_FLOWS_PER_UID_DEFAULT (LWFP_MAX_FLOWS / 4)
-#define LWFP_ABI_VERSION 4
+#define LWFP_ABI_VERSION 5
 
 /* lwfp_filter_raw[filter id]: the bytes of a raw:HEX context. */
 struct lwfp_raw_context {

@@ -101,6 +101,7 @@ stats() { # -> "prog run_time_ns run_cnt" lines
 STATS_OLD=$(cat /proc/sys/kernel/bpf_stats_enabled)
 echo 1 >/proc/sys/kernel/bpf_stats_enabled
 stats >"$T/s0"
+"$LWFPCTL" stats -j --pin-dir "$PIN" >"$T/c0" || die "lwfpctl stats"
 inns "$CG/eng/app" "$PY" -c '
 import socket, sys
 for _ in range(int(sys.argv[1])):
@@ -112,10 +113,36 @@ for _ in range(int(sys.argv[1])):
 # The last connections' closes (state callbacks, release) come after the client's.
 sleep 1; [ -n "${PROGCOST_KEEP:-}" ] && cp "$T/inspect.log" /tmp/progcost-inspect.log
 stats >"$T/s1"
-# What the verifier walked to load them (the 1M-instruction limit), for the record.
+"$LWFPCTL" stats -j --pin-dir "$PIN" >"$T/c1" || die "lwfpctl stats"
+# The engine's own counters over the connections: what the programs decided.
+"$PY" - "$T/c0" "$T/c1" <<'PYEOF'
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+print(json.dumps({"counters": {k: b[k] - a.get(k, 0) for k in b
+                               if isinstance(b[k], int) and b[k] != a.get(k, 0)}}))
+PYEOF
+# What the verifier walked to load them (its limit is 1M instructions):
+# bpf_prog_info.verified_insns, which this bpftool does not print.
+cat >"$T/vi.c" <<'VI'
+#include <stdio.h>
+#include <stdlib.h>
+#include <bpf/bpf.h>
+int main(int argc, char **argv)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	int fd = argc > 1 ? bpf_prog_get_fd_by_id((__u32)atoi(argv[1])) : -1;
+
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+		return 1;
+	printf("%u\n", info.verified_insns);
+	return 0;
+}
+VI
+gcc -o "$T/vi" "$T/vi.c" -lbpf || die "cannot build the verified_insns probe"
 for p in connect4 sendmsg6 getsockopt sockops; do
-	bpftool prog show id "$(prog_id "$p")" -j |
-		"$PY" -c 'import json,sys; print(json.dumps({"prog": sys.argv[1], "verified_insns": json.load(sys.stdin).get("verified_insns", 0)}))' "$p"
+	v=$("$T/vi" "$(prog_id "$p")") || die "no program info for $p"
+	printf '{"prog": "%s", "verified_insns": %s}\n' "$p" "$v"
 done
 "$PY" - "$N" "$T/s0" "$T/s1" <<'EOF'
 import json, sys

@@ -155,6 +155,7 @@ def main():
 
     # ---- targets -------------------------------------------------------------------
     targets = []
+    PROGS = ("connect4", "getsockopt", "setsockopt", "sockops", "release")
 
     def target(name, r, goal, ge=True, note=None):
         holds = None if r is None else (r >= goal if ge else r <= goal)
@@ -201,6 +202,11 @@ def main():
            note=None if m100 else "not run in quick mode")
 
     conns_c_all = sum(x["conns"] for x in inter.get("c", {}).get("runs", []))
+    # Issue 18's goal: every lwfp program on the (c) path, in µs per
+    # connection, from kernel.bpf_stats_enabled over the (c) rounds.
+    prog_ns = sum(bpf[("interception", p)][0] for p in PROGS if ("interception", p) in bpf)
+    target("programs: lwfp programs per connection, µs (bpf_stats)",
+           prog_ns / conns_c_all / 1000 if conns_c_all and prog_ns else None, 5.0, ge=False)
     profile = {
         "interception_connect4_ns_per_run": per_run("interception", "connect4"),
         "interception_getsockopt_ns_per_run": per_run("interception", "getsockopt"),
@@ -209,7 +215,7 @@ def main():
             p: {"ns_per_run": per_run("interception", p),
                 "runs_per_conn": bpf[("interception", p)][1] / conns_c_all,
                 "ns_per_conn": bpf[("interception", p)][0] / conns_c_all}
-            for p in ("connect4", "getsockopt", "setsockopt", "sockops", "release")
+            for p in PROGS
             if ("interception", p) in bpf and conns_c_all},
         "total": {p: {"ns": v[0], "runs": v[1], "ns_per_run": v[0] / v[1] if v[1] else None}
                   for (ph, p), v in bpf.items() if ph == "total"},
@@ -314,7 +320,7 @@ def main():
     L.append("| target | ratio | goal | holds |")
     L.append("|---|---:|---:|---|")
     for t in targets:
-        op = "≥" if not t["name"].startswith(("classifier", "memory: kernel")) else "≤"
+        op = "≥" if not t["name"].startswith(("classifier", "memory: kernel", "programs")) else "≤"
         h = "n/a" if t["holds"] is None else ("yes" if t["holds"] else "**NO**")
         L.append(f"| {t['name']} | {fmt(t['ratio'], 3)} | {op} {t['goal']} | {h}"
                  f"{' (' + t['note'] + ')' if t.get('note') else ''} |")
@@ -349,7 +355,8 @@ def main():
              "- Interception: `connload rate`, one thread per CPU, each looping connect / send 1 byte / "
              "receive 1 byte / close; the server answers and closes. (b), (c) and (d) run the same "
              "`fwdproxy` (epoll, one thread per CPU, blocking outbound connect); (c) queries records, context "
-             "and original destination and sets the records on its outbound socket; (d) asks "
+             "and original destination in one call (lwfp_query_redirect) and sets the records on its "
+             "outbound socket; (d) asks "
              "SO_ORIGINAL_DST and marks its outbound socket so that the nat OUTPUT REDIRECT rule skips it.\n"
              "- Relay: the client downloads the transfer from the server through the proxy. All three proxies "
              "are reached through an lwfp redirect (the client runs in the engine's cgroup), so only the relay "
@@ -393,7 +400,7 @@ def main():
     shown_inter = False
     for t in missed:
         r, g = t["ratio"], t["goal"]
-        ge = not t["name"].startswith(("classifier", "memory: kernel"))
+        ge = not t["name"].startswith(("classifier", "memory: kernel", "programs"))
         by = abs(g - r) / g * 100
         P.append(f"### {t['name']}: {r:.3f} against {'≥' if ge else '≤'} {g} "
                  f"({'short' if ge else 'over'} by {by:.0f}%)\n")
@@ -418,7 +425,7 @@ def main():
                 f"after a switch, so they also grow with the other engineers' load) "
                 f"{pdiff['sched_per_conn_b'] * 1000:.1f} → {pdiff['sched_per_conn_c'] * 1000:.1f}; "
                 f"getsockopt path (the cgroup getsockopt hook copies every option buffer in and out, for "
-                f"the three queries and every other getsockopt of the cgroup) "
+                f"the queries and every other getsockopt of the cgroup) "
                 f"{pdiff['getsockopt_path_per_conn_b'] * 1000:.1f} → {pdiff['getsockopt_path_per_conn_c'] * 1000:.1f}; "
                 f"BPF programs, flow-table hash updates, sk_storage and their slab allocations "
                 f"{pdiff['bpf_maps_storage_per_conn_b'] * 1000:.1f} → {pdiff['bpf_maps_storage_per_conn_c'] * 1000:.1f}. "
@@ -444,13 +451,23 @@ def main():
                 "redirect adds around them: the extra syscalls of the queries, the cgroup getsockopt hook's copies "
                 "of the option buffers, the flow-table element and sk_storage allocations (slab) and their RCU "
                 "frees at close. The proxy makes "
-                f"{fmt(ngso, 1)} getsockopt calls per connection for its three queries (set records is a "
-                "setsockopt), each through the cgroup getsockopt program, and the sockops program runs "
-                f"{fmt(ipc.get('sockops', {}).get('runs_per_conn'), 0)} times per connection though three "
-                "callbacks matter. What would be needed: one query for records, context and original "
-                "destination together (an ABI addition), and fewer program runs per connection. Per-round "
-                "figures are "
+                f"{fmt(ngso, 1)} getsockopt calls per connection (one lwfp_query_redirect for records, context "
+                "and original destination; set records is a setsockopt), each through the cgroup getsockopt "
+                "program, and the sockops program runs "
+                f"{fmt(ipc.get('sockops', {}).get('runs_per_conn'), 0)} times per connection, most of them "
+                "callbacks the kernel makes whenever a sockops program is attached (three matter to lwfp). "
+                "Per-round figures are "
                 "in results.json; on the shared machine rounds differ by much more than the targets' margins.\n")
+        elif t["name"].startswith("programs"):
+            ipc = profile.get("interception_per_conn", {})
+            P.append("Where it goes, per connection of the (c) rounds: " + "; ".join(
+                f"{p} {fmt(v.get('runs_per_conn'), 1)} runs × {fmt(v.get('ns_per_run'), 0)} ns"
+                for p, v in ipc.items()) + ". The connect4 program runs for the client's connect (the "
+                "walk, the flow-table insert, the socket storage) and for the proxy's outbound one (which "
+                "skips the walk when its hops name every redirecting service); the sockops runs are mostly "
+                "callbacks the kernel makes for every TCP socket of the cgroup once a sockops program is "
+                "attached. `bench/progcost.sh N` measures the same over N connections through one "
+                "lwfp-inspect, with exact run counts.\n")
         elif t["name"].startswith("relay"):
             P.append(
                 "Per-GiB CPU of the proxies (same runs): "

@@ -162,9 +162,8 @@ static int index_write(struct lwfp_engine *e, const struct filter_index *ix, uin
 	return err;
 }
 
-/* What lets a proxy's own connect skip the walk (lwfp_config, bpf/classify.h). */
-static void summary_fill(struct lwfp_config *cfg, uint32_t half, const struct lwfp_filter *fs,
-			 uint32_t n)
+void filter_summary(struct lwfp_config *cfg, uint32_t half, const struct lwfp_filter *fs,
+		    uint32_t n)
 {
 	uint64_t svcs = 0;
 	uint32_t others = 0, i;
@@ -210,7 +209,7 @@ int filters_publish(struct lwfp_engine *e, const struct lwfp_filter *fs, uint32_
 		cfg.nfilters[idle] = n;
 		memcpy(cfg.idx_nplens[idle], ix.nplens, sizeof(ix.nplens));
 		memcpy(cfg.idx_plens[idle], ix.plens, sizeof(ix.plens));
-		summary_fill(&cfg, idle, fs, n);
+		filter_summary(&cfg, idle, fs, n);
 		err = config_write(e, &cfg);
 	}
 	index_free(&ix);

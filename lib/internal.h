@@ -82,6 +82,12 @@ struct filter_index {
 int index_build(const struct lwfp_filter *fs, uint32_t n, uint32_t half,
 		struct filter_index *ix);
 void index_free(struct filter_index *ix);
+/*
+ * What lets a connect that carries records skip the walk, for one half:
+ * lwfp_config.redirect_services and other_filters (bpf/classify.h).
+ */
+void filter_summary(struct lwfp_config *cfg, uint32_t half, const struct lwfp_filter *fs,
+		    uint32_t n);
 /* The parts of index_build, for tests: prefix lengths, a filter's bucket. */
 void index_pick_plens(const struct lwfp_filter *fs, uint32_t n, struct filter_index *ix);
 void index_key(const struct filter_index *ix, const struct lwfp_filter *f, uint32_t half,

@@ -123,7 +123,10 @@ static __always_inline void hop_drop(struct lwfp_sk *st)
  * A hold ends when TCP is done with the socket: after close() and the FIN
  * exchange or a reset, when its listener goes before accept(), or when a
  * connect fails. The accepted side is found by its tuple, the connecting
- * side by its storage; a pending entry never claimed goes with it.
+ * side (an MPTCP subflow: only those ask for the callback) by its storage;
+ * a pending entry never claimed goes with it. Other connecting sockets end
+ * their hold at release, and their unclaimed pending entries age out of
+ * the LRU map, as before subflows were handled.
  */
 static __always_inline void on_state(struct bpf_sock_ops *ops)
 {

@@ -61,8 +61,9 @@ trap cleanup EXIT INT TERM
 case $N in '' | *[!0-9]*) die "N must be a number of connections" ;; esac
 T=$(mktemp -d /tmp/lwfpq.XXXXXX) || die mktemp
 mkdir -p "$CG/eng/proxy" "$CG/eng/app" "$CG/srv" || die "cannot create $CG"
-ip netns add "$NS" && ip -n "$NS" link set lo up && ip -n "$NS" addr add "$SRV/32" dev lo ||
+if ! { ip netns add "$NS" && ip -n "$NS" link set lo up && ip -n "$NS" addr add "$SRV/32" dev lo; }; then
 	die "cannot make namespace $NS"
+fi
 "$LWFPCTL" up --cgroup "$CG/eng" --pin-dir "$PIN" >/dev/null || die "lwfpctl up"
 ctl() { "$LWFPCTL" "$@" --pin-dir "$PIN" >/dev/null || die "lwfpctl $*"; }
 ctl service add progq --cgroup "$CG/eng/proxy"

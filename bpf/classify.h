@@ -414,6 +414,7 @@ static __always_inline int walk_init(struct walk *w, struct bpf_sock_addr *ctx)
 		w->sport = ctx->sk->src_port;
 	/* Reads through the task, of address 0 (failing at once) unless an --app filter is live. */
 	current_exe(&w->exe, (cfg->conds[active] & LWFP_COND_APP) / LWFP_COND_APP);
+	index_open(w, cfg, active);
 	return 1;
 }
 
@@ -452,18 +453,14 @@ static __always_inline bool walk_needless(const struct walk *w, const struct lwf
 	return true;
 }
 
-/* Opens the walk over the live half: 1, or 0 when it is needless, or < 0. */
+/* 1: walk the live half; 0 when it is needless; < 0. */
 static __always_inline int walk_open(struct walk *w)
 {
 	struct lwfp_config *cfg = config();
-	__u32 half = w->base ? 1 : 0;
 
 	if (!cfg)
 		return -ENOBUFS;
-	if (walk_needless(w, cfg, half))
-		return 0;
-	index_open(w, cfg, half);
-	return 1;
+	return !walk_needless(w, cfg, w->base ? 1 : 0);
 }
 
 static __always_inline int redirect(struct bpf_sock_addr *ctx, struct walk *w,

@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The kernel fast path of a passed flow: the socket maps and verdict of
+ * bpf/offload.h, their attachment at `up`, and the hand-over of a pair.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include <lwfp/engine.h>
+#include <lwfp/lwfp.h>
+
+#include "internal.h"
+
+/* BPF_SK_SKB_VERDICT (Linux 5.13) is in Debian's 6.1 UAPI headers. */
+#define OFFLOAD_ATTACH_TYPE BPF_SK_SKB_VERDICT
+#define OFFLOAD_LINK "link_lwfp_offload_verdict"
+
+/* ---- up and down -------------------------------------------------------------- */
+
+/*
+ * A socket-map link (Linux 6.10) is pinned like the cgroup links, so down
+ * detaches it by unpinning. Before 6.10 the program is attached to the map
+ * itself, and lives as long as the map: down unpins the map, which frees it
+ * and so detaches the program.
+ */
+void offload_attach(int prog_fd, int map_fd, const char *pin_dir)
+{
+	char path[PATH_MAX];
+	int link;
+
+	if (pin_path(path, sizeof(path), pin_dir, OFFLOAD_LINK))
+		return;
+	if (!access(path, F_OK))
+		return;
+	link = bpf_link_create(prog_fd, map_fd, OFFLOAD_ATTACH_TYPE, NULL);
+	if (link >= 0) {
+		if (!bpf_obj_pin(link, path)) {
+			close(link);
+			return;
+		}
+		close(link);
+	}
+	if (!bpf_prog_attach(prog_fd, map_fd, OFFLOAD_ATTACH_TYPE, 0))
+		return;
+	/* No fast path on this kernel: lwfp_offload() finds no map. */
+	if (!pin_path(path, sizeof(path), pin_dir, MAP_OFFLOAD_RX))
+		unlink(path);
+}
+
+void offload_unpin(const char *pin_dir)
+{
+	char path[PATH_MAX];
+
+	if (!pin_path(path, sizeof(path), pin_dir, OFFLOAD_LINK))
+		unlink(path);
+}
+
+/* ---- the hand-over -------------------------------------------------------------- */
+
+static int sockopt_int(int fd, int level, int name, int *val)
+{
+	socklen_t len = sizeof(*val);
+
+	return getsockopt(fd, level, name, val, &len) ? -errno : 0;
+}
+
+/* A connected plain TCP socket, and its cookie. */
+static int check_tcp(int fd, uint64_t *cookie)
+{
+	socklen_t len = sizeof(*cookie);
+	char ulp[16] = "";
+	int type, proto, err;
+	struct sockaddr_storage ss;
+
+	err = sockopt_int(fd, SOL_SOCKET, SO_TYPE, &type);
+	if (!err)
+		err = sockopt_int(fd, SOL_SOCKET, SO_PROTOCOL, &proto);
+	if (err)
+		return err;
+	if (type != SOCK_STREAM || proto != IPPROTO_TCP)
+		return -EPROTONOSUPPORT;
+	len = sizeof(ulp);
+	/* kTLS and other ULPs own the socket's receive path. */
+	if (!getsockopt(fd, IPPROTO_TCP, TCP_ULP, ulp, &len) && ulp[0])
+		return -EPROTONOSUPPORT;
+	len = sizeof(ss);
+	if (getpeername(fd, (struct sockaddr *)&ss, &len))
+		return -errno;
+	len = sizeof(*cookie);
+	return getsockopt(fd, SOL_SOCKET, SO_COOKIE, cookie, &len) ? -errno : 0;
+}
+
+static int map_put(int map, uint64_t key, int fd)
+{
+	uint32_t val = (uint32_t)fd;
+
+	return bpf_map_update_elem(map, &key, &val, BPF_NOEXIST) ? -errno : 0;
+}
+
+/*
+ * The verdict only runs for sockets already queued data: those bytes wait
+ * until the next segment wakes the socket. Setting SO_RCVLOWAT (to what it
+ * is) makes TCP check the queue and wake it now.
+ */
+static void kick(int fd)
+{
+	int lowat;
+
+	if (!sockopt_int(fd, SOL_SOCKET, SO_RCVLOWAT, &lowat))
+		setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof(lowat));
+}
+
+/*
+ * Both sockets become redirect targets first (tx, under the peer's
+ * cookie); only then does each start to be read by the verdict (rx), so
+ * no segment ever finds its target missing.
+ */
+static int hand_over(int tx, int rx, int a, uint64_t ca, int b, uint64_t cb)
+{
+	int err;
+
+	err = map_put(tx, cb, a);
+	if (err)
+		return err;
+	err = map_put(tx, ca, b);
+	if (!err)
+		err = map_put(rx, cb, b);
+	if (err) {
+		bpf_map_delete_elem(tx, &cb);
+		bpf_map_delete_elem(tx, &ca);
+		return err;
+	}
+	if (map_put(rx, ca, a))
+		return -ENOTRECOVERABLE;
+	kick(a);
+	kick(b);
+	return 0;
+}
+
+static bool offload_disabled(void)
+{
+	const char *env = getenv("LWFP_OFFLOAD");
+
+	return env && !strcmp(env, "0");
+}
+
+/* libbpf's rule: a newer caller's fields we do not know must be zero. */
+static bool opts_ok(const struct lwfp_offload_opts *o)
+{
+	size_t i;
+
+	if (!o)
+		return true;
+	if (o->sz < sizeof(size_t))
+		return false;
+	for (i = offsetofend(struct lwfp_offload_opts, lwfp_offload_opts__last_field); i < o->sz; i++)
+		if (((const char *)o)[i])
+			return false;
+	return true;
+}
+
+LWFP_API int lwfp_offload(int a, int b, const struct lwfp_offload_opts *opts)
+{
+	const char *pin_dir = NULL;
+	uint64_t ca, cb;
+	int tx, rx, err;
+
+	if (!opts_ok(opts))
+		return -EINVAL;
+	if (opts && opts->sz >= offsetofend(struct lwfp_offload_opts, pin_dir))
+		pin_dir = opts->pin_dir;
+	if (a == b)
+		return -EINVAL;
+	err = check_tcp(a, &ca);
+	if (!err)
+		err = check_tcp(b, &cb);
+	if (err)
+		return err;
+	if (offload_disabled())
+		return -EOPNOTSUPP;
+	pin_dir = pin_dir ? pin_dir : lwfp_default_pin_dir();
+	tx = pin_open(pin_dir, MAP_OFFLOAD_TX);
+	rx = pin_open(pin_dir, MAP_OFFLOAD_RX);
+	if (tx < 0 || rx < 0)
+		err = (tx == -ENOENT || rx == -ENOENT) ? -EOPNOTSUPP : (tx < 0 ? tx : rx);
+	else
+		err = hand_over(tx, rx, a, ca, b, cb);
+	if (tx >= 0)
+		close(tx);
+	if (rx >= 0)
+		close(rx);
+	return err;
+}

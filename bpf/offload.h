@@ -46,7 +46,14 @@ struct {
  */
 static __always_inline int offload_verdict(struct __sk_buff *skb)
 {
-	__u64 cookie = bpf_get_socket_cookie(skb);
+	__u64 cookie;
 
+	/*
+	 * A segment without data (a FIN) must not reach the peer's send
+	 * work: sending 0 bytes counts there as a broken pipe.
+	 */
+	if (!skb->len)
+		return SK_DROP;
+	cookie = bpf_get_socket_cookie(skb);
 	return bpf_sk_redirect_hash(skb, &lwfp_offload_tx, &cookie, 0);
 }

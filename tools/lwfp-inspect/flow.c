@@ -118,10 +118,84 @@ static void relay_event(struct flow *f)
 	flow_watch(f, pump_events(&f->up, &f->down), pump_events(&f->down, &f->up));
 }
 
+/* ---- OFFLOAD ------------------------------------------------------------------ */
+
+/* Both ends passed on: the counts come from the sockets, which saw every byte. */
+static void offload_end(struct flow *f)
+{
+	f->up.bytes = offload_bytes(f->client.fd, f->off.up.eof);
+	f->down.bytes = offload_bytes(f->server.fd, f->off.down.eof);
+	offload_graceful(f->client.fd);
+	offload_graceful(f->server.fd);
+	flow_end(f, VERDICT_PASS);
+}
+
+static void offload_event(struct flow *f)
+{
+	int err, failed;
+
+	err = offload_run(&f->off, f->client.fd, f->server.fd, &failed);
+	if (err) {
+		flow_fail(f, failed == f->client.fd ? "client" : "server", err);
+		return;
+	}
+	if (offload_done(&f->off)) {
+		offload_end(f);
+		return;
+	}
+	if (offload_flushing(&f->off))
+		enter_phase(f, FLOW_OFFLOAD, TIMEOUT_FLUSH);
+	else if (f->timer.queue != &f->worker->timeouts[TIMEOUT_IDLE])
+		enter_phase(f, FLOW_OFFLOAD, TIMEOUT_IDLE);
+}
+
+/* The kernel moves the bytes, so idle means: neither socket received any. */
+static void offload_expire(struct flow *f)
+{
+	const struct config *cfg = f->worker->cfg;
+
+	if (f->timer.queue == &f->worker->timeouts[TIMEOUT_FLUSH]) {
+		offload_event(f);
+		return;
+	}
+	if (offload_idle(f->client.fd, f->server.fd, cfg->idle_timeout_ms))
+		flow_fail(f, "idle timeout", 0);
+	else
+		enter_phase(f, FLOW_OFFLOAD, TIMEOUT_IDLE);
+}
+
+/*
+ * true when the kernel took the flow over, or when the flow ended because
+ * the hand-over failed half-way; false to relay it here.
+ */
+static bool try_offload(struct flow *f)
+{
+	int err;
+
+	err = offload_begin(&f->off, f->client.fd, f->server.fd, f->worker->cfg->pin_dir);
+	if (err == -ENOTRECOVERABLE) {
+		flow_fail(f, "offload", err);
+		return true;
+	}
+	if (err) {
+		f->offload_err = err;
+		return false;
+	}
+	f->relay = RELAY_OFFLOAD;
+	enter_phase(f, FLOW_OFFLOAD, TIMEOUT_IDLE);
+	/* Edge-triggered: each end is one event; errors always wake. */
+	if (!flow_watch(f, EPOLLRDHUP | EPOLLET, EPOLLRDHUP | EPOLLET))
+		offload_event(f);
+	return true;
+}
+
 static void start_relay(struct flow *f)
 {
 	int err;
 
+	if (f->worker->cfg->offload && try_offload(f))
+		return;
+	f->relay = RELAY_SPLICE;
 	err = pump_open(&f->up);
 	if (!err)
 		err = pump_open(&f->down);
@@ -246,6 +320,9 @@ static void flow_event(struct flow *f, uint32_t events)
 		break;
 	case FLOW_DONE:
 		break; /* ended earlier in this epoll batch */
+	case FLOW_OFFLOAD:
+		offload_event(f);
+		break;
 	}
 }
 
@@ -275,6 +352,9 @@ void flow_expire(struct timer *t)
 		flow_fail(f, "idle timeout", 0);
 		break;
 	case FLOW_DONE:
+		break;
+	case FLOW_OFFLOAD:
+		offload_expire(f);
 		break;
 	}
 }

@@ -27,6 +27,24 @@ CLASSIFIER_DESIGN = (
     "(lwfp_filter_add_batch), written with batch map updates.\n")
 
 
+# Under a missed offload target: where a hop's time goes with --offload.
+OFFLOAD_ANALYSIS = (
+    "With --offload no proxy touches the bytes: each hop's sockets sit in the engine's socket map "
+    "(bpf/offload.h) and every segment one receives is handed by the sk_skb verdict to the other's send "
+    "path, which a kernel work queue runs (sk_psock backlog). A hop therefore still costs one TCP receive "
+    "and one TCP send over loopback, in softirq and kworker time that /proc/PID/stat of the proxy does "
+    "not show (proxy CPU {cpu1} s/GiB at 1 hop, {cpu3} at 3 hops: the flow's start and end only). "
+    "1 stream: direct {direct} GiB/s, offloaded 1 hop {off1}, 3 hops {off3}. On 2 CPUs shared with the "
+    "client and the server, each extra hop's receive-and-send competes with the endpoints for the same "
+    "cores; what would close the gap is skipping TCP between the hops (an sk_msg redirect on the "
+    "sender's side, so that the bytes written by one hop's proxy socket land in the next hop's receive "
+    "queue), not less proxy work.\n")
+
+
+# The relay rows' proxies as the tables name them.
+RELAY_NAMES = {"inspect": "inspect", "offload": "inspect --offload", "direct": "direct (no proxy)"}
+
+
 def med(xs):
     xs = [x for x in xs if x is not None]
     return statistics.median(xs) if xs else None
@@ -173,6 +191,9 @@ def main():
     for s in (1, 16):
         target(f"chain: lwfp-inspect 3-hop/1-hop GiB/s, {s} stream{'s' if s > 1 else ''}",
                ratio(tpv("inspect", 3, s), tpv("inspect", 1, s)), 0.5)
+    # Issue 18: the kernel fast path, against the physical limit and per hop.
+    target("relay with --offload, 1 hop, vs direct", ratio(tpv("offload", 1, 1), tpv("direct", 1, 1)), 0.85)
+    target("relay with --offload, 3 hops / 1 hop", ratio(tpv("offload", 3, 1), tpv("offload", 1, 1)), 0.9)
     l1 = classifier.get(1, {}).get("connect_p50_us")
     l10k = classifier.get(10000, {}).get("connect_p50_us")
     top = max(classifier) if classifier else None
@@ -286,10 +307,13 @@ def main():
         L.append(f"| all | | | {fmt(sum(d['ns_per_conn'] for d in ipc.values()), 0)} |")
         L.append("")
     L.append(f"### Relay throughput ({a.tp_bytes >> 20} MiB per run, split over the streams)\n")
-    L.append("| proxy | hops | streams | GiB/s | proxy CPU s/GiB |")
-    L.append("|---|---:|---:|---:|---:|")
+    L.append("| proxy | hops | streams | GiB/s | vs direct | proxy CPU s/GiB |")
+    L.append("|---|---:|---:|---:|---:|---:|")
     for k, d in sorted(relay.items(), key=lambda kv: (kv[1]["hops"], kv[1]["streams"], kv[1]["proxy"])):
-        L.append(f"| {d['proxy']} | {d['hops']} | {d['streams']} | {fmt(d['gibps'])} | {fmt(d['cpu_s_per_gib'])} |")
+        name = RELAY_NAMES.get(d["proxy"], d["proxy"])
+        vs = fmt(ratio(d["gibps"], tpv("direct", 1, d["streams"])), 3)
+        L.append(f"| {name} | {d['hops']} | {d['streams']} | {fmt(d['gibps'])} | {vs} | "
+                 f"{fmt(d['cpu_s_per_gib'])} |")
     L.append("")
     L.append("### Classifier scale (variant (c), 1 client thread)\n")
     L.append("| non-matching filters | p50 connect() (µs) | p50 first byte (µs) | conn/s | connect4 prog ns/run | "
@@ -358,7 +382,12 @@ def main():
              "per connection) are plain forwarders to the server's address. The 3-hop chain is three instances, "
              "each its own lwfp service with weights 300/200/100: each hop's outbound connection is redirected "
              "to the next. CPU is utime+stime (+cutime+cstime, for socat's children) from /proc/PID/stat of "
-             "every proxy process of the chain.\n"
+             "every proxy process of the chain. `inspect --offload` is a chain of its own three lwfp-inspect "
+             "--offload instances: after the peek and the outbound connect each hands its two sockets to the "
+             "kernel (lwfp_offload(); the run fails if any flow fell back to splice), so its proxy CPU is "
+             "that of the flows' start and end only. `direct (no proxy)` is the same client and server with "
+             "no filter matching: the physical limit, and each row's \"vs direct\" is its GiB/s over "
+             "direct's at the same stream count.\n"
              "- Classifier: variant (c) with N non-matching filters (other /32 destinations) at a higher weight "
              "than the matching one; latency with one client thread. Each round measures every level: its filters "
              "are installed with one `lwfpctl -batch` (the time to add them is that command's) and dropped "
@@ -451,6 +480,11 @@ def main():
                 "destination together (an ABI addition), and fewer program runs per connection. Per-round "
                 "figures are "
                 "in results.json; on the shared machine rounds differ by much more than the targets' margins.\n")
+        elif "offload" in t["name"]:
+            P.append(OFFLOAD_ANALYSIS.format(
+                off1=fmt(tpv("offload", 1, 1)), off3=fmt(tpv("offload", 3, 1)),
+                direct=fmt(tpv("direct", 1, 1)), cpu1=fmt(tpv("offload", 1, 1, "cpu_s_per_gib")),
+                cpu3=fmt(tpv("offload", 3, 1, "cpu_s_per_gib"))))
         elif t["name"].startswith("relay"):
             P.append(
                 "Per-GiB CPU of the proxies (same runs): "

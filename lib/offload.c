@@ -132,8 +132,12 @@ static int hand_over(int tx, int rx, int a, uint64_t ca, int b, uint64_t cb)
 	if (err)
 		return err;
 	err = map_put(tx, ca, b);
-	if (!err)
-		err = map_put(rx, cb, b);
+	if (err) {
+		/* Only what this call put: the key may be another flow's. */
+		bpf_map_delete_elem(tx, &cb);
+		return err;
+	}
+	err = map_put(rx, cb, b);
 	if (err) {
 		bpf_map_delete_elem(tx, &cb);
 		bpf_map_delete_elem(tx, &ca);

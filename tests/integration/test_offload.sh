@@ -8,6 +8,7 @@
 #     line counts up);
 #   - the client half-closes first, or the server does: each hop passes the
 #     end on, ends the flow and logs it, byte-exact;
+#   - IPv6 as IPv4;
 #   - the fallback: with LWFP_OFFLOAD=0, hop B cannot hand over; it logs
 #     "relay":"splice" with the reason in "offload", and still delivers
 #     byte-exact, between two offloading hops;
@@ -36,7 +37,8 @@ wait_listen "$NSP_SRV" "$PORT"
 hop() {
 	local name=$1 port=$2 weight=$3
 	shift 3
-	start_inspect "$name" "insp$name" "127.0.0.1:$port" --register --proto tcp --dport "$PORT" \
+	start_inspect "$name" "insp$name" "127.0.0.1:$port" --listen "[::1]:$port" --register \
+		--proto tcp --dport "$PORT" \
 		--service "offload$name" --weight "$weight" --offload "$@"
 	printf -v "PID_$name" '%s' "$LAST_PID"
 }
@@ -45,8 +47,9 @@ hop B 15102 200
 hop C 15103 100
 
 # transfer UP DOWN FIRST SEED [GATE]: the client; its output in $T/client.out.
+# SERVER=$SRV6 for IPv6.
 transfer() {
-	run_in app "$PY" "$PEER" client "$SRV4" "$PORT" "$@" >"$T/client.out" 2>&1
+	run_in app "$PY" "$PEER" client "${SERVER:-$SRV4}" "$PORT" "$@" >"$T/client.out" 2>&1
 }
 
 # Flows each hop has logged since it started (its log starts empty).
@@ -90,14 +93,18 @@ expect_moved 0 "$SMALL" server 3 offload offload offload
 transfer "$SMALL" 0 client 4 || fail "upload only: $(cat "$T/client.out")"
 expect_moved "$SMALL" 0 client 4 offload offload offload
 
+# IPv6 too.
+SERVER=$SRV6 transfer "$SMALL" "$SMALL" client 5 || fail "IPv6 transfer: $(cat "$T/client.out")"
+expect_moved "$SMALL" "$SMALL" client 5 offload offload offload
+
 # 4. The fallback: hop B again, unable to hand over.
 stop_inspect B "$PID_B"
 export LWFP_OFFLOAD=0
 hop B 15102 200
 unset LWFP_OFFLOAD
 NLOG[B]=0
-transfer "$SMALL" "$SMALL" client 5 || fail "transfer with a splice hop: $(cat "$T/client.out")"
-expect_moved "$SMALL" "$SMALL" client 5 offload splice offload
+transfer "$SMALL" "$SMALL" client 6 || fail "transfer with a splice hop: $(cat "$T/client.out")"
+expect_moved "$SMALL" "$SMALL" client 6 offload splice offload
 expect_flow B 1 'offload=Operation not supported'
 stop_inspect B "$PID_B"
 hop B 15102 200
@@ -106,7 +113,7 @@ NLOG[B]=0
 # 5. SIGKILL of hop B after the hand-over, while the client waits at its
 #    gate halfway: the server has the first line, so every hop handed over.
 : >"$T/results.start"
-run_in app "$PY" "$PEER" client "$SRV4" "$PORT" "$BIG" "$SMALL" client 6 "$T/gate" \
+run_in app "$PY" "$PEER" client "$SRV4" "$PORT" "$BIG" "$SMALL" client 7 "$T/gate" \
 	>"$T/client.out" 2>&1 &
 client_pid=$!
 wait_until 30 test -s "$T/results.start" || fail "the killed flow never reached the server"

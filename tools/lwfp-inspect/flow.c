@@ -143,9 +143,14 @@ static void offload_event(struct flow *f)
 		offload_end(f);
 		return;
 	}
-	if (offload_flushing(&f->off))
+	if (offload_flushing(&f->off)) {
+		if (!f->off.flushing_since_ms)
+			f->off.flushing_since_ms = f->worker->now_ms;
 		enter_phase(f, FLOW_OFFLOAD, TIMEOUT_FLUSH);
-	else if (f->timer.queue != &f->worker->timeouts[TIMEOUT_IDLE])
+		return;
+	}
+	f->off.flushing_since_ms = 0;
+	if (f->timer.queue != &f->worker->timeouts[TIMEOUT_IDLE])
 		enter_phase(f, FLOW_OFFLOAD, TIMEOUT_IDLE);
 }
 
@@ -154,8 +159,12 @@ static void offload_expire(struct flow *f)
 {
 	const struct config *cfg = f->worker->cfg;
 
+	/* A destination that takes nothing more: as idle as a silent flow. */
 	if (f->timer.queue == &f->worker->timeouts[TIMEOUT_FLUSH]) {
-		offload_event(f);
+		if (f->worker->now_ms - f->off.flushing_since_ms >= cfg->idle_timeout_ms)
+			flow_fail(f, "idle timeout", 0);
+		else
+			offload_event(f);
 		return;
 	}
 	if (offload_idle(f->client.fd, f->server.fd, cfg->idle_timeout_ms))

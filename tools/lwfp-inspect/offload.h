@@ -27,6 +27,7 @@ struct offload_dir {
 struct offload {
 	struct offload_dir up; /* client to server */
 	struct offload_dir down;
+	uint64_t flushing_since_ms; /* monotonic; 0 while not flushing */
 };
 
 /*

@@ -1,6 +1,9 @@
 #!/bin/bash
 # lwfp-inspect --offload (issue 18): once a flow passed, the kernel relays it.
-# Three lwfp-inspect --offload hops A, B, C chained by weight (300/200/100)
+# lwfp-test-offload checks lwfp_offload() on loopback pairs first: bytes
+# queued before the hand-over come out first, a second hand-over of a
+# socket is -EEXIST, a FIN is left to the caller. Then
+# three lwfp-inspect --offload hops A, B, C chained by weight (300/200/100)
 # between a client in the app cgroup and offload_peer.py's server:
 #   - OFFLOAD_BYTES (default 256 MiB) each way at once arrive intact at both
 #     ends (sha256); every hop logs the flow once, passed, "relay":"offload",
@@ -28,6 +31,10 @@ setup_netns
 mkcg app
 engine_up
 [ -e "$PIN/lwfp_offload_rx" ] || fail "the engine has no offload map (kernel $(uname -r))"
+
+# 0. The call itself (lwfp-test-offload): queued bytes go first, -EEXIST.
+run_in app "$BIN/lwfp-test-offload" --pin-dir "$PIN" >"$T/native.out" 2>&1 ||
+	fail "lwfp-test-offload: $(grep -v '^ok' "$T/native.out")"
 
 spawn srv - "$NSP_SRV" "$PY" "$PEER" server "$PORT" "$T/results"
 wait_listen "$NSP_SRV" "$PORT"

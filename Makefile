@@ -74,6 +74,10 @@ SHARED_LIBS := $(foreach l,liblwfp liblwfp-win,$(BUILD)/lib/$(l).so $(BUILD)/lib
 	test-kernel-6.1 deb
 TEST_TOOL_SRCS := $(wildcard tests/relay/*.c)
 TEST_TOOLS := $(patsubst tests/relay/%.c,$(BUILD)/bin/%,$(TEST_TOOL_SRCS))
+# Other vendors' BPF programs the coexistence tests attach next to lwfp's.
+FOREIGN_SRCS := $(wildcard tests/foreign/*.bpf.c)
+FOREIGN_OBJS := $(patsubst tests/foreign/%.bpf.c,$(BUILD)/tests/foreign/%.bpf.o,$(FOREIGN_SRCS))
+TEST_TOOLS += $(FOREIGN_OBJS)
 
 all: $(BUILD)/bin/lwfpctl $(WIN_A) $(SHARED_LIBS) $(TEST_TOOLS) $(EXAMPLE_BINS) \
 	$(if $(wildcard tools/lwfp-inspect/*.c),$(BUILD)/bin/lwfp-inspect)
@@ -146,6 +150,10 @@ LINK_A = $(LWFP_A)
 WIN_USERS := $(BUILD)/bin/lwfp-test-win $(filter $(BUILD)/tests/test_win_%,$(UNIT_BINS))
 $(WIN_USERS): private LINK_A = $(WIN_A)
 $(WIN_USERS): $(WIN_HDRS) $(WIN_A)
+
+$(BUILD)/tests/foreign/%.bpf.o: tests/foreign/%.bpf.c
+	@mkdir -p $(@D)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 # Small programs the integration tests drive; not installed.
 $(BUILD)/bin/%: tests/relay/%.c $(wildcard tests/relay/*.h) $(LWFP_A)

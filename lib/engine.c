@@ -26,6 +26,7 @@
 
 #include "internal.h"
 #include "lwfp.skel.h"
+#include "mprog.h"
 
 static const char *const progs[] = {
 	"lwfp_connect4", "lwfp_connect6", "lwfp_getpeername4", "lwfp_getpeername6",
@@ -323,25 +324,37 @@ static bool pin_exists(const char *pin_dir, const char *name)
 	return !pin_path(path, sizeof(path), pin_dir, name) && !access(path, F_OK);
 }
 
-static int attach_one(struct bpf_program *prog, int cg_fd, const char *pin_dir)
+/* Where the programs go on the cgroup: next to a program, or first (order.c). */
+struct attach_order {
+	uint32_t before_id, after_id;
+};
+
+/*
+ * Only ever a link: a link adds a program (BPF_F_ALLOW_MULTI) and can
+ * neither replace nor detach one lwfp did not attach.
+ */
+static int attach_one(struct bpf_program *prog, int cg_fd, const char *pin_dir,
+		      const struct attach_order *o)
 {
+	enum bpf_attach_type type = bpf_program__expected_attach_type(prog);
 	char name[64], path[PATH_MAX];
-	struct bpf_link *link;
-	int err;
+	uint32_t flags, rel;
+	int fd, err;
 
 	err = link_pin_name(name, sizeof(name), prog);
 	if (err || pin_exists(pin_dir, name))
 		return err;
 	err = pin_path(path, sizeof(path), pin_dir, name);
+	if (!err)
+		err = order_flags(cg_fd, type, o->before_id, o->after_id, &flags, &rel);
 	if (err)
 		return err;
-	link = bpf_program__attach_cgroup(prog, cg_fd);
-	if (!link)
-		return -errno;
-	err = bpf_link__pin(link, path);
+	fd = mprog_link_create(bpf_program__fd(prog), cg_fd, type, flags, rel);
+	if (fd < 0)
+		return fd;
 	/* The pin holds the link now; closing our fd must not detach it. */
-	bpf_link__disconnect(link);
-	bpf_link__destroy(link);
+	err = bpf_obj_pin(fd, path) ? -errno : 0;
+	close(fd);
 	return err;
 }
 
@@ -420,7 +433,8 @@ static int quiet_print(enum libbpf_print_level level, const char *fmt, va_list a
 	return vfprintf(stderr, fmt, args);
 }
 
-static int load_and_attach(const char *pin_dir, const char *cgroup, uint64_t cg_id)
+static int load_and_attach(const char *pin_dir, const char *cgroup, uint64_t cg_id,
+			   const struct attach_order *o)
 {
 	struct bpf_program *prog;
 	struct lwfp_bpf *skel;
@@ -453,7 +467,7 @@ static int load_and_attach(const char *pin_dir, const char *cgroup, uint64_t cg_
 		/* The offload verdict goes on its socket map, below. */
 		if (bpf_program__type(prog) == BPF_PROG_TYPE_SK_SKB)
 			continue;
-		err = attach_one(prog, cg_fd, pin_dir);
+		err = attach_one(prog, cg_fd, pin_dir, o);
 		if (err)
 			break;
 	}
@@ -508,26 +522,59 @@ static int adopt(const char *pin_dir, uint64_t cg_id, uint32_t cap)
 	return err;
 }
 
+/* A new attachment, unless another engine is on the cgroup's path. */
+static int attach_new(const char *pin_dir, const char *cgroup, uint64_t cg_id,
+		      const struct attach_order *o)
+{
+	struct lwfp_engine_peer peer;
+	int err;
+
+	err = lwfp_engine_find_other(cgroup, pin_dir, &peer);
+	if (err < 0)
+		return err;
+	if (err > 0)
+		return -EBUSY;
+	return load_and_attach(pin_dir, cgroup, cg_id, o);
+}
+
+/* The fields of opts this caller's size has, checked. */
+static int up_opts(const struct lwfp_engine_opts *opts, const char **pin_dir, const char **cg,
+		   uint32_t *cap, struct attach_order *order)
+{
+	if (!opts)
+		return 0;
+	if (opts->sz < sizeof(size_t))
+		return -EINVAL;
+	if (opts->pin_dir)
+		*pin_dir = opts->pin_dir;
+	if (opts->sz > offsetof(struct lwfp_engine_opts, cgroup))
+		*cg = opts->cgroup;
+	if (opts->sz > offsetof(struct lwfp_engine_opts, max_flows_per_uid))
+		*cap = opts->max_flows_per_uid;
+	if (opts->sz > offsetof(struct lwfp_engine_opts, after_id)) {
+		order->before_id = opts->before_id;
+		order->after_id = opts->after_id;
+	}
+	if (*cap > LWFP_MAX_FLOWS || (order->before_id && order->after_id))
+		return -EINVAL;
+	if ((order->before_id || order->after_id) && !mprog_supported())
+		return -EOPNOTSUPP;
+	return 0;
+}
+
 LWFP_API int lwfp_engine_up(const struct lwfp_engine_opts *opts, struct lwfp_engine **out)
 {
 	const char *pin_dir = lwfp_default_pin_dir(), *cg = NULL;
 	char cgroup[PATH_MAX], why[80];
+	struct attach_order order = { 0 };
 	bool fresh;
 	uint64_t cg_id;
 	uint32_t level, cap = 0;
 	int dir_fd, err;
 
-	if (opts && opts->sz < sizeof(size_t))
-		return -EINVAL;
-	if (opts && opts->pin_dir)
-		pin_dir = opts->pin_dir;
-	if (opts && opts->sz > offsetof(struct lwfp_engine_opts, cgroup))
-		cg = opts->cgroup;
-	if (opts && opts->sz > offsetof(struct lwfp_engine_opts, max_flows_per_uid))
-		cap = opts->max_flows_per_uid;
-	if (cap > LWFP_MAX_FLOWS)
-		return -EINVAL;
-	err = lwfp_cgroup_resolve(cg ? cg : "/", cgroup, sizeof(cgroup));
+	err = up_opts(opts, &pin_dir, &cg, &cap, &order);
+	if (!err)
+		err = lwfp_cgroup_resolve(cg ? cg : "/", cgroup, sizeof(cgroup));
 	if (!err)
 		err = lwfp_cgroup_id(cgroup, &cg_id, &level);
 	if (err)
@@ -545,7 +592,7 @@ LWFP_API int lwfp_engine_up(const struct lwfp_engine_opts *opts, struct lwfp_eng
 	}
 	fresh = !pin_exists(pin_dir, MAP_CONFIG);
 	if (!fully_up(pin_dir))
-		err = load_and_attach(pin_dir, cgroup, cg_id);
+		err = attach_new(pin_dir, cgroup, cg_id, &order);
 	if (!err)
 		err = adopt(pin_dir, cg_id, cap);
 	/* In this namespace too when the engine was up already: see route.c. */

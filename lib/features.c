@@ -15,6 +15,7 @@
 #include <lwfp/engine.h>
 
 #include "internal.h"
+#include "mprog.h"
 
 enum need_kind { NEED_MAP, NEED_ATTACH, NEED_HELPER };
 
@@ -80,16 +81,24 @@ static const struct kernel_need needs[] = {
  * unknown attach type is EINVAL. Any other error (no privilege...) says
  * nothing about the kernel, and the load of the real programs will tell.
  */
-static int probe_attach(enum bpf_prog_type prog, enum bpf_attach_type attach)
+/* A program that allows everything: fd or -errno. */
+static int load_trivial(enum bpf_prog_type prog, enum bpf_attach_type attach)
 {
 	const struct bpf_insn insns[] = {
 		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 1 },
 		{ .code = BPF_JMP | BPF_EXIT },
 	};
 	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = attach);
+
+	/* libbpf 1.x returns -errno itself. */
+	return bpf_prog_load(prog, NULL, "GPL", insns, 2, &opts);
+}
+
+static int probe_attach(enum bpf_prog_type prog, enum bpf_attach_type attach)
+{
 	int fd;
 
-	fd = bpf_prog_load(prog, NULL, "GPL", insns, 2, &opts);
+	fd = load_trivial(prog, attach);
 	if (fd >= 0) {
 		close(fd);
 		return 1;
@@ -140,4 +149,28 @@ static int kernel_probe(const void *need, void *arg)
 LWFP_API int lwfp_kernel_check(char *missing, size_t size)
 {
 	return lwfp__kernel_check_with(kernel_probe, NULL, missing, size, NULL);
+}
+
+/*
+ * Whether cgroup links take BPF_F_BEFORE/BPF_F_AFTER (Linux 6.17), probed
+ * without attaching anything: a kernel that does not know the flag refuses
+ * it with EINVAL before it looks at the target; one that knows it goes on
+ * to the target, here no file at all, and says EBADF.
+ */
+int mprog_supported(void)
+{
+	static int known = -1;
+	int prog, fd;
+
+	if (known >= 0)
+		return known;
+	prog = load_trivial(BPF_PROG_TYPE_CGROUP_SOCK_ADDR, BPF_CGROUP_INET4_CONNECT);
+	if (prog < 0)
+		return 0;
+	fd = mprog_link_create(prog, -1, BPF_CGROUP_INET4_CONNECT, BPF_F_BEFORE, 0);
+	if (fd >= 0)
+		close(fd);
+	close(prog);
+	known = fd == -EBADF;
+	return known;
 }

@@ -7,13 +7,14 @@ pkg-config make gcc iproute2 curl python3 socat coreutils libclang-rt-dev util-l
 # The Debian tooling: make deb, and test_deb, which builds the packages.
 debtools="debhelper dpkg-dev fakeroot lintian"
 # Real, unmodified programs the integration tests put in lwfp chains, and
-# the Prometheus client, whose parser reads `lwfpctl stats --prometheus`.
+# the Prometheus client, whose parser reads `lwfpctl stats --prometheus`;
+# iptables and nftables for the nat rules test_doctor shows doctor.
 [ "${1:-}" = test ] && pkgs="$pkgs openssl mitmproxy redsocks microsocks bind9-dnsutils dnsmasq-base valgrind python3-yaml
-python3-prometheus-client $debtools"
+python3-prometheus-client iptables nftables $debtools"
 # make test-kernel-6.1: the same programs (the guest runs the suite on this
 # host's file system), and the emulator and static busybox its boot needs.
 [ "${1:-}" = kernel ] && pkgs="$pkgs openssl mitmproxy redsocks microsocks bind9-dnsutils dnsmasq-base
-python3-prometheus-client
+python3-prometheus-client iptables nftables
 qemu-system-x86 busybox-static kmod"
 # The baselines the benchmarks compare against, and the profiler.
 [ "${1:-}" = bench ] && pkgs="$pkgs haproxy iptables socat linux-perf"

@@ -34,16 +34,101 @@ struct lwfp_engine_opts {
 	 * keeps the engine's value (LWFP_FLOWS_PER_UID_DEFAULT on a new one).
 	 */
 	uint32_t max_flows_per_uid;
+	/*
+	 * Where the programs go among the others attached to the cgroup, at
+	 * the hooks where this program is (lwfp_prog_resolve gives its id);
+	 * first at the others. At most one of the two; both 0: first
+	 * everywhere. Needs Linux 6.17 (-EOPNOTSUPP before); without either,
+	 * older kernels append. Only a new attachment is placed: an engine
+	 * already up stays where it is.
+	 */
+	uint32_t before_id;
+	uint32_t after_id;
 };
-#define lwfp_engine_opts__last_field max_flows_per_uid
+#define lwfp_engine_opts__last_field after_id
 
 /*
  * Load, pin and attach an engine, or adopt the one already pinned there
  * (idempotent). -EEXIST if the pinned engine is attached to another cgroup,
+ * -EBUSY if another engine is on the cgroup's path (lwfp_engine_find_other),
+ * -EOPNOTSUPP if before_id or after_id is set on a kernel before 6.17,
  * -EPERM if an existing pin_dir fails lwfp_pin_dir_check, -EINVAL for a
  * max_flows_per_uid above LWFP_MAX_FLOWS.
  */
 int lwfp_engine_up(const struct lwfp_engine_opts *opts, struct lwfp_engine **engine);
+
+/*
+ * The id of the program spec names among those attached to cgroup (at any
+ * cgroup hook): a program id ("42"), a pinned program or link ("/sys/fs/
+ * bpf/x/prog"), or a program name ("cil_sock4_connect", as the kernel keeps
+ * it: 15 characters at most). -ENOENT when no such program is attached
+ * there, -ENOTUNIQ when the name fits several, -EINVAL for a bad spec.
+ */
+int lwfp_prog_resolve(const char *cgroup, const char *spec, uint32_t *id);
+
+/* Where one of the engine's programs runs among all that run at its hook. */
+struct lwfp_placement {
+	uint32_t position; /* 1-based, in the order the programs run */
+	uint32_t count; /* programs that run for a socket in the engine's cgroup */
+	uint32_t prog_id; /* the engine's */
+	uint32_t prev_id, next_id; /* its neighbours; 0: none */
+	char prev_name[16], next_name[16];
+	bool ordered; /* the kernel orders links (6.17); false: attach order */
+};
+
+/*
+ * The placement of the engine's program at hook ("connect4", "sendmsg6",
+ * ...: bpftool's names of the attach types).
+ */
+int lwfp_engine_placement(const struct lwfp_engine *e, const char *hook,
+			  struct lwfp_placement *p);
+
+/* Another lwfp engine on a cgroup path: see lwfp_engine_find_other. */
+struct lwfp_engine_peer {
+	uint32_t prog_id; /* its connect4 program */
+	char cgroup[256]; /* where that program is attached */
+	char pin_dir[256]; /* "" when not found below /sys/fs/bpf */
+};
+
+/*
+ * Another lwfp engine that would classify the sockets of cgroup: one
+ * attached to it, to an ancestor or to a descendant, other than the engine
+ * pinned at pin_dir (NULL: none). 1 with *peer filled, 0 when there is
+ * none, or -errno. lwfp_engine_up refuses to start a second engine on a
+ * path (-EBUSY): the two would keep separate records, and chains through
+ * both could loop.
+ */
+int lwfp_engine_find_other(const char *cgroup, const char *pin_dir,
+			   struct lwfp_engine_peer *peer);
+
+/*
+ * One program attached at a cgroup hook on the path from the engine's
+ * cgroup to the root, as the kernel describes it (lwfpctl doctor).
+ */
+struct lwfp_path_prog {
+	char cgroup[256]; /* where it is attached */
+	char hook[16]; /* bpftool's name of the attach type: connect4, sock_ops... */
+	uint32_t prog_id;
+	uint32_t link_id; /* 0: attached without a link */
+	uint32_t attach_flags; /* BPF_F_ALLOW_MULTI, BPF_F_ALLOW_OVERRIDE, BPF_F_PREORDER */
+	/*
+	 * 1-based place among the programs that run at hook for a socket in
+	 * the engine's cgroup; 0: attached, but it does not run there.
+	 */
+	uint32_t run_order;
+	char name[16]; /* as the kernel keeps it */
+	char tag[17]; /* hex */
+	char pinned[256]; /* a path below /sys/fs/bpf that holds it or its link; "" */
+	bool ours; /* this engine's */
+	bool lwfp; /* another lwfp engine's (named like lwfp's, not ours) */
+};
+
+/*
+ * Every program at every cgroup socket hook (sock_addr, sock_ops,
+ * sockopt) of the engine's cgroup and its ancestors, hook by hook, each
+ * hook in run order. *out is malloc'd; free() it.
+ */
+int lwfp_engine_path_progs(const struct lwfp_engine *e, struct lwfp_path_prog **out, size_t *n);
 
 /*
  * -EOPNOTSUPP when the running kernel lacks something the data plane needs;

@@ -306,15 +306,17 @@ setup_all() {
 
 # ---- lwfpctl ----------------------------------------------------------------------------
 
-# engine_up: the engine, attached to $CG. `up` again inside the client
-# netns, where the applications are: it is idempotent, and routes the IPv6
-# UDP flow addresses there (lib/route.c).
+# engine_up [CGROUP]: the engine, attached to $CG (or to CGROUP, an existing
+# cgroup below it). `up` again inside the client netns, where the
+# applications are: it is idempotent, and routes the IPv6 UDP flow addresses
+# there (lib/route.c).
 engine_up() {
+	local cg=${1:-$CG}
 	mkcg
-	"$LWFPCTL" up --cgroup "$CG" --pin-dir "$PIN" >"$T/up.out" 2>"$T/up.err" ||
-		fail "lwfpctl up --cgroup $CG --pin-dir $PIN: $(cat "$T/up.err")"
+	"$LWFPCTL" up --cgroup "$cg" --pin-dir "$PIN" >"$T/up.out" 2>"$T/up.err" ||
+		fail "lwfpctl up --cgroup $cg --pin-dir $PIN: $(cat "$T/up.err")"
 	[ -e "$NSP_CLI" ] || return 0
-	nsenter --net="$NSP_CLI" "$LWFPCTL" up --cgroup "$CG" --pin-dir "$PIN" >"$T/up.out" \
+	nsenter --net="$NSP_CLI" "$LWFPCTL" up --cgroup "$cg" --pin-dir "$PIN" >"$T/up.out" \
 		2>"$T/up.err" || fail "lwfpctl up in $NS_CLI: $(cat "$T/up.err")"
 }
 
@@ -443,12 +445,12 @@ expect_log() {
 
 # ---- the application --------------------------------------------------------------------
 
-# app_curl URL OUT [CURL OPTIONS...]: curl in the app cgroup and the client
-# netns; its stderr in $T/curl.err.
+# app_curl URL OUT [CURL OPTIONS...]: curl in the app cgroup ($CG/$APP_CG,
+# default $CG/app) and the client netns; its stderr in $T/curl.err.
 app_curl() {
 	local url=$1 out=$2
 	shift 2
-	run_in app curl -sS -g --noproxy '*' --connect-timeout 10 --max-time 30 \
+	run_in "${APP_CG:-app}" curl -sS -g --noproxy '*' --connect-timeout 10 --max-time 30 \
 		-o "$out" "$@" "$url" 2>"$T/curl.err"
 }
 

@@ -530,6 +530,10 @@ wait_exit "$sink6" 10
 [ "$(cat "$T/sink6.res")" = local ] ||
 	fail "the flow addresses' sink got '$(cat "$T/sink6.res")', want only 'local': a neighbour reached them"
 
+# One engine per cgroup path (lwfpctl(8)): the test's own goes down before
+# the solo engine comes up on $CG/solo, under a fresh $PIN.
+"$LWFPCTL" down --pin-dir "$PIN" >/dev/null 2>"$T/solo.err" || fail "down: $(cat "$T/solo.err")"
+mkdir -m 700 "$PIN" || fail "cannot make $PIN again"
 mkcg solo
 nsenter --net="$NSP_SRV" "$LWFPCTL" up --pin-dir "$PIN/solo" --cgroup "$CG/solo" >/dev/null 2>"$T/solo.err" ||
 	fail "up in $NS_SRV: $(cat "$T/solo.err")"

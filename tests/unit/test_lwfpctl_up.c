@@ -4,6 +4,7 @@
  * --max-flows-per-uid takes 1..LWFP_MAX_FLOWS, anything else is refused
  * with one message and the failure status; absent, it is 0 ("keep").
  * Without --cgroup, up says in one line that it attaches to the root.
+ * --before and --after take a PROG each; both, or one twice, are refused.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -90,6 +91,26 @@ static void test_root_note(void **state)
 				 "process on this host); use --cgroup to scope it\n");
 }
 
+static void test_before_after(void **state)
+{
+	char *both[] = { "up", "--before", "42", "--after", "noop", NULL };
+	char *twice[] = { "up", "--after", "a", "--after=b", NULL };
+	struct up_args a;
+	struct ctl c;
+
+	(void)state;
+	assert_int_equal(parse(&a, &c, "--before", "42"), CTL_CONTINUE);
+	assert_string_equal(a.before, "42");
+	assert_null(a.after);
+	assert_int_equal(parse(&a, &c, "--after=/sys/fs/bpf/x/prog", NULL), CTL_CONTINUE);
+	assert_string_equal(a.after, "/sys/fs/bpf/x/prog");
+	assert_null(a.before);
+	assert_int_equal(parse(&a, &c, "--after", NULL), CTL_EXIT_FAIL);
+	c = (struct ctl){ 0 };
+	assert_int_equal(up_parse(&c, 5, both, &a), CTL_EXIT_FAIL);
+	assert_int_equal(up_parse(&c, 4, twice, &a), CTL_EXIT_FAIL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -97,6 +118,7 @@ int main(void)
 		cmocka_unit_test(test_valid_values),
 		cmocka_unit_test(test_refused_values),
 		cmocka_unit_test(test_root_note),
+		cmocka_unit_test(test_before_after),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,7 +11,7 @@
 /* A printf format: the limits come from abi.h. */
 static const char up_usage[] =
 	"Usage: lwfpctl up [--cgroup PATH] [--max-flows-per-uid N] [--config FILE]\n"
-	"                  [--pin-dir DIR] [-j]\n"
+	"                  [--before PROG | --after PROG] [--pin-dir DIR] [-j]\n"
 	"\n"
 	"Load the engine, pin it under DIR and attach it to the cgroup v2 PATH\n"
 	"(absolute, or relative to the cgroup v2 mount; default: the v2 root, which\n"
@@ -23,6 +23,11 @@ static const char up_usage[] =
 	"                           (default: the engine's; %u on a new one)\n"
 	"  --config FILE            then make the engine's policy that of FILE, as\n"
 	"                           'lwfpctl reload --config FILE' does\n"
+	"  --before PROG, --after PROG\n"
+	"                           put the programs before or after PROG, a program\n"
+	"                           attached to PATH: its id, a pinned path, or its name\n"
+	"                           (Linux 6.17; default: first on PATH). When lwfp is\n"
+	"                           not alone there, where connect4 landed goes to stderr\n"
 	"  --pin-dir DIR            " CTL_PIN_DIR_HELP
 	"  -j, --json               print the result as JSON\n";
 
@@ -34,7 +39,7 @@ static const char down_usage[] =
 	"\n"
 	"  --pin-dir DIR   " CTL_PIN_DIR_HELP;
 
-enum { OPT_CGROUP = CTL_OPT_CMD, OPT_MAX_FLOWS, OPT_CONFIG };
+enum { OPT_CGROUP = CTL_OPT_CMD, OPT_MAX_FLOWS, OPT_CONFIG, OPT_BEFORE, OPT_AFTER };
 
 /* 1..LWFP_MAX_FLOWS: 0 would mean "keep" to the library, not "none". */
 static int parse_flow_cap(const char *arg, uint32_t *cap)
@@ -53,6 +58,8 @@ int up_parse(struct ctl *c, int argc, char **argv, struct up_args *a)
 		{ "cgroup", required_argument, NULL, OPT_CGROUP },
 		{ "max-flows-per-uid", required_argument, NULL, OPT_MAX_FLOWS },
 		{ "config", required_argument, NULL, OPT_CONFIG },
+		{ "before", required_argument, NULL, OPT_BEFORE },
+		{ "after", required_argument, NULL, OPT_AFTER },
 		{ 0 },
 	};
 	int opt;
@@ -66,6 +73,14 @@ int up_parse(struct ctl *c, int argc, char **argv, struct up_args *a)
 			break;
 		case OPT_CONFIG:
 			a->config = optarg;
+			break;
+		case OPT_BEFORE:
+		case OPT_AFTER:
+			if (a->before || a->after) {
+				ctl_err("give one of --before and --after, once");
+				return CTL_EXIT_FAIL;
+			}
+			*(opt == OPT_BEFORE ? &a->before : &a->after) = optarg;
 			break;
 		case OPT_MAX_FLOWS:
 			if (parse_flow_cap(optarg, &a->max_flows_per_uid) != CTL_CONTINUE)
@@ -130,13 +145,10 @@ int cmd_up(struct ctl *c, int argc, char **argv)
 		ctl_err("this kernel lacks %s", missing);
 		return CTL_EXIT_FAIL;
 	}
-	err = lwfp_engine_up(&opts, &e);
-	if (err == -EEXIST) {
-		ctl_err("the engine at %s is attached to another cgroup (run 'lwfpctl down' first)",
-			opts.pin_dir);
+	if (up_order_opts(&a, opts.cgroup, &opts))
 		return CTL_EXIT_FAIL;
-	}
-	if (err && ctl_pin_dir_refused(opts.pin_dir, err))
+	err = lwfp_engine_up(&opts, &e);
+	if (err && (up_refused(err, &opts) || ctl_pin_dir_refused(opts.pin_dir, err)))
 		return CTL_EXIT_FAIL;
 	if (err) {
 		ctl_err("cannot bring the engine up at %s: %s", opts.pin_dir, strerror(-err));
@@ -144,6 +156,7 @@ int cmd_up(struct ctl *c, int argc, char **argv)
 	}
 	if (!a.cgroup)
 		up_note_root(stderr, lwfp_engine_cgroup(e));
+	up_note_placement(stderr, e);
 	err = report_up(c, e);
 	if (err)
 		ctl_err("cannot print the result: %s", strerror(-err));

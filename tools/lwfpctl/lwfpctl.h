@@ -104,10 +104,15 @@ struct up_args {
 	const char *cgroup;
 	uint32_t max_flows_per_uid; /* 0: not given */
 	const char *config; /* --config FILE */
+	const char *before, *after; /* --before PROG, --after PROG */
 };
 int up_parse(struct ctl *c, int argc, char **argv, struct up_args *a);
 /* up_note.c: the one line `up` without --cgroup prints (on stderr) */
 void up_note_root(FILE *f, const char *cgroup);
+/* up_order.c: --before/--after into opts, up's errors, where up landed */
+int up_order_opts(const struct up_args *a, const char *cgroup, struct lwfp_engine_opts *o);
+bool up_refused(int err, const struct lwfp_engine_opts *o);
+void up_note_placement(FILE *f, const struct lwfp_engine *e);
 
 int cmd_up(struct ctl *c, int argc, char **argv);
 int cmd_down(struct ctl *c, int argc, char **argv);
@@ -121,6 +126,7 @@ int stats_prometheus(FILE *out, struct lwfp_engine *e, const uint64_t *v, uint32
 int cmd_metrics(struct ctl *c, int argc, char **argv);
 int cmd_monitor(struct ctl *c, int argc, char **argv);
 int cmd_run(struct ctl *c, int argc, char **argv);
+int cmd_doctor(struct ctl *c, int argc, char **argv); /* cmd_doctor.c */
 
 /* cmd_service.c, for policy files: the words of `service add`. */
 struct service_spec {

@@ -14,8 +14,10 @@ static const char usage[] =
 	"\n"
 	"Commands:\n"
 	"  up [--cgroup PATH] [--max-flows-per-uid N] [--config FILE]\n"
+	"     [--before PROG | --after PROG]\n"
 	"                         load the engine and attach it to a cgroup v2 path;\n"
-	"                         N caps the live flows of one uid; FILE: the policy\n"
+	"                         N caps the live flows of one uid; FILE: the policy;\n"
+	"                         PROG: where among the cgroup's other programs\n"
 	"  reload [--config FILE] make the policy that of FILE (default\n"
 	"                         " CTL_DEFAULT_CONFIG "), all or none\n"
 	"  save                   print the policy in the language of FILE\n"
@@ -42,6 +44,8 @@ static const char usage[] =
 	"  run [--via SERVICE]... -- CMD [ARGS]\n"
 	"                         run CMD in a fresh cgroup, its connections going\n"
 	"                         through the services or a built-in lwfp-inspect\n"
+	"  doctor                 the other programs and netfilter rules next to the\n"
+	"                         engine, in run order, and a warning per known conflict\n"
 	"  -batch FILE, --batch FILE\n"
 	"                         add the services and filters of FILE ('-': stdin),\n"
 	"                         all or none; prints the new filter ids\n"
@@ -69,6 +73,7 @@ static const struct ctl_cmd commands[] = {
 	{ "run", cmd_run },
 	{ "reload", cmd_reload },
 	{ "save", cmd_save },
+	{ "doctor", cmd_doctor },
 };
 
 /* "-h", "--help", or a cluster of short options such as "-jh". */

@@ -31,14 +31,21 @@ CLASSIFIER_DESIGN = (
 OFFLOAD_ANALYSIS = (
     "With --offload no proxy touches the bytes: each hop's sockets sit in the engine's socket map "
     "(bpf/offload.h) and every segment one receives is handed by the sk_skb verdict to the other's send "
-    "path, which a kernel work queue runs (sk_psock backlog). A hop therefore still costs one TCP receive "
-    "and one TCP send over loopback, in softirq and kworker time that /proc/PID/stat of the proxy does "
-    "not show (proxy CPU {cpu1} s/GiB at 1 hop, {cpu3} at 3 hops: the flow's start and end only). "
-    "1 stream: direct {direct} GiB/s, offloaded 1 hop {off1}, 3 hops {off3}. On 2 CPUs shared with the "
-    "client and the server, each extra hop's receive-and-send competes with the endpoints for the same "
-    "cores; what would close the gap is skipping TCP between the hops (an sk_msg redirect on the "
-    "sender's side, so that the bytes written by one hop's proxy socket land in the next hop's receive "
-    "queue), not less proxy work.\n")
+    "path. That send runs in a kernel work queue, one work item per destination socket "
+    "(sk_psock_backlog, net/core/skmsg.c): it is scheduled for each segment, sends segment by segment, "
+    "and when the destination's send buffer is full it stops until that socket has room again or a "
+    "one-jiffy retry. So a hop still costs a TCP receive and a TCP send over loopback plus a work-queue wake-up per "
+    "burst, in softirq and kworker time that /proc/PID/stat of the proxy does not show (proxy CPU "
+    "{cpu1} s/GiB at 1 hop, {cpu3} at 3 hops: the flows' start and end only). 1 stream: direct "
+    "{direct} GiB/s, offloaded 1 hop {off1}, 3 hops {off3}. A standalone loopback check of the same "
+    "verdict (one process, 512 MiB one way) moved about a quarter of what one direct connection moved, "
+    "and a larger SO_SNDBUF on the two sockets (fewer stops) helped by tens of per cent "
+    "without closing the gap. What would close it is fewer TCP connections, not less proxy work: "
+    "the engine's sockops program could put the application's own socket in the map, and an sk_msg "
+    "verdict on it send what the application writes straight out of the last offloaded hop's "
+    "outbound socket (and that socket's sk_skb verdict redirect what the server sends into the "
+    "application's receive queue), so that a passed chain of any length costs one TCP connection "
+    "plus the redirects, the hops keeping their sockets only to see the ends.\n")
 
 
 # The relay rows' proxies as the tables name them.

@@ -76,7 +76,7 @@ static int sockopt_int(int fd, int level, int name, int *val)
 /* A connected plain TCP socket, and its cookie. */
 static int check_tcp(int fd, uint64_t *cookie)
 {
-	socklen_t len = sizeof(*cookie);
+	socklen_t len;
 	char ulp[16] = "";
 	int type, proto, err;
 	struct sockaddr_storage ss;
@@ -107,9 +107,10 @@ static int map_put(int map, uint64_t key, int fd)
 }
 
 /*
- * The verdict only runs for sockets already queued data: those bytes wait
- * until the next segment wakes the socket. Setting SO_RCVLOWAT (to what it
- * is) makes TCP check the queue and wake it now.
+ * The verdict runs when a segment arrives: bytes queued before the socket
+ * was inserted would wait for the next one, which may never come (a
+ * request that waits for its answer). Setting SO_RCVLOWAT, to what it is,
+ * makes TCP check the queue and wake the socket now.
  */
 static void kick(int fd)
 {

@@ -46,7 +46,14 @@ def gate(sent, size):
     return False
 
 
-def send(sock, seed, size, wait=None, gated=False):
+def send(sock, seed, size, wait=None, gated=False, failed=None):
+    try:
+        send_all(sock, seed, size, wait, gated)
+    except OSError as e:
+        failed.append(e)
+
+
+def send_all(sock, seed, size, wait, gated):
     sent = 0
     for piece in stream(seed, size):
         sock.sendall(piece)
@@ -71,14 +78,20 @@ def receive(sock, got):
 
 def transfer(sock, out_seed, out_size, in_seed, in_size, shut_first, gated=False):
     """Send and receive at once; returns (bytes in, ok)."""
-    got, eof = [], threading.Event()
+    got, eof, failed = [], threading.Event(), []
     # The side that goes second sends its FIN only after it read the other's.
     wait = None if shut_first else eof
-    t = threading.Thread(target=send, args=(sock, out_seed, out_size, wait, gated))
+    t = threading.Thread(target=send, args=(sock, out_seed, out_size, wait, gated, failed))
     t.start()
-    receive(sock, got)
-    eof.set()
-    t.join()
+    try:
+        receive(sock, got)
+    finally:
+        eof.set()
+        t.join()
+    # A reset seen by the sender is the connection's failure, even when the
+    # receiving side then reads an end (the error is reported only once).
+    if failed:
+        raise failed[0]
     return got[0], got[0] == in_size and got[1] == digest(in_seed, in_size)
 
 

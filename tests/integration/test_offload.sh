@@ -59,6 +59,9 @@ transfer() {
 	run_in app "$PY" "$PEER" client "${SERVER:-$SRV4}" "$PORT" "$@" >"$T/client.out" 2>&1
 }
 
+# results_have N: the server has written N results.
+results_have() { [ "$(grep -c '' "$T/results")" -ge "$1" ]; }
+
 # Flows each hop has logged since it started (its log starts empty).
 declare -A NLOG=([A]=0 [B]=0 [C]=0)
 NRESULTS=0
@@ -79,7 +82,7 @@ expect_moved() {
 		shift
 	done
 	NRESULTS=$((NRESULTS + 1))
-	wait_until 30 test "$(grep -c '' "$T/results")" -ge "$NRESULTS" ||
+	wait_until 30 results_have "$NRESULTS" ||
 		fail "the server logged no result for flow $NRESULTS: $(cat "$T/results")"
 	[ "$(sed -n "${NRESULTS}p" "$T/results")" = "ok $up" ] ||
 		fail "the server got: $(sed -n "${NRESULTS}p" "$T/results")"
@@ -135,10 +138,10 @@ grep -q "ConnectionResetError\|BrokenPipeError" "$T/client.out" ||
 	fail "the client of the killed hop did not see a reset: $(cat "$T/client.out")"
 for h in A C; do
 	wait_flows "$h" $((NLOG[$h] + 1))
-	expect_flow "$h" last verdict=error relay=offload
+	expect_flow "$h" last verdict=error relay=offload "bytes_up>=1"
 done
 NRESULTS=$((NRESULTS + 1))
-wait_until 30 test "$(grep -c '' "$T/results")" -ge "$NRESULTS" ||
+wait_until 30 results_have "$NRESULTS" ||
 	fail "the server logged no result for the killed flow: $(cat "$T/results")"
 sed -n "${NRESULTS}p" "$T/results" | grep -q '^bad' ||
 	fail "the server got: $(sed -n "${NRESULTS}p" "$T/results")"

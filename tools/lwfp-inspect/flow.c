@@ -32,6 +32,13 @@ static void close_socket(struct watch *wt, bool reset)
 	wt->fd = -1;
 }
 
+/* An offloaded flow's counts come from its sockets, which saw every byte. */
+static void offload_count(struct flow *f)
+{
+	f->up.bytes = offload_bytes(f->client.fd, f->off.up.eof);
+	f->down.bytes = offload_bytes(f->server.fd, f->off.down.eof);
+}
+
 /*
  * The flow is logged and closed now, but freed only after the current epoll
  * batch, which may still hold an event for its other socket.
@@ -40,6 +47,8 @@ static void flow_end(struct flow *f, enum verdict verdict)
 {
 	struct worker *w = f->worker;
 
+	if (f->relay == RELAY_OFFLOAD)
+		offload_count(f);
 	f->verdict = verdict;
 	f->phase = FLOW_DONE;
 	timer_cancel(&f->timer);
@@ -120,11 +129,9 @@ static void relay_event(struct flow *f)
 
 /* ---- OFFLOAD ------------------------------------------------------------------ */
 
-/* Both ends passed on: the counts come from the sockets, which saw every byte. */
+/* Both ends passed on. */
 static void offload_end(struct flow *f)
 {
-	f->up.bytes = offload_bytes(f->client.fd, f->off.up.eof);
-	f->down.bytes = offload_bytes(f->server.fd, f->off.down.eof);
 	offload_graceful(f->client.fd);
 	offload_graceful(f->server.fd);
 	flow_end(f, VERDICT_PASS);

@@ -102,6 +102,10 @@ transfer 0 "$SMALL" server 3 || fail "download only: $(cat "$T/client.out")"
 expect_moved 0 "$SMALL" server 3 offload offload offload
 transfer "$SMALL" 0 client 4 || fail "upload only: $(cat "$T/client.out")"
 expect_moved "$SMALL" 0 client 4 offload offload offload
+# The client's FIN right behind its first line: it may arrive before a hop
+# hands over, and must still be passed on after the line, not before.
+transfer 0 "$SMALL" client 8 || fail "request and FIN at once: $(cat "$T/client.out")"
+expect_moved 0 "$SMALL" client 8 offload offload offload
 
 # IPv6 too.
 SERVER=$SRV6 transfer "$SMALL" "$SMALL" client 5 || fail "IPv6 transfer: $(cat "$T/client.out")"

@@ -41,15 +41,37 @@ static int count(int fd, bool sent, int64_t *out)
 	return 0;
 }
 
+/* A reset socket: its error, else 0; *eof when its peer's FIN arrived. */
+static int side_state(int fd, bool *eof)
+{
+	struct pollfd p = { .fd = fd, .events = POLLRDHUP };
+	socklen_t len = sizeof(int);
+	int soerr = 0;
+
+	if (poll(&p, 1, 0) < 0)
+		return -errno;
+	if (p.revents & POLLERR) {
+		getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
+		return -(soerr ? soerr : ECONNRESET);
+	}
+	if (p.revents & (POLLRDHUP | POLLHUP))
+		*eof = true;
+	return 0;
+}
+
+/* A FIN received before the hand-over is in bytes_received, not in SIOCINQ. */
 static int dir_base(struct offload_dir *d, int src, int dst)
 {
 	int64_t w = 0, t = 0;
+	bool fin = false;
 	int err;
 
 	err = count(dst, true, &w);
 	if (!err)
 		err = count(src, false, &t);
-	*d = (struct offload_dir){ .base = w - t };
+	if (!err)
+		err = side_state(src, &fin);
+	*d = (struct offload_dir){ .base = w - t + fin };
 	return err;
 }
 
@@ -102,24 +124,6 @@ static int dir_run(struct offload_dir *d, int src, int dst)
 	if (shutdown(dst, SHUT_WR) && errno != ENOTCONN)
 		return -errno;
 	d->shut = true;
-	return 0;
-}
-
-/* A reset socket: its error, else 0; *eof when its peer's FIN arrived. */
-static int side_state(int fd, bool *eof)
-{
-	struct pollfd p = { .fd = fd, .events = POLLRDHUP };
-	socklen_t len = sizeof(int);
-	int soerr = 0;
-
-	if (poll(&p, 1, 0) < 0)
-		return -errno;
-	if (p.revents & POLLERR) {
-		getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
-		return -(soerr ? soerr : ECONNRESET);
-	}
-	if (p.revents & (POLLRDHUP | POLLHUP))
-		*eof = true;
 	return 0;
 }
 

@@ -80,6 +80,7 @@ static int check_tcp(int fd, uint64_t *cookie)
 	char ulp[16] = "";
 	int type, proto, err;
 	struct sockaddr_storage ss;
+	struct tcp_info ti;
 
 	err = sockopt_int(fd, SOL_SOCKET, SO_TYPE, &type);
 	if (!err)
@@ -95,6 +96,15 @@ static int check_tcp(int fd, uint64_t *cookie)
 	len = sizeof(ss);
 	if (getpeername(fd, (struct sockaddr *)&ss, &len))
 		return -errno;
+	/*
+	 * Socket maps take established sockets only: one whose peer has sent
+	 * its FIN is ending, and the proxy finishes it itself.
+	 */
+	len = sizeof(ti);
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len))
+		return -errno;
+	if (ti.tcpi_state != TCP_ESTABLISHED)
+		return -ENOTCONN;
 	len = sizeof(*cookie);
 	return getsockopt(fd, SOL_SOCKET, SO_COOKIE, cookie, &len) ? -errno : 0;
 }

@@ -99,7 +99,8 @@ int lwfp_netns_udp_route(int netns_fd);
  *
  * 0, or: -EOPNOTSUPP when the engine or kernel has no fast path (or
  * $LWFP_OFFLOAD is 0), -EPROTONOSUPPORT for a socket that is not plain TCP
- * (MPTCP, a ULP such as kTLS), -ENOTCONN, -EEXIST for a socket handed over
+ * (MPTCP, a ULP such as kTLS), -ENOTCONN for one not connected or whose
+ * peer's FIN has arrived already, -EEXIST for a socket handed over
  * already, another -errno of the map update. In all of these the sockets
  * are as before and the proxy relays the flow itself. -ENOTRECOVERABLE: the
  * hand-over failed half-way after bytes may have moved; reset the flow.

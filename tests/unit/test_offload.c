@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -95,6 +96,10 @@ static void test_not_connected(void **state)
 	assert_true(s >= 0);
 	tcp_pair(p);
 	assert_int_equal(lwfp_offload(p[0], s, &opts), -ENOTCONN);
+	/* Half-closed by its peer (CLOSE_WAIT): socket maps refuse it. */
+	assert_int_equal(shutdown(p[0], SHUT_WR), 0);
+	assert_int_equal(poll(&(struct pollfd){ .fd = p[1], .events = POLLRDHUP }, 1, 5000), 1);
+	assert_int_equal(lwfp_offload(p[1], p[0], &opts), -ENOTCONN);
 	close(s);
 	close_pair(p);
 }

@@ -2,7 +2,9 @@
 /*
  * lwfp_offload()'s refusals (lib/offload.c): every one leaves the sockets
  * as they were, so the proxy can relay the flow itself. The hand-over
- * proper needs an engine and is tested by test_offload.sh.
+ * proper needs an engine and is tested by test_offload.sh. And the
+ * attach at `up` on a kernel that can attach the verdict in no way: the
+ * engine stays up without the fast path.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,11 +16,14 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <lwfp/lwfp.h>
+
+#include "../../lib/internal.h"
 
 #define NO_ENGINE "/nonexistent/lwfp-unit-offload"
 
@@ -124,6 +129,56 @@ static void test_unavailable(void **state)
 	close_pair(q);
 }
 
+/* A file standing for a pin, in dir. */
+static void touch(const char *dir, const char *name)
+{
+	char path[256];
+	FILE *f;
+
+	assert_int_equal(pin_path(path, sizeof(path), dir, name), 0);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fclose(f);
+}
+
+static bool exists(const char *dir, const char *name)
+{
+	char path[256];
+
+	return !pin_path(path, sizeof(path), dir, name) && !access(path, F_OK);
+}
+
+/*
+ * Neither a link nor BPF_PROG_ATTACH (here: no program, no map): the rx
+ * map's pin goes, so that lwfp_offload() says -EOPNOTSUPP; the tx map's
+ * stays for down. offload_unpin() removes the link's pin.
+ */
+static void test_attach_fails(void **state)
+{
+	char dir[] = "/tmp/lwfp-unit-offload-XXXXXX", path[256];
+	struct lwfp_offload_opts opts = { .sz = sizeof(opts), .pin_dir = dir };
+	int p[2], q[2];
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	touch(dir, MAP_OFFLOAD_RX);
+	touch(dir, MAP_OFFLOAD_TX);
+	offload_attach(-1, -1, dir);
+	assert_false(exists(dir, MAP_OFFLOAD_RX));
+	assert_true(exists(dir, MAP_OFFLOAD_TX));
+	tcp_pair(p);
+	tcp_pair(q);
+	assert_int_equal(lwfp_offload(p[1], q[0], &opts), -EOPNOTSUPP);
+	close_pair(p);
+	close_pair(q);
+	touch(dir, "link_lwfp_offload_verdict");
+	offload_unpin(dir);
+	assert_false(exists(dir, "link_lwfp_offload_verdict"));
+	assert_int_equal(pin_path(path, sizeof(path), dir, MAP_OFFLOAD_TX), 0);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -131,6 +186,7 @@ int main(void)
 		cmocka_unit_test(test_not_tcp),
 		cmocka_unit_test(test_not_connected),
 		cmocka_unit_test(test_unavailable),
+		cmocka_unit_test(test_attach_fails),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -23,6 +23,8 @@
 /* BPF_SK_SKB_VERDICT (Linux 5.13) is in Debian's 6.1 UAPI headers. */
 #define OFFLOAD_ATTACH_TYPE BPF_SK_SKB_VERDICT
 #define OFFLOAD_LINK "link_lwfp_offload_verdict"
+/* How long an undone hand-over waits for the kernel's sends. */
+#define OFFLOAD_UNDO_MS 2000
 
 /* ---- up and down -------------------------------------------------------------- */
 
@@ -130,12 +132,18 @@ static void kick(int fd)
 		setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof(lowat));
 }
 
+/* Takes both out of lwfp_offload_tx again: only what this call put there. */
+static void tx_undo(int tx, uint64_t ca, uint64_t cb)
+{
+	bpf_map_delete_elem(tx, &cb);
+	bpf_map_delete_elem(tx, &ca);
+}
+
 /*
- * Both sockets become redirect targets first (tx, under the peer's
- * cookie); only then does each start to be read by the verdict (rx), so
- * no segment ever finds its target missing.
+ * Both sockets become redirect targets (tx, each under its peer's cookie)
+ * before any data is redirected to them.
  */
-static int hand_over(int tx, int rx, int a, uint64_t ca, int b, uint64_t cb)
+static int tx_put(int tx, int a, uint64_t ca, int b, uint64_t cb)
 {
 	int err;
 
@@ -143,19 +151,64 @@ static int hand_over(int tx, int rx, int a, uint64_t ca, int b, uint64_t cb)
 	if (err)
 		return err;
 	err = map_put(tx, ca, b);
-	if (err) {
-		/* Only what this call put: the key may be another flow's. */
+	if (err)
+		/* Not ca's entry: the key may be another flow's. */
 		bpf_map_delete_elem(tx, &cb);
-		return err;
-	}
-	err = map_put(rx, cb, b);
-	if (err) {
-		bpf_map_delete_elem(tx, &cb);
-		bpf_map_delete_elem(tx, &ca);
-		return err;
-	}
-	if (map_put(rx, ca, a))
+	return err;
+}
+
+/*
+ * b's verdict has run since *b0 and a could not follow (its peer's FIN
+ * came in between: socket maps take established sockets only). b is taken
+ * out again; what the kernel took from b must have left through a before
+ * the proxy may write to a itself. The kernel sends it from a work queue,
+ * so wait for it, a bounded while.
+ */
+static int rx_undo(int rx, int a, uint64_t cb, int b, const struct lwfp_offload_counts *a0,
+		   const struct lwfp_offload_counts *b0)
+{
+	struct lwfp_offload_counts bn, an;
+	int i;
+
+	bpf_map_delete_elem(rx, &cb);
+	if (lwfp_offload_counts(b, &bn))
 		return -ENOTRECOVERABLE;
+	for (i = 0; i < OFFLOAD_UNDO_MS; i++) {
+		if (lwfp_offload_counts(a, &an))
+			return -ENOTRECOVERABLE;
+		if (an.written - a0->written >= (bn.received - bn.unread) - (b0->received - b0->unread))
+			return 0;
+		usleep(1000);
+	}
+	return -ENOTRECOVERABLE;
+}
+
+/* Then each starts to be read by the verdict (rx), b first. */
+static int hand_over(int tx, int rx, int a, uint64_t ca, int b, uint64_t cb)
+{
+	struct lwfp_offload_counts a0, b0;
+	int err;
+
+	err = tx_put(tx, a, ca, b, cb);
+	if (err)
+		return err;
+	err = lwfp_offload_counts(a, &a0);
+	if (!err)
+		err = lwfp_offload_counts(b, &b0);
+	if (!err)
+		err = map_put(rx, cb, b);
+	if (!err) {
+		err = map_put(rx, ca, a);
+		if (err && rx_undo(rx, a, cb, b, &a0, &b0))
+			return -ENOTRECOVERABLE;
+		/* A socket map's word for a socket no longer established. */
+		if (err == -EOPNOTSUPP)
+			err = -ENOTCONN;
+	}
+	if (err) {
+		tx_undo(tx, ca, cb);
+		return err;
+	}
 	kick(a);
 	kick(b);
 	return 0;

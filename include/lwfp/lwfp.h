@@ -114,6 +114,25 @@ struct lwfp_offload_opts {
 
 int lwfp_offload(int a, int b, const struct lwfp_offload_opts *opts);
 
+/*
+ * After lwfp_offload(), what a socket has moved, from its TCP state.
+ * written only grows, from an origin of TCP's own: compare two readings.
+ * received is every byte from its peer (its FIN not counted), unread the
+ * part still queued; received - unread has been taken, by the proxy or by
+ * the kernel. A direction src -> dst has delivered everything once dst's
+ * written has grown since the hand-over by src's received - unread then
+ * (docs/abi.md, "Offload"). 0 or -errno (-EINVAL for c NULL, -EBADF,
+ * -ENOTSOCK, -EOPNOTSUPP for a socket that is not TCP).
+ */
+struct lwfp_offload_counts {
+	uint64_t written;
+	uint64_t received;
+	uint64_t unread;
+	bool fin; /* its peer's FIN has arrived */
+};
+
+int lwfp_offload_counts(int fd, struct lwfp_offload_counts *c);
+
 /* pin_dir NULL: $LWFP_PIN_DIR, else /sys/fs/bpf/lwfp. */
 int lwfp_service_handle(const char *pin_dir, const char *name, uint32_t *handle);
 

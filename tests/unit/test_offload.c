@@ -129,6 +129,34 @@ static void test_unavailable(void **state)
 	close_pair(q);
 }
 
+/* lwfp_offload_counts() on a plain pair: what moved, and the FIN apart. */
+static void test_counts(void **state)
+{
+	struct lwfp_offload_counts c0, c1, a;
+	char buf[8];
+	int p[2], fd[2];
+
+	(void)state;
+	tcp_pair(p);
+	assert_int_equal(lwfp_offload_counts(p[0], NULL), -EINVAL);
+	assert_int_equal(pipe(fd), 0);
+	assert_int_equal(lwfp_offload_counts(fd[0], &a), -ENOTSOCK);
+	close(fd[0]);
+	close(fd[1]);
+	assert_int_equal(lwfp_offload_counts(p[0], &c0), 0);
+	assert_int_equal(send(p[0], "hello", 5, 0), 5);
+	assert_int_equal(recv(p[1], buf, 2, 0), 2);
+	assert_int_equal(lwfp_offload_counts(p[0], &c1), 0);
+	assert_true(c1.written - c0.written == 5);
+	assert_int_equal(lwfp_offload_counts(p[1], &a), 0);
+	assert_true(a.received == 5 && a.unread == 3 && !a.fin);
+	assert_int_equal(shutdown(p[0], SHUT_WR), 0);
+	assert_int_equal(poll(&(struct pollfd){ .fd = p[1], .events = POLLRDHUP }, 1, 5000), 1);
+	assert_int_equal(lwfp_offload_counts(p[1], &a), 0);
+	assert_true(a.received == 5 && a.unread == 3 && a.fin);
+	close_pair(p);
+}
+
 /* A file standing for a pin, in dir. */
 static void touch(const char *dir, const char *name)
 {
@@ -187,6 +215,7 @@ int main(void)
 		cmocka_unit_test(test_not_connected),
 		cmocka_unit_test(test_unavailable),
 		cmocka_unit_test(test_attach_fails),
+		cmocka_unit_test(test_counts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

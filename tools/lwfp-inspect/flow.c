@@ -35,8 +35,8 @@ static void close_socket(struct watch *wt, bool reset)
 /* An offloaded flow's counts come from its sockets, which saw every byte. */
 static void offload_count(struct flow *f)
 {
-	f->up.bytes = offload_bytes(f->client.fd, f->off.up.eof);
-	f->down.bytes = offload_bytes(f->server.fd, f->off.down.eof);
+	f->up.bytes = offload_bytes(f->client.fd);
+	f->down.bytes = offload_bytes(f->server.fd);
 }
 
 /*

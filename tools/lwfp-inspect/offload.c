@@ -3,43 +3,12 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <linux/sockios.h>
 #include <linux/tcp.h>
 
 #include <lwfp/lwfp.h>
 
 #include "offload.h"
-
-static int tcp_info_of(int fd, struct tcp_info *ti)
-{
-	socklen_t len = sizeof(*ti);
-
-	return getsockopt(fd, IPPROTO_TCP, TCP_INFO, ti, &len) ? -errno : 0;
-}
-
-/*
- * A socket's count of one side: bytes ever written to it (sent: from an
- * origin of TCP's own, the SYN counted or not), or bytes it received that
- * the proxy has taken (read, not peeked).
- */
-static int count(int fd, bool sent, int64_t *out)
-{
-	struct tcp_info ti;
-	int queued, err;
-
-	err = tcp_info_of(fd, &ti);
-	if (err)
-		return err;
-	if (ioctl(fd, sent ? SIOCOUTQ : SIOCINQ, &queued))
-		return -errno;
-	if (sent)
-		*out = (int64_t)ti.tcpi_bytes_acked + queued;
-	else
-		*out = (int64_t)ti.tcpi_bytes_received - queued;
-	return 0;
-}
 
 /* A reset socket: its error, else 0; *eof when its peer's FIN arrived. */
 static int side_state(int fd, bool *eof)
@@ -59,19 +28,15 @@ static int side_state(int fd, bool *eof)
 	return 0;
 }
 
-/* A FIN received before the hand-over is in bytes_received, not in SIOCINQ. */
 static int dir_base(struct offload_dir *d, int src, int dst)
 {
-	int64_t w = 0, t = 0;
-	bool fin = false;
+	struct lwfp_offload_counts s, t;
 	int err;
 
-	err = count(dst, true, &w);
+	err = lwfp_offload_counts(dst, &t);
 	if (!err)
-		err = count(src, false, &t);
-	if (!err)
-		err = side_state(src, &fin);
-	*d = (struct offload_dir){ .base = w - t + fin };
+		err = lwfp_offload_counts(src, &s);
+	*d = (struct offload_dir){ .base = err ? 0 : (int64_t)t.written - (int64_t)(s.received - s.unread) };
 	return err;
 }
 
@@ -95,13 +60,11 @@ int offload_begin(struct offload *o, int client, int server, const char *pin_dir
 	return 0;
 }
 
-uint64_t offload_bytes(int fd, bool fin)
+uint64_t offload_bytes(int fd)
 {
-	struct tcp_info ti;
+	struct lwfp_offload_counts c;
 
-	if (tcp_info_of(fd, &ti))
-		return 0;
-	return ti.tcpi_bytes_received - (fin && ti.tcpi_bytes_received ? 1 : 0);
+	return lwfp_offload_counts(fd, &c) ? 0 : c.received;
 }
 
 /*
@@ -111,15 +74,17 @@ uint64_t offload_bytes(int fd, bool fin)
  */
 static int dir_run(struct offload_dir *d, int src, int dst)
 {
-	int64_t w;
+	struct lwfp_offload_counts s, t;
 	int err;
 
 	if (!d->eof || d->shut)
 		return 0;
-	err = count(dst, true, &w);
+	err = lwfp_offload_counts(dst, &t);
+	if (!err)
+		err = lwfp_offload_counts(src, &s);
 	if (err)
 		return err;
-	if (w - d->base < (int64_t)offload_bytes(src, true))
+	if ((int64_t)t.written - d->base < (int64_t)s.received)
 		return 0;
 	if (shutdown(dst, SHUT_WR) && errno != ENOTCONN)
 		return -errno;
@@ -144,13 +109,18 @@ int offload_run(struct offload *o, int client, int server, int *failed)
 	return err;
 }
 
+/* tcp_info's last_data_recv: milliseconds since fd last received a byte. */
+static bool silent_for(int fd, uint64_t ms)
+{
+	socklen_t len = sizeof(struct tcp_info);
+	struct tcp_info ti;
+
+	return getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) || ti.tcpi_last_data_recv >= ms;
+}
+
 bool offload_idle(int client, int server, uint64_t idle_ms)
 {
-	struct tcp_info a, b;
-
-	if (tcp_info_of(client, &a) || tcp_info_of(server, &b))
-		return true;
-	return a.tcpi_last_data_recv >= idle_ms && b.tcpi_last_data_recv >= idle_ms;
+	return silent_for(client, idle_ms) && silent_for(server, idle_ms);
 }
 
 void offload_graceful(int fd)

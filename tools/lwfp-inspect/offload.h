@@ -4,12 +4,9 @@
  * no longer sees the bytes; it keeps both sockets to learn of each end, to
  * pass it on, and to count what moved, all from the sockets' TCP state.
  *
- * Counting: a socket's tcp_info bytes_received is every byte it received,
- * plus one for a FIN; bytes_acked plus the unsent-or-unacked send queue
- * (SIOCOUTQ) grows by each byte written to it. A direction has delivered
- * everything once its destination's written count has grown, since the
- * hand-over, by what its source received after what the proxy had itself
- * taken by then.
+ * Counting (lwfp_offload_counts()): a direction has delivered everything
+ * once its destination's written count has grown, since the hand-over, by
+ * what its source received after what the proxy had itself taken by then.
  */
 #ifndef LWFP_INSPECT_OFFLOAD_H
 #define LWFP_INSPECT_OFFLOAD_H
@@ -55,8 +52,8 @@ static inline bool offload_done(const struct offload *o)
 	return o->up.shut && o->down.shut;
 }
 
-/* The bytes the socket received from its peer (the FIN not counted). */
-uint64_t offload_bytes(int fd, bool fin);
+/* The bytes the socket received from its peer (lwfp_offload_counts()). */
+uint64_t offload_bytes(int fd);
 
 /* Neither socket received a byte for idle_ms. */
 bool offload_idle(int client, int server, uint64_t idle_ms);

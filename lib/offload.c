@@ -115,7 +115,10 @@ static int map_put(int map, uint64_t key, int fd)
 {
 	uint32_t val = (uint32_t)fd;
 
-	return bpf_map_update_elem(map, &key, &val, BPF_NOEXIST) ? -errno : 0;
+	if (!bpf_map_update_elem(map, &key, &val, BPF_NOEXIST))
+		return 0;
+	/* A socket map's word for a socket no longer established (a FIN came). */
+	return errno == EOPNOTSUPP ? -ENOTCONN : -errno;
 }
 
 /*
@@ -201,9 +204,6 @@ static int hand_over(int tx, int rx, int a, uint64_t ca, int b, uint64_t cb)
 		err = map_put(rx, ca, a);
 		if (err && rx_undo(rx, a, cb, b, &a0, &b0))
 			return -ENOTRECOVERABLE;
-		/* A socket map's word for a socket no longer established. */
-		if (err == -EOPNOTSUPP)
-			err = -ENOTCONN;
 	}
 	if (err) {
 		tx_undo(tx, ca, cb);

@@ -95,7 +95,7 @@ int lwfp_netns_udp_route(int netns_fd);
  * written out everything it read, and after it must not read or write
  * either socket; it keeps both descriptors, waits for EPOLLRDHUP, and passes
  * each end on with shutdown(SHUT_WR) once the other socket has sent all of
- * it (tcp_info: see docs/abi.md). Closing a socket takes it out again.
+ * it (lwfp_offload_counts()). Closing a socket takes it out again.
  *
  * 0, or: -EOPNOTSUPP when the engine or kernel has no fast path (or
  * $LWFP_OFFLOAD is 0), -EPROTONOSUPPORT for a socket that is not plain TCP
@@ -120,9 +120,9 @@ int lwfp_offload(int a, int b, const struct lwfp_offload_opts *opts);
  * received is every byte from its peer (its FIN not counted), unread the
  * part still queued; received - unread has been taken, by the proxy or by
  * the kernel. A direction src -> dst has delivered everything once dst's
- * written has grown since the hand-over by src's received - unread then
- * (docs/abi.md, "Offload"). 0 or -errno (-EINVAL for c NULL, -EBADF,
- * -ENOTSOCK, -EOPNOTSUPP for a socket that is not TCP).
+ * written has grown, since the hand-over, by src's received now less its
+ * received - unread at the hand-over (docs/abi.md, "Offload"). 0 or
+ * -errno: -EINVAL for c NULL, else that of getsockopt(TCP_INFO) or ioctl.
  */
 struct lwfp_offload_counts {
 	uint64_t written;

@@ -20,8 +20,13 @@
 #include <bpf/bpf_helpers.h>
 #include <lwfp/abi.h>
 
-/* Two sockets per flow. */
-#define OFFLOAD_MAX_SOCKETS (2 * LWFP_MAX_FLOWS)
+/*
+ * Two sockets per offloaded flow. A socket hash allocates its buckets up
+ * front (16 bytes each, a power of two), so every engine pays for this
+ * size: 32768 flows at once, 1 MiB a map. A flow past it is refused
+ * (-E2BIG) and relayed by its proxy.
+ */
+#define OFFLOAD_MAX_SOCKETS 65536
 
 struct {
 	__uint(type, BPF_MAP_TYPE_SOCKHASH);

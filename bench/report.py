@@ -37,10 +37,12 @@ OFFLOAD_ANALYSIS = (
     "one-jiffy retry. So a hop still costs a TCP receive and a TCP send over loopback plus a work-queue wake-up per "
     "burst, in softirq and kworker time that /proc/PID/stat of the proxy does not show (proxy CPU "
     "{cpu1} s/GiB at 1 hop, {cpu3} at 3 hops: the flows' start and end only). 1 stream: direct "
-    "{direct} GiB/s, offloaded 1 hop {off1}, 3 hops {off3}. A standalone loopback check of the same "
-    "verdict (one process, 512 MiB one way) moved about a quarter of what one direct connection moved, "
-    "and a larger SO_SNDBUF on the two sockets (fewer stops) helped by tens of per cent "
-    "without closing the gap. What would close it is fewer TCP connections, not less proxy work: "
+    "{direct} GiB/s, offloaded 1 hop {off1}, 3 hops {off3}. Direct is one TCP connection; one hop, "
+    "offloaded or not, makes it two over loopback, each byte received and sent twice on CPUs the client "
+    "and the server share, which bounds the ratio to direct near one half whoever moves the bytes "
+    "(lwfp-inspect's splice, 1 hop, 1 stream: {splice_vs} of direct). A larger SO_SNDBUF on the two "
+    "sockets (fewer stops of the work queue) helped a standalone loopback check by tens of per cent, "
+    "without changing that bound. What would close it is fewer TCP connections, not less proxy work: "
     "the engine's sockops program could put the application's own socket in the map, and an sk_msg "
     "verdict on it send what the application writes straight out of the last offloaded hop's "
     "outbound socket (and that socket's sk_skb verdict redirect what the server sends into the "
@@ -491,7 +493,8 @@ def main():
             P.append(OFFLOAD_ANALYSIS.format(
                 off1=fmt(tpv("offload", 1, 1)), off3=fmt(tpv("offload", 3, 1)),
                 direct=fmt(tpv("direct", 1, 1)), cpu1=fmt(tpv("offload", 1, 1, "cpu_s_per_gib")),
-                cpu3=fmt(tpv("offload", 3, 1, "cpu_s_per_gib"))))
+                cpu3=fmt(tpv("offload", 3, 1, "cpu_s_per_gib")),
+                splice_vs=fmt(ratio(tpv("inspect", 1, 1), tpv("direct", 1, 1)), 3)))
         elif t["name"].startswith("relay"):
             P.append(
                 "Per-GiB CPU of the proxies (same runs): "

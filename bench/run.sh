@@ -627,9 +627,13 @@ base_filters=$((nf - 1))
 # interleaved, and the other load on a shared machine hits them all alike.
 top=0
 for lvl in $CLS_LEVELS; do [ "$lvl" -gt "$top" ] && top=$lvl; done
+# One in ten also has an --app condition (issue 17), on a file no client
+# runs: while the table holds one, every connect reads its executable.
 for ((j = 0; j < top; j++)); do
+	app=
+	[ $((j % 10)) = 0 ] && app=" --app $(readlink -f "$LWFPCTL")"
 	echo "filter add --service fnoise --to 127.0.0.1:15601 --proto tcp --family 4" \
-		"--dst 198.19.$((j / 250)).$((j % 250 + 1))/32 --dport 9000 --weight 200"
+		"--dst 198.19.$((j / 250)).$((j % 250 + 1))/32 --dport 9000 --weight 200$app"
 done >"$T/cls-all.batch"
 for ((r = 1; r <= REPS; r++)); do
 	for lvl in $CLS_LEVELS; do

@@ -31,6 +31,15 @@ static __always_inline bool prefix_matches(const struct lwfp_filter *f, const st
 	return true;
 }
 
+/* Either file of the filter (abi.h, LWFP_COND_APP); an empty slot holds 0s. */
+static __always_inline bool app_matches(const struct lwfp_filter *f, const struct walk *w)
+{
+	if (!w->exe.ino)
+		return false;
+	return (w->exe.ino == f->app_ino[0] && w->exe.dev == f->app_dev[0]) ||
+	       (w->exe.ino == f->app_ino[1] && w->exe.dev == f->app_dev[1]);
+}
+
 static __always_inline bool filter_matches(const struct lwfp_filter *f, const struct walk *w)
 {
 	__u16 dport = bpf_ntohs(w->dst.port);
@@ -54,6 +63,8 @@ static __always_inline bool filter_matches(const struct lwfp_filter *f, const st
 	    bpf_get_current_ancestor_cgroup_id(f->cgroup_level) != f->cgroup_id)
 		return false;
 	if ((c & LWFP_COND_ORIGIN_CGROUP) && w->origin_cg != f->origin_cgroup_id)
+		return false;
+	if ((c & LWFP_COND_APP) && !app_matches(f, w))
 		return false;
 	return true;
 }
@@ -399,11 +410,10 @@ static __always_inline int walk_init(struct walk *w, struct bpf_sock_addr *ctx)
 	w->gid = ug >> 32;
 	w->proto = ctx->protocol;
 	w->netns = bpf_get_netns_cookie(ctx);
-	/* Only a UDP flow names its client's socket. */
-	if (w->proto == IPPROTO_UDP)
-		w->cookie = bpf_get_socket_cookie(ctx);
 	if (ctx->sk)
 		w->sport = ctx->sk->src_port;
+	/* Reads through the task, of address 0 (failing at once) unless an --app filter is live. */
+	current_exe(&w->exe, (cfg->conds[active] & LWFP_COND_APP) / LWFP_COND_APP);
 	index_open(w, cfg, active);
 	return 1;
 }

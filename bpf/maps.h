@@ -45,6 +45,15 @@ struct {
 	__type(value, struct lwfp_raw_context);
 } lwfp_filter_raw SEC(".maps");
 
+/* The paths of --app filters (abi.h): user space's alone, pinned with the rest. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LWFP_MAX_FILTERS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u32);
+	__type(value, struct lwfp_filter_app);
+} lwfp_filter_app SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, LWFP_MAX_SERVICES);

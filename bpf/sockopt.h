@@ -206,6 +206,11 @@ static __always_inline void metadata_fill(struct lwfp_redirect_context *m,
 	m->netns_ino = f->origin_netns_ino;
 	m->netns_cookie = f->origin_netns;
 	m->origin_cgroup_id = f->origin_cgroup_id;
+	m->origin_exe_ino = f->origin_exe_ino;
+	m->origin_exe_dev = f->origin_exe_dev;
+	m->origin_ppid = f->origin_ppid;
+	m->origin_pexe_ino = f->origin_pexe_ino;
+	m->origin_pexe_dev = f->origin_pexe_dev;
 }
 
 static __always_inline int get_context(struct bpf_sockopt *ctx)

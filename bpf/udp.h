@@ -184,7 +184,7 @@ static __always_inline int udp_hold(struct bpf_sock_addr *ctx, struct walk *w,
 
 	if (!st)
 		return -ENOBUFS;
-	st->cookie = w->cookie;
+	st->cookie = bpf_get_socket_cookie(ctx);
 	if (w->sendmsg)
 		return udp_hold_datagram(w, st, f, token, addr);
 	return udp_hold_connected(st, w, token, addr);

@@ -37,7 +37,7 @@ static const char *const progs[] = {
 
 /* Every map of lwfp.bpf.c: each is pinned, so down must unpin each. */
 static const char *const map_pins[] = {
-	MAP_CONFIG, MAP_FILTERS, MAP_FILTER_RAW, MAP_SERVICES, MAP_FLOWS,
+	MAP_CONFIG, MAP_FILTERS, MAP_FILTER_RAW, MAP_FILTER_APP, MAP_SERVICES, MAP_FLOWS,
 	MAP_FILTER_IDX, MAP_FILTER_POS,
 	MAP_PENDING, MAP_INHERIT, MAP_SCRATCH, MAP_SK_STORE, "lwfp_udp_addr", "lwfp_udp_app",
 	"lwfp_udp_idle", "lwfp_sweep", "lwfp_uid_flows", "lwfp_tuple_scratch", "lwfp_udp_seq", MAP_COUNTERS,
@@ -170,6 +170,7 @@ LWFP_API void lwfp_engine_close(struct lwfp_engine *e)
 	close_fd(&e->config_fd);
 	close_fd(&e->filters_fd);
 	close_fd(&e->filter_raw_fd);
+	close_fd(&e->filter_app_fd);
 	close_fd(&e->filter_idx_fd);
 	close_fd(&e->filter_pos_fd);
 	close_fd(&e->services_fd);
@@ -186,7 +187,7 @@ static struct lwfp_engine *engine_new(const char *pin_dir)
 	if (!e)
 		return NULL;
 	e->dir_fd = e->config_fd = e->filters_fd = e->filter_raw_fd = -1;
-	e->filter_idx_fd = e->filter_pos_fd = -1;
+	e->filter_idx_fd = e->filter_pos_fd = e->filter_app_fd = -1;
 	e->services_fd = e->flows_fd = e->counters_fd = e->filter_hits_fd = -1;
 	if (snprintf(e->pin_dir, sizeof(e->pin_dir), "%s", pin_dir) >= (int)sizeof(e->pin_dir)) {
 		free(e);
@@ -206,7 +207,7 @@ static int open_maps(struct lwfp_engine *e)
 		{ &e->filter_raw_fd, MAP_FILTER_RAW }, { &e->services_fd, MAP_SERVICES },
 		{ &e->filter_idx_fd, MAP_FILTER_IDX }, { &e->filter_pos_fd, MAP_FILTER_POS },
 		{ &e->flows_fd, MAP_FLOWS },	 { &e->counters_fd, MAP_COUNTERS },
-		{ &e->filter_hits_fd, MAP_FILTER_HITS },
+		{ &e->filter_hits_fd, MAP_FILTER_HITS }, { &e->filter_app_fd, MAP_FILTER_APP },
 	};
 	struct lwfp_config cfg;
 	size_t i;

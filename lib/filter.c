@@ -162,6 +162,16 @@ static int index_write(struct lwfp_engine *e, const struct filter_index *ix, uin
 	return err;
 }
 
+/* What the data plane must read before the walk (LWFP_COND_APP: the exe). */
+static uint32_t conds_union(const struct lwfp_filter *fs, uint32_t n)
+{
+	uint32_t i, c = 0;
+
+	for (i = 0; i < n; i++)
+		c |= fs[i].conds;
+	return c;
+}
+
 int filters_publish(struct lwfp_engine *e, const struct lwfp_filter *fs, uint32_t n)
 {
 	struct filter_index ix;
@@ -190,6 +200,7 @@ int filters_publish(struct lwfp_engine *e, const struct lwfp_filter *fs, uint32_
 		err = index_write(e, &ix, idle);
 	if (!err) {
 		cfg.nfilters[idle] = n;
+		cfg.conds[idle] = conds_union(fs, n);
 		memcpy(cfg.idx_nplens[idle], ix.nplens, sizeof(ix.nplens));
 		memcpy(cfg.idx_plens[idle], ix.plens, sizeof(ix.plens));
 		err = config_write(e, &cfg);
@@ -226,6 +237,8 @@ static int filter_check(const struct lwfp_filter *f, size_t raw_len)
 		return -EINVAL;
 	if (raw_len > LWFP_RAW_CONTEXT_MAX || (f->ctx_kind == LWFP_CTX_RAW && !raw_len))
 		return -EINVAL;
+	if ((c & LWFP_COND_APP) && !f->app_ino[0])
+		return -EINVAL;
 	if (f->action != LWFP_ACT_REDIRECT)
 		return f->service || f->flags ? -EINVAL : 0;
 	if (f->to.family != LWFP_AF_INET && f->to.family != LWFP_AF_INET6)
@@ -244,7 +257,15 @@ static int store_raw(struct lwfp_engine *e, uint32_t id, const void *raw, size_t
 	return bpf_map_update_elem(e->filter_raw_fd, &id, &rc, BPF_ANY) ? -errno : 0;
 }
 
-/* A filter as the caller gave it, checked: 0 or -EINVAL. */
+static const char *filter_app_path(const struct lwfp_filter_opts *opts)
+{
+	return opts->sz > offsetof(struct lwfp_filter_opts, app_path) ? opts->app_path : NULL;
+}
+
+/*
+ * A filter as the caller gave it, checked: 0, -EINVAL, or the error of
+ * resolving its --app path (-ENOENT, -ENOEXEC...).
+ */
 static int filter_from_opts(const struct lwfp_filter_opts *opts, struct lwfp_filter *nf,
 			    const void **raw, size_t *raw_len)
 {
@@ -258,6 +279,12 @@ static int filter_from_opts(const struct lwfp_filter_opts *opts, struct lwfp_fil
 	}
 	*nf = *opts->filter;
 	nf->raw_len = *raw_len;
+	if (filter_app_path(opts)) {
+		int err = app_resolve(nf, opts->app_path);
+
+		if (err)
+			return err;
+	}
 	return filter_check(nf, *raw_len);
 }
 
@@ -340,6 +367,8 @@ static int batch_insert(struct lwfp_engine *e, const struct lwfp_filter_opts *co
 		nf[i].id = ids[i] = cfg.next_filter_id++;
 		err = store_raw(e, nf[i].id, nf[i].raw_len ? opts[i]->raw : NULL, nf[i].raw_len);
 		if (!err)
+			err = app_store(e, nf[i].id, filter_app_path(opts[i]));
+		if (!err)
 			err = hits_reset(e, nf[i].id);
 		stored += !err;
 	}
@@ -349,10 +378,12 @@ static int batch_insert(struct lwfp_engine *e, const struct lwfp_filter_opts *co
 		err = table_sort(fs, n + k);
 	if (!err)
 		err = filters_publish(e, fs, n + k);
-	for (i = 0; err && i < stored; i++) {
-		bpf_map_delete_elem(e->filter_raw_fd, &nf[i].id);
-		hits_drop(e, nf[i].id);
-	}
+	/* ids, not nf: the sort moved the new filters. The one that failed may
+	 * have stored its raw context: the loop went one past it. */
+	if (err && i > stored)
+		filter_side_drop(e, ids[stored]);
+	for (i = 0; err && i < stored; i++)
+		filter_side_drop(e, ids[i]);
 	return err;
 }
 
@@ -375,13 +406,20 @@ static int table_drop(struct lwfp_filter *fs, uint32_t *n, const uint32_t *del, 
 	return found == ndel ? 0 : -ENOENT;
 }
 
-/* Raw contexts of deleted filters go once the new table is live. */
+void filter_side_drop(struct lwfp_engine *e, uint32_t id)
+{
+	bpf_map_delete_elem(e->filter_raw_fd, &id);
+	bpf_map_delete_elem(e->filter_app_fd, &id);
+	hits_drop(e, id);
+}
+
+/* The raw contexts, app paths and counters of deleted filters go once the new table is live. */
 static void raw_drop(struct lwfp_engine *e, const uint32_t *del, size_t ndel)
 {
 	size_t j;
 
 	for (j = 0; j < ndel; j++)
-		bpf_map_delete_elem(e->filter_raw_fd, &del[j]);
+		filter_side_drop(e, del[j]);
 }
 
 /* With the lock held: all of opts in and all of del out, or nothing. */
@@ -472,10 +510,8 @@ LWFP_API int lwfp_filter_del(struct lwfp_engine *e, uint32_t id)
 	} else {
 		memmove(&fs[i], &fs[i + 1], (n - i - 1) * sizeof(*fs));
 		err = filters_publish(e, fs, n - 1);
-		if (!err) {
-			bpf_map_delete_elem(e->filter_raw_fd, &id);
-			hits_drop(e, id);
-		}
+		if (!err)
+			filter_side_drop(e, id);
 	}
 	free(fs);
 out:

@@ -18,6 +18,7 @@
 #define MAP_CONFIG "lwfp_config"
 #define MAP_FILTERS "lwfp_filters"
 #define MAP_FILTER_RAW "lwfp_filter_raw"
+#define MAP_FILTER_APP "lwfp_filter_app"
 #define MAP_FILTER_IDX "lwfp_filter_idx"
 #define MAP_FILTER_POS "lwfp_filter_pos"
 #define MAP_SERVICES "lwfp_services"
@@ -44,6 +45,7 @@ struct lwfp_engine {
 	int config_fd;
 	int filters_fd;
 	int filter_raw_fd;
+	int filter_app_fd;
 	int filter_idx_fd;
 	int filter_pos_fd;
 	int services_fd;
@@ -55,6 +57,12 @@ struct lwfp_engine {
 /* Opens pin_dir/name; -ENOENT when absent. */
 int pin_open(const char *pin_dir, const char *name);
 int pin_path(char *buf, size_t size, const char *pin_dir, const char *name);
+
+/* app.c: --app filters (their path, and the file it names). */
+int app_resolve(struct lwfp_filter *f, const char *path);
+int app_store(struct lwfp_engine *e, uint32_t id, const char *path);
+/* filter.c: a filter's raw context, app path and hit counters, when it is deleted. */
+void filter_side_drop(struct lwfp_engine *e, uint32_t id);
 
 /* hits.c: a filter's counter is zeroed when it is added, dropped when deleted. */
 int hits_reset(struct lwfp_engine *e, uint32_t id);

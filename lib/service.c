@@ -403,25 +403,44 @@ LWFP_API int lwfp_service_update(struct lwfp_engine *e, const struct lwfp_servic
 	return err;
 }
 
+/* The side entries of the service's filters, once the table without them is live. */
+static void service_filters_drop(struct lwfp_engine *e, const struct lwfp_filter *fs,
+				 uint32_t n, uint32_t handle)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i++) {
+		if (fs[i].service != handle)
+			continue;
+		/* Its counters too: the map would fill with those of gone filters. */
+		filter_side_drop(e, fs[i].id);
+	}
+}
+
 /* Removes every filter that redirects to the service, then the service. */
 static int service_remove(struct lwfp_engine *e, const struct lwfp_service *s)
 {
-	struct lwfp_filter *fs;
+	struct lwfp_filter *fs, *kept;
 	struct lwfp_service empty = {};
-	uint32_t n, i, kept = 0, slot = s->handle - 1;
+	uint32_t n, i, nkept = 0, slot = s->handle - 1;
 	int err;
 
 	err = filters_load(e, &fs, &n);
 	if (err)
 		return err;
-	for (i = 0; i < n; i++) {
-		if (fs[i].service == s->handle) {
-			bpf_map_delete_elem(e->filter_raw_fd, &fs[i].id);
-			continue;
-		}
-		fs[kept++] = fs[i];
+	kept = malloc((n ? n : 1) * sizeof(*kept));
+	if (!kept) {
+		free(fs);
+		return -ENOMEM;
 	}
-	err = kept == n ? 0 : filters_publish(e, fs, kept);
+	for (i = 0; i < n; i++) {
+		if (fs[i].service != s->handle)
+			kept[nkept++] = fs[i];
+	}
+	err = nkept == n ? 0 : filters_publish(e, kept, nkept);
+	if (!err)
+		service_filters_drop(e, fs, n, s->handle);
+	free(kept);
 	free(fs);
 	if (err)
 		return err;

@@ -127,7 +127,7 @@ enum lwfp_context_kind {
 	LWFP_CTX_NONE = 3,
 };
 
-#define LWFP_CONTEXT_VERSION 2
+#define LWFP_CONTEXT_VERSION 3
 #define LWFP_SOCKADDR_STORAGE_SIZE 128
 
 /* The `metadata` context: a fixed head followed by the filter's raw bytes. */
@@ -160,6 +160,18 @@ struct lwfp_redirect_context {
 	__u32 netns_ino;
 	__u64 netns_cookie;
 	__u64 origin_cgroup_id;
+	/* Version 3: the executable of the application that opened the chain
+	 * and of its parent (real_parent's tgid), as the kernel knew them at
+	 * its connect: the file's inode number and device, the device in the
+	 * kernel's encoding (lwfp_kernel_dev() converts st_dev). A process without an mm
+	 * has 0s. The paths are not here: user space resolves them
+	 * (/proc/PID/exe), checking they still name the same file. */
+	__u64 origin_exe_ino;
+	__u64 origin_pexe_ino;
+	__u32 origin_exe_dev;
+	__u32 origin_pexe_dev;
+	__u32 origin_ppid;
+	__u32 pad2;
 	__u8 raw[];
 };
 
@@ -208,6 +220,17 @@ enum lwfp_fail_mode {
  * including the proxies' own connections, to one application.
  */
 #define LWFP_COND_ORIGIN_CGROUP (1u << 8)
+/*
+ * The executable of the connecting process (its mm->exe_file) is one of
+ * the filter's files (app_ino/app_dev): a file, not a name, so a copy
+ * elsewhere does not match and a process that execs another binary
+ * matches that one. Slot 0 is the file the path named when the filter was
+ * added or last refreshed, slot 1 the file it named before (0 when none),
+ * so that processes still running the replaced binary keep matching
+ * (docs/abi.md, "Applications").
+ */
+#define LWFP_COND_APP (1u << 9)
+#define LWFP_APP_SLOTS 2
 
 struct lwfp_filter {
 	__u32 id;
@@ -232,6 +255,20 @@ struct lwfp_filter {
 	struct lwfp_addr to; /* the redirect target */
 	__u32 idle_timeout_s; /* UDP; 0 means the default */
 	__u32 flags; /* LWFP_FILTER_ */
+	__u64 app_ino[LWFP_APP_SLOTS]; /* LWFP_COND_APP; 0: an empty slot */
+	__u32 app_dev[LWFP_APP_SLOTS]; /* the kernel's dev_t: major << 20 | minor */
+};
+
+/*
+ * lwfp_filter_app[filter id]: the path an LWFP_COND_APP filter was given,
+ * kept for listings, `save` and `filter refresh`; the data plane never
+ * reads it. The path is absolute, kept as given: symlinks are followed at
+ * each lookup, so a package's alternatives link is followed too.
+ */
+#define LWFP_APP_PATH_MAX 256
+
+struct lwfp_filter_app {
+	char path[LWFP_APP_PATH_MAX];
 };
 
 /*
@@ -297,9 +334,10 @@ struct lwfp_config {
 	__u8 idx_nplens[2][2];
 	__u8 idx_plens[2][2][LWFP_IDX_PLENS];
 	__u32 max_flows_per_uid; /* live flows one uid may hold; 0: the default */
+	__u32 conds[2]; /* [half]: the union of its filters' conds */
 };
 #define LWFP_FLOWS_PER_UID_DEFAULT (LWFP_MAX_FLOWS / 4)
-#define LWFP_ABI_VERSION 4
+#define LWFP_ABI_VERSION 5
 
 /* lwfp_filter_raw[filter id]: the bytes of a raw:HEX context. */
 struct lwfp_raw_context {
@@ -332,7 +370,11 @@ struct lwfp_flow {
 	__u64 origin_netns; /* the application's network namespace: its cookie */
 	__u64 client; /* UDP: the cookie of the application's socket */
 	__u32 origin_netns_ino; /* and its inode number */
-	__u32 pad2;
+	__u32 origin_ppid; /* the application's parent, and both executables */
+	__u64 origin_exe_ino;
+	__u64 origin_pexe_ino;
+	__u32 origin_exe_dev;
+	__u32 origin_pexe_dev;
 };
 
 /*

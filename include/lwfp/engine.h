@@ -237,8 +237,16 @@ struct lwfp_filter_opts {
 	const struct lwfp_filter *filter;
 	const void *raw; /* LWFP_CTX_RAW or metadata extra bytes */
 	size_t raw_len; /* at most LWFP_RAW_CONTEXT_MAX */
+	/*
+	 * --app: an absolute path, at most LWFP_APP_PATH_MAX - 1 bytes. The
+	 * library resolves it to the file's identity (slot 0 of app_ino and
+	 * app_dev, setting LWFP_COND_APP) and keeps it for
+	 * lwfp_filter_refresh. NULL: LWFP_COND_APP, if set, uses the
+	 * filter's own app_ino and app_dev, which no refresh follows.
+	 */
+	const char *app_path;
 };
-#define lwfp_filter_opts__last_field raw_len
+#define lwfp_filter_opts__last_field app_path
 
 /* -ENOENT unknown service, -EINVAL bad filter, -ENOSPC table full. */
 int lwfp_filter_add(struct lwfp_engine *e, const struct lwfp_filter_opts *opts, uint32_t *id);
@@ -269,6 +277,23 @@ int lwfp_filter_foreach(struct lwfp_engine *e,
 			int (*cb)(const struct lwfp_filter *f, void *ctx), void *ctx);
 /* The raw context bytes of a filter; *len 0 when it has none. */
 int lwfp_filter_raw(struct lwfp_engine *e, uint32_t id, void *buf, size_t size, size_t *len);
+/* The path of an --app filter: -ENOENT when it has none, -ERANGE too long for buf. */
+int lwfp_filter_app(struct lwfp_engine *e, uint32_t id, char *buf, size_t size);
+/*
+ * Follows the paths of the --app filters: each path that now names another
+ * file (a package upgrade renames a new file over the old one) gets that
+ * file, and keeps the one it replaced as its second, with one update of the
+ * data plane. *changed (may be NULL): how many filters changed.
+ */
+int lwfp_filter_refresh(struct lwfp_engine *e, uint32_t *changed);
+/*
+ * The identity of the file at an absolute path (symlinks followed), as the
+ * data plane compares it: -EINVAL not absolute or too long, -ENOEXEC not a
+ * regular file, or stat()'s error.
+ */
+int lwfp_app_id(const char *path, uint32_t *dev, uint64_t *ino);
+/* st_dev as the kernel encodes a device internally (major << 20 | minor). */
+uint32_t lwfp_kernel_dev(uint64_t st_dev);
 
 /* ---- flows, counters, events --------------------------------------------- */
 

@@ -38,6 +38,11 @@ for n, l in enumerate(lines, 1):
     if "pid" in o and not (type(o["pid"]) is int and type(o.get("uid")) is int
                            and isinstance(o.get("comm"), str)):
         bad("pid, comm and uid do not come together, well-typed")
+    if "exe_ino" in o and not (type(o["exe_ino"]) is int and type(o.get("ppid")) is int
+                               and type(o.get("pexe_ino")) is int
+                               and all(o.get(k) is None or isinstance(o[k], str)
+                                       for k in ("exe", "pexe"))):
+        bad("exe, ppid and pexe do not come together, well-typed")
     objs.append(o)
 i = len(objs) if which == "last" else int(which)
 if not 1 <= i <= len(objs):

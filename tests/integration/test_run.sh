@@ -55,7 +55,16 @@ expect_log B 2 nhops=1
 # (not through run_ctl: $! must be lwfpctl itself, which nsenter becomes)
 nsenter --net="$NSP_CLI" "$LWFPCTL" run --pin-dir "$PIN" --via runA -- sleep 30 2>"$T/r3.err" &
 r3=$!
-wait_until 10 eval 'ls -d "$CG"/lwfp-run-*/cmd >/dev/null 2>&1' || fail "run did not start CMD"
+# CMD has started once `sleep` runs in the cmd cgroup: the cgroup alone is
+# made during set-up, and SIGTERM then is a set-up interruption (125).
+cmd_running() {
+	local p
+	for p in $(cat "$CG"/lwfp-run-*/cmd/cgroup.procs 2>/dev/null); do
+		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = sleep ] && return 0
+	done
+	return 1
+}
+wait_until 10 cmd_running || fail "run did not start CMD"
 kill -TERM "$r3"
 wait_until 10 dead "$r3" || fail "run did not stop on SIGTERM"
 wait "$r3"

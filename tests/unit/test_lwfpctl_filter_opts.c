@@ -8,7 +8,9 @@
  *   - a --to of the other family than --family or --dst, or an IPv6 --to
  *     for UDP, is refused;
  *   - an option whose value is missing does not take the next option;
- *   - with -j, an error is one {"error": "..."} line.
+ *   - with -j, an error is one {"error": "..."} line;
+ *   - --app takes an absolute path to a regular file, as its inode and the
+ *     kernel's encoding of its device, and refuses the rest in one line.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -18,6 +20,8 @@
 #include <stdio.h>
 #include <stdbool.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -175,12 +179,54 @@ static void test_json_error(void **state)
 	assert_string_equal(buf, "{\"error\":\"no service named 'a\\\"b'\"}\n");
 }
 
+/* The kernel's MKDEV: 12 bits of major above 20 of minor. */
+static void test_kernel_dev(void **state)
+{
+	(void)state;
+	assert_int_equal(lwfp_kernel_dev(makedev(8, 1)), (8u << 20) | 1);
+	assert_int_equal(lwfp_kernel_dev(makedev(0, 37)), 37);
+	assert_int_equal(lwfp_kernel_dev(makedev(259, 300)), (259u << 20) | 300);
+}
+
+static void test_app(void **state)
+{
+	static char exe[4096];
+	struct filter_spec s;
+	struct stat st;
+	ssize_t n;
+
+	(void)state;
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	assert_true(n > 0);
+	exe[n] = 0;
+	assert_int_equal(stat(exe, &st), 0);
+	assert_int_equal(opt(&s, FOPT_APP, exe), 1);
+	assert_true(s.f.conds & LWFP_COND_APP);
+	assert_int_equal(s.f.app_ino[0], st.st_ino);
+	assert_int_equal(s.f.app_dev[0], lwfp_kernel_dev(st.st_dev));
+	assert_int_equal(s.f.app_ino[1], 0);
+	assert_string_equal(s.app, exe);
+	assert_int_equal(opt(&s, FOPT_APP, "bin/true"), -EINVAL);
+	assert_non_null(strstr(s.err, "not an absolute path"));
+	assert_int_equal(opt(&s, FOPT_APP, "/"), -EINVAL);
+	assert_non_null(strstr(s.err, "not a regular file"));
+	assert_int_equal(opt(&s, FOPT_APP, "/nonexistent/lwfp-app"), -ENOENT);
+	assert_non_null(strstr(s.err, "--app '/nonexistent/lwfp-app'"));
+	memset(exe, 'a', LWFP_APP_PATH_MAX);
+	exe[0] = '/';
+	exe[LWFP_APP_PATH_MAX] = 0;
+	assert_int_equal(opt(&s, FOPT_APP, exe), -EINVAL);
+	assert_non_null(strstr(s.err, "longer than"));
+	assert_null(strchr(s.err, '\n'));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dport_list),    cmocka_unit_test(test_dport_refused),
 		cmocka_unit_test(test_dst_host_bits), cmocka_unit_test(test_to_family),
 		cmocka_unit_test(test_missing_value), cmocka_unit_test(test_json_error),
+		cmocka_unit_test(test_kernel_dev),    cmocka_unit_test(test_app),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -131,6 +131,8 @@ static int setup(void **state)
 				     BPF_F_NO_PREALLOC);
 	eng->filter_raw_fd = map_new(BPF_MAP_TYPE_HASH, 4, sizeof(struct lwfp_raw_context),
 				     LWFP_MAX_FILTERS, BPF_F_NO_PREALLOC);
+	eng->filter_app_fd = map_new(BPF_MAP_TYPE_HASH, 4, sizeof(struct lwfp_filter_app),
+				     LWFP_MAX_FILTERS, BPF_F_NO_PREALLOC);
 	eng->filter_hits_fd = map_new(BPF_MAP_TYPE_PERCPU_HASH, 4, sizeof(struct lwfp_filter_hits),
 				      2 * LWFP_MAX_FILTERS, BPF_F_NO_PREALLOC);
 	eng->services_fd = eng->flows_fd = eng->counters_fd = -1;

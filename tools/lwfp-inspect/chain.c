@@ -9,6 +9,7 @@
 
 #include "addr.h"
 #include "chain.h"
+#include "exe.h"
 #include "netns.h"
 
 /*
@@ -45,6 +46,20 @@ static void copy_comm(char out[17], const char comm[16])
 	out[i] = '\0';
 }
 
+/* Names both files now, while the application waits for this connection. */
+static void decode_exe(struct chain *c, const struct lwfp_redirect_context *ctx)
+{
+	c->ppid = ctx->origin_ppid;
+	c->exe_dev = ctx->origin_exe_dev;
+	c->exe_ino = ctx->origin_exe_ino;
+	c->pexe_dev = ctx->origin_pexe_dev;
+	c->pexe_ino = ctx->origin_pexe_ino;
+	if (exe_path(c->pid, c->exe_dev, c->exe_ino, c->exe, sizeof(c->exe)))
+		c->exe[0] = 0;
+	if (exe_path(c->ppid, c->pexe_dev, c->pexe_ino, c->pexe, sizeof(c->pexe)))
+		c->pexe[0] = 0;
+}
+
 /*
  * Only the `metadata` kind names the process; the other kinds are skipped.
  * Every hop of a chain logs the same token and the application that opened
@@ -67,6 +82,7 @@ static void decode_context(struct chain *c, const uint8_t *buf, size_t len)
 	c->origin_cgroup_id = ctx.origin_cgroup_id;
 	if (ctx.chain)
 		c->token = ctx.chain;
+	decode_exe(c, &ctx);
 }
 
 int chain_accept(int fd, struct chain *c, uint8_t scratch[CHAIN_QUERY_BUF], const char **step)

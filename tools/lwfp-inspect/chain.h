@@ -43,6 +43,16 @@ struct chain {
 	/* From a version 2 metadata context; 0 when unknown. */
 	uint32_t netns_ino;
 	uint64_t origin_cgroup_id;
+	/*
+	 * From a version 3 one: the application's executable and its parent's,
+	 * as files (ino 0: unknown), and their paths when /proc still named
+	 * them at accept time ("" otherwise).
+	 */
+	uint32_t ppid;
+	uint32_t exe_dev, pexe_dev;
+	uint64_t exe_ino, pexe_ino;
+	char exe[256];
+	char pexe[256];
 };
 
 /* The scratch space chain_accept() asks the engine to answer into. */

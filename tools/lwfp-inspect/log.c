@@ -170,6 +170,26 @@ static void add_records(json_object *o, struct worker *w, const struct chain *c)
 	add_chain(o, w, c);
 }
 
+/* A path is null when /proc no longer named the file; the inode stays known. */
+static void add_file(json_object *o, const char *key, const char *path, uint64_t ino)
+{
+	char ikey[16];
+
+	add(o, key, path[0] ? json_object_new_string(path) : NULL);
+	snprintf(ikey, sizeof(ikey), "%s_ino", key);
+	add(o, ikey, json_object_new_uint64(ino));
+}
+
+/* The application that opened the chain: its executable and its parent's. */
+static void add_exe(json_object *o, const struct chain *c)
+{
+	if (!c->exe_ino)
+		return;
+	add_file(o, "exe", c->exe, c->exe_ino);
+	add(o, "ppid", json_object_new_uint64(c->ppid));
+	add_file(o, "pexe", c->pexe, c->pexe_ino);
+}
+
 static void add_origin(json_object *o, const struct chain *c)
 {
 	char addr[ADDR_STR_MAX];
@@ -182,6 +202,7 @@ static void add_origin(json_object *o, const struct chain *c)
 		add(o, "pid", json_object_new_uint64(c->pid));
 		add(o, "comm", json_object_new_string(c->comm));
 		add(o, "uid", json_object_new_uint64(c->uid));
+		add_exe(o, c);
 	}
 }
 

@@ -152,6 +152,7 @@ static int add_filter(struct registration *r, uint32_t handle, const struct lwfp
 		.filter = &f,
 		.raw = r->spec.raw,
 		.raw_len = r->spec.raw_len,
+		.app_path = r->spec.app[0] ? r->spec.app : NULL,
 	};
 	int e;
 

@@ -25,6 +25,7 @@ static const char filter_usage[] =
 	"       " LIST_SYNOPSIS
 	"       " SHOW_SYNOPSIS
 	"       " FLUSH_SYNOPSIS
+	"       " FILTER_REFRESH_SYNOPSIS
 	"\n"
 	"At connect time the matching filters are tried from the highest weight\n"
 	"down. Run 'lwfpctl filter ACTION --help' for the options of each action.\n";
@@ -211,6 +212,7 @@ static int add_filters(struct lwfp_engine *e, struct add_args *a)
 		o[i] = (struct lwfp_filter_opts){ .sz = sizeof(o[i]), .filter = &f[i] };
 		o[i].raw = a->spec.raw_len ? a->spec.raw : NULL;
 		o[i].raw_len = a->spec.raw_len;
+		o[i].app_path = a->spec.app[0] ? a->spec.app : NULL;
 		po[i] = &o[i];
 	}
 	err = n == 1 ? lwfp_filter_add(e, &o[0], &ids[0])
@@ -328,7 +330,7 @@ struct cond {
 	uint64_t num;
 };
 
-enum { C_PROTO, C_FAMILY, C_DST, C_DPORT, C_SPORT, C_UID, C_GID, C_CGROUP, C_ORIGIN, C__N };
+enum { C_PROTO, C_FAMILY, C_DST, C_DPORT, C_SPORT, C_UID, C_GID, C_CGROUP, C_ORIGIN, C_APP, C__N };
 
 /* Paths as `filter add` takes them; JSON keeps the ids under their own keys. */
 static const char *const cgroup_keys[C__N] = { [C_CGROUP] = "cgroup",
@@ -366,11 +368,19 @@ static void cond_prefix(struct cond *c, const struct lwfp_filter *f)
 		 f->dst_plen);
 }
 
-static void describe_conds(const struct lwfp_filter *f, struct cond *c)
+/* The path it was given; a filter added by (dev, ino) alone shows those. */
+static void cond_app(struct cond *c, struct lwfp_engine *e, const struct lwfp_filter *f)
+{
+	if (lwfp_filter_app(e, f->id, c->text, sizeof(c->text)))
+		snprintf(c->text, sizeof(c->text), "dev:%u,ino:%" PRIu64, f->app_dev[0],
+			 (uint64_t)f->app_ino[0]);
+}
+
+static void describe_conds(struct lwfp_engine *e, const struct lwfp_filter *f, struct cond *c)
 {
 	static const char *const keys[C__N] = { "proto", "family", "dst", "dport",
 						"sport", "uid", "gid", "cgroup_id",
-						"origin_cgroup_id" };
+						"origin_cgroup_id", "app" };
 	const char *proto = ctl_proto_name(f->proto);
 	int i;
 
@@ -395,6 +405,8 @@ static void describe_conds(const struct lwfp_filter *f, struct cond *c)
 		cond_cgroup(&c[C_CGROUP], f->cgroup_id);
 	if (f->conds & LWFP_COND_ORIGIN_CGROUP)
 		cond_cgroup(&c[C_ORIGIN], f->origin_cgroup_id);
+	if (f->conds & LWFP_COND_APP)
+		cond_app(&c[C_APP], e, f);
 }
 
 const char *ctl_action_name(uint8_t action)
@@ -460,7 +472,7 @@ static int print_filter(const struct lwfp_filter *f, void *ctx)
 	size_t len = 0;
 	int i;
 
-	describe_conds(f, c);
+	describe_conds(l->e, f, c);
 	for (i = 0; i < C__N; i++) {
 		if (c[i].text[0] && len < sizeof(conds))
 			len += snprintf(conds + len, sizeof(conds) - len, "%s%s=%s",
@@ -499,12 +511,12 @@ static int context_json(struct json_object *o, struct lwfp_engine *e,
 	return cj_str(o, "context", text);
 }
 
-static int conds_json(struct json_object *o, const struct lwfp_filter *f)
+static int conds_json(struct json_object *o, struct lwfp_engine *e, const struct lwfp_filter *f)
 {
 	struct cond c[C__N];
 	int i, err = 0;
 
-	describe_conds(f, c);
+	describe_conds(e, f, c);
 	for (i = 0; i < C__N && !err; i++) {
 		if (cgroup_keys[i])
 			err = cj_str(o, cgroup_keys[i], c[i].text[0] ? c[i].text : NULL);
@@ -549,7 +561,7 @@ static int filter_json(struct json_object *o, struct lwfp_engine *e,
 	    cj_str(o, "fail", f->fail == LWFP_FAIL_OPEN ? "open" : "closed") ||
 	    cj_add(o, "boot", json_object_new_boolean(!!(f->flags & LWFP_FILTER_BOOT))))
 		return -ENOMEM;
-	if (cj_u64(o, "idle_timeout", f->idle_timeout_s) || conds_json(o, f))
+	if (cj_u64(o, "idle_timeout", f->idle_timeout_s) || conds_json(o, e, f))
 		return -ENOMEM;
 	return hits_json(o, e, f) ?: context_json(o, e, f);
 }
@@ -759,6 +771,7 @@ int cmd_filter(struct ctl *c, int argc, char **argv)
 		{ "list", filter_list },
 		{ "show", filter_show },
 		{ "flush", filter_flush },
+		{ "refresh", filter_refresh },
 	};
 
 	return ctl_group(c, "filter", actions, sizeof(actions) / sizeof(actions[0]), argc, argv,

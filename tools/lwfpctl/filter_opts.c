@@ -218,6 +218,32 @@ static int opt_origin_cgroup(struct filter_spec *s, const char *arg)
 	return 0;
 }
 
+/* The file must exist now: a filter on a missing file could never match. */
+static int opt_app(struct filter_spec *s, const char *arg)
+{
+	uint32_t dev;
+	uint64_t ino;
+	int err;
+
+	if (arg[0] != '/')
+		return fail(s, -EINVAL, "--app '%s' is not an absolute path", arg);
+	if (strlen(arg) >= sizeof(s->app))
+		return fail(s, -EINVAL, "--app '%.32s...' is longer than %d bytes", arg,
+			    LWFP_APP_PATH_MAX - 1);
+	err = lwfp_app_id(arg, &dev, &ino);
+	if (err == -ENOEXEC)
+		return fail(s, -EINVAL, "--app '%s' is not a regular file", arg);
+	if (err)
+		return fail(s, err, "--app '%s': %s", arg, strerror(-err));
+	memset(s->f.app_ino, 0, sizeof(s->f.app_ino));
+	memset(s->f.app_dev, 0, sizeof(s->f.app_dev));
+	s->f.app_ino[0] = ino;
+	s->f.app_dev[0] = dev;
+	strcpy(s->app, arg);
+	s->f.conds |= LWFP_COND_APP;
+	return 0;
+}
+
 static int opt_weight(struct filter_spec *s, const char *arg)
 {
 	uint32_t w;

@@ -25,6 +25,7 @@
 	X(GID, gid, "gid")                            \
 	X(CGROUP, cgroup, "cgroup")                   \
 	X(ORIGIN_CGROUP, origin_cgroup, "origin-cgroup") \
+	X(APP, app, "app")                            \
 	X(WEIGHT, weight, "weight")                   \
 	X(FAIL, fail, "fail")                         \
 	X(CONTEXT, context, "context")                \
@@ -56,6 +57,9 @@ enum {
 	"  --cgroup PATH          cgroup v2 path, descendants included\n"          \
 	"  --origin-cgroup PATH   cgroup (exactly) of the application that opened\n" \
 	"                         the chain, on every hop of it\n"                  \
+	"  --app PATH             executable of the connecting process: the file at\n" \
+	"                         PATH (absolute), not its name; `lwfpctl filter\n"   \
+	"                         refresh` follows PATH to a replacing file\n"      \
 	"\n"                                                                      \
 	"Other settings:\n"                                                        \
 	"  --weight W             higher weights are tried first (default 100)\n"  \
@@ -78,6 +82,7 @@ struct filter_spec {
 		uint16_t lo, hi;
 	} dports[FILTER_MAX_DPORTS]; /* --dport's items; f holds the first */
 	size_t ndports;
+	char app[LWFP_APP_PATH_MAX]; /* --app's path; "" without it */
 	char err[256]; /* why the last call failed */
 };
 

@@ -162,5 +162,8 @@ int filter_add_args(struct ctl *c, int argc, char **argv, struct filter_spec *sp
 int find_service(struct lwfp_engine *e, const char *name, uint32_t *handle);
 /* Reports an error of lwfp_filter_add or lwfp_filter_add_batch, if any. */
 void filter_add_error(int err, const char *service);
+/* filter_refresh.c: lwfpctl filter refresh */
+#define FILTER_REFRESH_SYNOPSIS "lwfpctl filter refresh\n"
+int filter_refresh(struct ctl *c, int argc, char **argv);
 
 #endif /* LWFPCTL_H */

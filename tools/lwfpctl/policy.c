@@ -199,6 +199,7 @@ static int filter_line(struct reader *r, const struct conf_pos *pos, int argc, c
 		filter_spec_nth(&spec, i, &f.f);
 		f.f.raw_len = spec.raw_len;
 		f.raw = spec.raw;
+		memcpy(f.app, spec.app, sizeof(f.app));
 		if (keep_pos(r->p, pos, &f.pos) || policy_add_filter(r->p, &f)) {
 			ctl_err("out of memory");
 			return -1;

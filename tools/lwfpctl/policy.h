@@ -34,6 +34,7 @@ struct pol_filter {
 	struct lwfp_filter f; /* f.id: live filters; f.service: unused */
 	char service[LWFP_NAME_MAX]; /* redirect filters: the service's name */
 	uint8_t *raw; /* f.raw_len bytes */
+	char app[LWFP_APP_PATH_MAX]; /* --app's path; "" without it */
 	struct conf_pos pos;
 };
 

@@ -139,7 +139,8 @@ static int filter_opts(struct apply *a, const struct policy *p, const size_t *id
 			fs[i].service = s.handle;
 		}
 		o[i] = (struct lwfp_filter_opts){ .sz = sizeof(o[i]), .filter = &fs[i],
-						  .raw = pf->raw, .raw_len = pf->f.raw_len };
+						  .raw = pf->raw, .raw_len = pf->f.raw_len,
+						  .app_path = pf->app[0] ? pf->app : NULL };
 		po[i] = &o[i];
 	}
 	return 0;

@@ -33,6 +33,8 @@ static bool same_conds(const struct lwfp_filter *a, const struct lwfp_filter *b)
 	if (((c & LWFP_COND_GID) && a->gid != b->gid) ||
 	    ((c & LWFP_COND_CGROUP) && a->cgroup_id != b->cgroup_id))
 		return false;
+	if ((c & LWFP_COND_APP) && (a->app_ino[0] != b->app_ino[0] || a->app_dev[0] != b->app_dev[0]))
+		return false;
 	return !(c & LWFP_COND_ORIGIN_CGROUP) || a->origin_cgroup_id == b->origin_cgroup_id;
 }
 
@@ -52,6 +54,9 @@ bool pol_filter_same(const struct pol_filter *a, const struct pol_filter *b)
 	    x->idle_timeout_s != y->idle_timeout_s)
 		return false;
 	if (x->raw_len && memcmp(a->raw, b->raw, x->raw_len))
+		return false;
+	/* The file its path names now: a reload follows a replaced --app file. */
+	if (strncmp(a->app, b->app, sizeof(a->app)))
 		return false;
 	if (x->action == LWFP_ACT_REDIRECT &&
 	    (strncmp(a->service, b->service, LWFP_NAME_MAX) || !same_target(&x->to, &y->to)))

@@ -80,6 +80,9 @@ static int live_filter(const struct lwfp_filter *lf, void *ctx)
 		return err;
 	f.f.raw_len = len;
 	f.raw = raw;
+	/* A filter added by file identity alone has no path: "" then. */
+	if ((lf->conds & LWFP_COND_APP) && lwfp_filter_app(l->e, lf->id, f.app, sizeof(f.app)))
+		f.app[0] = 0;
 	for (i = 0; lf->action == LWFP_ACT_REDIRECT && i < l->p->nsvcs; i++) {
 		if (l->p->svcs[i].handle == lf->service)
 			memcpy(f.service, l->p->svcs[i].name, LWFP_NAME_MAX);

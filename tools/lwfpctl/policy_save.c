@@ -84,6 +84,19 @@ static void put_conds(struct line *l, const struct lwfp_filter *f)
 		put_cgroup(l, "origin-cgroup", f->origin_cgroup_id);
 }
 
+/* The path, quoted as put_cgroup quotes; a filter without one cannot be saved. */
+static void put_app(struct line *l, const struct pol_filter *pf)
+{
+	if (!(pf->f.conds & LWFP_COND_APP))
+		return;
+	if (!pf->app[0] || strchr(pf->app, '\'')) {
+		put(l, " --app ?");
+		l->why = "its --app path is unknown or holds a quote";
+		return;
+	}
+	put(l, " --app '%s'", pf->app);
+}
+
 static void put_context(struct line *l, const struct pol_filter *pf)
 {
 	static const char *const kinds[] = { "metadata", "sockaddrs", "raw", "none" };
@@ -115,6 +128,7 @@ static void filter_line(struct line *l, const struct policy *p, const struct pol
 		put(l, "filter add --%s", f->action == LWFP_ACT_PERMIT ? "permit" : "block");
 	}
 	put_conds(l, f);
+	put_app(l, pf);
 	put(l, " --weight %u", f->weight);
 	put(l, " --fail %s", f->fail == LWFP_FAIL_OPEN ? "open" : "closed");
 	put_context(l, pf);

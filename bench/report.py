@@ -27,6 +27,33 @@ CLASSIFIER_DESIGN = (
     "(lwfp_filter_add_batch), written with batch map updates.\n")
 
 
+# Under a missed offload target: where a hop's time goes with --offload.
+OFFLOAD_ANALYSIS = (
+    "With --offload no proxy touches the bytes: each hop's sockets sit in the engine's socket map "
+    "(bpf/offload.h) and every segment one receives is handed by the sk_skb verdict to the other's send "
+    "path. That send runs in a kernel work queue, one work item per destination socket "
+    "(sk_psock_backlog, net/core/skmsg.c): it is scheduled for each segment, sends segment by segment, "
+    "and when the destination's send buffer is full it stops until that socket has room again or a "
+    "one-jiffy retry. So a hop still costs a TCP receive and a TCP send over loopback plus a work-queue wake-up per "
+    "burst, in softirq and kworker time that /proc/PID/stat of the proxy does not show (proxy CPU "
+    "{cpu1} s/GiB at 1 hop, {cpu3} at 3 hops: the flows' start and end only). 1 stream: direct "
+    "{direct} GiB/s, offloaded 1 hop {off1}, 3 hops {off3}. Direct is one TCP connection; one hop, "
+    "offloaded or not, makes it two over loopback, each byte received and sent twice on CPUs the client "
+    "and the server share, which bounds the ratio to direct near one half whoever moves the bytes "
+    "(lwfp-inspect's splice, 1 hop, 1 stream: {splice_vs} of direct). A larger SO_SNDBUF on the two "
+    "sockets (fewer stops of the work queue) helped a standalone loopback check by tens of per cent, "
+    "without changing that bound. What would close it is fewer TCP connections, not less proxy work: "
+    "the engine's sockops program could put the application's own socket in the map, and an sk_msg "
+    "verdict on it send what the application writes straight out of the last offloaded hop's "
+    "outbound socket (and that socket's sk_skb verdict redirect what the server sends into the "
+    "application's receive queue), so that a passed chain of any length costs one TCP connection "
+    "plus the redirects, the hops keeping their sockets only to see the ends.\n")
+
+
+# The relay rows' proxies as the tables name them.
+RELAY_NAMES = {"inspect": "inspect", "offload": "inspect --offload", "direct": "direct (no proxy)"}
+
+
 def med(xs):
     xs = [x for x in xs if x is not None]
     return statistics.median(xs) if xs else None
@@ -174,6 +201,9 @@ def main():
     for s in (1, 16):
         target(f"chain: lwfp-inspect 3-hop/1-hop GiB/s, {s} stream{'s' if s > 1 else ''}",
                ratio(tpv("inspect", 3, s), tpv("inspect", 1, s)), 0.5)
+    # Issue 18: the kernel fast path, against the physical limit and per hop.
+    target("relay with --offload, 1 hop, vs direct", ratio(tpv("offload", 1, 1), tpv("direct", 1, 1)), 0.85)
+    target("relay with --offload, 3 hops / 1 hop", ratio(tpv("offload", 3, 1), tpv("offload", 1, 1)), 0.9)
     l1 = classifier.get(1, {}).get("connect_p50_us")
     l10k = classifier.get(10000, {}).get("connect_p50_us")
     top = max(classifier) if classifier else None
@@ -292,10 +322,13 @@ def main():
         L.append(f"| all | | | {fmt(sum(d['ns_per_conn'] for d in ipc.values()), 0)} |")
         L.append("")
     L.append(f"### Relay throughput ({a.tp_bytes >> 20} MiB per run, split over the streams)\n")
-    L.append("| proxy | hops | streams | GiB/s | proxy CPU s/GiB |")
-    L.append("|---|---:|---:|---:|---:|")
+    L.append("| proxy | hops | streams | GiB/s | vs direct | proxy CPU s/GiB |")
+    L.append("|---|---:|---:|---:|---:|---:|")
     for k, d in sorted(relay.items(), key=lambda kv: (kv[1]["hops"], kv[1]["streams"], kv[1]["proxy"])):
-        L.append(f"| {d['proxy']} | {d['hops']} | {d['streams']} | {fmt(d['gibps'])} | {fmt(d['cpu_s_per_gib'])} |")
+        name = RELAY_NAMES.get(d["proxy"], d["proxy"])
+        vs = fmt(ratio(d["gibps"], tpv("direct", 1, d["streams"])), 3)
+        L.append(f"| {name} | {d['hops']} | {d['streams']} | {fmt(d['gibps'])} | {vs} | "
+                 f"{fmt(d['cpu_s_per_gib'])} |")
     L.append("")
     L.append("### Classifier scale (variant (c), 1 client thread)\n")
     L.append("| non-matching filters | p50 connect() (µs) | p50 first byte (µs) | conn/s | connect4 prog ns/run | "
@@ -365,7 +398,12 @@ def main():
              "per connection) are plain forwarders to the server's address. The 3-hop chain is three instances, "
              "each its own lwfp service with weights 300/200/100: each hop's outbound connection is redirected "
              "to the next. CPU is utime+stime (+cutime+cstime, for socat's children) from /proc/PID/stat of "
-             "every proxy process of the chain.\n"
+             "every proxy process of the chain. `inspect --offload` is a chain of its own three lwfp-inspect "
+             "--offload instances: after the peek and the outbound connect each hands its two sockets to the "
+             "kernel (lwfp_offload(); the run fails if any flow fell back to splice), so its proxy CPU is "
+             "that of the flows' start and end only. `direct (no proxy)` is the same client and server with "
+             "no filter matching: the physical limit, and each row's \"vs direct\" is its GiB/s over "
+             "direct's at the same stream count.\n"
              "- Classifier: variant (c) with N non-matching filters (other /32 destinations) at a higher weight "
              "than the matching one; latency with one client thread. Each round measures every level: its filters "
              "are installed with one `lwfpctl -batch` (the time to add them is that command's) and dropped "
@@ -468,6 +506,12 @@ def main():
                 "callbacks the kernel makes for every TCP socket of the cgroup once a sockops program is "
                 "attached. `bench/progcost.sh N` measures the same over N connections through one "
                 "lwfp-inspect, with exact run counts.\n")
+        elif "offload" in t["name"]:
+            P.append(OFFLOAD_ANALYSIS.format(
+                off1=fmt(tpv("offload", 1, 1)), off3=fmt(tpv("offload", 3, 1)),
+                direct=fmt(tpv("direct", 1, 1)), cpu1=fmt(tpv("offload", 1, 1, "cpu_s_per_gib")),
+                cpu3=fmt(tpv("offload", 3, 1, "cpu_s_per_gib")),
+                splice_vs=fmt(ratio(tpv("inspect", 1, 1), tpv("direct", 1, 1)), 3)))
         elif t["name"].startswith("relay"):
             P.append(
                 "Per-GiB CPU of the proxies (same runs): "

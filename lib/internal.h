@@ -34,6 +34,8 @@
 #define MAP_EV_OWNERS "lwfp_ev_owners"
 #define MAP_EV_SCRATCH "lwfp_ev_scratch"
 #define MAP_FILTER_HITS "lwfp_filter_hits"
+#define MAP_OFFLOAD_TX "lwfp_offload_tx"
+#define MAP_OFFLOAD_RX "lwfp_offload_rx"
 
 struct lwfp_engine {
 	char pin_dir[256];
@@ -124,3 +126,12 @@ int udp6_route_add(void);
 int udp6_route_add_fd(int fd);
 /* Removes it unless another engine next to pin_dir is up. */
 int udp6_route_del(const char *pin_dir);
+
+/*
+ * offload.c: attaches the offload verdict program to its socket map, with a
+ * pinned link where the kernel has socket-map links, else with
+ * BPF_PROG_ATTACH. A kernel that can do neither keeps the engine without the
+ * fast path: the map's pin is removed, so lwfp_offload() says -EOPNOTSUPP.
+ */
+void offload_attach(int prog_fd, int map_fd, const char *pin_dir);
+void offload_unpin(const char *pin_dir);

@@ -111,6 +111,53 @@ int lwfp_netns_info(int netns_fd, uint32_t *ino, uint64_t *cookie);
  */
 int lwfp_netns_udp_route(int netns_fd);
 
+/*
+ * The kernel fast path of a passed flow (docs/abi.md, "Offload"). A proxy
+ * hands over a pair of connected TCP sockets, its accepted one and its
+ * outbound one; from then on the kernel sends what arrives on either out
+ * of the other, including what is already queued unread in either (bytes
+ * the proxy only peeked at go on too). Before the call the proxy must have
+ * written out everything it read, and after it must not read or write
+ * either socket; it keeps both descriptors, waits for EPOLLRDHUP, and passes
+ * each end on with shutdown(SHUT_WR) once the other socket has sent all of
+ * it (lwfp_offload_counts()). Closing a socket takes it out again.
+ *
+ * 0, or: -EOPNOTSUPP when the engine or kernel has no fast path (or
+ * $LWFP_OFFLOAD is 0), -EPROTONOSUPPORT for a socket that is not plain TCP
+ * (MPTCP, a ULP such as kTLS), -ENOTCONN for one not connected or whose
+ * peer's FIN has arrived already, -EEXIST for a socket handed over
+ * already, another -errno of the map update. In all of these the sockets
+ * are as before and the proxy relays the flow itself. -ENOTRECOVERABLE: the
+ * hand-over failed half-way after bytes may have moved; reset the flow.
+ */
+struct lwfp_offload_opts {
+	size_t sz;
+	const char *pin_dir; /* NULL: $LWFP_PIN_DIR, else /sys/fs/bpf/lwfp */
+	size_t :0;
+};
+#define lwfp_offload_opts__last_field pin_dir
+
+int lwfp_offload(int a, int b, const struct lwfp_offload_opts *opts);
+
+/*
+ * After lwfp_offload(), what a socket has moved, from its TCP state.
+ * written only grows, from an origin of TCP's own: compare two readings.
+ * received is every byte from its peer (its FIN not counted), unread the
+ * part still queued; received - unread has been taken, by the proxy or by
+ * the kernel. A direction src -> dst has delivered everything once dst's
+ * written has grown, since the hand-over, by src's received now less its
+ * received - unread at the hand-over (docs/abi.md, "Offload"). 0 or
+ * -errno: -EINVAL for c NULL, else that of getsockopt(TCP_INFO) or ioctl.
+ */
+struct lwfp_offload_counts {
+	uint64_t written;
+	uint64_t received;
+	uint64_t unread;
+	bool fin; /* its peer's FIN has arrived */
+};
+
+int lwfp_offload_counts(int fd, struct lwfp_offload_counts *c);
+
 /* pin_dir NULL: $LWFP_PIN_DIR, else /sys/fs/bpf/lwfp. */
 int lwfp_service_handle(const char *pin_dir, const char *name, uint32_t *handle);
 

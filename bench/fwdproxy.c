@@ -7,8 +7,9 @@
  *       (b) no interception: every connection goes to --to.
  *   fwdproxy --listen ADDR:PORT --mode lwfp [--threads N]
  *       (c) lwfp redirect: per accepted connection, query the records, the
- *       context and the original destination (liblwfp), set the records on
- *       the outbound socket (so it chains without loops), connect there.
+ *       context and the original destination (liblwfp, one call:
+ *       lwfp_query_redirect), set the records on the outbound socket (so it
+ *       chains without loops), connect there.
  *   fwdproxy --listen ADDR:PORT --mode sodst [--mark M] [--threads N]
  *       (d) iptables nat REDIRECT: getsockopt SO_ORIGINAL_DST; the outbound
  *       socket gets SO_MARK M so the nat rule can leave it alone.
@@ -123,8 +124,9 @@ static int open_out(int in)
 {
 	struct sockaddr_storage dst;
 	socklen_t dl = sizeof(dst);
-	unsigned char rec[LWFP_RECORDS_MAX], ctx[LWFP_CONTEXT_MAX];
-	size_t rl = 0, cl = 0;
+	unsigned char info[LWFP_REDIRECT_INFO_MAX];
+	const void *rec = NULL;
+	size_t il = 0, rl = 0;
 	int out;
 
 	switch (mode) {
@@ -132,9 +134,12 @@ static int open_out(int in)
 		memcpy(&dst, &fixed_to, sizeof(fixed_to));
 		break;
 	case M_LWFP:
-		if (lwfp_query_redirect_records(in, rec, sizeof(rec), &rl) ||
-		    lwfp_query_redirect_context(in, ctx, sizeof(ctx), &cl) ||
-		    lwfp_query_original_destination(in, &dst))
+		/* Records, context and original destination: one getsockopt. */
+		if (lwfp_query_redirect(in, info, sizeof(info), &il) ||
+		    lwfp_redirect_destination(info, il, &dst))
+			return -1;
+		rec = lwfp_redirect_part(info, il, LWFP_REDIRECT_PART_RECORDS, &rl);
+		if (!rec)
 			return -1;
 		break;
 	case M_SODST:

@@ -12,8 +12,9 @@
 # Phases, each repeated and interleaved (medians are reported):
 #   1. interception: (a) direct, (b) plain proxy, (c) lwfp redirect,
 #      (d) iptables nat REDIRECT: conn/s, p50/p99 connect-to-first-byte
-#   2. relay: lwfp-inspect, haproxy, socat; 1 hop and a 3-hop lwfp chain;
-#      1 and 16 streams: GiB/s and proxy CPU seconds per GiB
+#   2. relay: lwfp-inspect (with and without --offload), haproxy, socat; 1 hop
+#      and a 3-hop lwfp chain; 1 and 16 streams; and direct, without a proxy:
+#      GiB/s and proxy CPU seconds per GiB
 #   3. memory: 10,000 (and, in full mode, 100,000) idle redirected flows
 #   4. classifier: (c) with 1, 100, 1000 and 10,000 non-matching filters
 #      above the matching one (one in CLS_HOST_EVERY a --host filter),
@@ -21,6 +22,7 @@
 # Output: a table on stdout, bench/results.json, docs/performance.md.
 # LWFP_BENCH_PHASES="1 3" runs only those phases; its report goes to
 # build/bench/performance-partial.md and results-partial.json instead.
+# LWFP_BENCH_TP_BYTES=N moves N bytes per relay run instead.
 set -u
 set -o pipefail
 
@@ -51,6 +53,8 @@ else
 	CLS_LEVELS="1 100 1000 10000"
 fi
 TP_REPS=3
+# For a look at the relay rows on a busy machine: smaller transfers.
+TP_BYTES=${LWFP_BENCH_TP_BYTES:-$TP_BYTES}
 
 ID=$$
 PIN=/sys/fs/bpf/lwfp-b-$ID
@@ -368,12 +372,14 @@ fi
 if phase 2; then
 log "phase 2: relay throughput, $((TP_BYTES >> 20)) MiB per run, $TP_REPS reps"
 # kind: 1-hop destination, 3-hop destination, namespace
-mkns tp 198.18.2.2 198.18.2.3 198.18.2.4 198.18.2.5 198.18.2.6 198.18.2.7
+mkns tp 198.18.2.2 198.18.2.3 198.18.2.4 198.18.2.5 198.18.2.6 198.18.2.7 198.18.2.8 198.18.2.9 198.18.2.10
 NTP=$(nsname tp)
 spawn srv-tp plain "$NTP" "$CL" server --listen 0.0.0.0:9100 --threads "$NCPU"
 declare -A D1=([inspect]=198.18.2.2 [haproxy]=198.18.2.4 [socat]=198.18.2.6)
 declare -A D3=([inspect]=198.18.2.3 [haproxy]=198.18.2.5 [socat]=198.18.2.7)
 declare -A PP=() # kind:hop -> pids
+# direct: no filter matches, so no proxy: the physical limit of the others.
+D1[direct]=198.18.2.8 D1[offload]=198.18.2.9 D3[offload]=198.18.2.10 PP[direct:A]=
 for h in A B C; do
 	for k in inspect haproxy socat; do
 		ctl service add "$k$h" --cgroup "$(cgdir "$k$h")" >/dev/null
@@ -416,8 +422,19 @@ for h in A B C; do
 	PP[socat:$h]="$pids $LAST_PID"
 	wait_listen "$NTP" "1531$n"
 done
-for k in inspect haproxy socat; do
-	case $k in inspect) base=1510 one=15101 ;; haproxy) base=1521 one=15201 ;; socat) base=1531 one=15301 ;; esac
+# lwfp-inspect --offload: a chain of its own, on ports 1540x.
+port=15401
+for h in A B C; do
+	ctl service add "offload$h" --cgroup "$(cgdir "offload$h")" >/dev/null
+	spawn "offload$h" "offload$h" "$NTP" "$INSPECT" --listen "127.0.0.1:$port" --service "offload$h" \
+		--pin-dir "$PIN" --workers "$NCPU" --log "$T/offload$h.log" --offload
+	PP[offload:$h]=$LAST_PID
+	wait_listen "$NTP" "$port"
+	port=$((port + 1))
+done
+for k in inspect haproxy socat offload; do
+	case $k in inspect) base=1510 one=15101 ;; haproxy) base=1521 one=15201 ;; socat) base=1531 one=15301 ;;
+	offload) base=1540 one=15401 ;; esac
 	ctl filter add --service "${k}A" --to "127.0.0.1:$one" --proto tcp --family 4 --dst "${D1[$k]}/32" --dport 9100 --weight 300 >/dev/null
 	w=300
 	for h in A B C; do
@@ -428,11 +445,12 @@ for k in inspect haproxy socat; do
 	done
 done
 
-kinds=(inspect haproxy socat)
+kinds=(inspect haproxy socat offload direct)
 for ((r = 1; r <= TP_REPS; r++)); do
 	for streams in 1 16; do
 		for hops in 1 3; do
 			for k in "${kinds[@]}"; do
+				[ "$k" = direct ] && [ "$hops" != 1 ] && continue
 				if [ "$hops" = 1 ]; then dst=${D1[$k]} pl=${PP[$k:A]}; else
 					dst=${D3[$k]} pl="${PP[$k:A]} ${PP[$k:B]} ${PP[$k:C]}"
 				fi
@@ -456,8 +474,12 @@ for ((r = 1; r <= TP_REPS; r++)); do
 		done
 	done
 done
+# The offload rows are only what they say if every flow was handed over.
+grep -q '"relay":"offload"' "$T/offloadA.log" || die "lwfp-inspect --offload offloaded no flow"
+! grep -h '"relay":"splice"' "$T"/offload?.log | head -n 1 | grep . ||
+	die "lwfp-inspect --offload fell back to splice: $(grep -h '"offload":' "$T"/offload?.log | head -n 1)"
 pkill_cg "$PCG"
-for h in A B C; do for k in inspect haproxy socat; do
+for h in A B C; do for k in inspect haproxy socat offload; do
 	pkill_cg "$(cgdir "$k$h")"
 	ctl service del "$k$h" >/dev/null
 done; done

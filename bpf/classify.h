@@ -431,6 +431,51 @@ static __always_inline int walk_init(struct walk *w, struct bpf_sock_addr *ctx)
 	return 1;
 }
 
+/*
+ * The walk is needless for a socket that carries records (a proxy's
+ * outbound connection, or any socket of a service) whose hops name every
+ * service with a redirect filter in the live table, when the table holds
+ * nothing else: each filter the walk could try is then REDIRECTED_BY_SELF
+ * or PREVIOUSLY_REDIRECTED_BY_SELF, skipped by the WFP rules, and the walk
+ * would end with no filter and let the connect through. Nothing more can
+ * be skipped: a redirect filter of a service not in the hops finds the flow
+ * REDIRECTED_BY_OTHER and may send it on (the next hop of a chain); a
+ * permit or block filter decides whatever the hops say; the hop limit
+ * stops only a filter that would redirect, and none would here. The skip
+ * counters count once per service passed, where the walk counts each
+ * matching filter.
+ */
+static __always_inline bool walk_needless(const struct walk *w, const struct lwfp_config *cfg,
+					  __u32 half)
+{
+	__u64 mine = 0, last, svcs = cfg->redirect_services[half];
+	__u32 i;
+
+	if (!w->nhops || cfg->other_filters[half])
+		return false;
+	for (i = 0; i < LWFP_MAX_HOPS; i++)
+		if (i < w->nhops)
+			mine |= svc_bit(w->hops[i].service);
+	if (svcs & ~mine)
+		return false;
+	last = svc_bit(w->hops[(w->nhops - 1) & (LWFP_MAX_HOPS - 1)].service) & svcs;
+	if (last)
+		count(LWFP_CNT_SKIP_SELF);
+	if (svcs & ~last)
+		count(LWFP_CNT_SKIP_PREV_SELF);
+	return true;
+}
+
+/* 1: walk the live half; 0 when it is needless; < 0. */
+static __always_inline int walk_open(struct walk *w)
+{
+	struct lwfp_config *cfg = config();
+
+	if (!cfg)
+		return -ENOBUFS;
+	return !walk_needless(w, cfg, w->base ? 1 : 0);
+}
+
 static __always_inline int redirect(struct bpf_sock_addr *ctx, struct walk *w,
 				    const struct lwfp_filter *f, const bool v6)
 {
@@ -507,6 +552,11 @@ static __always_inline int classify(struct bpf_sock_addr *ctx, struct walk *w, c
 	w->ctx = ctx;
 	count(LWFP_CNT_CONNECT);
 	walk_init_hops(w, st);
+	go = walk_open(w);
+	if (go < 0)
+		return refuse(LWFP_CNT_FLOW_ERROR, ENOBUFS);
+	if (!go)
+		return 1;
 	return decide(ctx, w, v6);
 }
 

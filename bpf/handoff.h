@@ -3,22 +3,47 @@
  * Hand-off: the redirected connect's flow follows the connection to the
  * proxy's accepted socket. The connecting side publishes its 4-tuple once it
  * is bound (TCP_CONNECT_CB); the accepting side claims it when the child
- * socket is born (PASSIVE_ESTABLISHED_CB). Both drop their hold on the flow
- * when they reach TCP_CLOSE (STATE_CB); the connecting side also on release,
- * whichever comes first. The accepted socket has no storage and is found by
- * its tuple.
+ * socket is born (PASSIVE_ESTABLISHED_CB). The accepting side drops its
+ * hold on the flow when it reaches TCP_CLOSE (STATE_CB); the connecting
+ * side on release, and an MPTCP subflow, which has none, at TCP_CLOSE.
+ * The accepted socket has no storage and is found by its tuple.
  */
 #pragma once
 
+#include <bpf/bpf_core_read.h>
 #include "common.h"
 #include "records.h"
 #include "sockflow.h"
 #include "udp.h"
 
+struct tcp_sock___lwfp {
+	bool is_mptcp;
+} __attribute__((preserve_access_index));
+
 /*
- * The connecting side publishes its tuple for the accepting side, and asks
- * for state callbacks so that its hold on the flow ends at TCP_CLOSE: an
- * MPTCP subflow is a kernel socket, which never runs sock_release.
+ * An MPTCP subflow is a kernel socket, which never runs sock_release: only
+ * a state callback can end its hold on the flow. Every other connecting
+ * socket ends it at release, so it is spared the callbacks (three or four
+ * runs of the program per connection). A kernel without MPTCP has no such
+ * field and no subflows; a socket that cannot be read keeps the callbacks.
+ */
+static __always_inline bool needs_state_cb(struct bpf_sock_ops *ops)
+{
+	struct bpf_sock *sk = ops->sk;
+	struct tcp_sock___lwfp *tp;
+
+	if (!bpf_core_field_exists(struct tcp_sock___lwfp, is_mptcp))
+		return false;
+	if (!sk)
+		return true;
+	tp = (struct tcp_sock___lwfp *)bpf_skc_to_tcp_sock(sk);
+	return !tp || tp->is_mptcp;
+}
+
+/*
+ * The connecting side publishes its tuple for the accepting side; an MPTCP
+ * subflow also asks for state callbacks, so that its hold on the flow ends
+ * at TCP_CLOSE.
  */
 static __always_inline void on_connect(struct bpf_sock_ops *ops)
 {
@@ -35,7 +60,8 @@ static __always_inline void on_connect(struct bpf_sock_ops *ops)
 		f->orig_src.port = t.sport;
 		f->orig_src.family = t.family;
 	}
-	bpf_sock_ops_cb_flags_set(ops, ops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG);
+	if (needs_state_cb(ops))
+		bpf_sock_ops_cb_flags_set(ops, ops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG);
 	bpf_map_update_elem(&lwfp_pending, &t, &st->token, BPF_ANY);
 }
 
@@ -97,7 +123,10 @@ static __always_inline void hop_drop(struct lwfp_sk *st)
  * A hold ends when TCP is done with the socket: after close() and the FIN
  * exchange or a reset, when its listener goes before accept(), or when a
  * connect fails. The accepted side is found by its tuple, the connecting
- * side by its storage; a pending entry never claimed goes with it.
+ * side (an MPTCP subflow: only those ask for the callback) by its storage;
+ * a pending entry never claimed goes with it. Other connecting sockets end
+ * their hold at release, and their unclaimed pending entries age out of
+ * the LRU map, as before subflows were handled.
  */
 static __always_inline void on_state(struct bpf_sock_ops *ops)
 {

@@ -25,8 +25,16 @@ static __always_inline int pass_through(struct bpf_sockopt *ctx)
 	return 1;
 }
 
+/*
+ * Before a store to ctx: clang may otherwise keep &ctx->optlen from an
+ * earlier read and store through it, a modified ctx pointer, which the
+ * verifier refuses.
+ */
+#define ctx_fresh(ctx) asm volatile("" : "+r"(ctx))
+
 static __always_inline int get_fail(struct bpf_sockopt *ctx, int err)
 {
+	ctx_fresh(ctx);
 	ctx->retval = -err;
 	return 1;
 }
@@ -38,6 +46,7 @@ static __always_inline int too_small(struct bpf_sockopt *ctx, __u32 needed)
 
 	if ((void *)(p + 1) <= ctx->optval_end) {
 		*p = needed;
+		ctx_fresh(ctx);
 		ctx->optlen = sizeof(*p);
 	}
 	return get_fail(ctx, ERANGE);
@@ -128,9 +137,32 @@ static __always_inline struct lwfp_flow *query_flow(struct bpf_sockopt *ctx, int
 	return bpf_map_lookup_elem(&lwfp_flows, token);
 }
 
-static __always_inline int get_records(struct bpf_sockopt *ctx)
+/* A query answered with size bytes of the option buffer. */
+static __always_inline int answered(struct bpf_sockopt *ctx, __u32 size)
+{
+	ctx_fresh(ctx);
+	ctx->optlen = size;
+	ctx->retval = 0;
+	return 1;
+}
+
+static __always_inline __u32 records_size(const struct lwfp_flow *f)
+{
+	return LWFP_RECORDS_SIZE(f->nhops & 15);
+}
+
+/* The records blob at off; false if it does not fit. */
+static __always_inline bool records_put(struct bpf_sockopt *ctx, __u32 off, __u64 token,
+					const struct lwfp_flow *f)
 {
 	struct lwfp_records r;
+
+	blob_fill(&r, token, f);
+	return put_bytes(ctx, off, &r, records_size(f), sizeof(r));
+}
+
+static __always_inline int get_records(struct bpf_sockopt *ctx)
+{
 	struct lwfp_flow *f;
 	__u64 token;
 	__u32 size;
@@ -139,15 +171,12 @@ static __always_inline int get_records(struct bpf_sockopt *ctx)
 	f = query_flow(ctx, &err, &token);
 	if (!f)
 		return get_fail(ctx, err);
-	blob_fill(&r, token, f);
-	size = LWFP_RECORDS_SIZE(r.nhops & 15);
+	size = records_size(f);
 	if (ctx->optlen < (int)size)
 		return too_small(ctx, size);
-	if (!put_bytes(ctx, 0, &r, size, sizeof(r)))
+	if (!records_put(ctx, 0, token, f))
 		return too_small(ctx, size);
-	ctx->optlen = size;
-	ctx->retval = 0;
-	return 1;
+	return answered(ctx, size);
 }
 
 static __always_inline void sockaddr_put(__u8 *out, const struct lwfp_addr *a)
@@ -162,22 +191,19 @@ static __always_inline void sockaddr_put(__u8 *out, const struct lwfp_addr *a)
 		__builtin_memcpy(out + 8, a->ip, 16);
 }
 
-/* WFPSampler's context: original remote then original local, as sockaddr_storage. */
-static __always_inline int get_sockaddrs(struct bpf_sockopt *ctx, const struct lwfp_flow *f)
+/*
+ * WFPSampler's context at off: original remote then original local, as
+ * sockaddr_storage; false if it does not fit.
+ */
+static __always_inline bool sockaddrs_put(struct bpf_sockopt *ctx, __u32 off,
+					  const struct lwfp_flow *f)
 {
 	__u8 buf[2 * LWFP_SOCKADDR_STORAGE_SIZE];
-	__u32 size = sizeof(buf);
 
-	if (ctx->optlen < (int)size)
-		return too_small(ctx, size);
 	__builtin_memset(buf, 0, sizeof(buf));
 	sockaddr_put(buf, &f->orig_dst);
 	sockaddr_put(buf + LWFP_SOCKADDR_STORAGE_SIZE, &f->orig_src);
-	if (!PUT(ctx, 0, buf))
-		return too_small(ctx, size);
-	ctx->optlen = size;
-	ctx->retval = 0;
-	return 1;
+	return PUT(ctx, off, buf);
 }
 
 static __always_inline void metadata_fill(struct lwfp_redirect_context *m,
@@ -213,41 +239,69 @@ static __always_inline void metadata_fill(struct lwfp_redirect_context *m,
 	m->origin_pexe_dev = f->origin_pexe_dev;
 }
 
-static __always_inline int get_context(struct bpf_sockopt *ctx)
+/* A flow's context, sized before anything is written. */
+struct ctx_part {
+	struct lwfp_raw_context *raw;
+	__u32 raw_len;
+	__u32 head; /* the metadata head or the two sockaddrs; 0 for raw */
+	__u32 size;
+};
+
+/* 0, or ENOENT when the flow's filter gives no context. */
+static __always_inline int context_size(const struct lwfp_flow *f, struct ctx_part *p)
+{
+	__builtin_memset(p, 0, sizeof(*p));
+	if (f->ctx_kind == LWFP_CTX_NONE)
+		return ENOENT;
+	if (f->ctx_kind == LWFP_CTX_SOCKADDRS) {
+		p->head = p->size = 2 * LWFP_SOCKADDR_STORAGE_SIZE;
+		return 0;
+	}
+	p->raw = bpf_map_lookup_elem(&lwfp_filter_raw, &f->filter_id);
+	if (p->raw)
+		p->raw_len = p->raw->len > LWFP_RAW_CONTEXT_MAX ? LWFP_RAW_CONTEXT_MAX : p->raw->len;
+	if (f->ctx_kind == LWFP_CTX_RAW && !p->raw_len)
+		return ENOENT;
+	p->head = f->ctx_kind == LWFP_CTX_RAW ? 0 : sizeof(struct lwfp_redirect_context);
+	p->size = p->head + p->raw_len;
+	return 0;
+}
+
+/* The context context_size() sized, at off; false if it does not fit. */
+static __always_inline bool context_put(struct bpf_sockopt *ctx, __u32 off,
+					const struct lwfp_flow *f, const struct ctx_part *p)
 {
 	struct lwfp_redirect_context m;
-	struct lwfp_raw_context *raw;
-	__u64 token;
-	__u32 raw_len = 0, head, size;
+
+	if (f->ctx_kind == LWFP_CTX_SOCKADDRS)
+		return sockaddrs_put(ctx, off, f);
+	if (p->head) {
+		metadata_fill(&m, f, p->raw_len);
+		if (!PUT(ctx, off, m))
+			return false;
+	}
+	return !p->raw || put_bytes(ctx, off + p->head, p->raw->bytes, p->raw_len,
+				    sizeof(p->raw->bytes));
+}
+
+static __always_inline int get_context(struct bpf_sockopt *ctx)
+{
+	struct ctx_part p;
 	struct lwfp_flow *f;
+	__u64 token;
 	int err;
 
 	f = query_flow(ctx, &err, &token);
 	if (!f)
 		return get_fail(ctx, err);
-	if (f->ctx_kind == LWFP_CTX_NONE)
-		return get_fail(ctx, ENOENT);
-	if (f->ctx_kind == LWFP_CTX_SOCKADDRS)
-		return get_sockaddrs(ctx, f);
-	raw = bpf_map_lookup_elem(&lwfp_filter_raw, &f->filter_id);
-	if (raw)
-		raw_len = raw->len > LWFP_RAW_CONTEXT_MAX ? LWFP_RAW_CONTEXT_MAX : raw->len;
-	if (f->ctx_kind == LWFP_CTX_RAW && !raw_len)
-		return get_fail(ctx, ENOENT);
-	head = f->ctx_kind == LWFP_CTX_RAW ? 0 : sizeof(m);
-	size = head + raw_len;
-	if (ctx->optlen < (int)size)
-		return too_small(ctx, size);
-	if (head) {
-		metadata_fill(&m, f, raw_len);
-		if (!PUT(ctx, 0, m))
-			return too_small(ctx, size);
-	}
-	if (raw && !put_bytes(ctx, head, raw->bytes, raw_len, sizeof(raw->bytes)))
-		return too_small(ctx, size);
-	ctx->optlen = size;
-	ctx->retval = 0;
-	return 1;
+	err = context_size(f, &p);
+	if (err)
+		return get_fail(ctx, err);
+	if (ctx->optlen < (int)p.size)
+		return too_small(ctx, p.size);
+	if (!context_put(ctx, 0, f, &p))
+		return too_small(ctx, p.size);
+	return answered(ctx, p.size);
 }
 
 static __always_inline int get_original_dst(struct bpf_sockopt *ctx)
@@ -263,9 +317,52 @@ static __always_inline int get_original_dst(struct bpf_sockopt *ctx)
 		return too_small(ctx, sizeof(f->orig_dst));
 	if (!PUT(ctx, 0, f->orig_dst))
 		return too_small(ctx, sizeof(f->orig_dst));
-	ctx->optlen = sizeof(f->orig_dst);
-	ctx->retval = 0;
-	return 1;
+	return answered(ctx, sizeof(f->orig_dst));
+}
+
+#define ALIGN8(n) (((n) + 7) & ~7u)
+/* Where the context starts: after the header and the destination, aligned. */
+#define INFO_CONTEXT_OFF ALIGN8(sizeof(struct lwfp_redirect_info) + sizeof(struct lwfp_addr))
+
+/*
+ * All three parts from one flow lookup (struct lwfp_redirect_info): the
+ * fixed-size ones first, so that only the records, written byte by byte,
+ * start at an offset the verifier cannot know.
+ */
+static __always_inline int get_redirect(struct bpf_sockopt *ctx)
+{
+	struct lwfp_redirect_info h = {};
+	struct lwfp_sk *st;
+	struct ctx_part p;
+	struct lwfp_flow *f;
+	__u64 token;
+	int err;
+
+	f = query_flow(ctx, &err, &token);
+	if (!f)
+		return get_fail(ctx, err);
+	if (context_size(f, &p))
+		p.size = 0;
+	st = sk_state(ctx->sk, false);
+	h.version = LWFP_REDIRECT_INFO_VERSION;
+	h.hdr_size = sizeof(h);
+	/* query_flow gave the socket's own hop only to a connecting side. */
+	h.flags = !st || st->role != LWFP_SK_CONNECT ? LWFP_REDIRECT_DELIVERED : 0;
+	h.context_kind = f->ctx_kind;
+	h.dst_off = sizeof(h);
+	h.dst_len = sizeof(f->orig_dst);
+	h.context_off = INFO_CONTEXT_OFF;
+	h.context_len = p.size;
+	h.records_off = h.context_off + ALIGN8(p.size);
+	h.records_len = records_size(f);
+	h.size = h.records_off + h.records_len;
+	if (ctx->optlen < (int)h.size)
+		return too_small(ctx, h.size);
+	if (!PUT(ctx, 0, h) || !PUT(ctx, sizeof(h), f->orig_dst) ||
+	    (p.size && !context_put(ctx, INFO_CONTEXT_OFF, f, &p)) ||
+	    !records_put(ctx, h.records_off, token, f))
+		return too_small(ctx, h.size);
+	return answered(ctx, h.size);
 }
 
 /*
@@ -369,6 +466,8 @@ static __always_inline int lwfp_get(struct bpf_sockopt *ctx)
 		return get_original_dst(ctx);
 	case LWFP_SO_DELIVERED:
 		return get_delivered(ctx);
+	case LWFP_SO_REDIRECT:
+		return get_redirect(ctx);
 	}
 	if ((ctx->optname & ~0xfffff) == LWFP_SO_STATE_BASE)
 		return get_state(ctx, ctx->optname & 0xfffff);

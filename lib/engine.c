@@ -45,6 +45,7 @@ static const char *const map_pins[] = {
 	MAP_EV_SLOTS, MAP_EV_DROPS, MAP_EV_MASK, MAP_EV_OWNERS, MAP_EV_SCRATCH, MAP_FILTER_HITS,
 	"lwfp_id_index", "lwfp_id_uid", "lwfp_id_pid", "lwfp_id_cgroup", "lwfp_accepted",
 	MAP_DNS, "lwfp_dns_sk", "lwfp_dns_scratch",
+	MAP_OFFLOAD_TX, MAP_OFFLOAD_RX,
 };
 
 LWFP_API const char *lwfp_default_pin_dir(void)
@@ -472,11 +473,17 @@ static int load_and_attach(const char *pin_dir, const char *cgroup, uint64_t cg_
 		goto out;
 	}
 	bpf_object__for_each_program(prog, skel->obj) {
+		/* The offload verdict goes on its socket map, below. */
+		if (bpf_program__type(prog) == BPF_PROG_TYPE_SK_SKB)
+			continue;
 		err = attach_one(prog, cg_fd, pin_dir, o);
 		if (err)
 			break;
 	}
 	close(cg_fd);
+	if (!err)
+		offload_attach(bpf_program__fd(skel->progs.lwfp_offload_verdict),
+			       bpf_map__fd(skel->maps.lwfp_offload_rx), pin_dir);
 out:
 	lwfp_bpf__destroy(skel);
 	return err;
@@ -623,6 +630,7 @@ static int unpin_all(const char *pin_dir)
 		if (!pin_path(path, sizeof(path), pin_dir, name) && !unlink(path))
 			found++;
 	}
+	offload_unpin(pin_dir);
 	for (i = 0; i < sizeof(map_pins) / sizeof(map_pins[0]); i++)
 		if (!pin_path(path, sizeof(path), pin_dir, map_pins[i]) && !unlink(path))
 			found++;

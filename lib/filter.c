@@ -162,6 +162,23 @@ static int index_write(struct lwfp_engine *e, const struct filter_index *ix, uin
 	return err;
 }
 
+void filter_summary(struct lwfp_config *cfg, uint32_t half, const struct lwfp_filter *fs,
+		    uint32_t n)
+{
+	uint64_t svcs = 0;
+	uint32_t others = 0, i;
+
+	for (i = 0; i < n; i++) {
+		if (fs[i].action == LWFP_ACT_REDIRECT && fs[i].service >= 1 &&
+		    fs[i].service <= LWFP_MAX_SERVICES)
+			svcs |= 1ull << (fs[i].service - 1);
+		else
+			others++;
+	}
+	cfg->redirect_services[half] = svcs;
+	cfg->other_filters[half] = others;
+}
+
 /* What the data plane must read before the walk (LWFP_COND_APP: the exe). */
 static uint32_t conds_union(const struct lwfp_filter *fs, uint32_t n)
 {
@@ -203,6 +220,7 @@ int filters_publish(struct lwfp_engine *e, const struct lwfp_filter *fs, uint32_
 		cfg.conds[idle] = conds_union(fs, n);
 		memcpy(cfg.idx_nplens[idle], ix.nplens, sizeof(ix.nplens));
 		memcpy(cfg.idx_plens[idle], ix.plens, sizeof(ix.plens));
+		filter_summary(&cfg, idle, fs, n);
 		err = config_write(e, &cfg);
 	}
 	index_free(&ix);

@@ -35,6 +35,8 @@
 #define MAP_EV_SCRATCH "lwfp_ev_scratch"
 #define MAP_FILTER_HITS "lwfp_filter_hits"
 #define MAP_DNS "lwfp_dns"
+#define MAP_OFFLOAD_TX "lwfp_offload_tx"
+#define MAP_OFFLOAD_RX "lwfp_offload_rx"
 
 struct lwfp_engine {
 	char pin_dir[256];
@@ -92,6 +94,12 @@ struct filter_index {
 int index_build(const struct lwfp_filter *fs, uint32_t n, uint32_t half,
 		struct filter_index *ix);
 void index_free(struct filter_index *ix);
+/*
+ * What lets a connect that carries records skip the walk, for one half:
+ * lwfp_config.redirect_services and other_filters (bpf/classify.h).
+ */
+void filter_summary(struct lwfp_config *cfg, uint32_t half, const struct lwfp_filter *fs,
+		    uint32_t n);
 /* The parts of index_build, for tests: prefix lengths, a filter's bucket. */
 void index_pick_plens(const struct lwfp_filter *fs, uint32_t n, struct filter_index *ix);
 void index_key(const struct filter_index *ix, const struct lwfp_filter *f, uint32_t half,
@@ -120,3 +128,12 @@ int udp6_route_add(void);
 int udp6_route_add_fd(int fd);
 /* Removes it unless another engine next to pin_dir is up. */
 int udp6_route_del(const char *pin_dir);
+
+/*
+ * offload.c: attaches the offload verdict program to its socket map, with a
+ * pinned link where the kernel has socket-map links, else with
+ * BPF_PROG_ATTACH. A kernel that can do neither keeps the engine without the
+ * fast path: the map's pin is removed, so lwfp_offload() says -EOPNOTSUPP.
+ */
+void offload_attach(int prog_fd, int map_fd, const char *pin_dir);
+void offload_unpin(const char *pin_dir);

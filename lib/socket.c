@@ -5,6 +5,7 @@
  * size arithmetic is done once, in user space, whatever the caller passed.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <netinet/in.h>
 #include <stdint.h>
 #include <string.h>
@@ -57,10 +58,15 @@ static int lwfp_getsockopt(int fd, int name, void *buf, socklen_t *len)
 	return lwfp_error(fd, errno);
 }
 
-static int query_sized(int fd, int name, void *buf, size_t size, size_t *returned)
+/*
+ * The kernel copies the option buffer in and out on every call, so each
+ * query asks with what its whole answer can need (max), no more.
+ */
+static int query_sized(int fd, int name, void *buf, size_t size, size_t *returned,
+		       socklen_t max)
 {
-	uint8_t tmp[LWFP_CONTEXT_MAX];
-	socklen_t len = sizeof(tmp);
+	uint8_t tmp[LWFP_REDIRECT_INFO_MAX];
+	socklen_t len = max;
 	int err;
 
 	if (!returned || (size && !buf))
@@ -79,12 +85,17 @@ static int query_sized(int fd, int name, void *buf, size_t size, size_t *returne
 
 LWFP_API int lwfp_query_redirect_records(int fd, void *buf, size_t size, size_t *returned)
 {
-	return query_sized(fd, LWFP_SO_RECORDS, buf, size, returned);
+	return query_sized(fd, LWFP_SO_RECORDS, buf, size, returned, LWFP_CONTEXT_MAX);
 }
 
 LWFP_API int lwfp_query_redirect_context(int fd, void *buf, size_t size, size_t *returned)
 {
-	return query_sized(fd, LWFP_SO_CONTEXT, buf, size, returned);
+	return query_sized(fd, LWFP_SO_CONTEXT, buf, size, returned, LWFP_CONTEXT_MAX);
+}
+
+LWFP_API int lwfp_query_redirect(int fd, void *buf, size_t size, size_t *returned)
+{
+	return query_sized(fd, LWFP_SO_REDIRECT, buf, size, returned, LWFP_REDIRECT_INFO_MAX);
 }
 
 LWFP_API int lwfp_set_redirect_records(int fd, const void *records, size_t size)
@@ -137,6 +148,63 @@ LWFP_API int lwfp_query_original_destination(int fd, struct sockaddr_storage *ds
 	if (err)
 		return err;
 	if (len != sizeof(a) || (a.family != AF_INET && a.family != AF_INET6))
+		return -EPROTO;
+	to_sockaddr(&a, dst);
+	return 0;
+}
+
+/* The answer's header, if it is one: later versions only grow it. */
+static bool info_head(const void *info, size_t len, struct lwfp_redirect_info *h)
+{
+	if (!info || len < sizeof(*h))
+		return false;
+	memcpy(h, info, sizeof(*h));
+	return h->version >= 1 && h->hdr_size >= sizeof(*h) && h->size <= len;
+}
+
+LWFP_API const void *lwfp_redirect_part(const void *info, size_t len,
+					enum lwfp_redirect_part part, size_t *part_len)
+{
+	struct lwfp_redirect_info h;
+	uint32_t off, n;
+
+	if (!part_len)
+		return NULL;
+	*part_len = 0;
+	if (!info_head(info, len, &h))
+		return NULL;
+	switch (part) {
+	case LWFP_REDIRECT_PART_DST:
+		off = h.dst_off, n = h.dst_len;
+		break;
+	case LWFP_REDIRECT_PART_CONTEXT:
+		off = h.context_off, n = h.context_len;
+		break;
+	case LWFP_REDIRECT_PART_RECORDS:
+		off = h.records_off, n = h.records_len;
+		break;
+	default:
+		return NULL;
+	}
+	if (!n || off < h.hdr_size || off > h.size || n > h.size - off)
+		return NULL;
+	*part_len = n;
+	return (const uint8_t *)info + off;
+}
+
+LWFP_API int lwfp_redirect_destination(const void *info, size_t len, struct sockaddr_storage *dst)
+{
+	const void *p;
+	struct lwfp_addr a;
+	size_t n;
+
+	if (!dst)
+		return -EINVAL;
+	p = lwfp_redirect_part(info, len, LWFP_REDIRECT_PART_DST, &n);
+	if (!p || n < sizeof(a))
+		return -EPROTO;
+	memcpy(&a, p, sizeof(a));
+	if (a.family != AF_INET && a.family != AF_INET6)
 		return -EPROTO;
 	to_sockaddr(&a, dst);
 	return 0;

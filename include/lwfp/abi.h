@@ -43,6 +43,12 @@
  *                        to the accepted socket, as Windows does. Added
  *                        without an LWFP_ABI_VERSION bump: no layout
  *                        changed, and an older engine answers EINVAL.
+ * LWFP_SO_REDIRECT       get: records, context and original destination
+ *                        of the flow that delivered (or carries) this
+ *                        socket in one answer: struct lwfp_redirect_info,
+ *                        then the parts where it says. For a proxy's
+ *                        accepted socket, one call instead of three. An
+ *                        older engine answers EINVAL.
  * LWFP_SO_STATE(handle)  get: a __u32 enum lwfp_redirect_state for the
  *                        service with that handle. The handle rides in the
  *                        optname because the kernel shows a cgroup getsockopt
@@ -61,6 +67,7 @@ enum lwfp_sockopt {
 	LWFP_SO_ORIGINAL_DST = 3,
 	LWFP_SO_LISTENER = 4,
 	LWFP_SO_DELIVERED = 5,
+	LWFP_SO_REDIRECT = 6,
 	LWFP_SO_STATE_BASE = 0x100000,
 };
 #define LWFP_SO_STATE(handle) (LWFP_SO_STATE_BASE | (int)((handle) & 0xfffff))
@@ -173,6 +180,34 @@ struct lwfp_redirect_context {
 	__u32 origin_ppid;
 	__u32 pad2;
 	__u8 raw[];
+};
+
+/*
+ * LWFP_SO_REDIRECT's answer: this header, then each part at the offset it
+ * gives (8-byte aligned, inside size): the original destination (struct
+ * lwfp_addr), the context exactly as LWFP_SO_CONTEXT gives it, and the
+ * records blob exactly as LWFP_SO_RECORDS gives it. Only the context can be
+ * absent (context_len 0): a filter with context `none`, or `raw` without
+ * bytes; the single query says ENOENT there.
+ *
+ * Later versions only append: header fields after these (hdr_size grows)
+ * and parts after the last. A reader finds parts by their offsets, never
+ * by its own arithmetic, and ignores fields and flags it does not know, so
+ * an old reader keeps working with a newer engine.
+ */
+#define LWFP_REDIRECT_INFO_VERSION 1
+#define LWFP_REDIRECT_INFO_MAX 4096 /* a page: the most a sockopt program may answer */
+#define LWFP_REDIRECT_DELIVERED (1u << 0) /* flags: as LWFP_SO_DELIVERED says 1 */
+
+struct lwfp_redirect_info {
+	__u16 version; /* LWFP_REDIRECT_INFO_VERSION */
+	__u16 hdr_size; /* bytes of this header the engine wrote */
+	__u32 size; /* the whole answer, header and parts */
+	__u32 flags; /* LWFP_REDIRECT_ */
+	__u32 context_kind; /* enum lwfp_context_kind of the context part */
+	__u32 dst_off, dst_len;
+	__u32 context_off, context_len;
+	__u32 records_off, records_len;
 };
 
 /* ---- Maps -------------------------------------------------------------- */
@@ -352,10 +387,19 @@ struct lwfp_config {
 	__u32 max_flows_per_uid; /* live flows one uid may hold; 0: the default */
 	__u32 dns_ttl_floor_s; /* learned names live at least this long; 0: the default */
 	__u32 conds[2]; /* [half]: the union of its filters' conds */
+	/*
+	 * [half]: what a connect that carries records needs to know to skip
+	 * the walk (bpf/classify.h, walk_needless): bit h-1 of redirect_services
+	 * is set when service h has a redirect filter in that half;
+	 * other_filters counts its permit and block filters (and redirects of
+	 * no valid service). Written with the half, before the flip.
+	 */
+	__u64 redirect_services[2];
+	__u32 other_filters[2];
 };
 #define LWFP_FLOWS_PER_UID_DEFAULT (LWFP_MAX_FLOWS / 4)
 #define LWFP_DNS_TTL_FLOOR_DEFAULT_S 60
-#define LWFP_ABI_VERSION 5
+#define LWFP_ABI_VERSION 6
 
 /* lwfp_filter_raw[filter id]: the bytes of a raw:HEX context. */
 struct lwfp_raw_context {

@@ -26,6 +26,31 @@ extern "C" {
 int lwfp_query_redirect_records(int fd, void *buf, size_t size, size_t *returned);
 int lwfp_query_redirect_context(int fd, void *buf, size_t size, size_t *returned);
 
+/*
+ * Records, context and original destination in one call (LWFP_SO_REDIRECT):
+ * a struct lwfp_redirect_info and the parts it places (abi.h), with the
+ * size rules above; at most LWFP_REDIRECT_INFO_MAX bytes. The context part
+ * is absent, not an error, when the filter gives none. An engine older
+ * than the call answers -EINVAL: ask the three queries instead.
+ */
+int lwfp_query_redirect(int fd, void *buf, size_t size, size_t *returned);
+
+enum lwfp_redirect_part {
+	LWFP_REDIRECT_PART_DST = 0, /* struct lwfp_addr */
+	LWFP_REDIRECT_PART_CONTEXT = 1, /* as lwfp_query_redirect_context() gives it */
+	LWFP_REDIRECT_PART_RECORDS = 2, /* as lwfp_query_redirect_records() gives it */
+};
+
+/*
+ * A part of an lwfp_query_redirect() answer of len bytes: its first byte,
+ * and its length in *part_len; NULL (and 0) when the part is absent or the
+ * answer is not a valid one.
+ */
+const void *lwfp_redirect_part(const void *info, size_t len, enum lwfp_redirect_part part,
+			       size_t *part_len);
+/* Its original destination as a sockaddr; -EPROTO if the answer has none. */
+int lwfp_redirect_destination(const void *info, size_t len, struct sockaddr_storage *dst);
+
 /* Before connect(): adopt the engine's records of the flow a blob names. */
 int lwfp_set_redirect_records(int fd, const void *records, size_t size);
 
@@ -85,6 +110,53 @@ int lwfp_netns_info(int netns_fd, uint32_t *ino, uint64_t *cookie);
  * reach a proxy there; already routed is success. 0 or -errno.
  */
 int lwfp_netns_udp_route(int netns_fd);
+
+/*
+ * The kernel fast path of a passed flow (docs/abi.md, "Offload"). A proxy
+ * hands over a pair of connected TCP sockets, its accepted one and its
+ * outbound one; from then on the kernel sends what arrives on either out
+ * of the other, including what is already queued unread in either (bytes
+ * the proxy only peeked at go on too). Before the call the proxy must have
+ * written out everything it read, and after it must not read or write
+ * either socket; it keeps both descriptors, waits for EPOLLRDHUP, and passes
+ * each end on with shutdown(SHUT_WR) once the other socket has sent all of
+ * it (lwfp_offload_counts()). Closing a socket takes it out again.
+ *
+ * 0, or: -EOPNOTSUPP when the engine or kernel has no fast path (or
+ * $LWFP_OFFLOAD is 0), -EPROTONOSUPPORT for a socket that is not plain TCP
+ * (MPTCP, a ULP such as kTLS), -ENOTCONN for one not connected or whose
+ * peer's FIN has arrived already, -EEXIST for a socket handed over
+ * already, another -errno of the map update. In all of these the sockets
+ * are as before and the proxy relays the flow itself. -ENOTRECOVERABLE: the
+ * hand-over failed half-way after bytes may have moved; reset the flow.
+ */
+struct lwfp_offload_opts {
+	size_t sz;
+	const char *pin_dir; /* NULL: $LWFP_PIN_DIR, else /sys/fs/bpf/lwfp */
+	size_t :0;
+};
+#define lwfp_offload_opts__last_field pin_dir
+
+int lwfp_offload(int a, int b, const struct lwfp_offload_opts *opts);
+
+/*
+ * After lwfp_offload(), what a socket has moved, from its TCP state.
+ * written only grows, from an origin of TCP's own: compare two readings.
+ * received is every byte from its peer (its FIN not counted), unread the
+ * part still queued; received - unread has been taken, by the proxy or by
+ * the kernel. A direction src -> dst has delivered everything once dst's
+ * written has grown, since the hand-over, by src's received now less its
+ * received - unread at the hand-over (docs/abi.md, "Offload"). 0 or
+ * -errno: -EINVAL for c NULL, else that of getsockopt(TCP_INFO) or ioctl.
+ */
+struct lwfp_offload_counts {
+	uint64_t written;
+	uint64_t received;
+	uint64_t unread;
+	bool fin; /* its peer's FIN has arrived */
+};
+
+int lwfp_offload_counts(int fd, struct lwfp_offload_counts *c);
 
 /* pin_dir NULL: $LWFP_PIN_DIR, else /sys/fs/bpf/lwfp. */
 int lwfp_service_handle(const char *pin_dir, const char *name, uint32_t *handle);

@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/socket.h>
 
 #include <lwfp/lwfp.h>
@@ -42,7 +43,7 @@ bool win_sio_is_set(DWORD code)
  * is still asked, without a buffer. An engine that predates
  * LWFP_SO_DELIVERED fails the option: then every socket answers, as before.
  */
-static int context_run(int fd, void *out, size_t out_size, size_t *result)
+static int context_each(int fd, void *out, size_t out_size, size_t *result)
 {
 	__u32 delivered = 1;
 	socklen_t len = sizeof(delivered);
@@ -52,6 +53,37 @@ static int context_run(int fd, void *out, size_t out_size, size_t *result)
 		return lwfp_query_redirect_context(fd, out, out_size, result);
 	rc = lwfp_query_redirect_context(fd, NULL, 0, result);
 	return rc == -ERANGE ? -ENOENT : rc;
+}
+
+/*
+ * The same from one query, whose header says whether a redirect delivered
+ * the socket; an engine that predates LWFP_SO_REDIRECT (-EINVAL) is asked
+ * the two questions apart.
+ */
+static int context_run(int fd, void *out, size_t out_size, size_t *result)
+{
+	uint8_t info[LWFP_REDIRECT_INFO_MAX];
+	struct lwfp_redirect_info h;
+	const void *ctx;
+	size_t len, n;
+	int rc;
+
+	rc = lwfp_query_redirect(fd, info, sizeof(info), &len);
+	if (rc == -EINVAL)
+		return context_each(fd, out, out_size, result);
+	if (rc)
+		return rc;
+	if (len < sizeof(h))
+		return -EPROTO;
+	memcpy(&h, info, sizeof(h));
+	ctx = lwfp_redirect_part(info, len, LWFP_REDIRECT_PART_CONTEXT, &n);
+	if (!(h.flags & LWFP_REDIRECT_DELIVERED) || !ctx)
+		return -ENOENT;
+	*result = n;
+	if (out_size < n)
+		return -ERANGE;
+	memcpy(out, ctx, n);
+	return 0;
 }
 
 int win_sio_run(int fd, DWORD code, const void *in, size_t in_size, void *out, size_t out_size,

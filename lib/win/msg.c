@@ -306,6 +306,41 @@ static socklen_t flow_peer(const struct sockaddr_in6 *peer, bool native6,
 	return sizeof(*a4);
 }
 
+/* A copy of one part of a redirect answer; NULL if it has none. */
+static void *part_dup(const void *info, size_t len, enum lwfp_redirect_part part, size_t *n)
+{
+	const void *p = lwfp_redirect_part(info, len, part, n);
+	void *copy = p ? malloc(*n) : NULL;
+
+	if (copy)
+		memcpy(copy, p, *n);
+	return copy;
+}
+
+/*
+ * Records and context from one query; an engine that predates it (-EINVAL)
+ * is asked for each, size first.
+ */
+static void flow_parts(int fd, void **rec, size_t *rec_len, void **ctx, size_t *ctx_len)
+{
+	uint8_t info[LWFP_REDIRECT_INFO_MAX];
+	size_t len;
+	int rc;
+
+	rc = lwfp_query_redirect(fd, info, sizeof(info), &len);
+	if (rc == -EINVAL) {
+		*rec = query(fd, false, rec_len);
+		if (*rec)
+			*ctx = query(fd, true, ctx_len);
+		return;
+	}
+	if (rc)
+		return;
+	*rec = part_dup(info, len, LWFP_REDIRECT_PART_RECORDS, rec_len);
+	if (*rec)
+		*ctx = part_dup(info, len, LWFP_REDIRECT_PART_CONTEXT, ctx_len);
+}
+
 /*
  * The flow's records and context, through a short-lived per-flow socket; an
  * IPv6 flow address is routed, not configured, so it needs IPV6_FREEBIND.
@@ -327,9 +362,7 @@ static void flow_query(uint32_t addr, bool native6, in_port_t port,
 	    (!native6 || !setsockopt(fd, IPPROTO_IPV6, IPV6_FREEBIND, &on, sizeof(on))) &&
 	    !bind(fd, (struct sockaddr *)&local, llen) &&
 	    !connect(fd, (const struct sockaddr *)&remote, rlen)) {
-		*rec = query(fd, false, rec_len);
-		if (*rec)
-			*ctx = query(fd, true, ctx_len);
+		flow_parts(fd, rec, rec_len, ctx, ctx_len);
 	}
 	close(fd);
 }

@@ -3,7 +3,8 @@
 # bad-input handling.
 #   - no engine for the socket's cgroup: EOPNOTSUPP (before up, after down);
 #   - a redirected accepted socket: size probe, small buffers, success, the
-#     original destination, states, EISCONN (lwfp-test-native serve);
+#     original destination, states, the single query, EISCONN
+#     (lwfp-test-native serve);
 #   - context kind none: ENOENT on the context while records work;
 #   - sockets that were not redirected, listening, unconnected, a pipe, a
 #     closed fd, UDP, AF_UNIX (lwfp-test-native local);
@@ -97,11 +98,17 @@ done
 for c in records-size-probe records-size-probe-null records-small-buffer-2 records-exact-buffer \
 	records-big-buffer records-decode original-destination-value context-size-probe \
 	context-small-buffer-2 context-exact-buffer context-metadata state-by-self state-by-other \
-	set-records-connected; do
+	set-records-connected redirect-size-probe redirect-small-buffer-2 redirect-exact-buffer \
+	redirect-layout; do
 	grep -qx "ok $c" "$T/serve.out" || fail "serve did not report 'ok $c'"
 done
-for c in records-exact-buffer context-none-probe context-none original-destination-value; do
+for c in records-exact-buffer context-none-probe context-none original-destination-value \
+	redirect-layout; do
 	grep -qx "ok $c" "$T/serve-none.out" || fail "serve --context none did not report 'ok $c'"
+done
+for p in client client-none; do
+	grep -qx "ok client-redirect-not-delivered" "$T/$p.out" ||
+		fail "$p did not report 'ok client-redirect-not-delivered'"
 done
 
 # ---- sockets that were not redirected -------------------------------------------

@@ -16,13 +16,16 @@
  *       with needed, nothing written past size), success (returned ==
  *       needed), the context of the given kind (`none`: -ENOENT while records
  *       work), the original destination, the state of the delivering service
- *       (BY_SELF) and of another (BY_OTHER), and set records on the
+ *       (BY_SELF) and of another (BY_OTHER), the single query (the same
+ *       size rules, a header that places each part, parts equal to what
+ *       the three queries gave, the delivered flag), and set records on the
  *       connected socket (-EISCONN). Then it writes the records blob to
  *       --blob (atomically) and holds the connection until the client closes.
  *
  *   client --connect ADDR:PORT [--expect-peer ADDR:PORT] [--until FILE]
  *          [--timeout SEC]
- *       The application: connects (and gets redirected), checks getpeername
+ *       The application: connects (and gets redirected), checks that the
+ *       single query answers without the delivered flag, getpeername
  *       when asked, holds the connection until FILE exists, then closes.
  *
  *   peername --connect ADDR:PORT [--get PATH --out FILE] [--timeout SEC]
@@ -33,7 +36,8 @@
  *
  *   local
  *       Sockets that no filter redirects, in a cgroup where an engine is up:
- *       not redirected (-ENOENT: records, context, original destination;
+ *       not redirected (-ENOENT: records, context, original destination,
+ *       the single query;
  *       state NOT_REDIRECTED), listening and unconnected TCP (-ENOTCONN),
  *       a pipe (-ENOTSOCK), a closed fd (-EBADF), UDP connected (-ENOENT)
  *       and unconnected (-ENOTCONN), AF_UNIX (-ENOPROTOOPT).
@@ -412,10 +416,11 @@ static int wait_readable(int fd, int timeout_s)
 	return rc;
 }
 
+/* Checks the context query; its value goes to ctx (BIG bytes), its size to *ctx_len. */
 static void check_context(int fd, const struct opts *o, const struct sockaddr_storage *orig,
-			  const struct lwfp_records *rec, int nhops)
+			  const struct lwfp_records *rec, int nhops, unsigned char *ctx,
+			  size_t *ctx_len)
 {
-	unsigned char ctx[BIG];
 	const char *kind = o->context ? o->context : "metadata";
 	size_t len, ret;
 	int rc;
@@ -429,6 +434,7 @@ static void check_context(int fd, const struct opts *o, const struct sockaddr_st
 		return;
 	}
 	len = check_sizes("context", fd, lwfp_query_redirect_context, LWFP_CONTEXT_MAX, ctx);
+	*ctx_len = len;
 	if (len == 0)
 		return;
 
@@ -490,13 +496,63 @@ static void check_context(int fd, const struct opts *o, const struct sockaddr_st
 	}
 }
 
+/* One part of a redirect answer against what its own query gave. */
+static bool same_part(const unsigned char *info, size_t len, enum lwfp_redirect_part part,
+		      const unsigned char *want, size_t want_len)
+{
+	size_t n;
+	const void *p = lwfp_redirect_part(info, len, part, &n);
+
+	if (!want_len)
+		return !p && n == 0;
+	return p && n == want_len && !memcmp(p, want, n);
+}
+
+/*
+ * The single query (LWFP_SO_REDIRECT): its size rules, then a layout that
+ * gives, part by part, what the three queries gave, and the delivered flag.
+ */
+static void check_redirect(int fd, const unsigned char *blob, size_t blob_len,
+			   const struct sockaddr_storage *orig, const unsigned char *ctx,
+			   size_t ctx_len)
+{
+	unsigned char info[BIG];
+	struct lwfp_redirect_info h;
+	struct sockaddr_storage dst;
+	size_t len;
+
+	len = check_sizes("redirect", fd, lwfp_query_redirect, LWFP_REDIRECT_INFO_MAX, info);
+	if (len < sizeof(h)) {
+		fail("redirect-layout", "%zu bytes, want at least a header", len);
+		return;
+	}
+	memcpy(&h, info, sizeof(h));
+	if (h.version != LWFP_REDIRECT_INFO_VERSION || h.hdr_size != sizeof(h) || h.size != len)
+		fail("redirect-layout", "version %u hdr_size %u size %u (returned %zu)", h.version,
+		     h.hdr_size, h.size, len);
+	else if (!(h.flags & LWFP_REDIRECT_DELIVERED))
+		fail("redirect-layout", "flags 0x%x: not delivered", h.flags);
+	else if ((h.dst_off | h.context_off | h.records_off) & 7)
+		fail("redirect-layout", "a part is not 8-byte aligned: %u %u %u", h.dst_off,
+		     h.context_off, h.records_off);
+	else if (!same_part(info, len, LWFP_REDIRECT_PART_RECORDS, blob, blob_len))
+		fail("redirect-layout", "the records differ from the records query's");
+	else if (!same_part(info, len, LWFP_REDIRECT_PART_CONTEXT, ctx, ctx_len))
+		fail("redirect-layout", "the context differs from the context query's (%zu bytes)",
+		     ctx_len);
+	else if (lwfp_redirect_destination(info, len, &dst) || !same_sockaddr(&dst, orig))
+		fail("redirect-layout", "the destination differs from the original destination");
+	else
+		ok("redirect-layout");
+}
+
 static int cmd_serve(const struct opts *o)
 {
 	struct sockaddr_storage la, orig, want;
 	socklen_t la_len, want_len;
-	unsigned char blob[BIG];
+	unsigned char blob[BIG], ctx[BIG];
 	struct lwfp_records rec;
-	size_t blob_len;
+	size_t blob_len, ctx_len = 0;
 	int one = 1, lfd, fd, rc, nhops = -1;
 
 	if (!o->listen || parse_addr_port(o->listen, &la, &la_len)) {
@@ -554,7 +610,9 @@ static int cmd_serve(const struct opts *o)
 			ok("original-destination-value");
 	}
 
-	check_context(fd, o, &orig, &rec, nhops);
+	check_context(fd, o, &orig, &rec, nhops, ctx, &ctx_len);
+	if (blob_len)
+		check_redirect(fd, blob, blob_len, &orig, ctx, ctx_len);
 
 	/* State of the service that delivered the socket, and of one that did not. */
 	if (nhops > 0) {
@@ -624,6 +682,29 @@ static int connect_to(const char *s, int *fd_out, int timeout_s)
 	return 0;
 }
 
+/*
+ * The application's own redirected socket answers the single query too,
+ * with the hop it connected as, but no redirect delivered it.
+ */
+static void check_own_redirect(int fd)
+{
+	unsigned char info[BIG];
+	struct lwfp_redirect_info h;
+	size_t len = 0;
+	int rc = lwfp_query_redirect(fd, info, sizeof(info), &len);
+
+	if (rc == -ENOENT)
+		return; /* not redirected: `local` checks that case */
+	if (!expect_rc("client-redirect", rc, 0))
+		return;
+	memcpy(&h, info, sizeof(h));
+	if (len < sizeof(h) || (h.flags & LWFP_REDIRECT_DELIVERED))
+		fail("client-redirect-not-delivered", "%zu bytes, flags 0x%x", len,
+		     len < sizeof(h) ? 0 : h.flags);
+	else
+		ok("client-redirect-not-delivered");
+}
+
 static int cmd_client(const struct opts *o)
 {
 	struct sockaddr_storage peer, want;
@@ -642,6 +723,7 @@ static int cmd_client(const struct opts *o)
 		return 1;
 	}
 	ok("client-connect");
+	check_own_redirect(fd);
 	if (o->expect_peer) {
 		if (getpeername(fd, (struct sockaddr *)&peer, &plen)) {
 			fail("client-peername", "%s", strerror(errno));
@@ -778,6 +860,12 @@ static void expect_queries(const char *prefix, int fd, int orig_fd, bool probe, 
 	expect_rc(name, lwfp_query_redirect_context(fd, buf, sizeof(buf), &ret), want);
 	snprintf(name, sizeof(name), "%s-original-destination", prefix);
 	expect_rc(name, lwfp_query_original_destination(orig_fd, &ss), want);
+	snprintf(name, sizeof(name), "%s-redirect", prefix);
+	expect_rc(name, lwfp_query_redirect(orig_fd, buf, sizeof(buf), &ret), want);
+	if (probe) {
+		snprintf(name, sizeof(name), "%s-redirect-probe", prefix);
+		expect_rc(name, lwfp_query_redirect(orig_fd, NULL, 0, &ret), want);
+	}
 }
 
 static int cmd_local(void)

@@ -95,26 +95,31 @@ void chain_dns_name(struct chain *c, struct lwfp_engine *e)
 		c->dns_name[0] = 0;
 }
 
-int chain_accept(int fd, struct chain *c, uint8_t scratch[CHAIN_QUERY_BUF], const char **step)
+/* set would refuse a blob this long anyway; say so here, clearly. */
+static int take_records(struct chain *c, const void *rec, size_t len)
+{
+	if (len > sizeof(c->records))
+		return -EMSGSIZE;
+	memcpy(c->records, rec, len);
+	c->records_len = len;
+	decode_records(c);
+	return 0;
+}
+
+/* The three queries of an engine that predates LWFP_SO_REDIRECT. */
+static int accept_each(int fd, struct chain *c, uint8_t scratch[CHAIN_QUERY_BUF],
+		       const char **step)
 {
 	size_t len;
 	int err;
 
-	memset(c, 0, sizeof(*c));
 	err = lwfp_query_redirect_records(fd, scratch, CHAIN_QUERY_BUF, &len);
+	if (!err)
+		err = take_records(c, scratch, len);
 	if (err) {
 		*step = err == -ENOENT ? "not a redirected connection" : "query records";
 		return err;
 	}
-	/* set would refuse a blob this long anyway; say so here, clearly. */
-	if (len > sizeof(c->records)) {
-		*step = "query records";
-		return -EMSGSIZE;
-	}
-	memcpy(c->records, scratch, len);
-	c->records_len = len;
-	decode_records(c);
-
 	err = lwfp_query_original_destination(fd, &c->orig_dst);
 	if (!err)
 		err = addr_from_sockaddr(&c->orig_dst, &c->orig);
@@ -122,9 +127,42 @@ int chain_accept(int fd, struct chain *c, uint8_t scratch[CHAIN_QUERY_BUF], cons
 		*step = "query original destination";
 		return err;
 	}
-
 	if (!lwfp_query_redirect_context(fd, scratch, CHAIN_QUERY_BUF, &len))
 		decode_context(c, scratch, len);
+	return 0;
+}
+
+/* One query for the three parts (lwfp_query_redirect); -EINVAL from an older engine. */
+int chain_accept(int fd, struct chain *c, uint8_t scratch[CHAIN_QUERY_BUF], const char **step)
+{
+	const void *part;
+	size_t len, n;
+	int err;
+
+	memset(c, 0, sizeof(*c));
+	err = lwfp_query_redirect(fd, scratch, CHAIN_QUERY_BUF, &len);
+	if (err == -EINVAL)
+		return accept_each(fd, c, scratch, step);
+	if (err) {
+		*step = err == -ENOENT ? "not a redirected connection" : "query redirect";
+		return err;
+	}
+	part = lwfp_redirect_part(scratch, len, LWFP_REDIRECT_PART_RECORDS, &n);
+	err = part ? take_records(c, part, n) : -EPROTO;
+	if (err) {
+		*step = "query records";
+		return err;
+	}
+	err = lwfp_redirect_destination(scratch, len, &c->orig_dst);
+	if (!err)
+		err = addr_from_sockaddr(&c->orig_dst, &c->orig);
+	if (err) {
+		*step = "query original destination";
+		return err;
+	}
+	part = lwfp_redirect_part(scratch, len, LWFP_REDIRECT_PART_CONTEXT, &n);
+	if (part)
+		decode_context(c, part, n);
 	return 0;
 }
 

@@ -4,9 +4,12 @@
  * the proxy's outbound socket carries that on. This is the whole of the lwfp
  * API a proxy needs:
  *
- *   accepted socket   lwfp_query_redirect_records()    the opaque records
- *                     lwfp_query_redirect_context()    who connected, and where
- *                     lwfp_query_original_destination()
+ *   accepted socket   lwfp_query_redirect()            in one call:
+ *                       the opaque records, the context (who connected, and
+ *                       where) and the original destination; from an engine
+ *                       older than that call, the three queries
+ *                       lwfp_query_redirect_records(), _context() and
+ *                       lwfp_query_original_destination()
  *   outbound socket   lwfp_set_redirect_records()      before connect(), so the
  *                     engine sends the flow on to the next service, never back
  *

@@ -3,6 +3,7 @@
 #ifndef LWFP_INSPECT_CONFIG_H
 #define LWFP_INSPECT_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,6 +32,7 @@ struct config {
 	uint64_t peek_timeout_ms; /* 0: do not peek */
 	uint64_t drain_timeout_ms;
 	uint64_t udp_idle_timeout_ms;
+	bool offload; /* --offload: hand passed TCP flows to the kernel */
 	/* The distinct ports of the --listen addresses that serve UDP, host order. */
 	uint16_t udp_ports[MAX_LISTEN];
 	size_t nudp_ports;

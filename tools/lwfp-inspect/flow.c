@@ -32,6 +32,13 @@ static void close_socket(struct watch *wt, bool reset)
 	wt->fd = -1;
 }
 
+/* An offloaded flow's counts come from its sockets, which saw every byte. */
+static void offload_count(struct flow *f)
+{
+	f->up.bytes = offload_bytes(f->client.fd);
+	f->down.bytes = offload_bytes(f->server.fd);
+}
+
 /*
  * The flow is logged and closed now, but freed only after the current epoll
  * batch, which may still hold an event for its other socket.
@@ -40,6 +47,8 @@ static void flow_end(struct flow *f, enum verdict verdict)
 {
 	struct worker *w = f->worker;
 
+	if (f->relay == RELAY_OFFLOAD)
+		offload_count(f);
 	f->verdict = verdict;
 	f->phase = FLOW_DONE;
 	timer_cancel(&f->timer);
@@ -118,10 +127,91 @@ static void relay_event(struct flow *f)
 	flow_watch(f, pump_events(&f->up, &f->down), pump_events(&f->down, &f->up));
 }
 
+/* ---- OFFLOAD ------------------------------------------------------------------ */
+
+/* Both ends passed on. */
+static void offload_end(struct flow *f)
+{
+	offload_graceful(f->client.fd);
+	offload_graceful(f->server.fd);
+	flow_end(f, VERDICT_PASS);
+}
+
+static void offload_event(struct flow *f)
+{
+	int err, failed;
+
+	err = offload_run(&f->off, f->client.fd, f->server.fd, &failed);
+	if (err) {
+		flow_fail(f, failed == f->client.fd ? "client" : "server", err);
+		return;
+	}
+	if (offload_done(&f->off)) {
+		offload_end(f);
+		return;
+	}
+	if (offload_flushing(&f->off)) {
+		if (!f->off.flushing_since_ms)
+			f->off.flushing_since_ms = f->worker->now_ms;
+		enter_phase(f, FLOW_OFFLOAD, TIMEOUT_FLUSH);
+		return;
+	}
+	f->off.flushing_since_ms = 0;
+	if (f->timer.queue != &f->worker->timeouts[TIMEOUT_IDLE])
+		enter_phase(f, FLOW_OFFLOAD, TIMEOUT_IDLE);
+}
+
+/* The kernel moves the bytes, so idle means: neither socket received any. */
+static void offload_expire(struct flow *f)
+{
+	const struct config *cfg = f->worker->cfg;
+
+	/* A destination that takes nothing more: as idle as a silent flow. */
+	if (f->timer.queue == &f->worker->timeouts[TIMEOUT_FLUSH]) {
+		if (f->worker->now_ms - f->off.flushing_since_ms >= cfg->idle_timeout_ms)
+			flow_fail(f, "idle timeout", 0);
+		else
+			offload_event(f);
+		return;
+	}
+	if (offload_idle(f->client.fd, f->server.fd, cfg->idle_timeout_ms))
+		flow_fail(f, "idle timeout", 0);
+	else
+		enter_phase(f, FLOW_OFFLOAD, TIMEOUT_IDLE);
+}
+
+/*
+ * true when the kernel took the flow over, or when the flow ended because
+ * the hand-over failed half-way; false to relay it here.
+ */
+static bool try_offload(struct flow *f)
+{
+	int err;
+
+	err = offload_begin(&f->off, f->client.fd, f->server.fd, f->worker->cfg->pin_dir);
+	if (err == -ENOTRECOVERABLE) {
+		flow_fail(f, "offload", err);
+		return true;
+	}
+	if (err) {
+		f->offload_err = err;
+		return false;
+	}
+	f->relay = RELAY_OFFLOAD;
+	enter_phase(f, FLOW_OFFLOAD, TIMEOUT_IDLE);
+	/* Edge-triggered: each end is one event; errors always wake. */
+	if (!flow_watch(f, EPOLLRDHUP | EPOLLET, EPOLLRDHUP | EPOLLET))
+		offload_event(f);
+	return true;
+}
+
 static void start_relay(struct flow *f)
 {
 	int err;
 
+	if (f->worker->cfg->offload && try_offload(f))
+		return;
+	f->relay = RELAY_SPLICE;
 	err = pump_open(&f->up);
 	if (!err)
 		err = pump_open(&f->down);
@@ -246,6 +336,9 @@ static void flow_event(struct flow *f, uint32_t events)
 		break;
 	case FLOW_DONE:
 		break; /* ended earlier in this epoll batch */
+	case FLOW_OFFLOAD:
+		offload_event(f);
+		break;
 	}
 }
 
@@ -275,6 +368,9 @@ void flow_expire(struct timer *t)
 		flow_fail(f, "idle timeout", 0);
 		break;
 	case FLOW_DONE:
+		break;
+	case FLOW_OFFLOAD:
+		offload_expire(f);
 		break;
 	}
 }

@@ -6,6 +6,7 @@
  *          ─▶ PEEK    wait (bounded) for the first bytes: SNI or Host
  *          ─▶ CONNECT outbound socket with the records, non-blocking connect()
  *          ─▶ RELAY   two splice() pumps, one per direction, with half-close
+ *             or OFFLOAD (--offload) the kernel relays; ends are passed on here
  *          ─▶ DONE    one JSON line: pass, block or error
  *
  * Each phase has its timeout; a live flow is always in exactly one of the
@@ -19,6 +20,7 @@
 #include <time.h>
 
 #include "chain.h"
+#include "offload.h"
 #include "peek.h"
 #include "relay.h"
 #include "timeout.h"
@@ -29,12 +31,20 @@ enum flow_phase {
 	FLOW_CONNECT,
 	FLOW_RELAY,
 	FLOW_DONE,
+	FLOW_OFFLOAD,
 };
 
 enum verdict {
 	VERDICT_PASS,
 	VERDICT_BLOCK,
 	VERDICT_ERROR,
+};
+
+/* How a passed flow's bytes moved, for the log. */
+enum relay_mode {
+	RELAY_NONE, /* not relayed (yet) */
+	RELAY_SPLICE,
+	RELAY_OFFLOAD,
 };
 
 #define FLOW_ERROR_MAX 128
@@ -62,6 +72,9 @@ struct flow {
 	enum verdict verdict;
 	const char *rule; /* the --block argument that matched */
 	char error[FLOW_ERROR_MAX]; /* "" when none */
+	enum relay_mode relay;
+	struct offload off; /* RELAY_OFFLOAD */
+	int offload_err; /* --offload refused for this flow: why (-errno), else 0 */
 };
 
 /* Takes over an accepted, non-blocking socket of namespace ns (NULL: ours). */

@@ -259,6 +259,25 @@ static void add_end(json_object *o, struct worker *w, uint64_t started_ms, enum 
 		add(o, "error", json_object_new_string(error));
 }
 
+static const char *const relay_names[] = {
+	[RELAY_SPLICE] = "splice",
+	[RELAY_OFFLOAD] = "offload",
+};
+
+/* "relay": how the bytes moved; "offload": why --offload was refused. */
+static void add_relay(json_object *o, const struct flow *f)
+{
+	const char *why;
+
+	if (f->relay == RELAY_NONE)
+		return;
+	add(o, "relay", json_object_new_string(relay_names[f->relay]));
+	if (f->offload_err) {
+		why = strerrordesc_np(-f->offload_err);
+		add(o, "offload", json_object_new_string(why ? why : "unknown error"));
+	}
+}
+
 static void add_outcome(json_object *o, struct worker *w, const struct flow *f)
 {
 	if (f->peeked.kind != PEEK_KIND_NONE)
@@ -268,6 +287,7 @@ static void add_outcome(json_object *o, struct worker *w, const struct flow *f)
 		add(o, "unnamed", json_object_new_boolean(1));
 	add(o, "bytes_up", json_object_new_uint64(f->up.bytes));
 	add(o, "bytes_down", json_object_new_uint64(f->down.bytes));
+	add_relay(o, f);
 	add_end(o, w, f->started_ms, f->verdict, f->rule, f->error);
 }
 

@@ -113,6 +113,12 @@ static const char usage[] =
 	"                         patterns cannot be blocked)\n"
 	"  --drain-timeout S      on SIGTERM or SIGINT, let live flows finish for up to S\n"
 	"                         seconds (default 5)\n"
+	"  --offload              once a TCP flow passed (its host read, not blocked),\n"
+	"                         hand its two sockets to the kernel, which relays the\n"
+	"                         rest without waking the proxy (lwfp_offload); the log\n"
+	"                         says \"relay\":\"offload\", or \"splice\" and why not\n"
+	"                         in \"offload\". If lwfp-inspect dies, its offloaded\n"
+	"                         flows are reset\n"
 	"  --netns all|PATH       also serve other network namespaces: all, those of\n"
 	"                         the processes of the engine's cgroup subtree, found\n"
 	"                         again every 500 ms (a namespace whose processes are\n"
@@ -185,6 +191,9 @@ static const char usage[] =
 	"               --block-unnamed), or a UDP flow's later datagram was not a\n"
 	"               DNS query\n"
 	"  bytes_up, bytes_down   bytes relayed to the server and to the client\n"
+	"  relay        TCP that reached the relay: offload (the kernel moved the\n"
+	"               bytes, --offload) or splice; then offload: why --offload\n"
+	"               could not hand the flow over\n"
 	"  packets_up, packets_down, dropped_up, dropped_down   UDP: datagrams\n"
 	"               relayed, and dropped (blocked, or a queue was full)\n"
 	"  duration_ms  from accept (first datagram) to end\n"
@@ -226,6 +235,7 @@ enum {
 	OPT_BLOCK_QUIC,
 	OPT_VERSION,
 	OPT_CGROUP_JOIN,
+	OPT_OFFLOAD,
 };
 
 static const struct option longopts[] = {
@@ -250,6 +260,7 @@ static const struct option longopts[] = {
 	{ "udp-idle-timeout", required_argument, NULL, OPT_UDP_IDLE_TIMEOUT },
 	{ "netns", required_argument, NULL, OPT_NETNS },
 	{ "cgroup-join", required_argument, NULL, OPT_CGROUP_JOIN },
+	{ "offload", no_argument, NULL, OPT_OFFLOAD },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	FILTER_LONGOPTS
@@ -334,6 +345,9 @@ static int apply_opt(struct inspect *in, int opt, const char *arg)
 		return 0;
 	case OPT_PIN_DIR:
 		cfg->pin_dir = arg;
+		return 0;
+	case OPT_OFFLOAD:
+		cfg->offload = true;
 		return 0;
 	case OPT_REGISTER:
 		in->reg.enabled = true;

@@ -21,6 +21,11 @@
 #define ACCEPT_BATCH 64
 /* After EMFILE and the like: retry accepting this much later. */
 #define ACCEPT_PAUSE_MS 100
+/*
+ * An offloaded flow's end waits for the kernel's work queue to send what
+ * came before it; that takes microseconds, and nothing signals it.
+ */
+#define OFFLOAD_FLUSH_MS 1
 
 int watch_set(struct worker *w, struct watch *wt, uint32_t events)
 {
@@ -415,6 +420,7 @@ int worker_init(struct worker *w, unsigned int id, const struct config *cfg, cha
 	timeout_queue_init(&w->timeouts[TIMEOUT_PEEK], cfg->peek_timeout_ms);
 	timeout_queue_init(&w->timeouts[TIMEOUT_CONNECT], cfg->connect_timeout_ms);
 	timeout_queue_init(&w->timeouts[TIMEOUT_IDLE], cfg->idle_timeout_ms);
+	timeout_queue_init(&w->timeouts[TIMEOUT_FLUSH], OFFLOAD_FLUSH_MS);
 	TAILQ_INIT(&w->dead);
 	atomic_init(&w->stop, WORKER_RUN);
 	atomic_init(&w->finished, false);

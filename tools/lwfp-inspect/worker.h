@@ -61,6 +61,7 @@ enum {
 	TIMEOUT_PEEK,
 	TIMEOUT_CONNECT,
 	TIMEOUT_IDLE,
+	TIMEOUT_FLUSH, /* offloaded: an end waits for its bytes to leave */
 	TIMEOUT_QUEUES,
 };
 

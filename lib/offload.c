@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * The kernel fast path of a passed flow: the socket maps and verdict of
+ * bpf/offload.h, their attachment at `up`, and the hand-over of a pair.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include <lwfp/engine.h>
+#include <lwfp/lwfp.h>
+
+#include "internal.h"
+
+/* BPF_SK_SKB_VERDICT (Linux 5.13) is in Debian's 6.1 UAPI headers. */
+#define OFFLOAD_ATTACH_TYPE BPF_SK_SKB_VERDICT
+#define OFFLOAD_LINK "link_lwfp_offload_verdict"
+/* How long an undone hand-over waits for the kernel's sends. */
+#define OFFLOAD_UNDO_MS 2000
+
+/* ---- up and down -------------------------------------------------------------- */
+
+/*
+ * A socket-map link (Linux 6.10) is pinned like the cgroup links, so down
+ * detaches it by unpinning. Before 6.10 the program is attached to the map
+ * itself, and lives as long as the map: down unpins the map, which frees it
+ * and so detaches the program.
+ */
+void offload_attach(int prog_fd, int map_fd, const char *pin_dir)
+{
+	char path[PATH_MAX];
+	int link;
+
+	if (pin_path(path, sizeof(path), pin_dir, OFFLOAD_LINK))
+		return;
+	if (!access(path, F_OK))
+		return;
+	link = bpf_link_create(prog_fd, map_fd, OFFLOAD_ATTACH_TYPE, NULL);
+	if (link >= 0) {
+		if (!bpf_obj_pin(link, path)) {
+			close(link);
+			return;
+		}
+		close(link);
+	}
+	if (!bpf_prog_attach(prog_fd, map_fd, OFFLOAD_ATTACH_TYPE, 0))
+		return;
+	/* No fast path on this kernel: lwfp_offload() finds no map. */
+	if (!pin_path(path, sizeof(path), pin_dir, MAP_OFFLOAD_RX))
+		unlink(path);
+}
+
+void offload_unpin(const char *pin_dir)
+{
+	char path[PATH_MAX];
+
+	if (!pin_path(path, sizeof(path), pin_dir, OFFLOAD_LINK))
+		unlink(path);
+}
+
+/* ---- the hand-over -------------------------------------------------------------- */
+
+static int sockopt_int(int fd, int level, int name, int *val)
+{
+	socklen_t len = sizeof(*val);
+
+	return getsockopt(fd, level, name, val, &len) ? -errno : 0;
+}
+
+/* A connected plain TCP socket, and its cookie. */
+static int check_tcp(int fd, uint64_t *cookie)
+{
+	socklen_t len;
+	char ulp[16] = "";
+	int type, proto, err;
+	struct sockaddr_storage ss;
+	struct tcp_info ti;
+
+	err = sockopt_int(fd, SOL_SOCKET, SO_TYPE, &type);
+	if (!err)
+		err = sockopt_int(fd, SOL_SOCKET, SO_PROTOCOL, &proto);
+	if (err)
+		return err;
+	if (type != SOCK_STREAM || proto != IPPROTO_TCP)
+		return -EPROTONOSUPPORT;
+	len = sizeof(ulp);
+	/* kTLS and other ULPs own the socket's receive path. */
+	if (!getsockopt(fd, IPPROTO_TCP, TCP_ULP, ulp, &len) && ulp[0])
+		return -EPROTONOSUPPORT;
+	len = sizeof(ss);
+	if (getpeername(fd, (struct sockaddr *)&ss, &len))
+		return -errno;
+	/*
+	 * Socket maps take established sockets only: one whose peer has sent
+	 * its FIN is ending, and the proxy finishes it itself.
+	 */
+	len = sizeof(ti);
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len))
+		return -errno;
+	if (ti.tcpi_state != TCP_ESTABLISHED)
+		return -ENOTCONN;
+	len = sizeof(*cookie);
+	return getsockopt(fd, SOL_SOCKET, SO_COOKIE, cookie, &len) ? -errno : 0;
+}
+
+static int map_put(int map, uint64_t key, int fd)
+{
+	uint32_t val = (uint32_t)fd;
+
+	if (!bpf_map_update_elem(map, &key, &val, BPF_NOEXIST))
+		return 0;
+	/* A socket map's word for a socket no longer established (a FIN came). */
+	return errno == EOPNOTSUPP ? -ENOTCONN : -errno;
+}
+
+/*
+ * The verdict runs when a segment arrives: bytes queued before the socket
+ * was inserted would wait for the next one, which may never come (a
+ * request that waits for its answer). Setting SO_RCVLOWAT, to what it is,
+ * makes TCP check the queue and wake the socket now.
+ */
+static void kick(int fd)
+{
+	int lowat;
+
+	if (!sockopt_int(fd, SOL_SOCKET, SO_RCVLOWAT, &lowat))
+		setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &lowat, sizeof(lowat));
+}
+
+/* Takes both out of lwfp_offload_tx again: only what this call put there. */
+static void tx_undo(int tx, uint64_t ca, uint64_t cb)
+{
+	bpf_map_delete_elem(tx, &cb);
+	bpf_map_delete_elem(tx, &ca);
+}
+
+/*
+ * Both sockets become redirect targets (tx, each under its peer's cookie)
+ * before any data is redirected to them.
+ */
+static int tx_put(int tx, int a, uint64_t ca, int b, uint64_t cb)
+{
+	int err;
+
+	err = map_put(tx, cb, a);
+	if (err)
+		return err;
+	err = map_put(tx, ca, b);
+	if (err)
+		/* Not ca's entry: the key may be another flow's. */
+		bpf_map_delete_elem(tx, &cb);
+	return err;
+}
+
+/*
+ * b's verdict has run since *b0 and a could not follow (its peer's FIN
+ * came in between: socket maps take established sockets only). b is taken
+ * out again; what the kernel took from b must have left through a before
+ * the proxy may write to a itself. The kernel sends it from a work queue,
+ * so wait for it, a bounded while.
+ */
+static int rx_undo(int rx, int a, uint64_t cb, int b, const struct lwfp_offload_counts *a0,
+		   const struct lwfp_offload_counts *b0)
+{
+	struct lwfp_offload_counts bn, an;
+	int i;
+
+	bpf_map_delete_elem(rx, &cb);
+	if (lwfp_offload_counts(b, &bn))
+		return -ENOTRECOVERABLE;
+	for (i = 0; i < OFFLOAD_UNDO_MS; i++) {
+		if (lwfp_offload_counts(a, &an))
+			return -ENOTRECOVERABLE;
+		if (an.written - a0->written >= (bn.received - bn.unread) - (b0->received - b0->unread))
+			return 0;
+		usleep(1000);
+	}
+	return -ENOTRECOVERABLE;
+}
+
+/* Then each starts to be read by the verdict (rx), b first. */
+static int hand_over(int tx, int rx, int a, uint64_t ca, int b, uint64_t cb)
+{
+	struct lwfp_offload_counts a0, b0;
+	int err;
+
+	err = tx_put(tx, a, ca, b, cb);
+	if (err)
+		return err;
+	err = lwfp_offload_counts(a, &a0);
+	if (!err)
+		err = lwfp_offload_counts(b, &b0);
+	if (!err)
+		err = map_put(rx, cb, b);
+	if (!err) {
+		err = map_put(rx, ca, a);
+		if (err && rx_undo(rx, a, cb, b, &a0, &b0))
+			return -ENOTRECOVERABLE;
+	}
+	if (err) {
+		tx_undo(tx, ca, cb);
+		return err;
+	}
+	kick(a);
+	kick(b);
+	return 0;
+}
+
+static bool offload_disabled(void)
+{
+	const char *env = getenv("LWFP_OFFLOAD");
+
+	return env && !strcmp(env, "0");
+}
+
+/* libbpf's rule: a newer caller's fields we do not know must be zero. */
+static bool opts_ok(const struct lwfp_offload_opts *o)
+{
+	size_t i;
+
+	if (!o)
+		return true;
+	if (o->sz < sizeof(size_t))
+		return false;
+	for (i = offsetofend(struct lwfp_offload_opts, lwfp_offload_opts__last_field); i < o->sz; i++)
+		if (((const char *)o)[i])
+			return false;
+	return true;
+}
+
+LWFP_API int lwfp_offload(int a, int b, const struct lwfp_offload_opts *opts)
+{
+	const char *pin_dir = NULL;
+	uint64_t ca, cb;
+	int tx, rx, err;
+
+	if (!opts_ok(opts))
+		return -EINVAL;
+	if (opts && opts->sz >= offsetofend(struct lwfp_offload_opts, pin_dir))
+		pin_dir = opts->pin_dir;
+	if (a == b)
+		return -EINVAL;
+	err = check_tcp(a, &ca);
+	if (!err)
+		err = check_tcp(b, &cb);
+	if (err)
+		return err;
+	if (offload_disabled())
+		return -EOPNOTSUPP;
+	pin_dir = pin_dir ? pin_dir : lwfp_default_pin_dir();
+	tx = pin_open(pin_dir, MAP_OFFLOAD_TX);
+	rx = pin_open(pin_dir, MAP_OFFLOAD_RX);
+	if (tx < 0 || rx < 0)
+		err = (tx == -ENOENT || rx == -ENOENT) ? -EOPNOTSUPP : (tx < 0 ? tx : rx);
+	else
+		err = hand_over(tx, rx, a, ca, b, cb);
+	if (tx >= 0)
+		close(tx);
+	if (rx >= 0)
+		close(rx);
+	return err;
+}

@@ -1,0 +1,158 @@
+#!/bin/bash
+# lwfp-inspect --offload (issue 18): once a flow passed, the kernel relays it.
+# lwfp-test-offload checks lwfp_offload() on loopback pairs first: bytes
+# queued before the hand-over come out first, a second hand-over of a
+# socket is -EEXIST, a FIN is left to the caller. Then
+# three lwfp-inspect --offload hops A, B, C chained by weight (300/200/100)
+# between a client in the app cgroup and offload_peer.py's server:
+#   - OFFLOAD_BYTES (default 256 MiB) each way at once arrive intact at both
+#     ends (sha256); every hop logs the flow once, passed, "relay":"offload",
+#     with bytes_up and bytes_down equal to what moved (the client's first
+#     line counts up);
+#   - the client half-closes first, or the server does: each hop passes the
+#     end on, ends the flow and logs it, byte-exact;
+#   - IPv6 as IPv4;
+#   - the fallback: with LWFP_OFFLOAD=0, hop B cannot hand over; it logs
+#     "relay":"splice" with the reason in "offload", and still delivers
+#     byte-exact, between two offloading hops;
+#   - a hop killed with SIGKILL after the hand-over: its sockets are closed
+#     with a reset (SO_LINGER 0), so both ends see the flow fail instead of
+#     a short stream that looks complete, and the other hops log an error.
+# Nothing here is timed: waits are bounds, not measurements.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib_inspect.sh"
+
+BIG=${OFFLOAD_BYTES:-268435456}
+SMALL=4194304
+PORT=9100
+PEER=$LWFP_ROOT/tests/integration/offload_peer.py
+
+setup_netns
+mkcg app
+engine_up
+[ -e "$PIN/lwfp_offload_rx" ] || fail "the engine has no offload map (kernel $(uname -r))"
+
+# 0. The call itself (lwfp-test-offload): queued bytes go first, -EEXIST.
+run_in app "$BIN/lwfp-test-offload" --pin-dir "$PIN" >"$T/native.out" 2>&1 ||
+	fail "lwfp-test-offload: $(grep -v '^ok' "$T/native.out")"
+
+spawn srv - "$NSP_SRV" "$PY" "$PEER" server "$PORT" "$T/results"
+wait_listen "$NSP_SRV" "$PORT"
+: >"$T/results"
+
+# hop NAME LISTEN-PORT WEIGHT [ARGS...]: an lwfp-inspect --offload hop of the chain.
+hop() {
+	local name=$1 port=$2 weight=$3
+	shift 3
+	start_inspect "$name" "insp$name" "127.0.0.1:$port" --listen "[::1]:$port" --register \
+		--proto tcp --dport "$PORT" \
+		--service "offload$name" --weight "$weight" --offload "$@"
+	printf -v "PID_$name" '%s' "$LAST_PID"
+}
+hop A 15101 300
+hop B 15102 200
+hop C 15103 100
+
+# transfer UP DOWN FIRST SEED [GATE]: the client; its output in $T/client.out.
+# SERVER=$SRV6 for IPv6.
+transfer() {
+	run_in app "$PY" "$PEER" client "${SERVER:-$SRV4}" "$PORT" "$@" >"$T/client.out" 2>&1
+}
+
+# results_have N: the server has written N results.
+results_have() { [ "$(grep -c '' "$T/results")" -ge "$1" ]; }
+
+# Flows each hop has logged since it started (its log starts empty).
+declare -A NLOG=([A]=0 [B]=0 [C]=0)
+NRESULTS=0
+
+# expect_moved UP DOWN FIRST SEED RELAY-A RELAY-B RELAY-C: the next flow of
+# every hop passed with these counts (the first line "UP DOWN FIRST SEED\n"
+# too), relayed as said (- for either way), and the server got UP bytes intact.
+expect_moved() {
+	local up=$1 down=$2 first=$3 seed=$4 hdr n
+	hdr="$up $down $first $seed"
+	shift 4
+	for h in A B C; do
+		n=$((NLOG[$h] + 1))
+		NLOG[$h]=$n
+		wait_flows "$h" "$n"
+		expect_flow "$h" "$n" verdict=pass "bytes_up=$((up + ${#hdr} + 1))" "bytes_down=$down" \
+			"$([ "$1" = - ] && echo verdict=pass || echo "relay=$1")"
+		shift
+	done
+	NRESULTS=$((NRESULTS + 1))
+	wait_until 30 results_have "$NRESULTS" ||
+		fail "the server logged no result for flow $NRESULTS: $(cat "$T/results")"
+	[ "$(sed -n "${NRESULTS}p" "$T/results")" = "ok $up" ] ||
+		fail "the server got: $(sed -n "${NRESULTS}p" "$T/results")"
+}
+
+# 1. A large transfer both ways through three offloaded hops; the client
+#    closes first.
+transfer "$BIG" "$BIG" client 1 || fail "transfer of $BIG bytes each way: $(cat "$T/client.out")"
+expect_moved "$BIG" "$BIG" client 1 offload offload offload
+
+# 2. The server closes first.
+transfer "$SMALL" "$SMALL" server 2 || fail "server-first transfer: $(cat "$T/client.out")"
+expect_moved "$SMALL" "$SMALL" server 2 offload offload offload
+
+# 3. One way only, each way: the silent side's count is 0 (the header aside).
+transfer 0 "$SMALL" server 3 || fail "download only: $(cat "$T/client.out")"
+expect_moved 0 "$SMALL" server 3 offload offload offload
+transfer "$SMALL" 0 client 4 || fail "upload only: $(cat "$T/client.out")"
+expect_moved "$SMALL" 0 client 4 offload offload offload
+# The client's FIN right behind its first line: when it arrives before a hop
+# hands over, that hop cannot (-ENOTCONN) and splices; either way the line
+# goes on before the FIN.
+transfer 0 "$SMALL" client 8 || fail "request and FIN at once: $(cat "$T/client.out")"
+expect_moved 0 "$SMALL" client 8 - - -
+
+# IPv6 too.
+SERVER=$SRV6 transfer "$SMALL" "$SMALL" client 5 || fail "IPv6 transfer: $(cat "$T/client.out")"
+expect_moved "$SMALL" "$SMALL" client 5 offload offload offload
+
+# 4. The fallback: hop B again, unable to hand over.
+stop_inspect B "$PID_B"
+export LWFP_OFFLOAD=0
+hop B 15102 200
+unset LWFP_OFFLOAD
+NLOG[B]=0
+transfer "$SMALL" "$SMALL" client 6 || fail "transfer with a splice hop: $(cat "$T/client.out")"
+expect_moved "$SMALL" "$SMALL" client 6 offload splice offload
+expect_flow B 1 'offload=Operation not supported'
+stop_inspect B "$PID_B"
+hop B 15102 200
+NLOG[B]=0
+
+# 5. SIGKILL of hop B after the hand-over, while the client waits at its
+#    gate halfway: the server has the first line, so every hop handed over.
+: >"$T/results.start"
+run_in app "$PY" "$PEER" client "$SRV4" "$PORT" "$BIG" "$SMALL" client 7 "$T/gate" \
+	>"$T/client.out" 2>&1 &
+client_pid=$!
+wait_until 30 test -s "$T/results.start" || fail "the killed flow never reached the server"
+wait_flows A "${NLOG[A]}" # nothing of this flow logged yet
+kill -KILL "$PID_B"
+wait_exit "$PID_B" 10
+touch "$T/gate"
+wait_until 30 dead "$client_pid" || fail "the client of the killed hop did not end"
+wait "$client_pid" && fail "the client of a killed hop saw a complete transfer: $(cat "$T/client.out")"
+# A reset, not an end: a stream cut short must not look like a short file.
+grep -q "ConnectionResetError\|BrokenPipeError" "$T/client.out" ||
+	fail "the client of the killed hop did not see a reset: $(cat "$T/client.out")"
+for h in A C; do
+	wait_flows "$h" $((NLOG[$h] + 1))
+	expect_flow "$h" last verdict=error relay=offload "bytes_up>=1"
+done
+NRESULTS=$((NRESULTS + 1))
+wait_until 30 results_have "$NRESULTS" ||
+	fail "the server logged no result for the killed flow: $(cat "$T/results")"
+sed -n "${NRESULTS}p" "$T/results" | grep -q '^bad' ||
+	fail "the server got: $(sed -n "${NRESULTS}p" "$T/results")"
+
+stop_inspect A "$PID_A"
+stop_inspect C "$PID_C"
+# Offloaded sockets leave the engine's flow table like any others.
+wait_until 10 flows_empty || fail "flows left in the engine: $(nflows)"
+pass

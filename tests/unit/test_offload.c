@@ -1,0 +1,222 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * lwfp_offload()'s refusals (lib/offload.c): every one leaves the sockets
+ * as they were, so the proxy can relay the flow itself. The hand-over
+ * proper needs an engine and is tested by test_offload.sh. And the
+ * attach at `up` on a kernel that can attach the verdict in no way: the
+ * engine stays up without the fast path.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <lwfp/lwfp.h>
+
+#include "../../lib/internal.h"
+
+#define NO_ENGINE "/nonexistent/lwfp-unit-offload"
+
+/* A connected loopback TCP pair: [0] the client, [1] the accepted socket. */
+static void tcp_pair(int fds[2])
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(ls >= 0);
+	assert_int_equal(bind(ls, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(ls, 1), 0);
+	assert_int_equal(getsockname(ls, (struct sockaddr *)&a, &len), 0);
+	fds[0] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(fds[0] >= 0);
+	assert_int_equal(connect(fds[0], (struct sockaddr *)&a, sizeof(a)), 0);
+	fds[1] = accept4(ls, NULL, NULL, SOCK_CLOEXEC);
+	assert_true(fds[1] >= 0);
+	close(ls);
+}
+
+static void close_pair(int fds[2])
+{
+	close(fds[0]);
+	close(fds[1]);
+}
+
+static void test_bad_opts(void **state)
+{
+	struct {
+		struct lwfp_offload_opts o;
+		char newer[8];
+	} big = { .o = { .sz = sizeof(big), .pin_dir = NO_ENGINE } };
+	struct lwfp_offload_opts small = { .sz = 1 };
+	int p[2];
+
+	(void)state;
+	tcp_pair(p);
+	assert_int_equal(lwfp_offload(p[0], p[1], &small), -EINVAL);
+	/* A newer caller's field we do not know, set: refused, not ignored. */
+	big.newer[3] = 1;
+	assert_int_equal(lwfp_offload(p[0], p[1], &big.o), -EINVAL);
+	big.newer[3] = 0;
+	assert_int_equal(lwfp_offload(p[0], p[1], &big.o), -EOPNOTSUPP);
+	assert_int_equal(lwfp_offload(p[0], p[0], &big.o), -EINVAL);
+	close_pair(p);
+}
+
+static void test_not_tcp(void **state)
+{
+	struct lwfp_offload_opts opts = { .sz = sizeof(opts), .pin_dir = NO_ENGINE };
+	int p[2], udp, fd[2];
+
+	(void)state;
+	tcp_pair(p);
+	assert_int_equal(lwfp_offload(-1, p[1], &opts), -EBADF);
+	assert_int_equal(pipe(fd), 0);
+	assert_int_equal(lwfp_offload(p[0], fd[0], &opts), -ENOTSOCK);
+	udp = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_true(udp >= 0);
+	assert_int_equal(lwfp_offload(p[0], udp, &opts), -EPROTONOSUPPORT);
+	close(udp);
+	close(fd[0]);
+	close(fd[1]);
+	close_pair(p);
+}
+
+static void test_not_connected(void **state)
+{
+	struct lwfp_offload_opts opts = { .sz = sizeof(opts), .pin_dir = NO_ENGINE };
+	int p[2], s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	(void)state;
+	assert_true(s >= 0);
+	tcp_pair(p);
+	assert_int_equal(lwfp_offload(p[0], s, &opts), -ENOTCONN);
+	/* Half-closed by its peer (CLOSE_WAIT): socket maps refuse it. */
+	assert_int_equal(shutdown(p[0], SHUT_WR), 0);
+	assert_int_equal(poll(&(struct pollfd){ .fd = p[1], .events = POLLRDHUP }, 1, 5000), 1);
+	assert_int_equal(lwfp_offload(p[1], p[0], &opts), -ENOTCONN);
+	close(s);
+	close_pair(p);
+}
+
+/* No engine there, or switched off: the caller relays the flow itself. */
+static void test_unavailable(void **state)
+{
+	struct lwfp_offload_opts opts = { .sz = sizeof(opts), .pin_dir = NO_ENGINE };
+	int p[2], q[2];
+
+	(void)state;
+	tcp_pair(p);
+	tcp_pair(q);
+	assert_int_equal(lwfp_offload(p[1], q[0], &opts), -EOPNOTSUPP);
+	assert_int_equal(setenv("LWFP_OFFLOAD", "0", 1), 0);
+	assert_int_equal(lwfp_offload(p[1], q[0], NULL), -EOPNOTSUPP);
+	unsetenv("LWFP_OFFLOAD");
+	/* Still usable: nothing was changed. */
+	assert_int_equal(write(p[0], "x", 1), 1);
+	assert_int_equal(read(p[1], (char[1]){ 0 }, 1), 1);
+	close_pair(p);
+	close_pair(q);
+}
+
+/* lwfp_offload_counts() on a plain pair: what moved, and the FIN apart. */
+static void test_counts(void **state)
+{
+	struct lwfp_offload_counts c0, c1, a;
+	char buf[8];
+	int p[2], fd[2];
+
+	(void)state;
+	tcp_pair(p);
+	assert_int_equal(lwfp_offload_counts(p[0], NULL), -EINVAL);
+	assert_int_equal(pipe(fd), 0);
+	assert_int_equal(lwfp_offload_counts(fd[0], &a), -ENOTSOCK);
+	close(fd[0]);
+	close(fd[1]);
+	assert_int_equal(lwfp_offload_counts(p[0], &c0), 0);
+	assert_int_equal(send(p[0], "hello", 5, 0), 5);
+	assert_int_equal(recv(p[1], buf, 2, 0), 2);
+	assert_int_equal(lwfp_offload_counts(p[0], &c1), 0);
+	assert_true(c1.written - c0.written == 5);
+	assert_int_equal(lwfp_offload_counts(p[1], &a), 0);
+	assert_true(a.received == 5 && a.unread == 3 && !a.fin);
+	assert_int_equal(shutdown(p[0], SHUT_WR), 0);
+	assert_int_equal(poll(&(struct pollfd){ .fd = p[1], .events = POLLRDHUP }, 1, 5000), 1);
+	assert_int_equal(lwfp_offload_counts(p[1], &a), 0);
+	assert_true(a.received == 5 && a.unread == 3 && a.fin);
+	close_pair(p);
+}
+
+/* A file standing for a pin, in dir. */
+static void touch(const char *dir, const char *name)
+{
+	char path[256];
+	FILE *f;
+
+	assert_int_equal(pin_path(path, sizeof(path), dir, name), 0);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fclose(f);
+}
+
+static bool exists(const char *dir, const char *name)
+{
+	char path[256];
+
+	return !pin_path(path, sizeof(path), dir, name) && !access(path, F_OK);
+}
+
+/*
+ * Neither a link nor BPF_PROG_ATTACH (here: no program, no map): the rx
+ * map's pin goes, so that lwfp_offload() says -EOPNOTSUPP; the tx map's
+ * stays for down. offload_unpin() removes the link's pin.
+ */
+static void test_attach_fails(void **state)
+{
+	char dir[] = "/tmp/lwfp-unit-offload-XXXXXX", path[256];
+	struct lwfp_offload_opts opts = { .sz = sizeof(opts), .pin_dir = dir };
+	int p[2], q[2];
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	touch(dir, MAP_OFFLOAD_RX);
+	touch(dir, MAP_OFFLOAD_TX);
+	offload_attach(-1, -1, dir);
+	assert_false(exists(dir, MAP_OFFLOAD_RX));
+	assert_true(exists(dir, MAP_OFFLOAD_TX));
+	tcp_pair(p);
+	tcp_pair(q);
+	assert_int_equal(lwfp_offload(p[1], q[0], &opts), -EOPNOTSUPP);
+	close_pair(p);
+	close_pair(q);
+	touch(dir, "link_lwfp_offload_verdict");
+	offload_unpin(dir);
+	assert_false(exists(dir, "link_lwfp_offload_verdict"));
+	assert_int_equal(pin_path(path, sizeof(path), dir, MAP_OFFLOAD_TX), 0);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bad_opts),
+		cmocka_unit_test(test_not_tcp),
+		cmocka_unit_test(test_not_connected),
+		cmocka_unit_test(test_unavailable),
+		cmocka_unit_test(test_attach_fails),
+		cmocka_unit_test(test_counts),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

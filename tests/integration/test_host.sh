@@ -232,8 +232,9 @@ try_www blk3 per3
 filter_add P2 --permit --host www.example.test --app "$(readlink -f "$(command -v curl)")" \
 	--cgroup "$CG/app2" --weight 400
 try_www blk4 per4
-[ "$blk4" = "$blk3" ] && [ "$per4" -gt "$per3" ] ||
+if [ "$blk4" != "$blk3" ] || [ "$per4" -le "$per3" ]; then
 	fail "--host with curl's --app did not permit curl (block $blk3 -> $blk4, permit $per3 -> $per4)"
+fi
 ctl save
 grep -- "--host www.example.test" <<<"$CTL_OUT" | grep -q -- "--app '$(readlink -f "$PY")'" ||
 	fail "save does not keep --host and --app together: $CTL_OUT"

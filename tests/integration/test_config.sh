@@ -23,6 +23,10 @@
 setup_netns
 make_files 2
 start_http
+# The slow server of (d): f1.bin at 16 KiB every 50 ms, about 3 s.
+SLOW_PORT=8001
+spawn trickle - "$NSP_SRV" "$PY" "$(dirname "$0")/trickle.py" "$SLOW_PORT" "$T/www/f1.bin"
+wait_listen "$NSP_SRV" "$SLOW_PORT"
 mkcg app insp
 D=$T/etc
 mkdir -p "$D/conf.d" "$D/sub"
@@ -150,14 +154,14 @@ grep -q ' mid ' <<<"$CTL_OUT" && fail "the service added before the failure is s
 # ---- (d) a reload removes a live flow's filter and service: the flow completes -----------
 cat >"$D/flow.conf" <<CONF
 service add insp --cgroup $CG/insp
-filter add --service insp --to 127.0.0.1:15001 --proto tcp --dport $HTTP_PORT
+filter add --service insp --to 127.0.0.1:15001 --proto tcp --dport $SLOW_PORT
 CONF
 ctl reload --config "$D/flow.conf"
 start_inspect I insp 127.0.0.1:15001 --service insp
 IPID=$LAST_PID
 rm -f "$T/slow.bin"
-run_in app curl -sS -g --noproxy '*' --limit-rate 200k --max-time 60 -o "$T/slow.bin" \
-	"http://$SRV4:$HTTP_PORT/f1.bin" 2>"$T/slow.err" &
+run_in app curl -sS -g --noproxy '*' --max-time 60 -o "$T/slow.bin" \
+	"http://$SRV4:$SLOW_PORT/f1.bin" 2>"$T/slow.err" &
 CURL=$!
 wait_until 10 test -s "$T/slow.bin" || fail "the slow transfer did not start: $(cat "$T/slow.err")"
 [ "$(nflows)" -ge 1 ] || fail "the slow transfer is not a redirected flow"

@@ -34,31 +34,7 @@ mkcg app
 # The slow server: whatever the request, an HTTP/1.0 reply of slow.bin at
 # 16 KiB every 50 ms (the client's pace is no bound: curl's --limit-rate
 # lets the kernel's buffers fill at once).
-cat >"$T/trickle.py" <<'PY'
-import asyncio, sys
-
-body = open(sys.argv[2], "rb").read()
-
-async def serve(r, w):
-    try:
-        await r.readuntil(b"\r\n\r\n")
-        w.write(b"HTTP/1.0 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body))
-        for i in range(0, len(body), 16384):
-            w.write(body[i:i + 16384])
-            await w.drain()
-            await asyncio.sleep(0.05)
-    except (ConnectionError, asyncio.IncompleteReadError):
-        pass
-    finally:
-        w.close()
-
-async def main():
-    srv = await asyncio.start_server(serve, host=None, port=int(sys.argv[1]))
-    await srv.serve_forever()
-
-asyncio.run(main())
-PY
-spawn trickle - "$NSP_SRV" "$PY" "$T/trickle.py" "$SLOW_PORT" "$T/www/slow.bin"
+spawn trickle - "$NSP_SRV" "$PY" "$(dirname "$0")/trickle.py" "$SLOW_PORT" "$T/www/slow.bin"
 wait_listen "$NSP_SRV" "$SLOW_PORT"
 
 # Started in the opposite order of their weights: mA gets the first hop.

@@ -18,7 +18,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -231,22 +230,13 @@ static void *watcher(void *arg)
 /* Under the lock. Signals stay with the application's threads. */
 static int start_watcher(void)
 {
-	sigset_t all, old;
-	pthread_attr_t attr;
-	pthread_t tid;
 	int err;
 
 	if (watcher_up)
 		return 0;
 	if (wake_fds[0] < 0 && pipe2(wake_fds, O_CLOEXEC | O_NONBLOCK))
 		return WSAENOBUFS;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	err = pthread_create(&tid, &attr, watcher, NULL);
-	pthread_attr_destroy(&attr);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	err = win_start_daemon(watcher);
 	watcher_up = !err;
 	return err ? WSAENOBUFS : 0;
 }

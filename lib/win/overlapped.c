@@ -24,7 +24,6 @@
  */
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -288,22 +287,13 @@ static int open_poll(void)
 /* Under the lock. Signals stay with the application's threads. */
 static int start_worker(void)
 {
-	sigset_t all, old;
-	pthread_attr_t attr;
-	pthread_t tid;
 	int err;
 
 	if (worker_up)
 		return 0;
 	if (open_poll())
 		return -1;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	pthread_attr_init(&attr);
-	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	err = pthread_create(&tid, &attr, worker, NULL);
-	pthread_attr_destroy(&attr);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	err = win_start_daemon(worker);
 	worker_up = !err;
 	return err;
 }

@@ -86,6 +86,12 @@ void win_wake(void);
 bool win_wait(const struct timespec *deadline);
 /* dwMilliseconds from now on CLOCK_MONOTONIC; false for INFINITE. */
 bool win_deadline(DWORD ms, struct timespec *ts);
+/*
+ * Starts the layer's own detached thread fn (the overlapped worker, the
+ * WSAEventSelect watcher) with every signal blocked, so that signals stay
+ * with the application's threads. 0 or a pthread error.
+ */
+int win_start_daemon(void *(*fn)(void *));
 
 /* ---- apc.c: per-thread APC queues ---------------------------------------- */
 

@@ -70,7 +70,7 @@ WIN_A := $(BUILD)/lib/liblwfp-win.a $(LWFP_A)
 # with -L$(BUILD)/lib and an rpath there runs from the build tree.
 SHARED_LIBS := $(foreach l,liblwfp liblwfp-win,$(BUILD)/lib/$(l).so $(BUILD)/lib/$(l).so.0)
 
-.PHONY: all clean deps test unit integration demo install install-check fuzz bench bench-quick valgrind soak \
+.PHONY: all clean deps test hdrcheck unit integration demo install install-check fuzz bench bench-quick valgrind soak \
 	test-kernel-6.1 deb
 TEST_TOOL_SRCS := $(wildcard tests/relay/*.c)
 TEST_TOOLS := $(patsubst tests/relay/%.c,$(BUILD)/bin/%,$(TEST_TOOL_SRCS))
@@ -92,14 +92,20 @@ $(BUILD)/obj/lwfp.bpf.o: $(BPF_SRCS) $(BPF_HDRS) | $(BUILD)/.deps-ok
 	@mkdir -p $(@D)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c bpf/lwfp.bpf.c -o $@
 
-# Every bpf/ header compiles on its own: each includes what it uses.
-$(BUILD)/obj/bpf-headers.stamp: $(BPF_HDRS)
+# Every bpf/ header compiles on its own, for the BPF target: each includes
+# what it uses. `make hdrcheck` runs the check by itself; HDRCHECK_HDRS
+# names other headers to check (tests/hdrcheck/run.sh gives it a broken one).
+HDRCHECK_HDRS ?= $(wildcard bpf/*.h)
+$(BUILD)/obj/bpf-headers.stamp: $(BPF_HDRS) $(HDRCHECK_HDRS) | $(BUILD)/.deps-ok
 	@mkdir -p $(@D)/bpf-headers
-	$(Q)for h in $(wildcard bpf/*.h); do \
+	$(Q)for h in $(abspath $(HDRCHECK_HDRS)); do \
 		n=$$(basename $$h .h); \
-		echo "#include \"$$n.h\"" >$(@D)/bpf-headers/$$n.c; \
-		$(CLANG) $(BPF_CFLAGS) -c $(@D)/bpf-headers/$$n.c -o $(@D)/bpf-headers/$$n.o || exit 1; \
+		echo "#include \"$$h\"" >$(@D)/bpf-headers/$$n.c; \
+		$(CLANG) $(BPF_CFLAGS) -c $(@D)/bpf-headers/$$n.c -o $(@D)/bpf-headers/$$n.o || \
+			{ echo "hdrcheck: $$h does not compile on its own" >&2; exit 1; }; \
 	done; touch $@
+
+hdrcheck: $(BUILD)/obj/bpf-headers.stamp
 
 $(BUILD)/gen/lwfp.skel.h: $(BUILD)/obj/lwfp.bpf.o $(BUILD)/obj/bpf-headers.stamp
 	@mkdir -p $(@D)
@@ -235,6 +241,8 @@ soak: all
 TEST_FUZZ_TIME ?= 30
 test:
 	$(Q)scripts/deps.sh test
+	$(Q)$(MAKE) --no-print-directory SAN=1 hdrcheck
+	$(Q)tests/hdrcheck/run.sh
 	$(Q)$(MAKE) --no-print-directory SAN=1 all unit
 	$(Q)$(MAKE) --no-print-directory valgrind
 	$(Q)$(MAKE) --no-print-directory fuzz FUZZ_TIME=$(TEST_FUZZ_TIME)

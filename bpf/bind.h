@@ -36,7 +36,7 @@ static __always_inline int bind_flow_addr(struct bpf_sock_addr *ctx, __u32 addr)
 
 static __always_inline int bind_check(struct bpf_sock_addr *ctx, const bool v6)
 {
-	__u32 addr = ctx_flow_addr(ctx, v6);
+	__u32 addr = udp_ctx_number(ctx, v6, false);
 
 	if (addr)
 		return bind_flow_addr(ctx, addr);

@@ -13,6 +13,7 @@
 #include "identity.h"
 #include "listener.h"
 #include "records.h"
+#include "sockaddr.h"
 #include "udp.h"
 
 static __always_inline bool prefix_matches(const struct lwfp_filter *f, const struct walk *w)
@@ -490,7 +491,8 @@ static __always_inline int redirect(struct bpf_sock_addr *ctx, struct walk *w,
 	if (err)
 		return flow_refused(err, f, &w->dst, w->proto, w->nhops);
 	sk_attach(st, w, token);
-	rewrite(ctx, &f->to, v6, w->mapped);
+	/* target_fits(): the target is IPv4 exactly when the socket maps it. */
+	sa_put(ctx, &f->to, v6);
 	count(LWFP_CNT_REDIRECT);
 	hit(f, true, false);
 	emit(LWFP_EV_REDIRECT, token, f, &w->dst, w->proto, w->nhops + 1, LWFP_CNT_REDIRECT, 0);

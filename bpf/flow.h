@@ -2,8 +2,8 @@
 /*
  * One classification and the hop it records: what the walk learns about a
  * connect() or a first datagram (struct walk), the flow a redirect adds to
- * lwfp_flows, and the rewrite of the destination. classify.h walks the
- * filters; udp.h adds what a UDP flow needs.
+ * lwfp_flows, and the socket's hold on it. classify.h walks the filters;
+ * udp.h adds what a UDP flow needs; sockaddr.h writes the target.
  */
 #pragma once
 
@@ -233,27 +233,3 @@ static __always_inline void sk_attach(struct lwfp_sk *st, const struct walk *w, 
 	st->role = LWFP_SK_CONNECT;
 	st->closed = 0;
 }
-
-/* Writes the target into the connect() arguments. */
-static __always_inline void rewrite(struct bpf_sock_addr *ctx, const struct lwfp_addr *to,
-				    const bool v6, bool mapped)
-{
-	ctx->user_port = to->port;
-	/* v6 is a constant: connect4 must not even mention user_ip6. */
-	if (!v6) {
-		ctx->user_ip4 = to->ip[0];
-		return;
-	}
-	if (mapped) {
-		ctx->user_ip6[0] = 0;
-		ctx->user_ip6[1] = 0;
-		ctx->user_ip6[2] = bpf_htonl(0xffff);
-		ctx->user_ip6[3] = to->ip[0];
-		return;
-	}
-	ctx->user_ip6[0] = to->ip[0];
-	ctx->user_ip6[1] = to->ip[1];
-	ctx->user_ip6[2] = to->ip[2];
-	ctx->user_ip6[3] = to->ip[3];
-}
-

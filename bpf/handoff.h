@@ -182,7 +182,7 @@ static __always_inline int release(struct bpf_sock *sk)
 		return 1;
 	if (st->dgram) {
 		st->dgram = 0;
-		udp_release(st->cookie);
+		udp_expire(st->cookie);
 	}
 	if (st->udp_addr) {
 		k = udp_key(bpf_get_netns_cookie(sk), st->udp_addr);

@@ -30,8 +30,9 @@ static __always_inline void dst4(struct bpf_sock_addr *ctx, struct walk *w)
 
 static __always_inline void dst6(struct bpf_sock_addr *ctx, struct walk *w)
 {
-	__u32 ip[4] = { ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2], ctx->user_ip6[3] };
+	__u32 ip[4];
 
+	sa_ip6_read(ip, ctx->user_ip6);
 	w->sock_v6 = 1;
 	w->dst.port = (__u16)ctx->user_port;
 	if (addr_is_v4mapped(ip)) {
@@ -114,13 +115,13 @@ int lwfp_bind6(struct bpf_sock_addr *ctx)
 SEC("cgroup/getpeername4")
 int lwfp_getpeername4(struct bpf_sock_addr *ctx)
 {
-	return peer4(ctx);
+	return peer_show(ctx, false);
 }
 
 SEC("cgroup/getpeername6")
 int lwfp_getpeername6(struct bpf_sock_addr *ctx)
 {
-	return peer6(ctx);
+	return peer_show(ctx, true);
 }
 
 SEC("cgroup_skb/ingress")

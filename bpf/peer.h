@@ -4,6 +4,7 @@
 
 #include "common.h"
 #include "records.h"
+#include "sockaddr.h"
 
 /* The original destination of the hop this socket connected as, or NULL. */
 static __always_inline const struct lwfp_addr *peer_orig(struct bpf_sock_addr *ctx)
@@ -17,36 +18,12 @@ static __always_inline const struct lwfp_addr *peer_orig(struct bpf_sock_addr *c
 	return f ? &f->orig_dst : NULL;
 }
 
-static __always_inline int peer4(struct bpf_sock_addr *ctx)
+/* getpeername4/6: an IPv6 peer stays hidden from an AF_INET socket's answer. */
+static __always_inline int peer_show(struct bpf_sock_addr *ctx, const bool v6)
 {
 	const struct lwfp_addr *o = peer_orig(ctx);
 
-	if (!o || o->family != AF_INET)
-		return 1;
-	ctx->user_ip4 = o->ip[0];
-	ctx->user_port = o->port;
-	return 1;
-}
-
-static __always_inline int peer6(struct bpf_sock_addr *ctx)
-{
-	const struct lwfp_addr *o = peer_orig(ctx);
-
-	if (!o)
-		return 1;
-	if (o->family == AF_INET) {
-		ctx->user_ip6[0] = 0;
-		ctx->user_ip6[1] = 0;
-		ctx->user_ip6[2] = bpf_htonl(0xffff);
-		ctx->user_ip6[3] = o->ip[0];
-	} else if (o->family == AF_INET6) {
-		ctx->user_ip6[0] = o->ip[0];
-		ctx->user_ip6[1] = o->ip[1];
-		ctx->user_ip6[2] = o->ip[2];
-		ctx->user_ip6[3] = o->ip[3];
-	} else {
-		return 1;
-	}
-	ctx->user_port = o->port;
+	if (o && sa_fits(o, v6))
+		sa_put(ctx, o, v6);
 	return 1;
 }

@@ -10,6 +10,7 @@
 #include "common.h"
 #include "flow.h"
 #include "records.h"
+#include "sockaddr.h"
 #include "sockflow.h"
 #include "udp_addr.h"
 
@@ -47,24 +48,46 @@ static __always_inline void udp_end(__u64 token, struct lwfp_udp_idle *u)
 	bpf_map_delete_elem(&lwfp_udp_idle, &token);
 }
 
-static long udp_sweep_one(void *map, __u64 *token, struct lwfp_udp_idle *u, __u64 *now)
+/* Which unconnected flows end: those idle at now, or those of one closed socket. */
+struct udp_expiry {
+	__u64 now;
+	__u64 cookie; /* 0: the sweep's, by idle time; else the socket's */
+};
+
+/* The one way an unconnected flow ends: the sweep and close() both come here. */
+static long udp_expire_one(void *map, __u64 *token, struct lwfp_udp_idle *u,
+			   struct udp_expiry *x)
 {
 	(void)map;
+	if (x->cookie) {
+		if (u->app.cookie == x->cookie)
+			udp_end(*token, u);
+		return 0;
+	}
 	/* A datagram may touch the flow after the sweep read the clock. */
-	if (u->last_ns >= *now || *now - u->last_ns < u->idle_ns)
+	if (u->last_ns >= x->now || x->now - u->last_ns < u->idle_ns)
 		return 0;
 	udp_end(*token, u);
 	count(LWFP_CNT_UDP_EXPIRED);
 	return 0;
 }
 
+/*
+ * cookie 0: the idle sweep. A socket's cookie: its close(), whose flows end
+ * with it rather than an idle timeout later.
+ */
+static __always_inline void udp_expire(__u64 cookie)
+{
+	struct udp_expiry x = { .now = bpf_ktime_get_ns(), .cookie = cookie };
+
+	bpf_for_each_map_elem(&lwfp_udp_idle, udp_expire_one, &x, 0);
+}
+
 static int udp_sweep(void *map, __u32 *key, struct lwfp_sweep *s)
 {
-	__u64 now = bpf_ktime_get_ns();
-
 	(void)map;
 	(void)key;
-	bpf_for_each_map_elem(&lwfp_udp_idle, udp_sweep_one, &now, 0);
+	udp_expire(0);
 	bpf_timer_start(&s->timer, UDP_SWEEP_NS, 0);
 	return 0;
 }
@@ -131,7 +154,7 @@ static __always_inline void udp_rewrite(struct bpf_sock_addr *ctx, const struct 
 	} else {
 		to.ip[0] = addr;
 	}
-	rewrite(ctx, &to, v6, !native6);
+	sa_put(ctx, &to, v6);
 }
 
 /* Undoes a half-made flow; the socket never saw it. */
@@ -248,12 +271,11 @@ static __always_inline bool udp_owner(struct bpf_sock_addr *ctx, const struct lw
 /* recvmsg: a reply from a flow's address comes from the original destination. */
 static __always_inline int udp_reverse(struct bpf_sock_addr *ctx, const bool v6)
 {
-	const struct lwfp_addr *o;
 	struct lwfp_flow *f;
 	__u64 token;
 	__u32 ip;
 
-	ip = ctx_flow_addr(ctx, v6);
+	ip = udp_ctx_number(ctx, v6, false);
 	if (!ip)
 		return 1;
 	token = udp_token_at(bpf_get_netns_cookie(ctx), ip);
@@ -261,39 +283,11 @@ static __always_inline int udp_reverse(struct bpf_sock_addr *ctx, const bool v6)
 	if (!f || !udp_owner(ctx, f, ip))
 		return 1;
 	udp_touch(token);
-	o = &f->orig_dst;
-	if (!v6) {
-		if (o->family != AF_INET)
-			return 1;
-		ctx->user_ip4 = o->ip[0];
-	} else if (o->family == AF_INET) {
-		ctx->user_ip6[0] = 0;
-		ctx->user_ip6[1] = 0;
-		ctx->user_ip6[2] = bpf_htonl(0xffff);
-		ctx->user_ip6[3] = o->ip[0];
-	} else {
-		ctx->user_ip6[0] = o->ip[0];
-		ctx->user_ip6[1] = o->ip[1];
-		ctx->user_ip6[2] = o->ip[2];
-		ctx->user_ip6[3] = o->ip[3];
-	}
-	ctx->user_port = o->port;
+	if (!sa_fits(&f->orig_dst, v6))
+		return 1;
+	sa_put(ctx, &f->orig_dst, v6);
 	count(LWFP_CNT_UDP_REVERSED);
 	return 1;
-}
-
-static long udp_release_one(void *map, __u64 *token, struct lwfp_udp_idle *u, __u64 *cookie)
-{
-	(void)map;
-	if (u->app.cookie == *cookie)
-		udp_end(*token, u);
-	return 0;
-}
-
-/* close(): an unconnected socket's flows end with it, not an idle timeout later. */
-static __always_inline void udp_release(__u64 cookie)
-{
-	bpf_for_each_map_elem(&lwfp_udp_idle, udp_release_one, &cookie, 0);
 }
 
 /*
@@ -315,12 +309,8 @@ static __always_inline int udp_flow_connect(struct bpf_sock_addr *ctx, const str
 
 	if (!f)
 		return deny(ENOENT);
-	if (v6) {
-		ip6[0] = ctx->user_ip6[0];
-		ip6[1] = ctx->user_ip6[1];
-		ip6[2] = ctx->user_ip6[2];
-		ip6[3] = ctx->user_ip6[3];
-	}
+	if (v6)
+		sa_ip6_read(ip6, ctx->user_ip6);
 	if (!v6 || addr_is_v4mapped(ip6)) {
 		tup.ipv4.saddr = st->udp_addr;
 		tup.ipv4.sport = f->target.port;
@@ -353,7 +343,7 @@ static __always_inline bool udp_src_allowed(struct bpf_sock_addr *ctx, const boo
 {
 	struct lwfp_sk *st;
 
-	if (!ctx_src_flow_addr(ctx, v6))
+	if (!udp_ctx_number(ctx, v6, true))
 		return true;
 	st = sk_state(ctx->sk, false);
 	return st && (st->role == LWFP_SK_FLOW || st->services);

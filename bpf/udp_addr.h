@@ -3,6 +3,7 @@
 #pragma once
 
 #include "common.h"
+#include "sockaddr.h"
 
 static __always_inline bool udp_addr_ours(__u32 ip)
 {
@@ -25,31 +26,18 @@ static __always_inline __u32 udp_number6(const __u32 *ip6)
 	return udp6_addr_ours(ip6);
 }
 
-/* The flow number of a hook's address argument (bind, connect), or 0. */
-static __always_inline __u32 ctx_flow_addr(struct bpf_sock_addr *ctx, const bool v6)
+/*
+ * The flow number of a hook's address argument (bind, connect), or with
+ * src of a datagram's chosen source (IP_PKTINFO); 0 if it is none.
+ */
+static __always_inline __u32 udp_ctx_number(struct bpf_sock_addr *ctx, const bool v6,
+					    const bool src)
 {
-	__u32 ip6[4];
+	__u32 ip6[4], ip4 = src ? ctx->msg_src_ip4 : ctx->user_ip4;
 
 	if (!v6)
-		return udp_addr_ours(ctx->user_ip4) ? ctx->user_ip4 : 0;
-	ip6[0] = ctx->user_ip6[0];
-	ip6[1] = ctx->user_ip6[1];
-	ip6[2] = ctx->user_ip6[2];
-	ip6[3] = ctx->user_ip6[3];
-	return udp_number6(ip6);
-}
-
-/* The flow number of a datagram's chosen source (IP_PKTINFO), or 0. */
-static __always_inline __u32 ctx_src_flow_addr(struct bpf_sock_addr *ctx, const bool v6)
-{
-	__u32 ip6[4];
-
-	if (!v6)
-		return udp_addr_ours(ctx->msg_src_ip4) ? ctx->msg_src_ip4 : 0;
-	ip6[0] = ctx->msg_src_ip6[0];
-	ip6[1] = ctx->msg_src_ip6[1];
-	ip6[2] = ctx->msg_src_ip6[2];
-	ip6[3] = ctx->msg_src_ip6[3];
+		return udp_addr_ours(ip4) ? ip4 : 0;
+	sa_ip6_read(ip6, src ? ctx->msg_src_ip6 : ctx->user_ip6);
 	return udp_number6(ip6);
 }
 

@@ -14,6 +14,7 @@
 #include "common.h"
 #include "identity.h"
 #include "listener.h"
+#include "sockflow.h"
 #include "udp_addr.h"
 
 static __always_inline int bind_flow_addr(struct bpf_sock_addr *ctx, __u32 addr)

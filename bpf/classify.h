@@ -14,6 +14,7 @@
 #include "listener.h"
 #include "records.h"
 #include "sockaddr.h"
+#include "sockflow.h"
 #include "udp.h"
 
 static __always_inline bool prefix_matches(const struct lwfp_filter *f, const struct walk *w)
@@ -580,4 +581,51 @@ static __always_inline int classify_datagram(struct bpf_sock_addr *ctx, struct w
 	if (!ctx->user_port)
 		return 1;
 	return classify(ctx, w, v6);
+}
+
+/* The destination of a connect4 or sendmsg4. */
+static __always_inline void dst4(struct bpf_sock_addr *ctx, struct walk *w)
+{
+	w->dst.family = AF_INET;
+	w->dst.ip[0] = ctx->user_ip4;
+	w->dst.port = (__u16)ctx->user_port;
+	w->family = 4;
+}
+
+/* The destination of a connect6 or sendmsg6. */
+static __always_inline void dst6(struct bpf_sock_addr *ctx, struct walk *w)
+{
+	__u32 ip[4];
+
+	sa_ip6_read(ip, ctx->user_ip6);
+	w->sock_v6 = 1;
+	w->dst.port = (__u16)ctx->user_port;
+	if (addr_is_v4mapped(ip)) {
+		/* ::ffff:a.b.c.d is IPv4 on the wire, so IPv4 filters decide. */
+		w->mapped = 1;
+		w->dst.family = AF_INET;
+		w->dst.ip[0] = ip[3];
+		w->family = 4;
+	} else {
+		w->dst.family = AF_INET6;
+		__builtin_memcpy(w->dst.ip, ip, sizeof(ip));
+		w->family = 6;
+	}
+}
+
+/*
+ * connect4/6, and sendmsg4/6 with datagram: the walk lives on the
+ * program's stack (flow.h, struct walk).
+ */
+static __always_inline int classify_sock_addr(struct bpf_sock_addr *ctx, const bool v6,
+					      const bool datagram)
+{
+	struct walk w = {};
+
+	if (v6)
+		dst6(ctx, &w);
+	else
+		dst4(ctx, &w);
+	dns_mark(ctx);
+	return datagram ? classify_datagram(ctx, &w, v6) : classify(ctx, &w, v6);
 }

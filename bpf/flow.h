@@ -1,16 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * One classification and the hop it records: what the walk learns about a
- * connect() or a first datagram (struct walk), the flow a redirect adds to
- * lwfp_flows, and the socket's hold on it. classify.h walks the filters;
- * udp.h adds what a UDP flow needs; sockaddr.h writes the target.
+ * The flow machinery below classify.h and udp.h: what the walk learns
+ * about a connect() or a first datagram (struct walk), the flow a redirect
+ * adds to lwfp_flows, the socket's hold on it, and the one way a flow ends
+ * (its last hold dropped, or deleted, giving its uid's share back).
+ * classify.h walks the filters; udp.h adds what a UDP flow needs;
+ * sockaddr.h writes the target.
  */
 #pragma once
 
 #include "common.h"
 #include "exe.h"
 #include "netns.h"
-#include "records.h"
 
 /*
  * The candidate buckets of one connect (see the index in abi.h): every
@@ -88,10 +89,80 @@ struct walk {
 _Static_assert(sizeof(struct walk) <= 248, "struct walk outgrows connect4's stack");
 
 _Static_assert(__builtin_offsetof(struct walk, dst) ==
-		       __builtin_offsetof(struct walk, netns) + sizeof(__u64) &&
+	       __builtin_offsetof(struct walk, netns) + sizeof(__u64) &&
 	       __builtin_offsetof(struct lwfp_addr, ip) == 0 &&
 	       sizeof(struct lwfp_dns_key) == sizeof(__u64) + 4 * sizeof(__u32),
 	       "walk.netns and walk.dst.ip make an lwfp_dns_key");
+
+static __always_inline __u64 random64(void)
+{
+	return ((__u64)bpf_get_prandom_u32() << 32) | bpf_get_prandom_u32();
+}
+
+/*
+ * Takes one of the uid's live flows, or fails when it holds its cap: one
+ * user must not be able to fill lwfp_flows for everyone else. Root is not
+ * counted: it is trusted everywhere in lwfp, and a host's own daemons must
+ * not run into a cap meant for its users.
+ */
+static __always_inline int uid_take(__u32 uid)
+{
+	struct lwfp_config *cfg = config();
+	__u64 zero = 0, *n, cap;
+
+	if (!uid)
+		return 0;
+	if (!cfg)
+		return -ENOBUFS;
+	cap = cfg->max_flows_per_uid ? cfg->max_flows_per_uid : LWFP_FLOWS_PER_UID_DEFAULT;
+	n = bpf_map_lookup_elem(&lwfp_uid_flows, &uid);
+	if (!n) {
+		bpf_map_update_elem(&lwfp_uid_flows, &uid, &zero, BPF_NOEXIST);
+		n = bpf_map_lookup_elem(&lwfp_uid_flows, &uid);
+		if (!n)
+			return -ENOBUFS;
+	}
+	if (__sync_fetch_and_add(n, 1) >= cap) {
+		__sync_fetch_and_add(n, -1);
+		return -EDQUOT;
+	}
+	return 0;
+}
+
+static __always_inline void uid_give(__u32 uid)
+{
+	__u64 *n = uid ? bpf_map_lookup_elem(&lwfp_uid_flows, &uid) : NULL;
+
+	if (n)
+		__sync_fetch_and_add(n, -1);
+}
+
+/*
+ * Every flow ends here, whatever ends it. Only the deleter that wins gives
+ * the uid's flow back, so a flow ended twice at once counts once.
+ */
+static __always_inline void flow_del(__u64 token)
+{
+	struct lwfp_flow *f = bpf_map_lookup_elem(&lwfp_flows, &token);
+	__u32 uid;
+
+	if (!f)
+		return;
+	uid = f->uid;
+	if (bpf_map_delete_elem(&lwfp_flows, &token))
+		return;
+	uid_give(uid);
+	count(LWFP_CNT_FLOW_CLOSED);
+}
+
+/* Drops one socket's hold on a flow; the last one out deletes it. */
+static __always_inline void flow_put(__u64 token)
+{
+	struct lwfp_flow *f = bpf_map_lookup_elem(&lwfp_flows, &token);
+
+	if (f && __sync_fetch_and_add(&f->refs, -1) == 1)
+		flow_del(token);
+}
 
 /*
  * The flow whose records this socket was given with set records (it holds a

@@ -12,7 +12,7 @@
 
 #include <bpf/bpf_core_read.h>
 #include "common.h"
-#include "records.h"
+#include "flow.h"
 #include "sockflow.h"
 #include "udp.h"
 

@@ -7,6 +7,14 @@
 
 #include "common.h"
 
+/* A service's bit in lwfp_sk.services; handles are 1..LWFP_MAX_SERVICES. */
+static __always_inline __u64 svc_bit(__u32 handle)
+{
+	if (!handle || handle > LWFP_MAX_SERVICES)
+		return 0;
+	return 1ull << ((handle - 1) & 63);
+}
+
 static __always_inline bool identity_matches(const struct lwfp_service *s)
 {
 	switch (s->id_kind) {
@@ -31,6 +39,24 @@ static __always_inline bool caller_is(__u32 handle)
 	return s && s->handle == handle && identity_matches(s);
 }
 
+/* How many slots of lwfp_services a scan reads: 0 when there is no service. */
+static __always_inline __u32 id_nslots(void)
+{
+	struct lwfp_config *cfg = config();
+
+	if (!cfg)
+		return 0;
+	return cfg->nservices > LWFP_MAX_SERVICES ? LWFP_MAX_SERVICES : cfg->nservices;
+}
+
+/* The service in a slot when the caller has its identity, else NULL. */
+static __always_inline struct lwfp_service *id_slot_mine(__u32 slot)
+{
+	struct lwfp_service *s = bpf_map_lookup_elem(&lwfp_services, &slot);
+
+	return s && s->handle && identity_matches(s) ? s : NULL;
+}
+
 struct id_scan {
 	__u32 n;
 	__u32 handle;
@@ -40,27 +66,22 @@ static long id_step(__u32 i, void *arg)
 {
 	struct id_scan *scan = arg;
 	struct lwfp_service *s;
-	__u32 slot = i;
 
 	if (i >= scan->n)
 		return 1;
-	s = bpf_map_lookup_elem(&lwfp_services, &slot);
-	if (s && s->handle && identity_matches(s)) {
+	s = id_slot_mine(i);
+	if (s)
 		scan->handle = s->handle;
-		return 1;
-	}
-	return 0;
+	return s != NULL;
 }
 
 /* The handle of the first service whose identity the caller has, or 0: a scan. */
 static __always_inline __u32 caller_service_scan(void)
 {
-	struct lwfp_config *cfg = config();
-	struct id_scan scan = {};
+	struct id_scan scan = { .n = id_nslots() };
 
-	if (!cfg || !cfg->nservices)
+	if (!scan.n)
 		return 0;
-	scan.n = cfg->nservices > LWFP_MAX_SERVICES ? LWFP_MAX_SERVICES : cfg->nservices;
 	bpf_loop(scan.n, id_step, &scan, 0);
 	return scan.handle;
 }
@@ -137,13 +158,12 @@ static long id_mask_step(__u32 i, void *arg)
 {
 	struct id_mask *m = arg;
 	struct lwfp_service *s;
-	__u32 slot = i;
 
 	if (i >= m->n)
 		return 1;
-	s = bpf_map_lookup_elem(&lwfp_services, &slot);
-	if (s && s->handle == slot + 1 && identity_matches(s))
-		m->mask |= 1ull << (slot & 63);
+	s = id_slot_mine(i);
+	if (s && s->handle == i + 1)
+		m->mask |= 1ull << (i & 63);
 	return 0;
 }
 
@@ -154,12 +174,10 @@ static long id_mask_step(__u32 i, void *arg)
  */
 static __always_inline __u64 caller_services(void)
 {
-	struct lwfp_config *cfg = config();
-	struct id_mask m = {};
+	struct id_mask m = { .n = id_nslots() };
 
-	if (!cfg || !cfg->nservices || !caller_service())
+	if (!m.n || !caller_service())
 		return 0;
-	m.n = cfg->nservices > LWFP_MAX_SERVICES ? LWFP_MAX_SERVICES : cfg->nservices;
 	bpf_loop(m.n, id_mask_step, &m, 0);
 	return m.mask;
 }

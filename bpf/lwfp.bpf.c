@@ -20,149 +20,34 @@
 #include "peer.h"
 #include "sockopt.h"
 
-static __always_inline void dst4(struct bpf_sock_addr *ctx, struct walk *w)
-{
-	w->dst.family = AF_INET;
-	w->dst.ip[0] = ctx->user_ip4;
-	w->dst.port = (__u16)ctx->user_port;
-	w->family = 4;
-}
+/*
+ * The programs, each one line: its section, its name (what lib/engine.c
+ * attaches and pins), its context and the one call it makes.
+ */
+#define LWFP_PROG(sec, name, type, call) \
+	SEC(sec) int name(type *ctx) { return call; }
 
-static __always_inline void dst6(struct bpf_sock_addr *ctx, struct walk *w)
-{
-	__u32 ip[4];
-
-	sa_ip6_read(ip, ctx->user_ip6);
-	w->sock_v6 = 1;
-	w->dst.port = (__u16)ctx->user_port;
-	if (addr_is_v4mapped(ip)) {
-		/* ::ffff:a.b.c.d is IPv4 on the wire, so IPv4 filters decide. */
-		w->mapped = 1;
-		w->dst.family = AF_INET;
-		w->dst.ip[0] = ip[3];
-		w->family = 4;
-	} else {
-		w->dst.family = AF_INET6;
-		__builtin_memcpy(w->dst.ip, ip, sizeof(ip));
-		w->family = 6;
-	}
-}
-
-SEC("cgroup/connect4")
-int lwfp_connect4(struct bpf_sock_addr *ctx)
-{
-	struct walk w = {};
-
-	dst4(ctx, &w);
-	dns_mark(ctx);
-	return classify(ctx, &w, false);
-}
-
-SEC("cgroup/connect6")
-int lwfp_connect6(struct bpf_sock_addr *ctx)
-{
-	struct walk w = {};
-
-	dst6(ctx, &w);
-	dns_mark(ctx);
-	return classify(ctx, &w, true);
-}
-
-SEC("cgroup/sendmsg4")
-int lwfp_sendmsg4(struct bpf_sock_addr *ctx)
-{
-	struct walk w = {};
-
-	dst4(ctx, &w);
-	dns_mark(ctx);
-	return classify_datagram(ctx, &w, false);
-}
-
-SEC("cgroup/sendmsg6")
-int lwfp_sendmsg6(struct bpf_sock_addr *ctx)
-{
-	struct walk w = {};
-
-	dst6(ctx, &w);
-	dns_mark(ctx);
-	return classify_datagram(ctx, &w, true);
-}
-
-SEC("cgroup/recvmsg4")
-int lwfp_recvmsg4(struct bpf_sock_addr *ctx)
-{
-	return udp_reverse(ctx, false);
-}
-
-SEC("cgroup/recvmsg6")
-int lwfp_recvmsg6(struct bpf_sock_addr *ctx)
-{
-	return udp_reverse(ctx, true);
-}
-
-SEC("cgroup/bind4")
-int lwfp_bind4(struct bpf_sock_addr *ctx)
-{
-	return bind_check(ctx, false);
-}
-
-SEC("cgroup/bind6")
-int lwfp_bind6(struct bpf_sock_addr *ctx)
-{
-	return bind_check(ctx, true);
-}
-
-SEC("cgroup/getpeername4")
-int lwfp_getpeername4(struct bpf_sock_addr *ctx)
-{
-	return peer_show(ctx, false);
-}
-
-SEC("cgroup/getpeername6")
-int lwfp_getpeername6(struct bpf_sock_addr *ctx)
-{
-	return peer_show(ctx, true);
-}
-
-SEC("cgroup_skb/ingress")
-int lwfp_dns_ingress(struct __sk_buff *skb)
-{
-	return dns_learn(skb);
-}
-
-SEC("sockops")
-int lwfp_sockops(struct bpf_sock_ops *ops)
-{
-	return handoff(ops);
-}
-
-SEC("cgroup/sock_release")
-int lwfp_sock_release(struct bpf_sock *sk)
-{
-	return release(sk);
-}
-
-SEC("cgroup/getsockopt")
-int lwfp_getsockopt(struct bpf_sockopt *ctx)
-{
-	return lwfp_get(ctx);
-}
-
-SEC("cgroup/setsockopt")
-int lwfp_setsockopt(struct bpf_sockopt *ctx)
-{
-	return lwfp_set(ctx);
-}
+LWFP_PROG("cgroup/connect4", lwfp_connect4, struct bpf_sock_addr, classify_sock_addr(ctx, false, false))
+LWFP_PROG("cgroup/connect6", lwfp_connect6, struct bpf_sock_addr, classify_sock_addr(ctx, true, false))
+LWFP_PROG("cgroup/sendmsg4", lwfp_sendmsg4, struct bpf_sock_addr, classify_sock_addr(ctx, false, true))
+LWFP_PROG("cgroup/sendmsg6", lwfp_sendmsg6, struct bpf_sock_addr, classify_sock_addr(ctx, true, true))
+LWFP_PROG("cgroup/recvmsg4", lwfp_recvmsg4, struct bpf_sock_addr, udp_reverse(ctx, false))
+LWFP_PROG("cgroup/recvmsg6", lwfp_recvmsg6, struct bpf_sock_addr, udp_reverse(ctx, true))
+LWFP_PROG("cgroup/bind4", lwfp_bind4, struct bpf_sock_addr, bind_check(ctx, false))
+LWFP_PROG("cgroup/bind6", lwfp_bind6, struct bpf_sock_addr, bind_check(ctx, true))
+LWFP_PROG("cgroup/getpeername4", lwfp_getpeername4, struct bpf_sock_addr, peer_show(ctx, false))
+LWFP_PROG("cgroup/getpeername6", lwfp_getpeername6, struct bpf_sock_addr, peer_show(ctx, true))
+LWFP_PROG("cgroup_skb/ingress", lwfp_dns_ingress, struct __sk_buff, dns_learn(ctx))
+LWFP_PROG("sockops", lwfp_sockops, struct bpf_sock_ops, handoff(ctx))
+LWFP_PROG("cgroup/sock_release", lwfp_sock_release, struct bpf_sock, release(ctx))
+LWFP_PROG("cgroup/getsockopt", lwfp_getsockopt, struct bpf_sockopt, lwfp_get(ctx))
+LWFP_PROG("cgroup/setsockopt", lwfp_setsockopt, struct bpf_sockopt, lwfp_set(ctx))
 
 /*
  * Attached to the lwfp_offload_rx socket map, not to the cgroup (lib/offload.c).
  * libbpf 1.1 knows no "sk_skb/verdict" section; the attach type is given
  * when it is attached.
  */
-SEC("sk_skb")
-int lwfp_offload_verdict(struct __sk_buff *skb)
-{
-	return offload_verdict(skb);
-}
+LWFP_PROG("sk_skb", lwfp_offload_verdict, struct __sk_buff, offload_verdict(ctx))
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -3,8 +3,8 @@
 #pragma once
 
 #include "common.h"
-#include "records.h"
 #include "sockaddr.h"
+#include "sockflow.h"
 
 /* The original destination of the hop this socket connected as, or NULL. */
 static __always_inline const struct lwfp_addr *peer_orig(struct bpf_sock_addr *ctx)

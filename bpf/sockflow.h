@@ -2,20 +2,20 @@
 /*
  * Which flow is this socket's? One answer for every hook: the 4-tuple keys
  * of the hand-off (both sides build them here, with the network namespace,
- * since namespaces reuse addresses), and the flow a socket carries or was
- * delivered by.
+ * since namespaces reuse addresses), the flow a socket carries or was
+ * delivered by, and the socket's own state (lwfp_sk_store).
  */
 #pragma once
 
 #include "common.h"
-#include "records.h"
 
-/* A service's bit in lwfp_sk.services; handles are 1..LWFP_MAX_SERVICES. */
-static __always_inline __u64 svc_bit(__u32 handle)
+/* The socket's lwfp_sk, created on demand when create is true; NULL without one. */
+static __always_inline struct lwfp_sk *sk_state(struct bpf_sock *sk, bool create)
 {
-	if (!handle || handle > LWFP_MAX_SERVICES)
-		return 0;
-	return 1ull << ((handle - 1) & 63);
+	if (!sk)
+		return NULL;
+	return bpf_sk_storage_get(&lwfp_sk_store, sk, 0,
+				  create ? BPF_SK_STORAGE_GET_F_CREATE : 0);
 }
 
 /*

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "common.h"
+#include "flow.h"
 #include "identity.h"
 #include "listener.h"
 #include "records.h"
@@ -146,6 +147,29 @@ static __always_inline int answered(struct bpf_sockopt *ctx, __u32 size)
 	return 1;
 }
 
+/* Does the caller's buffer hold size bytes? Nothing is written before it does. */
+static __always_inline bool fits(struct bpf_sockopt *ctx, __u32 size)
+{
+	return ctx->optlen >= (int)size;
+}
+
+/* The end of every query: its size bytes written, or ERANGE with that size. */
+static __always_inline int reply(struct bpf_sockopt *ctx, __u32 size, bool written)
+{
+	return written ? answered(ctx, size) : too_small(ctx, size);
+}
+
+/* A query whose answer is one __u32. */
+static __always_inline int reply_u32(struct bpf_sockopt *ctx, __u32 v)
+{
+	__u32 *p = ctx->optval;
+
+	if ((void *)(p + 1) > ctx->optval_end)
+		return too_small(ctx, sizeof(*p));
+	*p = v;
+	return answered(ctx, sizeof(*p));
+}
+
 static __always_inline __u32 records_size(const struct lwfp_flow *f)
 {
 	return LWFP_RECORDS_SIZE(f->nhops & 15);
@@ -161,22 +185,12 @@ static __always_inline bool records_put(struct bpf_sockopt *ctx, __u32 off, __u6
 	return put_bytes(ctx, off, &r, records_size(f), sizeof(r));
 }
 
-static __always_inline int get_records(struct bpf_sockopt *ctx)
+static __always_inline int get_records(struct bpf_sockopt *ctx, const struct lwfp_flow *f,
+				       __u64 token)
 {
-	struct lwfp_flow *f;
-	__u64 token;
-	__u32 size;
-	int err;
+	__u32 size = records_size(f);
 
-	f = query_flow(ctx, &err, &token);
-	if (!f)
-		return get_fail(ctx, err);
-	size = records_size(f);
-	if (ctx->optlen < (int)size)
-		return too_small(ctx, size);
-	if (!records_put(ctx, 0, token, f))
-		return too_small(ctx, size);
-	return answered(ctx, size);
+	return reply(ctx, size, fits(ctx, size) && records_put(ctx, 0, token, f));
 }
 
 static __always_inline void sockaddr_put(__u8 *out, const struct lwfp_addr *a)
@@ -284,40 +298,22 @@ static __always_inline bool context_put(struct bpf_sockopt *ctx, __u32 off,
 				    sizeof(p->raw->bytes));
 }
 
-static __always_inline int get_context(struct bpf_sockopt *ctx)
+static __always_inline int get_context(struct bpf_sockopt *ctx, const struct lwfp_flow *f)
 {
 	struct ctx_part p;
-	struct lwfp_flow *f;
-	__u64 token;
 	int err;
 
-	f = query_flow(ctx, &err, &token);
-	if (!f)
-		return get_fail(ctx, err);
 	err = context_size(f, &p);
 	if (err)
 		return get_fail(ctx, err);
-	if (ctx->optlen < (int)p.size)
-		return too_small(ctx, p.size);
-	if (!context_put(ctx, 0, f, &p))
-		return too_small(ctx, p.size);
-	return answered(ctx, p.size);
+	return reply(ctx, p.size, fits(ctx, p.size) && context_put(ctx, 0, f, &p));
 }
 
-static __always_inline int get_original_dst(struct bpf_sockopt *ctx)
+static __always_inline int get_original_dst(struct bpf_sockopt *ctx, const struct lwfp_flow *f)
 {
-	struct lwfp_flow *f;
-	__u64 token;
-	int err;
+	__u32 size = sizeof(f->orig_dst);
 
-	f = query_flow(ctx, &err, &token);
-	if (!f)
-		return get_fail(ctx, err);
-	if (ctx->optlen < (int)sizeof(f->orig_dst))
-		return too_small(ctx, sizeof(f->orig_dst));
-	if (!PUT(ctx, 0, f->orig_dst))
-		return too_small(ctx, sizeof(f->orig_dst));
-	return answered(ctx, sizeof(f->orig_dst));
+	return reply(ctx, size, fits(ctx, size) && PUT(ctx, 0, f->orig_dst));
 }
 
 #define ALIGN8(n) (((n) + 7) & ~7u)
@@ -329,18 +325,13 @@ static __always_inline int get_original_dst(struct bpf_sockopt *ctx)
  * fixed-size ones first, so that only the records, written byte by byte,
  * start at an offset the verifier cannot know.
  */
-static __always_inline int get_redirect(struct bpf_sockopt *ctx)
+static __always_inline int get_redirect(struct bpf_sockopt *ctx, const struct lwfp_flow *f,
+					__u64 token)
 {
 	struct lwfp_redirect_info h = {};
 	struct lwfp_sk *st;
 	struct ctx_part p;
-	struct lwfp_flow *f;
-	__u64 token;
-	int err;
 
-	f = query_flow(ctx, &err, &token);
-	if (!f)
-		return get_fail(ctx, err);
 	if (context_size(f, &p))
 		p.size = 0;
 	st = sk_state(ctx->sk, false);
@@ -356,13 +347,31 @@ static __always_inline int get_redirect(struct bpf_sockopt *ctx)
 	h.records_off = h.context_off + ALIGN8(p.size);
 	h.records_len = records_size(f);
 	h.size = h.records_off + h.records_len;
-	if (ctx->optlen < (int)h.size)
-		return too_small(ctx, h.size);
-	if (!PUT(ctx, 0, h) || !PUT(ctx, sizeof(h), f->orig_dst) ||
-	    (p.size && !context_put(ctx, INFO_CONTEXT_OFF, f, &p)) ||
-	    !records_put(ctx, h.records_off, token, f))
-		return too_small(ctx, h.size);
-	return answered(ctx, h.size);
+	return reply(ctx, h.size,
+		     fits(ctx, h.size) && PUT(ctx, 0, h) && PUT(ctx, sizeof(h), f->orig_dst) &&
+			     (!p.size || context_put(ctx, INFO_CONTEXT_OFF, f, &p)) &&
+			     records_put(ctx, h.records_off, token, f));
+}
+
+/* The queries answered from the socket's flow: one lookup, then the option's bytes. */
+static __always_inline int get_from_flow(struct bpf_sockopt *ctx, int optname)
+{
+	struct lwfp_flow *f;
+	__u64 token;
+	int err;
+
+	f = query_flow(ctx, &err, &token);
+	if (!f)
+		return get_fail(ctx, err);
+	switch (optname) {
+	case LWFP_SO_RECORDS:
+		return get_records(ctx, f, token);
+	case LWFP_SO_CONTEXT:
+		return get_context(ctx, f);
+	case LWFP_SO_ORIGINAL_DST:
+		return get_original_dst(ctx, f);
+	}
+	return get_redirect(ctx, f, token);
 }
 
 /*
@@ -372,35 +381,21 @@ static __always_inline int get_redirect(struct bpf_sockopt *ctx)
  */
 static __always_inline int get_state(struct bpf_sockopt *ctx, __u32 handle)
 {
-	__u32 *p = ctx->optval, state = LWFP_NOT_REDIRECTED;
 	struct lwfp_flow *f = NULL;
 	__u64 token;
 
-	if ((void *)(p + 1) > ctx->optval_end)
-		return too_small(ctx, sizeof(*p));
 	token = sock_records(ctx->sk, sk_state(ctx->sk, false), bpf_get_netns_cookie(ctx));
 	if (token)
 		f = bpf_map_lookup_elem(&lwfp_flows, &token);
-	if (f)
-		state = hops_state(f->hops, f->nhops, handle);
-	*p = state;
-	ctx->optlen = sizeof(*p);
-	ctx->retval = 0;
-	return 1;
+	return reply_u32(ctx, f ? hops_state(f->hops, f->nhops, handle) : LWFP_NOT_REDIRECTED);
 }
 
 /* The application's socket carries its flow too; only a proxy's was delivered. */
 static __always_inline int get_delivered(struct bpf_sockopt *ctx)
 {
-	__u32 *p = ctx->optval;
 	struct bpf_sock *sk = ctx->sk;
 
-	if ((void *)(p + 1) > ctx->optval_end)
-		return too_small(ctx, sizeof(*p));
-	*p = sock_delivered(sk, sk_state(sk, false), bpf_get_netns_cookie(ctx)) != 0;
-	ctx->optlen = sizeof(*p);
-	ctx->retval = 0;
-	return 1;
+	return reply_u32(ctx, sock_delivered(sk, sk_state(sk, false), bpf_get_netns_cookie(ctx)) != 0);
 }
 
 static __always_inline bool inet_stream_or_dgram(const struct bpf_sock *sk)
@@ -443,9 +438,7 @@ static __always_inline int original_dst_compat(struct bpf_sockopt *ctx)
 	sockaddr_put(sa, &f->orig_dst);
 	if (size == 16 ? !PUT(ctx, 0, *(__u8(*)[16])sa) : !PUT(ctx, 0, sa))
 		return get_fail(ctx, EINVAL);
-	ctx->optlen = size;
-	ctx->retval = 0;
-	return 1;
+	return answered(ctx, size);
 }
 
 static __always_inline int lwfp_get(struct bpf_sockopt *ctx)
@@ -459,15 +452,12 @@ static __always_inline int lwfp_get(struct bpf_sockopt *ctx)
 		return get_fail(ctx, ENOPROTOOPT);
 	switch (ctx->optname) {
 	case LWFP_SO_RECORDS:
-		return get_records(ctx);
 	case LWFP_SO_CONTEXT:
-		return get_context(ctx);
 	case LWFP_SO_ORIGINAL_DST:
-		return get_original_dst(ctx);
+	case LWFP_SO_REDIRECT:
+		return get_from_flow(ctx, ctx->optname);
 	case LWFP_SO_DELIVERED:
 		return get_delivered(ctx);
-	case LWFP_SO_REDIRECT:
-		return get_redirect(ctx);
 	}
 	if ((ctx->optname & ~0xfffff) == LWFP_SO_STATE_BASE)
 		return get_state(ctx, ctx->optname & 0xfffff);

@@ -9,7 +9,6 @@
 
 #include "common.h"
 #include "flow.h"
-#include "records.h"
 #include "sockaddr.h"
 #include "sockflow.h"
 #include "udp_addr.h"

@@ -19,16 +19,16 @@
 
 static __always_inline int bind_flow_addr(struct bpf_sock_addr *ctx, __u32 addr)
 {
-	__u64 token = udp_token_at(bpf_get_netns_cookie(ctx), addr);
+	__u64 token = udp_addr_token(bpf_get_netns_cookie(ctx), addr);
 	struct lwfp_flow *f = token ? bpf_map_lookup_elem(&lwfp_flows, &token) : NULL;
 	struct lwfp_sk *st;
 
 	if (ctx->protocol != IPPROTO_UDP || !f || f->proto != IPPROTO_UDP ||
-	    (__u16)ctx->user_port != f->target.port || !caller_is(f->service))
-		return refuse(LWFP_CNT_BIND_REFUSED, EPERM);
-	st = sk_state(ctx->sk, true);
+	    (__u16)ctx->user_port != f->target.port || !id_caller_is(f->service))
+		return lwfp_refuse(LWFP_CNT_BIND_REFUSED, EPERM);
+	st = sock_state(ctx->sk, true);
 	if (!st)
-		return refuse(LWFP_CNT_FLOW_ERROR, ENOBUFS);
+		return lwfp_refuse(LWFP_CNT_FLOW_ERROR, ENOBUFS);
 	st->role = LWFP_SK_FLOW;
 	st->token = token;
 	st->udp_addr = addr;
@@ -37,12 +37,12 @@ static __always_inline int bind_flow_addr(struct bpf_sock_addr *ctx, __u32 addr)
 
 static __always_inline int bind_check(struct bpf_sock_addr *ctx, const bool v6)
 {
-	__u32 addr = udp_ctx_number(ctx, v6, false);
+	__u32 addr = udp_addr_of_ctx(ctx, v6, false);
 
 	if (addr)
 		return bind_flow_addr(ctx, addr);
-	if (ctx->protocol == IPPROTO_UDP && ctx->user_port && udp_port_taken(ctx, (__u16)ctx->user_port))
-		return refuse(LWFP_CNT_BIND_REFUSED, EADDRINUSE);
+	if (ctx->protocol == IPPROTO_UDP && ctx->user_port && listener_udp_port_taken(ctx, (__u16)ctx->user_port))
+		return lwfp_refuse(LWFP_CNT_BIND_REFUSED, EADDRINUSE);
 	listener_mark(ctx->sk);
 	return 1;
 }

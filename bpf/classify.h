@@ -17,7 +17,7 @@
 #include "sockflow.h"
 #include "udp.h"
 
-static __always_inline bool prefix_matches(const struct lwfp_filter *f, const struct walk *w)
+static __always_inline bool cls_prefix_matches(const struct lwfp_filter *f, const struct walk *w)
 {
 	__u32 bits = f->dst_plen, i;
 
@@ -35,7 +35,7 @@ static __always_inline bool prefix_matches(const struct lwfp_filter *f, const st
 }
 
 /* Either file of the filter (abi.h, LWFP_COND_APP); an empty slot holds 0s. */
-static __always_inline bool app_matches(const struct lwfp_filter *f, const struct walk *w)
+static __always_inline bool cls_app_matches(const struct lwfp_filter *f, const struct walk *w)
 {
 	if (!w->exe_ino)
 		return false;
@@ -43,7 +43,7 @@ static __always_inline bool app_matches(const struct lwfp_filter *f, const struc
 	       (w->exe_ino == f->app_ino[1] && w->exe_dev == f->app_dev[1]);
 }
 
-static __always_inline bool filter_matches(const struct lwfp_filter *f, const struct walk *w)
+static __always_inline bool cls_filter_matches(const struct lwfp_filter *f, const struct walk *w)
 {
 	__u16 dport = bpf_ntohs(w->dst.port);
 	__u32 c = f->conds;
@@ -52,7 +52,7 @@ static __always_inline bool filter_matches(const struct lwfp_filter *f, const st
 		return false;
 	if ((c & LWFP_COND_FAMILY) && f->family != w->family)
 		return false;
-	if ((c & LWFP_COND_DST) && (f->family != w->family || !prefix_matches(f, w)))
+	if ((c & LWFP_COND_DST) && (f->family != w->family || !cls_prefix_matches(f, w)))
 		return false;
 	if ((c & LWFP_COND_DPORT) && (dport < f->dport_lo || dport > f->dport_hi))
 		return false;
@@ -67,15 +67,15 @@ static __always_inline bool filter_matches(const struct lwfp_filter *f, const st
 		return false;
 	if ((c & LWFP_COND_ORIGIN_CGROUP) && w->origin_cg != f->origin_cgroup_id)
 		return false;
-	if ((c & LWFP_COND_HOST) && !host_matches(f, w))
+	if ((c & LWFP_COND_HOST) && !dns_host_matches(f, w))
 		return false;
-	if ((c & LWFP_COND_APP) && !app_matches(f, w))
+	if ((c & LWFP_COND_APP) && !cls_app_matches(f, w))
 		return false;
 	return true;
 }
 
 /* A target this socket can reach: an AF_INET socket cannot connect to IPv6. */
-static __always_inline bool target_fits(const struct lwfp_filter *f, const struct walk *w)
+static __always_inline bool cls_target_fits(const struct lwfp_filter *f, const struct walk *w)
 {
 	/* A UDP flow gets an address of its own in the destination's family. */
 	if (w->proto == IPPROTO_UDP)
@@ -90,7 +90,7 @@ static __always_inline bool target_fits(const struct lwfp_filter *f, const struc
  * go on with the next candidate. Skipped redirects are exactly those of the
  * WFP rules, so the walk continues below them as it would in a full scan.
  */
-static __always_inline long walk_try(struct walk *w, __u32 idx)
+static __always_inline long cls_try(struct walk *w, __u32 idx)
 {
 	__u32 key, state;
 	struct lwfp_filter *f;
@@ -102,21 +102,21 @@ static __always_inline long walk_try(struct walk *w, __u32 idx)
 	f = bpf_map_lookup_elem(&lwfp_filters, &key);
 	if (!f)
 		return 0;
-	if (!filter_matches(f, w))
+	if (!cls_filter_matches(f, w))
 		return 0;
 	if (f->action != LWFP_ACT_REDIRECT) {
 		w->found = idx;
 		return 1;
 	}
-	if (!target_fits(f, w))
+	if (!cls_target_fits(f, w))
 		return 0;
-	state = hops_state(w->hops, w->nhops, f->service);
+	state = rec_hops_state(w->hops, w->nhops, f->service);
 	if (state == LWFP_REDIRECTED_BY_SELF) {
-		count(LWFP_CNT_SKIP_SELF);
+		lwfp_count(LWFP_CNT_SKIP_SELF);
 		return 0;
 	}
 	if (state == LWFP_PREVIOUSLY_REDIRECTED_BY_SELF) {
-		count(LWFP_CNT_SKIP_PREV_SELF);
+		lwfp_count(LWFP_CNT_SKIP_PREV_SELF);
 		return 0;
 	}
 	if (w->nhops >= LWFP_MAX_HOPS) {
@@ -126,7 +126,7 @@ static __always_inline long walk_try(struct walk *w, __u32 idx)
 	w->listening = lwfp_target_ok(w->ctx, f, w->proto,
 				      w->proto == IPPROTO_UDP && w->sock_v6 && !w->mapped);
 	if (!w->listening && f->fail == LWFP_FAIL_OPEN && !(f->flags & LWFP_FILTER_BOOT)) {
-		count(LWFP_CNT_FAIL_OPEN);
+		lwfp_count(LWFP_CNT_FAIL_OPEN);
 		return 0;
 	}
 	w->found = idx;
@@ -138,7 +138,7 @@ static __always_inline long walk_try(struct walk *w, __u32 idx)
  * below 2^16 (cursors hold 16 bits), where the sign of a - b is the
  * comparison; it is wrong for values of 2^31 and more.
  */
-static __always_inline __u32 below(__u32 a, __u32 b)
+static __always_inline __u32 cls_below(__u32 a, __u32 b)
 {
 	__u32 d = a - b;
 
@@ -148,29 +148,29 @@ static __always_inline __u32 below(__u32 a, __u32 b)
 }
 
 /* Moves a cursor to the next position of its bucket, or to n past its end. */
-static __always_inline void cursor_step(struct cursor *c, __u32 n)
+static __always_inline void cls_cursor_step(struct cursor *c, __u32 n)
 {
 	__u32 slot = c->next, *pos;
 	/* Past the end the key gets bit 31 and misses the array: no branch. */
-	__u32 key = slot | (0x80000000u ^ below(slot, c->end));
+	__u32 key = slot | (0x80000000u ^ cls_below(slot, c->end));
 
 	pos = bpf_map_lookup_elem(&lwfp_filter_pos, &key);
 	c->head = pos ? *pos & 0xffffu : n;
 	c->next = slot + 1;
 }
 
-static __always_inline void cursor_open(struct cursor *c, const struct lwfp_idx_key *k,
+static __always_inline void cls_cursor_open(struct cursor *c, const struct lwfp_idx_key *k,
 					__u32 n)
 {
 	struct lwfp_idx_bucket *b = bpf_map_lookup_elem(&lwfp_filter_idx, k);
 
 	c->next = b ? b->start & 0xffffu : n;
 	c->end = b ? (b->start & 0xffffu) + (b->len & 0xffffu) : n;
-	cursor_step(c, n);
+	cls_cursor_step(c, n);
 }
 
 /* The destination masked to plen bits, as user space keyed its buckets. */
-static __always_inline void prefix_key(struct lwfp_idx_key *k, const struct walk *w)
+static __always_inline void cls_prefix_key(struct lwfp_idx_key *k, const struct walk *w)
 {
 	__u32 bits = k->plen, i;
 
@@ -183,21 +183,21 @@ static __always_inline void prefix_key(struct lwfp_idx_key *k, const struct walk
 }
 
 /* Opens every bucket that can hold a filter matching this connect. */
-static __always_inline void index_open(struct walk *w, const struct lwfp_config *cfg,
+static __always_inline void cls_index_open(struct walk *w, const struct lwfp_config *cfg,
 				       __u32 half)
 {
 	struct lwfp_idx_key k = { .half = half, .kind = LWFP_IDX_ANY };
 	__u32 fam = w->family == 6, i, n;
 
-	cursor_open(&w->cur[0], &k, w->n);
+	cls_cursor_open(&w->cur[0], &k, w->n);
 	k.kind = LWFP_IDX_DPORT;
 	k.dport = bpf_ntohs(w->dst.port);
-	cursor_open(&w->cur[1], &k, w->n);
+	cls_cursor_open(&w->cur[1], &k, w->n);
 	/* Without a live name for the destination no host filter can match. */
 	k.kind = LWFP_IDX_HOST;
 	k.dport = 0;
 	if (w->host_bloom)
-		cursor_open(&w->cur[IDX_CURSOR_HOST], &k, w->n);
+		cls_cursor_open(&w->cur[IDX_CURSOR_HOST], &k, w->n);
 	else
 		w->cur[IDX_CURSOR_HOST].head = w->cur[IDX_CURSOR_HOST].next =
 			w->cur[IDX_CURSOR_HOST].end = w->n;
@@ -214,60 +214,60 @@ static __always_inline void index_open(struct walk *w, const struct lwfp_config 
 			continue;
 		}
 		k.plen = cfg->idx_plens[half][fam][i];
-		prefix_key(&k, w);
-		cursor_open(c, &k, w->n);
+		cls_prefix_key(&k, w);
+		cls_cursor_open(c, &k, w->n);
 	}
 }
 
 /* All ones when a == b, else 0: bit 31 of d | -d is set exactly when d != 0. */
-static __always_inline __u32 same(__u32 a, __u32 b)
+static __always_inline __u32 cls_same(__u32 a, __u32 b)
 {
 	__u32 d = a ^ b, t;
 
 	t = d | (0 - d);
-	asm volatile("" : "+r"(t)); /* as in below() */
+	asm volatile("" : "+r"(t)); /* as in cls_below() */
 	return (t >> 31) - 1;
 }
 
 /* min(a, b) without a branch. */
-static __always_inline __u32 min_of(__u32 a, __u32 b)
+static __always_inline __u32 cls_min(__u32 a, __u32 b)
 {
-	return a + ((b - a) & (0 - (below(b, a) >> 31)));
+	return a + ((b - a) & (0 - (cls_below(b, a) >> 31)));
 }
 
 /*
  * The merge: the lowest head over all cursors starts a run, the positions
  * of that cursor below every other head; a run is tried one filter per
- * step (run_step), so that a bucket tried on its own, the usual case,
+ * step (cls_run_step), so that a bucket tried on its own, the usual case,
  * costs one lookup per filter rather than a pass over every cursor.
  */
-static __always_inline long merge_step(struct walk *w)
+static __always_inline long cls_merge_step(struct walk *w)
 {
 	__u32 n = w->n, best = n, second = n, h, m, i;
 
 #pragma unroll
 	for (i = 0; i < IDX_CURSORS; i++)
-		best = min_of(best, w->cur[i].head);
+		best = cls_min(best, w->cur[i].head);
 	if (best >= n)
 		return 1;
 	w->run.head = w->run.next = w->run.end = 0;
 #pragma unroll
 	for (i = 0; i < IDX_CURSORS; i++) {
 		h = w->cur[i].head;
-		m = same(h, best);
-		second = min_of(second, (h & ~m) | (n & m)); /* the winner counts as n */
+		m = cls_same(h, best);
+		second = cls_min(second, (h & ~m) | (n & m)); /* the winner counts as n */
 		w->run.head |= h & m;
 		w->run.next |= w->cur[i].next & m;
 		w->run.end |= w->cur[i].end & m;
 	}
 	w->run_key = best;
-	w->bound = min_of(second, n);
+	w->bound = cls_min(second, n);
 	w->in_run = 1;
 	return 0;
 }
 
 /* Hands the run's cursor back to the merge, where run_key finds its slot. */
-static __always_inline void run_end(struct walk *w)
+static __always_inline void cls_run_end(struct walk *w)
 {
 	__u32 m, i;
 
@@ -275,7 +275,7 @@ static __always_inline void run_end(struct walk *w)
 	for (i = 0; i < IDX_CURSORS; i++) {
 		struct cursor *c = &w->cur[i];
 
-		m = same(c->head, w->run_key);
+		m = cls_same(c->head, w->run_key);
 		c->head = (c->head & ~m) | (w->run.head & m);
 		c->next = (c->next & ~m) | (w->run.next & m);
 		c->end = (c->end & ~m) | (w->run.end & m);
@@ -284,16 +284,16 @@ static __always_inline void run_end(struct walk *w)
 }
 
 /* One filter of the run; the filter is tried last, so its many outcomes end the step. */
-static __always_inline long run_step(struct walk *w)
+static __always_inline long cls_run_step(struct walk *w)
 {
 	__u32 idx = w->run.head;
 
 	if (idx >= w->bound) {
-		run_end(w);
+		cls_run_end(w);
 		return 0;
 	}
-	cursor_step(&w->run, w->n);
-	return walk_try(w, idx);
+	cls_cursor_step(&w->run, w->n);
+	return cls_try(w, idx);
 }
 
 /*
@@ -301,12 +301,12 @@ static __always_inline long run_step(struct walk *w)
  * tried in table (weight) order, and a filter in a bucket this connect did
  * not open cannot match it.
  */
-static long walk_step(__u32 i, void *arg)
+static long cls_walk_step(__u32 i, void *arg)
 {
 	struct walk *w = arg;
 
 	(void)i;
-	return w->in_run ? run_step(w) : merge_step(w);
+	return w->in_run ? cls_run_step(w) : cls_merge_step(w);
 }
 
 /* The next candidate after the last one tried that decides, or NULL. */
@@ -319,7 +319,7 @@ static long walk_step(__u32 i, void *arg)
  * change starts from a value that is 0 at run time but that the verifier
  * cannot know: w->zero, read from the config map.
  */
-static __always_inline void walk_unknown(struct walk *w)
+static __always_inline void cls_walk_unknown(struct walk *w)
 {
 	__u32 z = w->zero;
 
@@ -334,16 +334,16 @@ static __always_inline void walk_unknown(struct walk *w)
 	w->found = (__s32)z - 1;
 }
 
-static __always_inline struct lwfp_filter *walk_next(struct walk *w)
+static __always_inline struct lwfp_filter *cls_walk_next(struct walk *w)
 {
 	__u32 key;
 
-	walk_unknown(w);
+	cls_walk_unknown(w);
 	/*
 	 * Each filter sits in one bucket: one run step per filter, and a merge
 	 * step and a run end per run at most, plus the last merge step.
 	 */
-	bpf_loop(3 * LWFP_MAX_FILTERS + 1, walk_step, w, 0);
+	bpf_loop(3 * LWFP_MAX_FILTERS + 1, cls_walk_step, w, 0);
 	if (w->found < 0)
 		return NULL;
 	key = w->base + (__u32)w->found;
@@ -356,7 +356,7 @@ static __always_inline struct lwfp_filter *walk_next(struct walk *w)
  * With no such flow it counts as carrying the service itself, so even then
  * it cannot loop back to itself.
  */
-static __always_inline void inherit(struct walk *w)
+static __always_inline void cls_inherit(struct walk *w)
 {
 	struct lwfp_inherit_key k = {};
 	struct lwfp_flow *f;
@@ -379,9 +379,9 @@ static __always_inline void inherit(struct walk *w)
 	w->origin_cg = f->origin_cgroup_id;
 }
 
-static __always_inline void walk_init_hops(struct walk *w, const struct lwfp_sk *st)
+static __always_inline void cls_init_hops(struct walk *w, const struct lwfp_sk *st)
 {
-	const struct lwfp_flow *r = sk_records(st);
+	const struct lwfp_flow *r = flow_of_records(st);
 
 	w->origin_cg = bpf_get_current_cgroup_id();
 	if (r && r->nhops) {
@@ -391,19 +391,19 @@ static __always_inline void walk_init_hops(struct walk *w, const struct lwfp_sk 
 			w->origin_cg = r->origin_cgroup_id;
 		return;
 	}
-	w->hops[0].service = caller_service();
+	w->hops[0].service = id_caller_service();
 	w->nhops = w->hops[0].service ? 1 : 0;
 	if (w->nhops)
-		inherit(w);
+		cls_inherit(w);
 }
 
 /*
  * 1: walk the filters; 0: there are none, the connect goes as it is; < 0: a
  * table the data plane cannot trust, refused rather than passed.
  */
-static __always_inline int walk_init(struct walk *w, struct bpf_sock_addr *ctx)
+static __always_inline int cls_walk_init(struct walk *w, struct bpf_sock_addr *ctx)
 {
-	struct lwfp_config *cfg = config();
+	struct lwfp_config *cfg = lwfp_cfg();
 	__u64 ug = bpf_get_current_uid_gid();
 	__u32 active;
 
@@ -417,7 +417,7 @@ static __always_inline int walk_init(struct walk *w, struct bpf_sock_addr *ctx)
 	if (!w->n)
 		return 0;
 	w->base = active * LWFP_MAX_FILTERS;
-	/* 0: user space writes only 0 or 1 to active (see walk_unknown). */
+	/* 0: user space writes only 0 or 1 to active (see cls_walk_unknown). */
 	w->zero = cfg->active & ~1u;
 	w->uid = (__u32)ug;
 	w->gid = ug >> 32;
@@ -425,11 +425,11 @@ static __always_inline int walk_init(struct walk *w, struct bpf_sock_addr *ctx)
 	w->netns = bpf_get_netns_cookie(ctx);
 	if (ctx->sk)
 		w->sport = ctx->sk->src_port;
-	host_init(w);
+	dns_host_init(w);
 	/* Reads through the task, of address 0 (failing at once) unless an --app filter is live. */
-	current_exe(&w->exe_ino, &w->exe_dev,
+	exe_current(&w->exe_ino, &w->exe_dev,
 		    (cfg->conds[active] & LWFP_COND_APP) / LWFP_COND_APP);
-	index_open(w, cfg, active);
+	cls_index_open(w, cfg, active);
 	return 1;
 }
 
@@ -447,7 +447,7 @@ static __always_inline int walk_init(struct walk *w, struct bpf_sock_addr *ctx)
  * counters count once per service passed, where the walk counts each
  * matching filter.
  */
-static __always_inline bool walk_needless(const struct walk *w, const struct lwfp_config *cfg,
+static __always_inline bool cls_walk_needless(const struct walk *w, const struct lwfp_config *cfg,
 					  __u32 half)
 {
 	__u64 mine = 0, last, svcs = cfg->redirect_services[half];
@@ -457,28 +457,28 @@ static __always_inline bool walk_needless(const struct walk *w, const struct lwf
 		return false;
 	for (i = 0; i < LWFP_MAX_HOPS; i++)
 		if (i < w->nhops)
-			mine |= svc_bit(w->hops[i].service);
+			mine |= id_svc_bit(w->hops[i].service);
 	if (svcs & ~mine)
 		return false;
-	last = svc_bit(w->hops[(w->nhops - 1) & (LWFP_MAX_HOPS - 1)].service) & svcs;
+	last = id_svc_bit(w->hops[(w->nhops - 1) & (LWFP_MAX_HOPS - 1)].service) & svcs;
 	if (last)
-		count(LWFP_CNT_SKIP_SELF);
+		lwfp_count(LWFP_CNT_SKIP_SELF);
 	if (svcs & ~last)
-		count(LWFP_CNT_SKIP_PREV_SELF);
+		lwfp_count(LWFP_CNT_SKIP_PREV_SELF);
 	return true;
 }
 
 /* 1: walk the live half; 0 when it is needless; < 0. */
-static __always_inline int walk_open(struct walk *w)
+static __always_inline int cls_walk_open(struct walk *w)
 {
-	struct lwfp_config *cfg = config();
+	struct lwfp_config *cfg = lwfp_cfg();
 
 	if (!cfg)
 		return -ENOBUFS;
-	return !walk_needless(w, cfg, w->base ? 1 : 0);
+	return !cls_walk_needless(w, cfg, w->base ? 1 : 0);
 }
 
-static __always_inline int redirect(struct bpf_sock_addr *ctx, struct walk *w,
+static __always_inline int cls_redirect(struct bpf_sock_addr *ctx, struct walk *w,
 				    const struct lwfp_filter *f, const bool v6)
 {
 	struct lwfp_sk *st;
@@ -487,80 +487,80 @@ static __always_inline int redirect(struct bpf_sock_addr *ctx, struct walk *w,
 
 	if (w->proto == IPPROTO_UDP)
 		return udp_redirect(ctx, w, f, v6);
-	st = sk_state(ctx->sk, true);
+	st = sock_state(ctx->sk, true);
 	err = st ? flow_insert(w, st, f, &token) : -ENOBUFS;
 	if (err)
-		return flow_refused(err, f, &w->dst, w->proto, w->nhops);
-	sk_attach(st, w, token);
-	/* target_fits(): the target is IPv4 exactly when the socket maps it. */
+		return lwfp_flow_refused(err, f, &w->dst, w->proto, w->nhops);
+	flow_attach(st, w, token);
+	/* cls_target_fits(): the target is IPv4 exactly when the socket maps it. */
 	sa_put(ctx, &f->to, v6);
-	count(LWFP_CNT_REDIRECT);
-	hit(f, true, false);
-	emit(LWFP_EV_REDIRECT, token, f, &w->dst, w->proto, w->nhops + 1, LWFP_CNT_REDIRECT, 0);
+	lwfp_count(LWFP_CNT_REDIRECT);
+	lwfp_hit(f, true, false);
+	lwfp_emit(LWFP_EV_REDIRECT, token, f, &w->dst, w->proto, w->nhops + 1, LWFP_CNT_REDIRECT, 0);
 	return 1;
 }
 
-static __always_inline int decide(struct bpf_sock_addr *ctx, struct walk *w, const bool v6)
+static __always_inline int cls_decide(struct bpf_sock_addr *ctx, struct walk *w, const bool v6)
 {
-	struct lwfp_filter *f = walk_next(w);
+	struct lwfp_filter *f = cls_walk_next(w);
 
 	if (!f) {
 		if (w->hop_limited) {
-			count(LWFP_CNT_HOP_LIMIT);
-			emit(LWFP_EV_HOP_LIMIT, 0, NULL, &w->dst, w->proto, w->nhops,
+			lwfp_count(LWFP_CNT_HOP_LIMIT);
+			lwfp_emit(LWFP_EV_HOP_LIMIT, 0, NULL, &w->dst, w->proto, w->nhops,
 			     LWFP_CNT_HOP_LIMIT, 0);
 		}
 		return 1;
 	}
 	if (f->action == LWFP_ACT_PERMIT) {
-		count(LWFP_CNT_PERMIT);
-		hit(f, false, false);
+		lwfp_count(LWFP_CNT_PERMIT);
+		lwfp_hit(f, false, false);
 		return 1;
 	}
 	if (f->action == LWFP_ACT_BLOCK) {
-		count(LWFP_CNT_BLOCK);
-		hit(f, false, false);
-		emit(LWFP_EV_BLOCK, 0, f, &w->dst, w->proto, w->nhops, LWFP_CNT_BLOCK, EPERM);
-		return deny(EPERM);
+		lwfp_count(LWFP_CNT_BLOCK);
+		lwfp_hit(f, false, false);
+		lwfp_emit(LWFP_EV_BLOCK, 0, f, &w->dst, w->proto, w->nhops, LWFP_CNT_BLOCK, EPERM);
+		return lwfp_deny(EPERM);
 	}
 	if (w->listening)
-		return redirect(ctx, w, f, v6);
-	count(LWFP_CNT_FAIL_CLOSED);
-	hit(f, false, true);
+		return cls_redirect(ctx, w, f, v6);
+	lwfp_count(LWFP_CNT_FAIL_CLOSED);
+	lwfp_hit(f, false, true);
 	/* Fail closed happens only when the service has no listener there. */
-	emit(LWFP_EV_FAIL_CLOSED, 0, f, &w->dst, w->proto, w->nhops, LWFP_CNT_NO_LISTENER,
+	lwfp_emit(LWFP_EV_FAIL_CLOSED, 0, f, &w->dst, w->proto, w->nhops, LWFP_CNT_NO_LISTENER,
 	     ECONNREFUSED);
-	return deny(ECONNREFUSED);
+	return lwfp_deny(ECONNREFUSED);
 }
 
-static __always_inline int classify(struct bpf_sock_addr *ctx, struct walk *w, const bool v6)
+static __always_inline int cls_walk(struct bpf_sock_addr *ctx, struct walk *w, const bool v6)
 {
 	struct lwfp_sk *st;
 	int go;
 
 	if (ctx->protocol != IPPROTO_TCP && ctx->protocol != IPPROTO_UDP)
 		return 1;
-	st = sk_state(ctx->sk, false);
+	st = sock_state(ctx->sk, false);
 	/* A proxy's per-flow UDP socket answering its client is not a new flow. */
 	if (st && st->role == LWFP_SK_FLOW)
 		return ctx->protocol == IPPROTO_UDP ? udp_flow_connect(ctx, st, v6) : 1;
-	go = walk_init(w, ctx);
+	go = cls_walk_init(w, ctx);
 	if (go < 0) {
-		emit(LWFP_EV_REFUSED, 0, NULL, &w->dst, ctx->protocol, 0, LWFP_CNT_FLOW_ERROR,
+		lwfp_emit(LWFP_EV_REFUSED, 0, NULL, &w->dst, ctx->protocol, 0, LWFP_CNT_FLOW_ERROR,
 		     ENOBUFS);
-		return refuse(LWFP_CNT_FLOW_ERROR, ENOBUFS);
+		return lwfp_refuse(LWFP_CNT_FLOW_ERROR, ENOBUFS);
 	}
 	if (!go)
 		return 1;
 	w->ctx = ctx;
-	count(LWFP_CNT_CONNECT);
-	walk_init_hops(w, st);
-	go = walk_open(w);
+	lwfp_count(LWFP_CNT_CONNECT);
+	cls_init_hops(w, st);
+	go = cls_walk_open(w);
 	if (go < 0)
-		return refuse(LWFP_CNT_FLOW_ERROR, ENOBUFS);
+		return lwfp_refuse(LWFP_CNT_FLOW_ERROR, ENOBUFS);
 	if (!go)
 		return 1;
-	return decide(ctx, w, v6);
+	return cls_decide(ctx, w, v6);
 }
 
 /*
@@ -568,23 +568,23 @@ static __always_inline int classify(struct bpf_sock_addr *ctx, struct walk *w, c
  * connected socket sending with control messages runs this too, with no
  * destination: it was classified at connect().
  */
-static __always_inline int classify_datagram(struct bpf_sock_addr *ctx, struct walk *w,
+static __always_inline int cls_datagram(struct bpf_sock_addr *ctx, struct walk *w,
 					     const bool v6)
 {
 	if (ctx->protocol != IPPROTO_UDP)
 		return 1;
 	if (!udp_src_allowed(ctx, v6))
-		return spoof_refused(EPERM);
+		return lwfp_spoof_refused(EPERM);
 	w->sendmsg = 1;
 	if (udp_known(ctx, w, v6))
 		return 1;
 	if (!ctx->user_port)
 		return 1;
-	return classify(ctx, w, v6);
+	return cls_walk(ctx, w, v6);
 }
 
 /* The destination of a connect4 or sendmsg4. */
-static __always_inline void dst4(struct bpf_sock_addr *ctx, struct walk *w)
+static __always_inline void cls_dst4(struct bpf_sock_addr *ctx, struct walk *w)
 {
 	w->dst.family = AF_INET;
 	w->dst.ip[0] = ctx->user_ip4;
@@ -593,14 +593,14 @@ static __always_inline void dst4(struct bpf_sock_addr *ctx, struct walk *w)
 }
 
 /* The destination of a connect6 or sendmsg6. */
-static __always_inline void dst6(struct bpf_sock_addr *ctx, struct walk *w)
+static __always_inline void cls_dst6(struct bpf_sock_addr *ctx, struct walk *w)
 {
 	__u32 ip[4];
 
 	sa_ip6_read(ip, ctx->user_ip6);
 	w->sock_v6 = 1;
 	w->dst.port = (__u16)ctx->user_port;
-	if (addr_is_v4mapped(ip)) {
+	if (lwfp_v4mapped(ip)) {
 		/* ::ffff:a.b.c.d is IPv4 on the wire, so IPv4 filters decide. */
 		w->mapped = 1;
 		w->dst.family = AF_INET;
@@ -617,15 +617,15 @@ static __always_inline void dst6(struct bpf_sock_addr *ctx, struct walk *w)
  * connect4/6, and sendmsg4/6 with datagram: the walk lives on the
  * program's stack (flow.h, struct walk).
  */
-static __always_inline int classify_sock_addr(struct bpf_sock_addr *ctx, const bool v6,
+static __always_inline int cls_sock_addr(struct bpf_sock_addr *ctx, const bool v6,
 					      const bool datagram)
 {
 	struct walk w = {};
 
 	if (v6)
-		dst6(ctx, &w);
+		cls_dst6(ctx, &w);
 	else
-		dst4(ctx, &w);
+		cls_dst4(ctx, &w);
 	dns_mark(ctx);
-	return datagram ? classify_datagram(ctx, &w, v6) : classify(ctx, &w, v6);
+	return datagram ? cls_datagram(ctx, &w, v6) : cls_walk(ctx, &w, v6);
 }

@@ -33,7 +33,7 @@
 #define TCP_CLOSE 7
 #define TCP_LISTEN 10
 
-static __always_inline void count(__u32 which)
+static __always_inline void lwfp_count(__u32 which)
 {
 	__u64 *c = bpf_map_lookup_elem(&lwfp_counters, &which);
 
@@ -42,30 +42,30 @@ static __always_inline void count(__u32 which)
 }
 
 /* Fail the current cgroup hook with -err instead of the default EPERM. */
-static __always_inline int deny(int err)
+static __always_inline int lwfp_deny(int err)
 {
 	bpf_set_retval(-err);
 	return 0;
 }
 
 /* Fails the hook and counts why. */
-static __always_inline int refuse(__u32 counter, int err)
+static __always_inline int lwfp_refuse(__u32 counter, int err)
 {
-	count(counter);
-	return deny(err);
+	lwfp_count(counter);
+	return lwfp_deny(err);
 }
 
-static __always_inline int spoof_refused(int err)
+static __always_inline int lwfp_spoof_refused(int err)
 {
-	return refuse(LWFP_CNT_SPOOF_REFUSED, err);
+	return lwfp_refuse(LWFP_CNT_SPOOF_REFUSED, err);
 }
 
-static __always_inline bool addr_is_v4mapped(const __u32 ip[4])
+static __always_inline bool lwfp_v4mapped(const __u32 ip[4])
 {
 	return ip[0] == 0 && ip[1] == 0 && ip[2] == bpf_htonl(0xffff);
 }
 
-static __always_inline struct lwfp_config *config(void)
+static __always_inline struct lwfp_config *lwfp_cfg(void)
 {
 	__u32 zero = 0;
 
@@ -73,7 +73,7 @@ static __always_inline struct lwfp_config *config(void)
 }
 
 /* Copies the built event into one reader's ring; a full ring counts a drop. */
-static long emit_slot(__u32 slot, void *arg)
+static long lwfp_emit_slot(__u32 slot, void *arg)
 {
 	__u32 zero = 0;
 	__u64 *mask = bpf_map_lookup_elem(&lwfp_ev_mask, &zero), *drops;
@@ -96,7 +96,7 @@ static long emit_slot(__u32 slot, void *arg)
 }
 
 /* reason: the counter this event also counted; err: what connect() got. */
-static __always_inline void emit(__u32 type, __u64 token, const struct lwfp_filter *f,
+static __always_inline void lwfp_emit(__u32 type, __u64 token, const struct lwfp_filter *f,
 				 const struct lwfp_addr *orig, __u8 proto, __u8 nhops,
 				 __u32 reason, int err)
 {
@@ -127,11 +127,11 @@ static __always_inline void emit(__u32 type, __u64 token, const struct lwfp_filt
 	}
 	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
 	/* A loop, not one ring: a reader of a shared ring takes events from the others. */
-	bpf_loop(LWFP_EV_SLOTS, emit_slot, NULL, 0);
+	bpf_loop(LWFP_EV_SLOTS, lwfp_emit_slot, NULL, 0);
 }
 
 /* Counts a filter's decision; an id without an entry (none yet) is not counted. */
-static __always_inline void hit(const struct lwfp_filter *f, bool redirected, bool refused)
+static __always_inline void lwfp_hit(const struct lwfp_filter *f, bool redirected, bool refused)
 {
 	struct lwfp_filter_hits *h;
 	__u32 id;
@@ -152,13 +152,13 @@ static __always_inline void hit(const struct lwfp_filter *f, bool redirected, bo
  * fail mode: that mode is for a proxy that is away, never for the engine's
  * own errors, which would otherwise let traffic pass uninspected.
  */
-static __always_inline int flow_refused(int err, const struct lwfp_filter *f,
+static __always_inline int lwfp_flow_refused(int err, const struct lwfp_filter *f,
 					const struct lwfp_addr *dst, __u8 proto, __u8 nhops)
 {
 	__u32 why = err == -EDQUOT ? LWFP_CNT_UID_CAP :
 		    err == -ENOSPC ? LWFP_CNT_FLOW_FULL : LWFP_CNT_FLOW_ERROR;
 
-	hit(f, false, true);
-	emit(LWFP_EV_REFUSED, 0, f, dst, proto, nhops, why, ENOBUFS);
-	return refuse(why, ENOBUFS);
+	lwfp_hit(f, false, true);
+	lwfp_emit(LWFP_EV_REFUSED, 0, f, dst, proto, nhops, why, ENOBUFS);
+	return lwfp_refuse(why, ENOBUFS);
 }

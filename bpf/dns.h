@@ -10,8 +10,8 @@
  *                  length-prefixed message in one segment) is parsed
  *                  (dns_parse.h) and each A/AAAA address of it stored in
  *                  lwfp_dns under {namespace, address}.
- *   host_init()    connect: the bloom of the destination's entry, when its
- *   host_matches() TTL (or the floor) has not run out; a --host filter is
+ *   dns_host_init()    connect: the bloom of the destination's entry, when its
+ *   dns_host_matches() TTL (or the floor) has not run out; a --host filter is
  *                  one bit test, and a hash comparison on a hit.
  *
  * The mark rather than source port 53: replies of a DNS query that a
@@ -43,28 +43,28 @@ static __always_inline void dns_mark(struct bpf_sock_addr *ctx)
 }
 
 /* walk.netns and walk.dst.ip, laid out as the key (flow.h). */
-static __always_inline const struct lwfp_dns_key *host_key(const struct walk *w)
+static __always_inline const struct lwfp_dns_key *dns_host_key(const struct walk *w)
 {
 	return (const struct lwfp_dns_key *)&w->netns;
 }
 
 /* 16 bits of the entry's bloom: all the walk has room for. */
-static __always_inline __u16 bloom16(__u64 b)
+static __always_inline __u16 dns_bloom16(__u64 b)
 {
 	return (__u16)(b | b >> 16 | b >> 32 | b >> 48);
 }
 
 /* Once per connect: the bloom of the destination's entry, if it is live. */
-static __always_inline void host_init(struct walk *w)
+static __always_inline void dns_host_init(struct walk *w)
 {
-	struct lwfp_dns_entry *e = bpf_map_lookup_elem(&lwfp_dns, host_key(w));
+	struct lwfp_dns_entry *e = bpf_map_lookup_elem(&lwfp_dns, dns_host_key(w));
 
-	/* zero, not 0: see walk_unknown in classify.h. */
+	/* zero, not 0: see cls_walk_unknown in classify.h. */
 	w->host_bloom = e && e->family == w->dst.family && e->expires_ns > bpf_ktime_get_ns() ?
-				bloom16(e->bloom) : (__u16)w->zero;
+				dns_bloom16(e->bloom) : (__u16)w->zero;
 }
 
-static __always_inline bool host_matches(const struct lwfp_filter *f, const struct walk *w)
+static __always_inline bool dns_host_matches(const struct lwfp_filter *f, const struct walk *w)
 {
 	struct lwfp_dns_entry *e;
 	__u64 h = f->host_hash;
@@ -72,7 +72,7 @@ static __always_inline bool host_matches(const struct lwfp_filter *f, const stru
 
 	if (!(w->host_bloom & (1u << (h & 15))))
 		return false;
-	e = bpf_map_lookup_elem(&lwfp_dns, host_key(w));
+	e = bpf_map_lookup_elem(&lwfp_dns, dns_host_key(w));
 	if (!e || e->family != w->dst.family)
 		return false;
 	for (i = 0; i < LWFP_DNS_HASHES; i++)
@@ -146,7 +146,7 @@ static __always_inline __u32 dns_payload(struct __sk_buff *skb, __u32 *len)
 
 static __always_inline __u64 dns_floor_ns(void)
 {
-	struct lwfp_config *cfg = config();
+	struct lwfp_config *cfg = lwfp_cfg();
 	__u32 s = cfg ? cfg->dns_ttl_floor_s : 0;
 
 	return (__u64)(s ? s : LWFP_DNS_TTL_FLOOR_DEFAULT_S) * 1000000000ULL;

@@ -7,7 +7,7 @@
  * with bpf_loop there (bpf/dns.h) and with a plain loop here.
  *
  * Why steps, and a map value: Linux 6.1 verifies a bpf_loop callback once,
- * as if it ran a single time, from the caller's state (see walk_unknown in
+ * as if it ran a single time, from the caller's state (see cls_walk_unknown in
  * classify.h). A state held in a map value is unknown to the verifier, so
  * every branch of every step stays live, and one bounded callback replaces
  * nested loops (names inside records) that 6.1 cannot verify.

@@ -42,7 +42,7 @@ struct task_struct___lwfp_exe {
  * verifier's states for the whole walk that follows (connect6 went from
  * 285k to 538k instructions with one).
  */
-static __always_inline void task_exe(__u64 t, __u64 *ino, __u32 *dev)
+static __always_inline void exe_of_task(__u64 t, __u64 *ino, __u32 *dev)
 {
 	struct task_struct___lwfp_exe *task = (void *)t;
 	struct inode___lwfp_exe *inode = BPF_CORE_READ(task, mm, exe_file, f_inode);
@@ -57,20 +57,20 @@ static __always_inline void task_exe(__u64 t, __u64 *ino, __u32 *dev)
  * fail at once) when it is 0. An ino of 0: unknown (a kernel thread, or a
  * read that faulted).
  */
-static __always_inline void current_exe(__u64 *ino, __u32 *dev, __u64 on)
+static __always_inline void exe_current(__u64 *ino, __u32 *dev, __u64 on)
 {
-	task_exe(bpf_get_current_task() & (0 - on), ino, dev);
+	exe_of_task(bpf_get_current_task() & (0 - on), ino, dev);
 }
 
 /* The caller's executable, its parent's tgid and the parent's executable. */
-static __always_inline void current_exe_parent(__u64 *ino, __u32 *dev, __u32 *ppid,
+static __always_inline void exe_current_parent(__u64 *ino, __u32 *dev, __u32 *ppid,
 					       __u64 *pino, __u32 *pdev)
 {
 	__u64 t = bpf_get_current_task();
 	struct task_struct___lwfp_exe *p;
 
-	task_exe(t, ino, dev);
+	exe_of_task(t, ino, dev);
 	p = BPF_CORE_READ((struct task_struct___lwfp_exe *)t, real_parent);
 	bpf_core_read(ppid, sizeof(*ppid), &p->tgid);
-	task_exe((__u64)p, pino, pdev);
+	exe_of_task((__u64)p, pino, pdev);
 }

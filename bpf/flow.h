@@ -79,7 +79,7 @@ struct walk {
 	__u16 run_key; /* that cursor's head when the run began: which one it is */
 	__u16 bound; /* the run ends below this, the next head of another cursor */
 	__u32 exe_dev; /* the kernel's dev_t of exe_ino's file system */
-	__u32 zero; /* 0, unknown to the verifier: classify.h, walk_unknown() */
+	__u32 zero; /* 0, unknown to the verifier: classify.h, cls_walk_unknown() */
 	__u32 base; /* first slot of the live table */
 	__u32 n;
 	__s32 found;
@@ -94,7 +94,7 @@ _Static_assert(__builtin_offsetof(struct walk, dst) ==
 	       sizeof(struct lwfp_dns_key) == sizeof(__u64) + 4 * sizeof(__u32),
 	       "walk.netns and walk.dst.ip make an lwfp_dns_key");
 
-static __always_inline __u64 random64(void)
+static __always_inline __u64 flow_random64(void)
 {
 	return ((__u64)bpf_get_prandom_u32() << 32) | bpf_get_prandom_u32();
 }
@@ -105,9 +105,9 @@ static __always_inline __u64 random64(void)
  * counted: it is trusted everywhere in lwfp, and a host's own daemons must
  * not run into a cap meant for its users.
  */
-static __always_inline int uid_take(__u32 uid)
+static __always_inline int flow_uid_take(__u32 uid)
 {
-	struct lwfp_config *cfg = config();
+	struct lwfp_config *cfg = lwfp_cfg();
 	__u64 zero = 0, *n, cap;
 
 	if (!uid)
@@ -129,7 +129,7 @@ static __always_inline int uid_take(__u32 uid)
 	return 0;
 }
 
-static __always_inline void uid_give(__u32 uid)
+static __always_inline void flow_uid_give(__u32 uid)
 {
 	__u64 *n = uid ? bpf_map_lookup_elem(&lwfp_uid_flows, &uid) : NULL;
 
@@ -151,8 +151,8 @@ static __always_inline void flow_del(__u64 token)
 	uid = f->uid;
 	if (bpf_map_delete_elem(&lwfp_flows, &token))
 		return;
-	uid_give(uid);
-	count(LWFP_CNT_FLOW_CLOSED);
+	flow_uid_give(uid);
+	lwfp_count(LWFP_CNT_FLOW_CLOSED);
 }
 
 /* Drops one socket's hold on a flow; the last one out deletes it. */
@@ -168,7 +168,7 @@ static __always_inline void flow_put(__u64 token)
  * The flow whose records this socket was given with set records (it holds a
  * reference on it), or NULL.
  */
-static __always_inline struct lwfp_flow *sk_records(const struct lwfp_sk *st)
+static __always_inline struct lwfp_flow *flow_of_records(const struct lwfp_sk *st)
 {
 	if (!st || !st->parent)
 		return NULL;
@@ -185,7 +185,7 @@ __attribute__((noinline)) int lwfp_origin_exe(struct lwfp_flow *fl)
 {
 	if (!fl)
 		return 0;
-	current_exe_parent(&fl->origin_exe_ino, &fl->origin_exe_dev, &fl->origin_ppid,
+	exe_current_parent(&fl->origin_exe_ino, &fl->origin_exe_dev, &fl->origin_ppid,
 			   &fl->origin_pexe_ino, &fl->origin_pexe_dev);
 	return 0;
 }
@@ -197,7 +197,7 @@ static __always_inline void flow_origin(struct lwfp_flow *fl, const struct walk 
 	fl->origin_pid = fl->pid;
 	fl->origin_uid = fl->uid;
 	fl->origin_netns = w->netns;
-	fl->origin_netns_ino = current_netns_ino();
+	fl->origin_netns_ino = netns_current_ino();
 	__builtin_memcpy(fl->origin_comm, fl->comm, sizeof(fl->origin_comm));
 	lwfp_origin_exe(fl);
 }
@@ -245,7 +245,7 @@ static __always_inline void flow_hop(struct lwfp_flow *fl, const struct walk *w,
 static __always_inline int flow_insert(struct walk *w, const struct lwfp_sk *st,
 				       const struct lwfp_filter *f, __u64 *token_out)
 {
-	__u64 token = random64(), id = bpf_get_current_pid_tgid();
+	__u64 token = flow_random64(), id = bpf_get_current_pid_tgid();
 	__u64 ug = bpf_get_current_uid_gid();
 	const struct lwfp_flow *parent;
 	struct lwfp_flow *fl;
@@ -261,11 +261,11 @@ static __always_inline int flow_insert(struct walk *w, const struct lwfp_sk *st,
 	 * The chain's first hop, destination and application: those of the
 	 * flow whose records were set, or inherited; else this hop opens it.
 	 */
-	parent = sk_records(st);
+	parent = flow_of_records(st);
 	adopted = parent;
 	if (!parent && w->parent)
 		parent = bpf_map_lookup_elem(&lwfp_flows, &w->parent);
-	fl->tag = random64();
+	fl->tag = flow_random64();
 	fl->created_ns = bpf_ktime_get_ns();
 	fl->cgroup_id = bpf_get_current_cgroup_id();
 	fl->origin_cgroup_id = w->origin_cg;
@@ -282,19 +282,19 @@ static __always_inline int flow_insert(struct walk *w, const struct lwfp_sk *st,
 	else
 		flow_origin(fl, w, token);
 	flow_hop(fl, w, f);
-	err = uid_take(fl->uid);
+	err = flow_uid_take(fl->uid);
 	if (err)
 		return err;
 	if (bpf_map_update_elem(&lwfp_flows, &token, fl, BPF_NOEXIST)) {
-		uid_give(fl->uid);
+		flow_uid_give(fl->uid);
 		return -ENOSPC;
 	}
 	*token_out = token;
 	return 0;
 }
 
-/* The socket now holds the flow: what release(), getpeername() and queries use. */
-static __always_inline void sk_attach(struct lwfp_sk *st, const struct walk *w, __u64 token)
+/* The socket now holds the flow: what handoff_release(), getpeername() and queries use. */
+static __always_inline void flow_attach(struct lwfp_sk *st, const struct walk *w, __u64 token)
 {
 	(void)w; /* everything the walk learnt is in the flow */
 	/* A socket that connects again leaves its previous hop behind. */

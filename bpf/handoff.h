@@ -27,7 +27,7 @@ struct tcp_sock___lwfp {
  * runs of the program per connection). A kernel without MPTCP has no such
  * field and no subflows; a socket that cannot be read keeps the callbacks.
  */
-static __always_inline bool needs_state_cb(struct bpf_sock_ops *ops)
+static __always_inline bool handoff_needs_state_cb(struct bpf_sock_ops *ops)
 {
 	struct bpf_sock *sk = ops->sk;
 	struct tcp_sock___lwfp *tp;
@@ -45,28 +45,28 @@ static __always_inline bool needs_state_cb(struct bpf_sock_ops *ops)
  * subflow also asks for state callbacks, so that its hold on the flow ends
  * at TCP_CLOSE.
  */
-static __always_inline void on_connect(struct bpf_sock_ops *ops)
+static __always_inline void handoff_connect(struct bpf_sock_ops *ops)
 {
-	struct lwfp_sk *st = sk_state(ops->sk, false);
+	struct lwfp_sk *st = sock_state(ops->sk, false);
 	struct lwfp_tuple t;
 	struct lwfp_flow *f;
 
 	if (!st || st->role != LWFP_SK_CONNECT || !st->token)
 		return;
-	tuple_from_ops(&t, ops, true);
+	sock_tuple_from_ops(&t, ops, true);
 	f = bpf_map_lookup_elem(&lwfp_flows, &st->token);
 	if (f) {
 		__builtin_memcpy(f->orig_src.ip, t.src, sizeof(t.src));
 		f->orig_src.port = t.sport;
 		f->orig_src.family = t.family;
 	}
-	if (needs_state_cb(ops))
+	if (handoff_needs_state_cb(ops))
 		bpf_sock_ops_cb_flags_set(ops, ops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG);
 	bpf_map_update_elem(&lwfp_pending, &t, &st->token, BPF_ANY);
 }
 
 /* For proxies that never set records: see lwfp_inherit in abi.h. */
-static __always_inline void remember_delivery(const struct lwfp_flow *f, __u64 token,
+static __always_inline void handoff_remember(const struct lwfp_flow *f, __u64 token,
 					      __u64 netns)
 {
 	struct lwfp_inherit_key k = {};
@@ -82,13 +82,13 @@ static __always_inline void remember_delivery(const struct lwfp_flow *f, __u64 t
  * tuple, names its flow, and a state callback on this socket alone drops
  * both when it reaches TCP_CLOSE.
  */
-static __always_inline void on_accept(struct bpf_sock_ops *ops)
+static __always_inline void handoff_accept(struct bpf_sock_ops *ops)
 {
 	struct lwfp_tuple t;
 	struct lwfp_flow *f;
 	__u64 *tokp, token;
 
-	tuple_from_ops(&t, ops, false);
+	sock_tuple_from_ops(&t, ops, false);
 	tokp = bpf_map_lookup_elem(&lwfp_pending, &t);
 	if (!tokp)
 		return;
@@ -96,22 +96,22 @@ static __always_inline void on_accept(struct bpf_sock_ops *ops)
 	bpf_map_delete_elem(&lwfp_pending, &t);
 	f = bpf_map_lookup_elem(&lwfp_flows, &token);
 	if (!f || bpf_map_update_elem(&lwfp_accepted, &t, &token, BPF_ANY)) {
-		count(LWFP_CNT_HANDOFF_MISS);
+		lwfp_count(LWFP_CNT_HANDOFF_MISS);
 		return;
 	}
 	/* Without the state callback nothing would ever drop the entry. */
 	if (bpf_sock_ops_cb_flags_set(ops, ops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG)) {
 		bpf_map_delete_elem(&lwfp_accepted, &t);
-		count(LWFP_CNT_HANDOFF_MISS);
+		lwfp_count(LWFP_CNT_HANDOFF_MISS);
 		return;
 	}
 	__sync_fetch_and_add(&f->refs, 1);
-	remember_delivery(f, token, t.netns);
-	count(LWFP_CNT_HANDOFF);
+	handoff_remember(f, token, t.netns);
+	lwfp_count(LWFP_CNT_HANDOFF);
 }
 
-/* The connecting side's hold on its hop ends once; release() may come later. */
-static __always_inline void hop_drop(struct lwfp_sk *st)
+/* The connecting side's hold on its hop ends once; handoff_release() may come later. */
+static __always_inline void handoff_hop_drop(struct lwfp_sk *st)
 {
 	if (!st->token || st->closed)
 		return;
@@ -128,7 +128,7 @@ static __always_inline void hop_drop(struct lwfp_sk *st)
  * their hold at release, and their unclaimed pending entries age out of
  * the LRU map, as before subflows were handled.
  */
-static __always_inline void on_state(struct bpf_sock_ops *ops)
+static __always_inline void handoff_state(struct bpf_sock_ops *ops)
 {
 	struct lwfp_sk *st;
 	struct lwfp_tuple t;
@@ -136,14 +136,14 @@ static __always_inline void on_state(struct bpf_sock_ops *ops)
 
 	if (ops->args[1] != TCP_CLOSE)
 		return;
-	st = sk_state(ops->sk, false);
+	st = sock_state(ops->sk, false);
 	if (st && st->role == LWFP_SK_CONNECT) {
-		tuple_from_ops(&t, ops, true);
+		sock_tuple_from_ops(&t, ops, true);
 		bpf_map_delete_elem(&lwfp_pending, &t);
-		hop_drop(st);
+		handoff_hop_drop(st);
 		return;
 	}
-	tuple_from_ops(&t, ops, false);
+	sock_tuple_from_ops(&t, ops, false);
 	tokp = bpf_map_lookup_elem(&lwfp_accepted, &t);
 	if (!tokp)
 		return;
@@ -153,17 +153,17 @@ static __always_inline void on_state(struct bpf_sock_ops *ops)
 	flow_put(token);
 }
 
-static __always_inline int handoff(struct bpf_sock_ops *ops)
+static __always_inline int handoff_sockops(struct bpf_sock_ops *ops)
 {
 	switch (ops->op) {
 	case BPF_SOCK_OPS_TCP_CONNECT_CB:
-		on_connect(ops);
+		handoff_connect(ops);
 		break;
 	case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:
-		on_accept(ops);
+		handoff_accept(ops);
 		break;
 	case BPF_SOCK_OPS_STATE_CB:
-		on_state(ops);
+		handoff_state(ops);
 		break;
 	}
 	return 1;
@@ -173,9 +173,9 @@ static __always_inline int handoff(struct bpf_sock_ops *ops)
  * close(): the socket's holds end, whatever TCP does next. A per-flow UDP
  * socket and a listener hold nothing.
  */
-static __always_inline int release(struct bpf_sock *sk)
+static __always_inline int handoff_release(struct bpf_sock *sk)
 {
-	struct lwfp_sk *st = sk_state(sk, false);
+	struct lwfp_sk *st = sock_state(sk, false);
 	struct lwfp_udp_addr_key k;
 
 	if (!st || st->role == LWFP_SK_FLOW)
@@ -185,11 +185,11 @@ static __always_inline int release(struct bpf_sock *sk)
 		udp_expire(st->cookie);
 	}
 	if (st->udp_addr) {
-		k = udp_key(bpf_get_netns_cookie(sk), st->udp_addr);
+		k = udp_addr_key(bpf_get_netns_cookie(sk), st->udp_addr);
 		bpf_map_delete_elem(&lwfp_udp_addr, &k);
 		st->udp_addr = 0;
 	}
-	hop_drop(st);
+	handoff_hop_drop(st);
 	if (st->parent) {
 		flow_put(st->parent);
 		st->parent = 0;

@@ -8,14 +8,14 @@
 #include "common.h"
 
 /* A service's bit in lwfp_sk.services; handles are 1..LWFP_MAX_SERVICES. */
-static __always_inline __u64 svc_bit(__u32 handle)
+static __always_inline __u64 id_svc_bit(__u32 handle)
 {
 	if (!handle || handle > LWFP_MAX_SERVICES)
 		return 0;
 	return 1ull << ((handle - 1) & 63);
 }
 
-static __always_inline bool identity_matches(const struct lwfp_service *s)
+static __always_inline bool id_matches(const struct lwfp_service *s)
 {
 	switch (s->id_kind) {
 	case LWFP_ID_UID:
@@ -28,7 +28,7 @@ static __always_inline bool identity_matches(const struct lwfp_service *s)
 	return false;
 }
 
-static __always_inline bool caller_is(__u32 handle)
+static __always_inline bool id_caller_is(__u32 handle)
 {
 	__u32 slot = handle - 1;
 	struct lwfp_service *s;
@@ -36,13 +36,13 @@ static __always_inline bool caller_is(__u32 handle)
 	if (!handle)
 		return false;
 	s = bpf_map_lookup_elem(&lwfp_services, &slot);
-	return s && s->handle == handle && identity_matches(s);
+	return s && s->handle == handle && id_matches(s);
 }
 
 /* How many slots of lwfp_services a scan reads: 0 when there is no service. */
 static __always_inline __u32 id_nslots(void)
 {
-	struct lwfp_config *cfg = config();
+	struct lwfp_config *cfg = lwfp_cfg();
 
 	if (!cfg)
 		return 0;
@@ -54,7 +54,7 @@ static __always_inline struct lwfp_service *id_slot_mine(__u32 slot)
 {
 	struct lwfp_service *s = bpf_map_lookup_elem(&lwfp_services, &slot);
 
-	return s && s->handle && identity_matches(s) ? s : NULL;
+	return s && s->handle && id_matches(s) ? s : NULL;
 }
 
 struct id_scan {
@@ -76,7 +76,7 @@ static long id_step(__u32 i, void *arg)
 }
 
 /* The handle of the first service whose identity the caller has, or 0: a scan. */
-static __always_inline __u32 caller_service_scan(void)
+static __always_inline __u32 id_caller_scan(void)
 {
 	struct id_scan scan = { .n = id_nslots() };
 
@@ -120,7 +120,7 @@ static long id_level_step(__u32 l, void *arg)
  * The same answer from the identity index: one lookup per kind of identity
  * in use, and for cgroups one per level at which a service's cgroup sits.
  */
-static __always_inline __u32 caller_service(void)
+static __always_inline __u32 id_caller_service(void)
 {
 	struct id_levels c = {};
 	struct lwfp_id_index *ix;
@@ -128,7 +128,7 @@ static __always_inline __u32 caller_service(void)
 
 	ix = bpf_map_lookup_elem(&lwfp_id_index, &zero);
 	if (!ix || !ix->ready)
-		return caller_service_scan();
+		return id_caller_scan();
 	if (ix->uids) {
 		key32 = (__u32)bpf_get_current_uid_gid();
 		c.best = id_min(c.best, bpf_map_lookup_elem(&lwfp_id_uid, &key32));
@@ -172,11 +172,11 @@ static long id_mask_step(__u32 i, void *arg)
  * binds listens for all of them. A full scan, but only for a service's
  * process (the index answers everyone else), and binds are rare.
  */
-static __always_inline __u64 caller_services(void)
+static __always_inline __u64 id_caller_services(void)
 {
 	struct id_mask m = { .n = id_nslots() };
 
-	if (!m.n || !caller_service())
+	if (!m.n || !id_caller_service())
 		return 0;
 	bpf_loop(m.n, id_mask_step, &m, 0);
 	return m.mask;

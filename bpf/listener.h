@@ -20,7 +20,7 @@
  * socket receives for every flow, and no per-flow socket is bound there.
  * The tuple lives in lwfp_tuple_scratch (maps.h), not on the stack.
  */
-static __always_inline struct bpf_sock *target_lookup(struct bpf_sock_addr *ctx, const struct lwfp_addr *t,
+static __always_inline struct bpf_sock *listener_lookup(struct bpf_sock_addr *ctx, const struct lwfp_addr *t,
 						      __u8 proto, bool native6)
 {
 	__u32 zero = 0, len = sizeof(struct bpf_sock_tuple);
@@ -68,28 +68,28 @@ __attribute__((noinline)) int lwfp_target_ok(struct bpf_sock_addr *ctx, const st
 
 	if (!f)
 		return 0;
-	sk = target_lookup(ctx, &f->to, proto, native6);
+	sk = listener_lookup(ctx, &f->to, proto, native6);
 	if (!sk) {
-		count(LWFP_CNT_NO_LISTENER);
+		lwfp_count(LWFP_CNT_NO_LISTENER);
 		return 0;
 	}
 	st = bpf_sk_storage_get(&lwfp_sk_store, sk, 0, 0);
-	ok = st && (st->services & svc_bit(f->service));
+	ok = st && (st->services & id_svc_bit(f->service));
 	bpf_sk_release(sk);
 	if (!ok)
-		count(LWFP_CNT_NO_LISTENER);
+		lwfp_count(LWFP_CNT_NO_LISTENER);
 	return ok;
 }
 
 /* bind(): a service's process binds for every service it is a process of. */
 static __always_inline void listener_mark(struct bpf_sock *sk)
 {
-	__u64 mask = caller_services();
+	__u64 mask = id_caller_services();
 	struct lwfp_sk *st;
 
 	if (!mask)
 		return;
-	st = sk_state(sk, true);
+	st = sock_state(sk, true);
 	if (st)
 		st->services |= mask;
 }
@@ -100,7 +100,7 @@ static __always_inline void listener_mark(struct bpf_sock *sk)
  * else, would take the flows' first datagrams. Only another process of one
  * of its services may join it.
  */
-static __always_inline bool udp_port_taken(struct bpf_sock_addr *ctx, __u16 port)
+static __always_inline bool listener_udp_port_taken(struct bpf_sock_addr *ctx, __u16 port)
 {
 	struct bpf_sock_tuple tup = {};
 	struct bpf_sock *sk;
@@ -115,7 +115,7 @@ static __always_inline bool udp_port_taken(struct bpf_sock_addr *ctx, __u16 port
 		return false;
 	st = bpf_sk_storage_get(&lwfp_sk_store, sk, 0, 0);
 	taken = st && st->services;
-	mine = taken ? st->services & caller_services() : 0;
+	mine = taken ? st->services & id_caller_services() : 0;
 	bpf_sk_release(sk);
 	return taken && !mine;
 }
@@ -132,17 +132,17 @@ static __always_inline int listener_register(struct bpf_sockopt *ctx)
 	struct lwfp_sk *st;
 
 	if (ctx->optlen != sizeof(*handle) || (void *)(handle + 1) > ctx->optval_end)
-		return deny(EINVAL);
-	if (!caller_is(*handle))
-		return deny(EACCES);
+		return lwfp_deny(EINVAL);
+	if (!id_caller_is(*handle))
+		return lwfp_deny(EACCES);
 	if (!sk->src_port ||
 	    (sk->protocol == IPPROTO_TCP ? sk->state != TCP_LISTEN && sk->state != TCP_CLOSE
 					 : sk->state != TCP_CLOSE))
-		return deny(EINVAL);
-	st = sk_state(sk, true);
+		return lwfp_deny(EINVAL);
+	st = sock_state(sk, true);
 	if (!st)
-		return deny(ENOBUFS);
-	st->services |= svc_bit(*handle);
+		return lwfp_deny(ENOBUFS);
+	st->services |= id_svc_bit(*handle);
 	ctx->optlen = -1; /* handled here: the kernel has no SOL_LWFP */
 	return 1;
 }

@@ -27,10 +27,10 @@
 #define LWFP_PROG(sec, name, type, call) \
 	SEC(sec) int name(type *ctx) { return call; }
 
-LWFP_PROG("cgroup/connect4", lwfp_connect4, struct bpf_sock_addr, classify_sock_addr(ctx, false, false))
-LWFP_PROG("cgroup/connect6", lwfp_connect6, struct bpf_sock_addr, classify_sock_addr(ctx, true, false))
-LWFP_PROG("cgroup/sendmsg4", lwfp_sendmsg4, struct bpf_sock_addr, classify_sock_addr(ctx, false, true))
-LWFP_PROG("cgroup/sendmsg6", lwfp_sendmsg6, struct bpf_sock_addr, classify_sock_addr(ctx, true, true))
+LWFP_PROG("cgroup/connect4", lwfp_connect4, struct bpf_sock_addr, cls_sock_addr(ctx, false, false))
+LWFP_PROG("cgroup/connect6", lwfp_connect6, struct bpf_sock_addr, cls_sock_addr(ctx, true, false))
+LWFP_PROG("cgroup/sendmsg4", lwfp_sendmsg4, struct bpf_sock_addr, cls_sock_addr(ctx, false, true))
+LWFP_PROG("cgroup/sendmsg6", lwfp_sendmsg6, struct bpf_sock_addr, cls_sock_addr(ctx, true, true))
 LWFP_PROG("cgroup/recvmsg4", lwfp_recvmsg4, struct bpf_sock_addr, udp_reverse(ctx, false))
 LWFP_PROG("cgroup/recvmsg6", lwfp_recvmsg6, struct bpf_sock_addr, udp_reverse(ctx, true))
 LWFP_PROG("cgroup/bind4", lwfp_bind4, struct bpf_sock_addr, bind_check(ctx, false))
@@ -38,10 +38,10 @@ LWFP_PROG("cgroup/bind6", lwfp_bind6, struct bpf_sock_addr, bind_check(ctx, true
 LWFP_PROG("cgroup/getpeername4", lwfp_getpeername4, struct bpf_sock_addr, peer_show(ctx, false))
 LWFP_PROG("cgroup/getpeername6", lwfp_getpeername6, struct bpf_sock_addr, peer_show(ctx, true))
 LWFP_PROG("cgroup_skb/ingress", lwfp_dns_ingress, struct __sk_buff, dns_learn(ctx))
-LWFP_PROG("sockops", lwfp_sockops, struct bpf_sock_ops, handoff(ctx))
-LWFP_PROG("cgroup/sock_release", lwfp_sock_release, struct bpf_sock, release(ctx))
-LWFP_PROG("cgroup/getsockopt", lwfp_getsockopt, struct bpf_sockopt, lwfp_get(ctx))
-LWFP_PROG("cgroup/setsockopt", lwfp_setsockopt, struct bpf_sockopt, lwfp_set(ctx))
+LWFP_PROG("sockops", lwfp_sockops, struct bpf_sock_ops, handoff_sockops(ctx))
+LWFP_PROG("cgroup/sock_release", lwfp_sock_release, struct bpf_sock, handoff_release(ctx))
+LWFP_PROG("cgroup/getsockopt", lwfp_getsockopt, struct bpf_sockopt, so_get(ctx))
+LWFP_PROG("cgroup/setsockopt", lwfp_setsockopt, struct bpf_sockopt, so_set(ctx))
 
 /*
  * Attached to the lwfp_offload_rx socket map, not to the cgroup (lib/offload.c).

@@ -28,7 +28,7 @@ struct task_struct___lwfp {
 } __attribute__((preserve_access_index));
 
 /* 0 when it cannot be read (a task that is exiting has no nsproxy). */
-static __always_inline __u32 current_netns_ino(void)
+static __always_inline __u32 netns_current_ino(void)
 {
 	struct task_struct___lwfp *t = (void *)bpf_get_current_task();
 

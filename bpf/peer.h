@@ -9,7 +9,7 @@
 /* The original destination of the hop this socket connected as, or NULL. */
 static __always_inline const struct lwfp_addr *peer_orig(struct bpf_sock_addr *ctx)
 {
-	struct lwfp_sk *st = sk_state(ctx->sk, false);
+	struct lwfp_sk *st = sock_state(ctx->sk, false);
 	struct lwfp_flow *f;
 
 	if (!st || st->role != LWFP_SK_CONNECT || !st->token)

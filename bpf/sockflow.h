@@ -10,7 +10,7 @@
 #include "common.h"
 
 /* The socket's lwfp_sk, created on demand when create is true; NULL without one. */
-static __always_inline struct lwfp_sk *sk_state(struct bpf_sock *sk, bool create)
+static __always_inline struct lwfp_sk *sock_state(struct bpf_sock *sk, bool create)
 {
 	if (!sk)
 		return NULL;
@@ -24,7 +24,7 @@ static __always_inline struct lwfp_sk *sk_state(struct bpf_sock *sk, bool create
  * are then the ones to trust, because an AF_INET6 connecting socket gets
  * its v4-mapped source address only after TCP_CONNECT_CB.
  */
-static __always_inline void tuple_from_ops(struct lwfp_tuple *t, struct bpf_sock_ops *ops,
+static __always_inline void sock_tuple_from_ops(struct lwfp_tuple *t, struct bpf_sock_ops *ops,
 					   bool local_is_src)
 {
 	__u32 rip[4] = { ops->remote_ip6[0], ops->remote_ip6[1], ops->remote_ip6[2], ops->remote_ip6[3] };
@@ -32,7 +32,7 @@ static __always_inline void tuple_from_ops(struct lwfp_tuple *t, struct bpf_sock
 	__u16 lport = bpf_htons((__u16)ops->local_port);
 	/* sock_ops keeps the remote port in network order in the high half. */
 	__u16 rport = bpf_htons((__u16)bpf_ntohl(ops->remote_port));
-	bool v4 = ops->family == AF_INET || addr_is_v4mapped(rip);
+	bool v4 = ops->family == AF_INET || lwfp_v4mapped(rip);
 	__u32 *src = local_is_src ? lip : rip, *dst = local_is_src ? rip : lip;
 
 	__builtin_memset(t, 0, sizeof(*t));
@@ -51,7 +51,7 @@ static __always_inline void tuple_from_ops(struct lwfp_tuple *t, struct bpf_sock
 }
 
 /* An accepted socket's connection, seen from its peer (the connecting side). */
-static __always_inline void tuple_from_accepted(struct lwfp_tuple *t, const struct bpf_sock *sk,
+static __always_inline void sock_tuple_from_accepted(struct lwfp_tuple *t, const struct bpf_sock *sk,
 						__u64 netns)
 {
 	__u32 rip[4] = { sk->dst_ip6[0], sk->dst_ip6[1], sk->dst_ip6[2], sk->dst_ip6[3] };
@@ -60,7 +60,7 @@ static __always_inline void tuple_from_accepted(struct lwfp_tuple *t, const stru
 	t->netns = netns;
 	t->sport = sk->dst_port;
 	t->dport = bpf_htons((__u16)sk->src_port);
-	if (sk->family == AF_INET || addr_is_v4mapped(rip)) {
+	if (sk->family == AF_INET || lwfp_v4mapped(rip)) {
 		t->family = AF_INET;
 		t->src[0] = sk->dst_ip4;
 		t->dst[0] = sk->src_ip4;
@@ -90,7 +90,7 @@ static __always_inline __u64 sock_delivered(const struct bpf_sock *sk, const str
 		return st->token;
 	if (sk->protocol != IPPROTO_TCP || (st && st->role != LWFP_SK_NONE))
 		return 0;
-	tuple_from_accepted(&t, sk, netns);
+	sock_tuple_from_accepted(&t, sk, netns);
 	token = bpf_map_lookup_elem(&lwfp_accepted, &t);
 	return token ? *token : 0;
 }

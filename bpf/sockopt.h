@@ -19,7 +19,7 @@
  * An option longer than the program's buffer must leave optlen 0, or the
  * kernel fails the whole call with EFAULT (before Linux 6.5).
  */
-static __always_inline int pass_through(struct bpf_sockopt *ctx)
+static __always_inline int so_pass_through(struct bpf_sockopt *ctx)
 {
 	if (ctx->optlen > SOCKOPT_BUF_MAX)
 		ctx->optlen = 0;
@@ -33,7 +33,7 @@ static __always_inline int pass_through(struct bpf_sockopt *ctx)
  */
 #define ctx_fresh(ctx) asm volatile("" : "+r"(ctx))
 
-static __always_inline int get_fail(struct bpf_sockopt *ctx, int err)
+static __always_inline int so_fail(struct bpf_sockopt *ctx, int err)
 {
 	ctx_fresh(ctx);
 	ctx->retval = -err;
@@ -41,7 +41,7 @@ static __always_inline int get_fail(struct bpf_sockopt *ctx, int err)
 }
 
 /* Too small a buffer: ERANGE, and the needed size when a __u32 fits. */
-static __always_inline int too_small(struct bpf_sockopt *ctx, __u32 needed)
+static __always_inline int so_too_small(struct bpf_sockopt *ctx, __u32 needed)
 {
 	__u32 *p = ctx->optval;
 
@@ -50,7 +50,7 @@ static __always_inline int too_small(struct bpf_sockopt *ctx, __u32 needed)
 		ctx_fresh(ctx);
 		ctx->optlen = sizeof(*p);
 	}
-	return get_fail(ctx, ERANGE);
+	return so_fail(ctx, ERANGE);
 }
 
 /*
@@ -61,7 +61,7 @@ static __always_inline int too_small(struct bpf_sockopt *ctx, __u32 needed)
  * max it follows the loop past the end of src and rejects the program
  * ("invalid read from stack"); later verifiers can.
  */
-static __always_inline bool put_bytes(struct bpf_sockopt *ctx, __u32 off, const void *src, __u32 len,
+static __always_inline bool so_put_bytes(struct bpf_sockopt *ctx, __u32 off, const void *src, __u32 len,
 				      __u32 max)
 {
 	const __u8 *s = src;
@@ -84,7 +84,7 @@ static __always_inline bool put_bytes(struct bpf_sockopt *ctx, __u32 off, const 
  * since every valid blob is a whole number of 8-byte words. False if len is
  * not, or the buffer is shorter.
  */
-static __always_inline bool take_records(struct bpf_sockopt *ctx, struct lwfp_records *r, __u32 len)
+static __always_inline bool so_take_records(struct bpf_sockopt *ctx, struct lwfp_records *r, __u32 len)
 {
 	__u64 *d = (__u64 *)r;
 	__u32 i;
@@ -112,7 +112,7 @@ static __always_inline bool take_records(struct bpf_sockopt *ctx, struct lwfp_re
 		__ok;                                                          \
 	})
 
-static __always_inline bool sock_connected(const struct bpf_sock *sk)
+static __always_inline bool so_connected(const struct bpf_sock *sk)
 {
 	if (sk->protocol == IPPROTO_UDP)
 		return sk->state == TCP_ESTABLISHED;
@@ -123,23 +123,23 @@ static __always_inline bool sock_connected(const struct bpf_sock *sk)
  * The flow that delivered (or carries) this socket, or a query error
  * (sockflow.h says which flow is a socket's).
  */
-static __always_inline struct lwfp_flow *query_flow(struct bpf_sockopt *ctx, int *err,
+static __always_inline struct lwfp_flow *so_query_flow(struct bpf_sockopt *ctx, int *err,
 						    __u64 *token)
 {
 	struct bpf_sock *sk = ctx->sk;
 
 	*err = ENOTCONN;
-	if (!sk || !sock_connected(sk))
+	if (!sk || !so_connected(sk))
 		return NULL;
 	*err = ENOENT;
-	*token = sock_flow(sk, sk_state(sk, false), bpf_get_netns_cookie(ctx));
+	*token = sock_flow(sk, sock_state(sk, false), bpf_get_netns_cookie(ctx));
 	if (!*token)
 		return NULL;
 	return bpf_map_lookup_elem(&lwfp_flows, token);
 }
 
 /* A query answered with size bytes of the option buffer. */
-static __always_inline int answered(struct bpf_sockopt *ctx, __u32 size)
+static __always_inline int so_answered(struct bpf_sockopt *ctx, __u32 size)
 {
 	ctx_fresh(ctx);
 	ctx->optlen = size;
@@ -148,52 +148,52 @@ static __always_inline int answered(struct bpf_sockopt *ctx, __u32 size)
 }
 
 /* Does the caller's buffer hold size bytes? Nothing is written before it does. */
-static __always_inline bool fits(struct bpf_sockopt *ctx, __u32 size)
+static __always_inline bool so_fits(struct bpf_sockopt *ctx, __u32 size)
 {
 	return ctx->optlen >= (int)size;
 }
 
 /* The end of every query: its size bytes written, or ERANGE with that size. */
-static __always_inline int reply(struct bpf_sockopt *ctx, __u32 size, bool written)
+static __always_inline int so_reply(struct bpf_sockopt *ctx, __u32 size, bool written)
 {
-	return written ? answered(ctx, size) : too_small(ctx, size);
+	return written ? so_answered(ctx, size) : so_too_small(ctx, size);
 }
 
 /* A query whose answer is one __u32. */
-static __always_inline int reply_u32(struct bpf_sockopt *ctx, __u32 v)
+static __always_inline int so_reply_u32(struct bpf_sockopt *ctx, __u32 v)
 {
 	__u32 *p = ctx->optval;
 
 	if ((void *)(p + 1) > ctx->optval_end)
-		return too_small(ctx, sizeof(*p));
+		return so_too_small(ctx, sizeof(*p));
 	*p = v;
-	return answered(ctx, sizeof(*p));
+	return so_answered(ctx, sizeof(*p));
 }
 
-static __always_inline __u32 records_size(const struct lwfp_flow *f)
+static __always_inline __u32 so_records_size(const struct lwfp_flow *f)
 {
 	return LWFP_RECORDS_SIZE(f->nhops & 15);
 }
 
 /* The records blob at off; false if it does not fit. */
-static __always_inline bool records_put(struct bpf_sockopt *ctx, __u32 off, __u64 token,
+static __always_inline bool so_records_put(struct bpf_sockopt *ctx, __u32 off, __u64 token,
 					const struct lwfp_flow *f)
 {
 	struct lwfp_records r;
 
-	blob_fill(&r, token, f);
-	return put_bytes(ctx, off, &r, records_size(f), sizeof(r));
+	rec_blob_fill(&r, token, f);
+	return so_put_bytes(ctx, off, &r, so_records_size(f), sizeof(r));
 }
 
-static __always_inline int get_records(struct bpf_sockopt *ctx, const struct lwfp_flow *f,
+static __always_inline int so_get_records(struct bpf_sockopt *ctx, const struct lwfp_flow *f,
 				       __u64 token)
 {
-	__u32 size = records_size(f);
+	__u32 size = so_records_size(f);
 
-	return reply(ctx, size, fits(ctx, size) && records_put(ctx, 0, token, f));
+	return so_reply(ctx, size, so_fits(ctx, size) && so_records_put(ctx, 0, token, f));
 }
 
-static __always_inline void sockaddr_put(__u8 *out, const struct lwfp_addr *a)
+static __always_inline void so_sockaddr_put(__u8 *out, const struct lwfp_addr *a)
 {
 	__u16 fam = a->family;
 
@@ -209,18 +209,18 @@ static __always_inline void sockaddr_put(__u8 *out, const struct lwfp_addr *a)
  * WFPSampler's context at off: original remote then original local, as
  * sockaddr_storage; false if it does not fit.
  */
-static __always_inline bool sockaddrs_put(struct bpf_sockopt *ctx, __u32 off,
+static __always_inline bool so_sockaddrs_put(struct bpf_sockopt *ctx, __u32 off,
 					  const struct lwfp_flow *f)
 {
 	__u8 buf[2 * LWFP_SOCKADDR_STORAGE_SIZE];
 
 	__builtin_memset(buf, 0, sizeof(buf));
-	sockaddr_put(buf, &f->orig_dst);
-	sockaddr_put(buf + LWFP_SOCKADDR_STORAGE_SIZE, &f->orig_src);
+	so_sockaddr_put(buf, &f->orig_dst);
+	so_sockaddr_put(buf + LWFP_SOCKADDR_STORAGE_SIZE, &f->orig_src);
 	return PUT(ctx, off, buf);
 }
 
-static __always_inline void metadata_fill(struct lwfp_redirect_context *m,
+static __always_inline void so_metadata_fill(struct lwfp_redirect_context *m,
 					  const struct lwfp_flow *f, __u32 raw_len)
 {
 	__builtin_memset(m, 0, sizeof(*m));
@@ -262,7 +262,7 @@ struct ctx_part {
 };
 
 /* 0, or ENOENT when the flow's filter gives no context. */
-static __always_inline int context_size(const struct lwfp_flow *f, struct ctx_part *p)
+static __always_inline int so_context_size(const struct lwfp_flow *f, struct ctx_part *p)
 {
 	__builtin_memset(p, 0, sizeof(*p));
 	if (f->ctx_kind == LWFP_CTX_NONE)
@@ -281,39 +281,39 @@ static __always_inline int context_size(const struct lwfp_flow *f, struct ctx_pa
 	return 0;
 }
 
-/* The context context_size() sized, at off; false if it does not fit. */
-static __always_inline bool context_put(struct bpf_sockopt *ctx, __u32 off,
+/* The context so_context_size() sized, at off; false if it does not fit. */
+static __always_inline bool so_context_put(struct bpf_sockopt *ctx, __u32 off,
 					const struct lwfp_flow *f, const struct ctx_part *p)
 {
 	struct lwfp_redirect_context m;
 
 	if (f->ctx_kind == LWFP_CTX_SOCKADDRS)
-		return sockaddrs_put(ctx, off, f);
+		return so_sockaddrs_put(ctx, off, f);
 	if (p->head) {
-		metadata_fill(&m, f, p->raw_len);
+		so_metadata_fill(&m, f, p->raw_len);
 		if (!PUT(ctx, off, m))
 			return false;
 	}
-	return !p->raw || put_bytes(ctx, off + p->head, p->raw->bytes, p->raw_len,
+	return !p->raw || so_put_bytes(ctx, off + p->head, p->raw->bytes, p->raw_len,
 				    sizeof(p->raw->bytes));
 }
 
-static __always_inline int get_context(struct bpf_sockopt *ctx, const struct lwfp_flow *f)
+static __always_inline int so_get_context(struct bpf_sockopt *ctx, const struct lwfp_flow *f)
 {
 	struct ctx_part p;
 	int err;
 
-	err = context_size(f, &p);
+	err = so_context_size(f, &p);
 	if (err)
-		return get_fail(ctx, err);
-	return reply(ctx, p.size, fits(ctx, p.size) && context_put(ctx, 0, f, &p));
+		return so_fail(ctx, err);
+	return so_reply(ctx, p.size, so_fits(ctx, p.size) && so_context_put(ctx, 0, f, &p));
 }
 
-static __always_inline int get_original_dst(struct bpf_sockopt *ctx, const struct lwfp_flow *f)
+static __always_inline int so_get_original_dst(struct bpf_sockopt *ctx, const struct lwfp_flow *f)
 {
 	__u32 size = sizeof(f->orig_dst);
 
-	return reply(ctx, size, fits(ctx, size) && PUT(ctx, 0, f->orig_dst));
+	return so_reply(ctx, size, so_fits(ctx, size) && PUT(ctx, 0, f->orig_dst));
 }
 
 #define ALIGN8(n) (((n) + 7) & ~7u)
@@ -325,19 +325,19 @@ static __always_inline int get_original_dst(struct bpf_sockopt *ctx, const struc
  * fixed-size ones first, so that only the records, written byte by byte,
  * start at an offset the verifier cannot know.
  */
-static __always_inline int get_redirect(struct bpf_sockopt *ctx, const struct lwfp_flow *f,
+static __always_inline int so_get_redirect(struct bpf_sockopt *ctx, const struct lwfp_flow *f,
 					__u64 token)
 {
 	struct lwfp_redirect_info h = {};
 	struct lwfp_sk *st;
 	struct ctx_part p;
 
-	if (context_size(f, &p))
+	if (so_context_size(f, &p))
 		p.size = 0;
-	st = sk_state(ctx->sk, false);
+	st = sock_state(ctx->sk, false);
 	h.version = LWFP_REDIRECT_INFO_VERSION;
 	h.hdr_size = sizeof(h);
-	/* query_flow gave the socket's own hop only to a connecting side. */
+	/* so_query_flow gave the socket's own hop only to a connecting side. */
 	h.flags = !st || st->role != LWFP_SK_CONNECT ? LWFP_REDIRECT_DELIVERED : 0;
 	h.context_kind = f->ctx_kind;
 	h.dst_off = sizeof(h);
@@ -345,33 +345,33 @@ static __always_inline int get_redirect(struct bpf_sockopt *ctx, const struct lw
 	h.context_off = INFO_CONTEXT_OFF;
 	h.context_len = p.size;
 	h.records_off = h.context_off + ALIGN8(p.size);
-	h.records_len = records_size(f);
+	h.records_len = so_records_size(f);
 	h.size = h.records_off + h.records_len;
-	return reply(ctx, h.size,
-		     fits(ctx, h.size) && PUT(ctx, 0, h) && PUT(ctx, sizeof(h), f->orig_dst) &&
-			     (!p.size || context_put(ctx, INFO_CONTEXT_OFF, f, &p)) &&
-			     records_put(ctx, h.records_off, token, f));
+	return so_reply(ctx, h.size,
+		     so_fits(ctx, h.size) && PUT(ctx, 0, h) && PUT(ctx, sizeof(h), f->orig_dst) &&
+			     (!p.size || so_context_put(ctx, INFO_CONTEXT_OFF, f, &p)) &&
+			     so_records_put(ctx, h.records_off, token, f));
 }
 
 /* The queries answered from the socket's flow: one lookup, then the option's bytes. */
-static __always_inline int get_from_flow(struct bpf_sockopt *ctx, int optname)
+static __always_inline int so_get_from_flow(struct bpf_sockopt *ctx, int optname)
 {
 	struct lwfp_flow *f;
 	__u64 token;
 	int err;
 
-	f = query_flow(ctx, &err, &token);
+	f = so_query_flow(ctx, &err, &token);
 	if (!f)
-		return get_fail(ctx, err);
+		return so_fail(ctx, err);
 	switch (optname) {
 	case LWFP_SO_RECORDS:
-		return get_records(ctx, f, token);
+		return so_get_records(ctx, f, token);
 	case LWFP_SO_CONTEXT:
-		return get_context(ctx, f);
+		return so_get_context(ctx, f);
 	case LWFP_SO_ORIGINAL_DST:
-		return get_original_dst(ctx, f);
+		return so_get_original_dst(ctx, f);
 	}
-	return get_redirect(ctx, f, token);
+	return so_get_redirect(ctx, f, token);
 }
 
 /*
@@ -379,26 +379,26 @@ static __always_inline int get_from_flow(struct bpf_sockopt *ctx, int optname)
  * are those set on the socket, or, on an accepted socket or a proxy's
  * per-flow UDP socket, those that delivered it.
  */
-static __always_inline int get_state(struct bpf_sockopt *ctx, __u32 handle)
+static __always_inline int so_get_state(struct bpf_sockopt *ctx, __u32 handle)
 {
 	struct lwfp_flow *f = NULL;
 	__u64 token;
 
-	token = sock_records(ctx->sk, sk_state(ctx->sk, false), bpf_get_netns_cookie(ctx));
+	token = sock_records(ctx->sk, sock_state(ctx->sk, false), bpf_get_netns_cookie(ctx));
 	if (token)
 		f = bpf_map_lookup_elem(&lwfp_flows, &token);
-	return reply_u32(ctx, f ? hops_state(f->hops, f->nhops, handle) : LWFP_NOT_REDIRECTED);
+	return so_reply_u32(ctx, f ? rec_hops_state(f->hops, f->nhops, handle) : LWFP_NOT_REDIRECTED);
 }
 
 /* The application's socket carries its flow too; only a proxy's was delivered. */
-static __always_inline int get_delivered(struct bpf_sockopt *ctx)
+static __always_inline int so_get_delivered(struct bpf_sockopt *ctx)
 {
 	struct bpf_sock *sk = ctx->sk;
 
-	return reply_u32(ctx, sock_delivered(sk, sk_state(sk, false), bpf_get_netns_cookie(ctx)) != 0);
+	return so_reply_u32(ctx, sock_delivered(sk, sock_state(sk, false), bpf_get_netns_cookie(ctx)) != 0);
 }
 
-static __always_inline bool inet_stream_or_dgram(const struct bpf_sock *sk)
+static __always_inline bool so_inet_sock(const struct bpf_sock *sk)
 {
 	return sk && (sk->family == AF_INET || sk->family == AF_INET6) &&
 	       (sk->protocol == IPPROTO_TCP || sk->protocol == IPPROTO_UDP);
@@ -413,7 +413,7 @@ static __always_inline bool inet_stream_or_dgram(const struct bpf_sock *sk)
  * lwfp redirect delivered, answer as conntrack would, with a sockaddr_in or
  * sockaddr_in6; on any other socket the kernel's own answer stands.
  */
-static __always_inline int original_dst_compat(struct bpf_sockopt *ctx)
+static __always_inline int so_original_dst_compat(struct bpf_sockopt *ctx)
 {
 	struct bpf_sock *sk = ctx->sk;
 	struct lwfp_flow *f = NULL;
@@ -421,47 +421,47 @@ static __always_inline int original_dst_compat(struct bpf_sockopt *ctx)
 	__u64 token;
 	__u32 size;
 
-	token = sk ? sock_delivered(sk, sk_state(sk, false), bpf_get_netns_cookie(ctx)) : 0;
+	token = sk ? sock_delivered(sk, sock_state(sk, false), bpf_get_netns_cookie(ctx)) : 0;
 	if (token)
 		f = bpf_map_lookup_elem(&lwfp_flows, &token);
 	if (!f)
-		return pass_through(ctx);
+		return so_pass_through(ctx);
 	if (ctx->level == SOL_IP && f->orig_dst.family == AF_INET)
 		size = 16;
 	else if (ctx->level == SOL_IPV6 && f->orig_dst.family == AF_INET6)
 		size = 28;
 	else
-		return pass_through(ctx);
+		return so_pass_through(ctx);
 	/* The kernel's rule for both options: too short a buffer is EINVAL. */
 	if (ctx->optlen < (int)size)
-		return get_fail(ctx, EINVAL);
-	sockaddr_put(sa, &f->orig_dst);
+		return so_fail(ctx, EINVAL);
+	so_sockaddr_put(sa, &f->orig_dst);
 	if (size == 16 ? !PUT(ctx, 0, *(__u8(*)[16])sa) : !PUT(ctx, 0, sa))
-		return get_fail(ctx, EINVAL);
-	return answered(ctx, size);
+		return so_fail(ctx, EINVAL);
+	return so_answered(ctx, size);
 }
 
-static __always_inline int lwfp_get(struct bpf_sockopt *ctx)
+static __always_inline int so_get(struct bpf_sockopt *ctx)
 {
 	if ((ctx->level == SOL_IP || ctx->level == SOL_IPV6) && ctx->optname == SO_ORIGINAL_DST)
-		return original_dst_compat(ctx);
+		return so_original_dst_compat(ctx);
 	if (ctx->level != SOL_LWFP)
-		return pass_through(ctx);
-	count(LWFP_CNT_QUERY);
-	if (!inet_stream_or_dgram(ctx->sk))
-		return get_fail(ctx, ENOPROTOOPT);
+		return so_pass_through(ctx);
+	lwfp_count(LWFP_CNT_QUERY);
+	if (!so_inet_sock(ctx->sk))
+		return so_fail(ctx, ENOPROTOOPT);
 	switch (ctx->optname) {
 	case LWFP_SO_RECORDS:
 	case LWFP_SO_CONTEXT:
 	case LWFP_SO_ORIGINAL_DST:
 	case LWFP_SO_REDIRECT:
-		return get_from_flow(ctx, ctx->optname);
+		return so_get_from_flow(ctx, ctx->optname);
 	case LWFP_SO_DELIVERED:
-		return get_delivered(ctx);
+		return so_get_delivered(ctx);
 	}
 	if ((ctx->optname & ~0xfffff) == LWFP_SO_STATE_BASE)
-		return get_state(ctx, ctx->optname & 0xfffff);
-	return get_fail(ctx, EINVAL);
+		return so_get_state(ctx, ctx->optname & 0xfffff);
+	return so_fail(ctx, EINVAL);
 }
 
 /*
@@ -469,7 +469,7 @@ static __always_inline int lwfp_get(struct bpf_sockopt *ctx)
  * engine's own copy, and only a process of the service that flow was
  * delivered to may adopt it.
  */
-static __always_inline int set_records(struct bpf_sockopt *ctx)
+static __always_inline int so_set_records(struct bpf_sockopt *ctx)
 {
 	struct lwfp_records r = {};
 	struct lwfp_flow *f;
@@ -477,23 +477,23 @@ static __always_inline int set_records(struct bpf_sockopt *ctx)
 	__u32 len;
 
 	if (ctx->sk->state != TCP_CLOSE)
-		return deny(EISCONN);
-	if (!caller_service())
-		return refuse(LWFP_CNT_SET_EACCES, EACCES);
+		return lwfp_deny(EISCONN);
+	if (!id_caller_service())
+		return lwfp_refuse(LWFP_CNT_SET_EACCES, EACCES);
 	len = ctx->optlen;
 	if (len < LWFP_RECORDS_SIZE(1) || len > sizeof(r))
-		return refuse(LWFP_CNT_SET_EINVAL, EINVAL);
-	if (!take_records(ctx, &r, len))
-		return refuse(LWFP_CNT_SET_EINVAL, EINVAL);
+		return lwfp_refuse(LWFP_CNT_SET_EINVAL, EINVAL);
+	if (!so_take_records(ctx, &r, len))
+		return lwfp_refuse(LWFP_CNT_SET_EINVAL, EINVAL);
 	if (r.magic != LWFP_RECORDS_MAGIC || r.version != LWFP_RECORDS_VERSION ||
 	    r.nhops < 1 || r.nhops > LWFP_MAX_HOPS || len != LWFP_RECORDS_SIZE(r.nhops))
-		return refuse(LWFP_CNT_SET_EINVAL, EINVAL);
+		return lwfp_refuse(LWFP_CNT_SET_EINVAL, EINVAL);
 	f = bpf_map_lookup_elem(&lwfp_flows, &r.token);
-	if (!f || !blob_matches(&r, f) || !caller_is(f->hops[(f->nhops - 1) & 7].service))
-		return refuse(LWFP_CNT_SET_EINVAL, EINVAL);
-	st = sk_state(ctx->sk, true);
+	if (!f || !rec_blob_matches(&r, f) || !id_caller_is(f->hops[(f->nhops - 1) & 7].service))
+		return lwfp_refuse(LWFP_CNT_SET_EINVAL, EINVAL);
+	st = sock_state(ctx->sk, true);
 	if (!st)
-		return refuse(LWFP_CNT_SET_EINVAL, ENOBUFS);
+		return lwfp_refuse(LWFP_CNT_SET_EINVAL, ENOBUFS);
 	/* The socket holds the flow until it closes: its records stay valid. */
 	if (st->parent != r.token) {
 		__sync_fetch_and_add(&f->refs, 1);
@@ -501,20 +501,20 @@ static __always_inline int set_records(struct bpf_sockopt *ctx)
 			flow_put(st->parent);
 		st->parent = r.token;
 	}
-	count(LWFP_CNT_SET_OK);
+	lwfp_count(LWFP_CNT_SET_OK);
 	ctx->optlen = -1; /* handled here: the kernel has no SOL_LWFP */
 	return 1;
 }
 
-static __always_inline int lwfp_set(struct bpf_sockopt *ctx)
+static __always_inline int so_set(struct bpf_sockopt *ctx)
 {
 	if (ctx->level != SOL_LWFP)
-		return pass_through(ctx);
-	if (!inet_stream_or_dgram(ctx->sk))
-		return deny(ENOPROTOOPT);
+		return so_pass_through(ctx);
+	if (!so_inet_sock(ctx->sk))
+		return lwfp_deny(ENOPROTOOPT);
 	if (ctx->optname == LWFP_SO_LISTENER)
 		return listener_register(ctx);
 	if (ctx->optname != LWFP_SO_RECORDS)
-		return deny(ENOPROTOOPT);
-	return set_records(ctx);
+		return lwfp_deny(ENOPROTOOPT);
+	return so_set_records(ctx);
 }

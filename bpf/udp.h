@@ -22,7 +22,7 @@
 static __always_inline __u32 udp_alloc(__u64 token, __u64 netns)
 {
 	__u32 zero = 0, *seq = bpf_map_lookup_elem(&lwfp_udp_seq, &zero);
-	struct lwfp_udp_addr_key k = udp_key(netns, 0);
+	struct lwfp_udp_addr_key k = udp_addr_key(netns, 0);
 	int tries;
 
 	if (!seq)
@@ -67,7 +67,7 @@ static long udp_expire_one(void *map, __u64 *token, struct lwfp_udp_idle *u,
 	if (u->last_ns >= x->now || x->now - u->last_ns < u->idle_ns)
 		return 0;
 	udp_end(*token, u);
-	count(LWFP_CNT_UDP_EXPIRED);
+	lwfp_count(LWFP_CNT_UDP_EXPIRED);
 	return 0;
 }
 
@@ -159,7 +159,7 @@ static __always_inline void udp_rewrite(struct bpf_sock_addr *ctx, const struct 
 /* Undoes a half-made flow; the socket never saw it. */
 static __always_inline void udp_unwind(__u64 token, __u64 netns, __u32 addr)
 {
-	struct lwfp_udp_addr_key k = udp_key(netns, addr);
+	struct lwfp_udp_addr_key k = udp_addr_key(netns, addr);
 
 	if (addr)
 		bpf_map_delete_elem(&lwfp_udp_addr, &k);
@@ -170,11 +170,11 @@ static __always_inline void udp_unwind(__u64 token, __u64 netns, __u32 addr)
 static __always_inline int udp_hold_connected(struct lwfp_sk *st, struct walk *w, __u64 token,
 					      __u32 addr)
 {
-	struct lwfp_udp_addr_key old = udp_key(w->netns, st->udp_addr);
+	struct lwfp_udp_addr_key old = udp_addr_key(w->netns, st->udp_addr);
 
 	if (st->udp_addr)
 		bpf_map_delete_elem(&lwfp_udp_addr, &old);
-	sk_attach(st, w, token);
+	flow_attach(st, w, token);
 	st->udp_addr = addr;
 	return 0;
 }
@@ -184,7 +184,7 @@ static __always_inline int udp_hold_datagram(struct walk *w, struct lwfp_sk *st,
 					     const struct lwfp_filter *f, __u64 token, __u32 addr)
 {
 	struct lwfp_udp_app val = { .token = token, .addr = addr };
-	struct lwfp_udp_addr_key k = udp_key(w->netns, addr);
+	struct lwfp_udp_addr_key k = udp_addr_key(w->netns, addr);
 	struct lwfp_udp_app_key app = {};
 
 	st->dgram = 1;
@@ -202,7 +202,7 @@ static __always_inline int udp_hold_datagram(struct walk *w, struct lwfp_sk *st,
 static __always_inline int udp_hold(struct bpf_sock_addr *ctx, struct walk *w,
 				    const struct lwfp_filter *f, __u64 token, __u32 addr)
 {
-	struct lwfp_sk *st = sk_state(ctx->sk, true);
+	struct lwfp_sk *st = sock_state(ctx->sk, true);
 
 	if (!st)
 		return -ENOBUFS;
@@ -219,7 +219,7 @@ static __always_inline int udp_redirect(struct bpf_sock_addr *ctx, struct walk *
 	__u32 addr = 0;
 	int err;
 
-	err = flow_insert(w, sk_state(ctx->sk, false), f, &token);
+	err = flow_insert(w, sock_state(ctx->sk, false), f, &token);
 	if (!err) {
 		addr = udp_alloc(token, w->netns);
 		err = addr ? udp_hold(ctx, w, f, token, addr) : -ENOBUFS;
@@ -227,11 +227,11 @@ static __always_inline int udp_redirect(struct bpf_sock_addr *ctx, struct walk *
 			udp_unwind(token, w->netns, addr);
 	}
 	if (err)
-		return flow_refused(err, f, &w->dst, w->proto, w->nhops);
+		return lwfp_flow_refused(err, f, &w->dst, w->proto, w->nhops);
 	udp_rewrite(ctx, w, addr, f->to.port, v6);
-	count(LWFP_CNT_REDIRECT);
-	hit(f, true, false);
-	emit(LWFP_EV_REDIRECT, token, f, &w->dst, w->proto, w->nhops + 1, LWFP_CNT_REDIRECT, 0);
+	lwfp_count(LWFP_CNT_REDIRECT);
+	lwfp_hit(f, true, false);
+	lwfp_emit(LWFP_EV_REDIRECT, token, f, &w->dst, w->proto, w->nhops + 1, LWFP_CNT_REDIRECT, 0);
 	return 1;
 }
 
@@ -253,7 +253,7 @@ static __always_inline bool udp_known(struct bpf_sock_addr *ctx, const struct wa
 		return false;
 	udp_touch(val->token);
 	udp_rewrite(ctx, w, val->addr, f->target.port, v6);
-	count(LWFP_CNT_UDP_DATAGRAM);
+	lwfp_count(LWFP_CNT_UDP_DATAGRAM);
 	return true;
 }
 
@@ -261,7 +261,7 @@ static __always_inline bool udp_known(struct bpf_sock_addr *ctx, const struct wa
 static __always_inline bool udp_owner(struct bpf_sock_addr *ctx, const struct lwfp_flow *f,
 				      __u32 ip)
 {
-	struct lwfp_sk *st = sk_state(ctx->sk, false);
+	struct lwfp_sk *st = sock_state(ctx->sk, false);
 
 	return st && f->client && st->cookie == f->client &&
 	       (st->dgram || st->udp_addr == ip);
@@ -274,10 +274,10 @@ static __always_inline int udp_reverse(struct bpf_sock_addr *ctx, const bool v6)
 	__u64 token;
 	__u32 ip;
 
-	ip = udp_ctx_number(ctx, v6, false);
+	ip = udp_addr_of_ctx(ctx, v6, false);
 	if (!ip)
 		return 1;
-	token = udp_token_at(bpf_get_netns_cookie(ctx), ip);
+	token = udp_addr_token(bpf_get_netns_cookie(ctx), ip);
 	f = token ? bpf_map_lookup_elem(&lwfp_flows, &token) : NULL;
 	if (!f || !udp_owner(ctx, f, ip))
 		return 1;
@@ -285,7 +285,7 @@ static __always_inline int udp_reverse(struct bpf_sock_addr *ctx, const bool v6)
 	if (!sa_fits(&f->orig_dst, v6))
 		return 1;
 	sa_put(ctx, &f->orig_dst, v6);
-	count(LWFP_CNT_UDP_REVERSED);
+	lwfp_count(LWFP_CNT_UDP_REVERSED);
 	return 1;
 }
 
@@ -307,10 +307,10 @@ static __always_inline int udp_flow_connect(struct bpf_sock_addr *ctx, const str
 	bool ok;
 
 	if (!f)
-		return deny(ENOENT);
+		return lwfp_deny(ENOENT);
 	if (v6)
 		sa_ip6_read(ip6, ctx->user_ip6);
-	if (!v6 || addr_is_v4mapped(ip6)) {
+	if (!v6 || lwfp_v4mapped(ip6)) {
 		tup.ipv4.saddr = st->udp_addr;
 		tup.ipv4.sport = f->target.port;
 		tup.ipv4.daddr = v6 ? ip6[3] : ctx->user_ip4;
@@ -326,11 +326,11 @@ static __always_inline int udp_flow_connect(struct bpf_sock_addr *ctx, const str
 	}
 	sk = bpf_sk_lookup_udp(ctx, &tup, len, BPF_F_CURRENT_NETNS, 0);
 	if (!sk)
-		return spoof_refused(ECONNREFUSED);
+		return lwfp_spoof_refused(ECONNREFUSED);
 	cs = bpf_sk_storage_get(&lwfp_sk_store, sk, 0, 0);
 	ok = cs && f->client && cs->cookie == f->client;
 	bpf_sk_release(sk);
-	return ok ? 1 : spoof_refused(EACCES);
+	return ok ? 1 : lwfp_spoof_refused(EACCES);
 }
 
 /*
@@ -342,8 +342,8 @@ static __always_inline bool udp_src_allowed(struct bpf_sock_addr *ctx, const boo
 {
 	struct lwfp_sk *st;
 
-	if (!udp_ctx_number(ctx, v6, true))
+	if (!udp_addr_of_ctx(ctx, v6, true))
 		return true;
-	st = sk_state(ctx->sk, false);
+	st = sock_state(ctx->sk, false);
 	return st && (st->role == LWFP_SK_FLOW || st->services);
 }

@@ -11,7 +11,7 @@ static __always_inline bool udp_addr_ours(__u32 ip)
 }
 
 /* The flow number of an IPv6 flow address (abi.h, LWFP_UDP6_NET), or 0. */
-static __always_inline __u32 udp6_addr_ours(const __u32 *ip6)
+static __always_inline __u32 udp_addr_ours6(const __u32 *ip6)
 {
 	if (ip6[0] != bpf_htonl(LWFP_UDP6_NET0) || ip6[1] != bpf_htonl(LWFP_UDP6_NET1) || ip6[2])
 		return 0;
@@ -19,18 +19,18 @@ static __always_inline __u32 udp6_addr_ours(const __u32 *ip6)
 }
 
 /* The flow number of an address in either form, v4-mapped included, or 0. */
-static __always_inline __u32 udp_number6(const __u32 *ip6)
+static __always_inline __u32 udp_addr_number6(const __u32 *ip6)
 {
-	if (addr_is_v4mapped(ip6))
+	if (lwfp_v4mapped(ip6))
 		return udp_addr_ours(ip6[3]) ? ip6[3] : 0;
-	return udp6_addr_ours(ip6);
+	return udp_addr_ours6(ip6);
 }
 
 /*
  * The flow number of a hook's address argument (bind, connect), or with
  * src of a datagram's chosen source (IP_PKTINFO); 0 if it is none.
  */
-static __always_inline __u32 udp_ctx_number(struct bpf_sock_addr *ctx, const bool v6,
+static __always_inline __u32 udp_addr_of_ctx(struct bpf_sock_addr *ctx, const bool v6,
 					    const bool src)
 {
 	__u32 ip6[4], ip4 = src ? ctx->msg_src_ip4 : ctx->user_ip4;
@@ -38,10 +38,10 @@ static __always_inline __u32 udp_ctx_number(struct bpf_sock_addr *ctx, const boo
 	if (!v6)
 		return udp_addr_ours(ip4) ? ip4 : 0;
 	sa_ip6_read(ip6, src ? ctx->msg_src_ip6 : ctx->user_ip6);
-	return udp_number6(ip6);
+	return udp_addr_number6(ip6);
 }
 
-static __always_inline struct lwfp_udp_addr_key udp_key(__u64 netns, __u32 addr)
+static __always_inline struct lwfp_udp_addr_key udp_addr_key(__u64 netns, __u32 addr)
 {
 	struct lwfp_udp_addr_key k = { .netns = netns, .addr = addr };
 
@@ -49,9 +49,9 @@ static __always_inline struct lwfp_udp_addr_key udp_key(__u64 netns, __u32 addr)
 }
 
 /* The token of the flow at a flow address of this namespace, or 0. */
-static __always_inline __u64 udp_token_at(__u64 netns, __u32 addr)
+static __always_inline __u64 udp_addr_token(__u64 netns, __u32 addr)
 {
-	struct lwfp_udp_addr_key k = udp_key(netns, addr);
+	struct lwfp_udp_addr_key k = udp_addr_key(netns, addr);
 	__u64 *token = bpf_map_lookup_elem(&lwfp_udp_addr, &k);
 
 	return token ? *token : 0;

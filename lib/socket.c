@@ -51,7 +51,8 @@ static int lwfp_error(int fd, int err)
 	return err == ENOPROTOOPT ? -EOPNOTSUPP : -err;
 }
 
-static int lwfp_getsockopt(int fd, int name, void *buf, socklen_t *len)
+/* getsockopt(SOL_LWFP, name): what the BPF program lwfp_getsockopt answers. */
+static int sol_lwfp_get(int fd, int name, void *buf, socklen_t *len)
 {
 	if (!getsockopt(fd, SOL_LWFP, name, buf, len))
 		return 0;
@@ -73,7 +74,7 @@ static int query_sized(int fd, int name, void *buf, size_t size, size_t *returne
 		return -EINVAL;
 	if (size && (uintptr_t)buf + size < (uintptr_t)buf)
 		return -EOVERFLOW;
-	err = lwfp_getsockopt(fd, name, tmp, &len);
+	err = sol_lwfp_get(fd, name, tmp, &len);
 	if (err)
 		return err;
 	*returned = len;
@@ -144,7 +145,7 @@ LWFP_API int lwfp_query_original_destination(int fd, struct sockaddr_storage *ds
 
 	if (!dst)
 		return -EINVAL;
-	err = lwfp_getsockopt(fd, LWFP_SO_ORIGINAL_DST, &a, &len);
+	err = sol_lwfp_get(fd, LWFP_SO_ORIGINAL_DST, &a, &len);
 	if (err)
 		return err;
 	if (len != sizeof(a) || (a.family != AF_INET && a.family != AF_INET6))
@@ -222,7 +223,7 @@ LWFP_API int lwfp_query_redirect_state(int fd, uint32_t service_handle)
 	 */
 	if (service_handle > 0xfffff)
 		service_handle = 0;
-	err = lwfp_getsockopt(fd, LWFP_SO_STATE(service_handle), &v, &len);
+	err = sol_lwfp_get(fd, LWFP_SO_STATE(service_handle), &v, &len);
 	if (err)
 		return err;
 	if (len != sizeof(v) || v > LWFP_PREVIOUSLY_REDIRECTED_BY_SELF)

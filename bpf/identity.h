@@ -39,24 +39,6 @@ static __always_inline bool id_caller_is(__u32 handle)
 	return s && s->handle == handle && id_matches(s);
 }
 
-/* How many slots of lwfp_services a scan reads: 0 when there is no service. */
-static __always_inline __u32 id_nslots(void)
-{
-	struct lwfp_config *cfg = lwfp_cfg();
-
-	if (!cfg)
-		return 0;
-	return cfg->nservices > LWFP_MAX_SERVICES ? LWFP_MAX_SERVICES : cfg->nservices;
-}
-
-/* The service in a slot when the caller has its identity, else NULL. */
-static __always_inline struct lwfp_service *id_slot_mine(__u32 slot)
-{
-	struct lwfp_service *s = bpf_map_lookup_elem(&lwfp_services, &slot);
-
-	return s && s->handle && id_matches(s) ? s : NULL;
-}
-
 struct id_scan {
 	__u32 n;
 	__u32 handle;
@@ -66,22 +48,27 @@ static long id_step(__u32 i, void *arg)
 {
 	struct id_scan *scan = arg;
 	struct lwfp_service *s;
+	__u32 slot = i;
 
 	if (i >= scan->n)
 		return 1;
-	s = id_slot_mine(i);
-	if (s)
+	s = bpf_map_lookup_elem(&lwfp_services, &slot);
+	if (s && s->handle && id_matches(s)) {
 		scan->handle = s->handle;
-	return s != NULL;
+		return 1;
+	}
+	return 0;
 }
 
 /* The handle of the first service whose identity the caller has, or 0: a scan. */
 static __always_inline __u32 id_caller_scan(void)
 {
-	struct id_scan scan = { .n = id_nslots() };
+	struct lwfp_config *cfg = lwfp_cfg();
+	struct id_scan scan = {};
 
-	if (!scan.n)
+	if (!cfg || !cfg->nservices)
 		return 0;
+	scan.n = cfg->nservices > LWFP_MAX_SERVICES ? LWFP_MAX_SERVICES : cfg->nservices;
 	bpf_loop(scan.n, id_step, &scan, 0);
 	return scan.handle;
 }
@@ -150,20 +137,18 @@ struct id_mask {
 };
 
 /*
- * id_step's twin, on purpose: one scan answering both the first handle and
- * the mask costs the connect programs 40% more verifier work (connect4 61k
- * to 90k instructions), for the sake of a scan bind alone needs.
+ * One slot of the mask's scan. A scan apart from id_step's on purpose: one
+ * answering both the first handle and the mask costs the connect programs
+ * 40% more verifier work (connect4 61k to 90k instructions), for the sake
+ * of a scan bind alone needs.
  */
-static long id_mask_step(__u32 i, void *arg)
+static long id_mask_slot(void *map, __u32 *slot, struct lwfp_service *s, struct id_mask *m)
 {
-	struct id_mask *m = arg;
-	struct lwfp_service *s;
-
-	if (i >= m->n)
+	(void)map;
+	if (*slot >= m->n)
 		return 1;
-	s = id_slot_mine(i);
-	if (s && s->handle == i + 1)
-		m->mask |= 1ull << (i & 63);
+	if (s->handle == *slot + 1 && id_matches(s))
+		m->mask |= 1ull << (*slot & 63);
 	return 0;
 }
 
@@ -174,10 +159,12 @@ static long id_mask_step(__u32 i, void *arg)
  */
 static __always_inline __u64 id_caller_services(void)
 {
-	struct id_mask m = { .n = id_nslots() };
+	struct lwfp_config *cfg = lwfp_cfg();
+	struct id_mask m = {};
 
-	if (!m.n || !id_caller_service())
+	if (!cfg || !cfg->nservices || !id_caller_service())
 		return 0;
-	bpf_loop(m.n, id_mask_step, &m, 0);
+	m.n = cfg->nservices > LWFP_MAX_SERVICES ? LWFP_MAX_SERVICES : cfg->nservices;
+	bpf_for_each_map_elem(&lwfp_services, id_mask_slot, &m, 0);
 	return m.mask;
 }

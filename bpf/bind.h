@@ -41,7 +41,8 @@ static __always_inline int bind_check(struct bpf_sock_addr *ctx, const bool v6)
 
 	if (addr)
 		return bind_flow_addr(ctx, addr);
-	if (ctx->protocol == IPPROTO_UDP && ctx->user_port && listener_udp_port_taken(ctx, (__u16)ctx->user_port))
+	if (ctx->protocol == IPPROTO_UDP && ctx->user_port &&
+	    listener_udp_port_taken(ctx, (__u16)ctx->user_port))
 		return lwfp_refuse(LWFP_CNT_BIND_REFUSED, EADDRINUSE);
 	listener_mark(ctx->sk);
 	return 1;

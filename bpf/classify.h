@@ -160,7 +160,7 @@ static __always_inline void cls_cursor_step(struct cursor *c, __u32 n)
 }
 
 static __always_inline void cls_cursor_open(struct cursor *c, const struct lwfp_idx_key *k,
-					__u32 n)
+					    __u32 n)
 {
 	struct lwfp_idx_bucket *b = bpf_map_lookup_elem(&lwfp_filter_idx, k);
 
@@ -184,7 +184,7 @@ static __always_inline void cls_prefix_key(struct lwfp_idx_key *k, const struct 
 
 /* Opens every bucket that can hold a filter matching this connect. */
 static __always_inline void cls_index_open(struct walk *w, const struct lwfp_config *cfg,
-				       __u32 half)
+					   __u32 half)
 {
 	struct lwfp_idx_key k = { .half = half, .kind = LWFP_IDX_ANY };
 	__u32 fam = w->family == 6, i, n;
@@ -448,7 +448,7 @@ static __always_inline int cls_walk_init(struct walk *w, struct bpf_sock_addr *c
  * matching filter.
  */
 static __always_inline bool cls_walk_needless(const struct walk *w, const struct lwfp_config *cfg,
-					  __u32 half)
+					      __u32 half)
 {
 	__u64 mine = 0, last, svcs = cfg->redirect_services[half];
 	__u32 i;
@@ -479,7 +479,7 @@ static __always_inline int cls_walk_open(struct walk *w)
 }
 
 static __always_inline int cls_redirect(struct bpf_sock_addr *ctx, struct walk *w,
-				    const struct lwfp_filter *f, const bool v6)
+					const struct lwfp_filter *f, const bool v6)
 {
 	struct lwfp_sk *st;
 	__u64 token = 0;
@@ -508,7 +508,7 @@ static __always_inline int cls_decide(struct bpf_sock_addr *ctx, struct walk *w,
 		if (w->hop_limited) {
 			lwfp_count(LWFP_CNT_HOP_LIMIT);
 			lwfp_emit(LWFP_EV_HOP_LIMIT, 0, NULL, &w->dst, w->proto, w->nhops,
-			     LWFP_CNT_HOP_LIMIT, 0);
+				  LWFP_CNT_HOP_LIMIT, 0);
 		}
 		return 1;
 	}
@@ -529,7 +529,7 @@ static __always_inline int cls_decide(struct bpf_sock_addr *ctx, struct walk *w,
 	lwfp_hit(f, false, true);
 	/* Fail closed happens only when the service has no listener there. */
 	lwfp_emit(LWFP_EV_FAIL_CLOSED, 0, f, &w->dst, w->proto, w->nhops, LWFP_CNT_NO_LISTENER,
-	     ECONNREFUSED);
+		  ECONNREFUSED);
 	return lwfp_deny(ECONNREFUSED);
 }
 
@@ -547,7 +547,7 @@ static __always_inline int cls_walk(struct bpf_sock_addr *ctx, struct walk *w, c
 	go = cls_walk_init(w, ctx);
 	if (go < 0) {
 		lwfp_emit(LWFP_EV_REFUSED, 0, NULL, &w->dst, ctx->protocol, 0, LWFP_CNT_FLOW_ERROR,
-		     ENOBUFS);
+			  ENOBUFS);
 		return lwfp_refuse(LWFP_CNT_FLOW_ERROR, ENOBUFS);
 	}
 	if (!go)
@@ -569,7 +569,7 @@ static __always_inline int cls_walk(struct bpf_sock_addr *ctx, struct walk *w, c
  * destination: it was classified at connect().
  */
 static __always_inline int cls_datagram(struct bpf_sock_addr *ctx, struct walk *w,
-					     const bool v6)
+					const bool v6)
 {
 	if (ctx->protocol != IPPROTO_UDP)
 		return 1;
@@ -618,7 +618,7 @@ static __always_inline void cls_dst6(struct bpf_sock_addr *ctx, struct walk *w)
  * program's stack (flow.h, struct walk).
  */
 static __always_inline int cls_sock_addr(struct bpf_sock_addr *ctx, const bool v6,
-					      const bool datagram)
+					 const bool datagram)
 {
 	struct walk w = {};
 

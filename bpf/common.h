@@ -97,7 +97,7 @@ static long lwfp_emit_slot(__u32 slot, void *arg)
 
 /* reason: the counter this event also counted; err: what connect() got. */
 static __always_inline void lwfp_emit(__u32 type, __u64 token, const struct lwfp_filter *f,
-				 const struct lwfp_addr *orig, __u8 proto, __u8 nhops,
+				      const struct lwfp_addr *orig, __u8 proto, __u8 nhops,
 				 __u32 reason, int err)
 {
 	__u32 zero = 0;
@@ -153,7 +153,7 @@ static __always_inline void lwfp_hit(const struct lwfp_filter *f, bool redirecte
  * own errors, which would otherwise let traffic pass uninspected.
  */
 static __always_inline int lwfp_flow_refused(int err, const struct lwfp_filter *f,
-					const struct lwfp_addr *dst, __u8 proto, __u8 nhops)
+					     const struct lwfp_addr *dst, __u8 proto, __u8 nhops)
 {
 	__u32 why = err == -EDQUOT ? LWFP_CNT_UID_CAP :
 		    err == -ENOSPC ? LWFP_CNT_FLOW_FULL : LWFP_CNT_FLOW_ERROR;

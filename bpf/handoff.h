@@ -67,7 +67,7 @@ static __always_inline void handoff_connect(struct bpf_sock_ops *ops)
 
 /* For proxies that never set records: see lwfp_inherit in abi.h. */
 static __always_inline void handoff_remember(const struct lwfp_flow *f, __u64 token,
-					      __u64 netns)
+					     __u64 netns)
 {
 	struct lwfp_inherit_key k = {};
 

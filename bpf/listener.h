@@ -20,8 +20,9 @@
  * socket receives for every flow, and no per-flow socket is bound there.
  * The tuple lives in lwfp_tuple_scratch (maps.h), not on the stack.
  */
-static __always_inline struct bpf_sock *listener_lookup(struct bpf_sock_addr *ctx, const struct lwfp_addr *t,
-						      __u8 proto, bool native6)
+static __always_inline struct bpf_sock *listener_lookup(struct bpf_sock_addr *ctx,
+							const struct lwfp_addr *t,
+							__u8 proto, bool native6)
 {
 	__u32 zero = 0, len = sizeof(struct bpf_sock_tuple);
 	struct bpf_sock_tuple *tup = bpf_map_lookup_elem(&lwfp_tuple_scratch, &zero);

@@ -25,7 +25,8 @@ static __always_inline __u32 rec_hops_state(const struct lwfp_hop *hops, __u32 n
 }
 
 /* Does a blob name this flow exactly? Every byte the engine wrote must match. */
-static __always_inline bool rec_blob_matches(const struct lwfp_records *r, const struct lwfp_flow *f)
+static __always_inline bool rec_blob_matches(const struct lwfp_records *r,
+					     const struct lwfp_flow *f)
 {
 	__u32 i;
 
@@ -41,7 +42,8 @@ static __always_inline bool rec_blob_matches(const struct lwfp_records *r, const
 	return true;
 }
 
-static __always_inline void rec_blob_fill(struct lwfp_records *r, __u64 token, const struct lwfp_flow *f)
+static __always_inline void rec_blob_fill(struct lwfp_records *r, __u64 token,
+					  const struct lwfp_flow *f)
 {
 	__builtin_memset(r, 0, sizeof(*r));
 	r->magic = LWFP_RECORDS_MAGIC;

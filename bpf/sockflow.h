@@ -25,7 +25,7 @@ static __always_inline struct lwfp_sk *sock_state(struct bpf_sock *sk, bool crea
  * its v4-mapped source address only after TCP_CONNECT_CB.
  */
 static __always_inline void sock_tuple_from_ops(struct lwfp_tuple *t, struct bpf_sock_ops *ops,
-					   bool local_is_src)
+						bool local_is_src)
 {
 	__u32 rip[4] = { ops->remote_ip6[0], ops->remote_ip6[1], ops->remote_ip6[2], ops->remote_ip6[3] };
 	__u32 lip[4] = { ops->local_ip6[0], ops->local_ip6[1], ops->local_ip6[2], ops->local_ip6[3] };
@@ -51,8 +51,9 @@ static __always_inline void sock_tuple_from_ops(struct lwfp_tuple *t, struct bpf
 }
 
 /* An accepted socket's connection, seen from its peer (the connecting side). */
-static __always_inline void sock_tuple_from_accepted(struct lwfp_tuple *t, const struct bpf_sock *sk,
-						__u64 netns)
+static __always_inline void sock_tuple_from_accepted(struct lwfp_tuple *t,
+						     const struct bpf_sock *sk,
+						     __u64 netns)
 {
 	__u32 rip[4] = { sk->dst_ip6[0], sk->dst_ip6[1], sk->dst_ip6[2], sk->dst_ip6[3] };
 

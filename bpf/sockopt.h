@@ -61,8 +61,8 @@ static __always_inline int so_too_small(struct bpf_sockopt *ctx, __u32 needed)
  * max it follows the loop past the end of src and rejects the program
  * ("invalid read from stack"); later verifiers can.
  */
-static __always_inline bool so_put_bytes(struct bpf_sockopt *ctx, __u32 off, const void *src, __u32 len,
-				      __u32 max)
+static __always_inline bool so_put_bytes(struct bpf_sockopt *ctx, __u32 off, const void *src,
+					 __u32 len, __u32 max)
 {
 	const __u8 *s = src;
 	__u32 i;
@@ -84,7 +84,8 @@ static __always_inline bool so_put_bytes(struct bpf_sockopt *ctx, __u32 off, con
  * since every valid blob is a whole number of 8-byte words. False if len is
  * not, or the buffer is shorter.
  */
-static __always_inline bool so_take_records(struct bpf_sockopt *ctx, struct lwfp_records *r, __u32 len)
+static __always_inline bool so_take_records(struct bpf_sockopt *ctx, struct lwfp_records *r,
+					    __u32 len)
 {
 	__u64 *d = (__u64 *)r;
 	__u32 i;
@@ -124,7 +125,7 @@ static __always_inline bool so_connected(const struct bpf_sock *sk)
  * (sockflow.h says which flow is a socket's).
  */
 static __always_inline struct lwfp_flow *so_query_flow(struct bpf_sockopt *ctx, int *err,
-						    __u64 *token)
+						       __u64 *token)
 {
 	struct bpf_sock *sk = ctx->sk;
 
@@ -177,7 +178,7 @@ static __always_inline __u32 so_records_size(const struct lwfp_flow *f)
 
 /* The records blob at off; false if it does not fit. */
 static __always_inline bool so_records_put(struct bpf_sockopt *ctx, __u32 off, __u64 token,
-					const struct lwfp_flow *f)
+					   const struct lwfp_flow *f)
 {
 	struct lwfp_records r;
 
@@ -186,7 +187,7 @@ static __always_inline bool so_records_put(struct bpf_sockopt *ctx, __u32 off, _
 }
 
 static __always_inline int so_get_records(struct bpf_sockopt *ctx, const struct lwfp_flow *f,
-				       __u64 token)
+					  __u64 token)
 {
 	__u32 size = so_records_size(f);
 
@@ -210,7 +211,7 @@ static __always_inline void so_sockaddr_put(__u8 *out, const struct lwfp_addr *a
  * sockaddr_storage; false if it does not fit.
  */
 static __always_inline bool so_sockaddrs_put(struct bpf_sockopt *ctx, __u32 off,
-					  const struct lwfp_flow *f)
+					     const struct lwfp_flow *f)
 {
 	__u8 buf[2 * LWFP_SOCKADDR_STORAGE_SIZE];
 
@@ -221,7 +222,7 @@ static __always_inline bool so_sockaddrs_put(struct bpf_sockopt *ctx, __u32 off,
 }
 
 static __always_inline void so_metadata_fill(struct lwfp_redirect_context *m,
-					  const struct lwfp_flow *f, __u32 raw_len)
+					     const struct lwfp_flow *f, __u32 raw_len)
 {
 	__builtin_memset(m, 0, sizeof(*m));
 	m->version = LWFP_CONTEXT_VERSION;
@@ -283,7 +284,7 @@ static __always_inline int so_context_size(const struct lwfp_flow *f, struct ctx
 
 /* The context so_context_size() sized, at off; false if it does not fit. */
 static __always_inline bool so_context_put(struct bpf_sockopt *ctx, __u32 off,
-					const struct lwfp_flow *f, const struct ctx_part *p)
+					   const struct lwfp_flow *f, const struct ctx_part *p)
 {
 	struct lwfp_redirect_context m;
 
@@ -295,7 +296,7 @@ static __always_inline bool so_context_put(struct bpf_sockopt *ctx, __u32 off,
 			return false;
 	}
 	return !p->raw || so_put_bytes(ctx, off + p->head, p->raw->bytes, p->raw_len,
-				    sizeof(p->raw->bytes));
+				       sizeof(p->raw->bytes));
 }
 
 static __always_inline int so_get_context(struct bpf_sockopt *ctx, const struct lwfp_flow *f)
@@ -326,11 +327,12 @@ static __always_inline int so_get_original_dst(struct bpf_sockopt *ctx, const st
  * start at an offset the verifier cannot know.
  */
 static __always_inline int so_get_redirect(struct bpf_sockopt *ctx, const struct lwfp_flow *f,
-					__u64 token)
+					   __u64 token)
 {
 	struct lwfp_redirect_info h = {};
 	struct lwfp_sk *st;
 	struct ctx_part p;
+	bool written;
 
 	if (so_context_size(f, &p))
 		p.size = 0;
@@ -347,10 +349,10 @@ static __always_inline int so_get_redirect(struct bpf_sockopt *ctx, const struct
 	h.records_off = h.context_off + ALIGN8(p.size);
 	h.records_len = so_records_size(f);
 	h.size = h.records_off + h.records_len;
-	return so_reply(ctx, h.size,
-		     so_fits(ctx, h.size) && PUT(ctx, 0, h) && PUT(ctx, sizeof(h), f->orig_dst) &&
-			     (!p.size || so_context_put(ctx, INFO_CONTEXT_OFF, f, &p)) &&
-			     so_records_put(ctx, h.records_off, token, f));
+	written = so_fits(ctx, h.size) && PUT(ctx, 0, h) && PUT(ctx, sizeof(h), f->orig_dst) &&
+		  (!p.size || so_context_put(ctx, INFO_CONTEXT_OFF, f, &p)) &&
+		  so_records_put(ctx, h.records_off, token, f);
+	return so_reply(ctx, h.size, written);
 }
 
 /* The queries answered from the socket's flow: one lookup, then the option's bytes. */
@@ -394,8 +396,9 @@ static __always_inline int so_get_state(struct bpf_sockopt *ctx, __u32 handle)
 static __always_inline int so_get_delivered(struct bpf_sockopt *ctx)
 {
 	struct bpf_sock *sk = ctx->sk;
+	__u64 token = sock_delivered(sk, sock_state(sk, false), bpf_get_netns_cookie(ctx));
 
-	return so_reply_u32(ctx, sock_delivered(sk, sock_state(sk, false), bpf_get_netns_cookie(ctx)) != 0);
+	return so_reply_u32(ctx, token != 0);
 }
 
 static __always_inline bool so_inet_sock(const struct bpf_sock *sk)

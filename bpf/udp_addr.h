@@ -31,7 +31,7 @@ static __always_inline __u32 udp_addr_number6(const __u32 *ip6)
  * src of a datagram's chosen source (IP_PKTINFO); 0 if it is none.
  */
 static __always_inline __u32 udp_addr_of_ctx(struct bpf_sock_addr *ctx, const bool v6,
-					    const bool src)
+					     const bool src)
 {
 	__u32 ip6[4], ip4 = src ? ctx->msg_src_ip4 : ctx->user_ip4;
 

@@ -319,26 +319,3 @@ struct {
 	__type(key, __u32);
 	__type(value, struct dns_parse);
 } lwfp_dns_scratch SEC(".maps");
-
-/*
- * The kernel fast path of a passed flow (offload.h says how the two maps
- * work), two sockets per offloaded flow. A socket hash allocates its buckets up
- * front (16 bytes each, a power of two), so every engine pays for this
- * size: 32768 flows at once, 1 MiB a map. A flow past it is refused
- * (-E2BIG) and relayed by its proxy.
- */
-#define OFFLOAD_MAX_SOCKETS 65536
-
-struct {
-	__uint(type, BPF_MAP_TYPE_SOCKHASH);
-	__uint(max_entries, OFFLOAD_MAX_SOCKETS);
-	__type(key, __u64);
-	__type(value, __u32);
-} lwfp_offload_tx SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_SOCKHASH);
-	__uint(max_entries, OFFLOAD_MAX_SOCKETS);
-	__type(key, __u64);
-	__type(value, __u32);
-} lwfp_offload_rx SEC(".maps");

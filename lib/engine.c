@@ -473,16 +473,13 @@ static int load_and_attach(const char *pin_dir, const char *cgroup, uint64_t cg_
 		goto out;
 	}
 	bpf_object__for_each_program(prog, skel->obj) {
-		/* The offload verdict goes on its socket map, below. */
-		if (bpf_program__type(prog) == BPF_PROG_TYPE_SK_SKB)
-			continue;
 		err = attach_one(prog, cg_fd, pin_dir, o);
 		if (err)
 			break;
 	}
 	close(cg_fd);
 	if (!err)
-		offload_attach(bpf_program__fd(skel->progs.lwfp_offload_verdict),
+		offload_attach(bpf_map__fd(skel->maps.lwfp_offload_tx),
 			       bpf_map__fd(skel->maps.lwfp_offload_rx), pin_dir);
 out:
 	lwfp_bpf__destroy(skel);

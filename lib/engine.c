@@ -553,7 +553,8 @@ static int up_opts(const struct lwfp_engine_opts *opts, const char **pin_dir, co
 {
 	if (!OPTS_VALID(opts, lwfp_engine_opts))
 		return -EINVAL;
-	*pin_dir = OPTS_GET(opts, pin_dir, NULL) ? opts->pin_dir : *pin_dir;
+	if (OPTS_GET(opts, pin_dir, NULL))
+		*pin_dir = opts->pin_dir;
 	*cg = OPTS_GET(opts, cgroup, NULL);
 	*cap = OPTS_GET(opts, max_flows_per_uid, 0);
 	order->before_id = OPTS_GET(opts, before_id, 0);

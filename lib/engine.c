@@ -27,6 +27,7 @@
 #include "internal.h"
 #include "lwfp.skel.h"
 #include "mprog.h"
+#include "opts.h"
 
 static const char *const progs[] = {
 	"lwfp_connect4", "lwfp_connect6", "lwfp_getpeername4", "lwfp_getpeername6",
@@ -547,20 +548,14 @@ static int attach_new(const char *pin_dir, const char *cgroup, uint64_t cg_id,
 static int up_opts(const struct lwfp_engine_opts *opts, const char **pin_dir, const char **cg,
 		   uint32_t *cap, struct attach_order *order)
 {
-	if (!opts)
-		return 0;
-	if (opts->sz < sizeof(size_t))
+	if (!OPTS_VALID(opts, lwfp_engine_opts))
 		return -EINVAL;
-	if (opts->pin_dir)
+	if (OPTS_GET(opts, pin_dir, NULL))
 		*pin_dir = opts->pin_dir;
-	if (opts->sz > offsetof(struct lwfp_engine_opts, cgroup))
-		*cg = opts->cgroup;
-	if (opts->sz > offsetof(struct lwfp_engine_opts, max_flows_per_uid))
-		*cap = opts->max_flows_per_uid;
-	if (opts->sz > offsetof(struct lwfp_engine_opts, after_id)) {
-		order->before_id = opts->before_id;
-		order->after_id = opts->after_id;
-	}
+	*cg = OPTS_GET(opts, cgroup, NULL);
+	*cap = OPTS_GET(opts, max_flows_per_uid, 0);
+	order->before_id = OPTS_GET(opts, before_id, 0);
+	order->after_id = OPTS_GET(opts, after_id, 0);
 	if (*cap > LWFP_MAX_FLOWS || (order->before_id && order->after_id))
 		return -EINVAL;
 	if ((order->before_id || order->after_id) && !mprog_supported())

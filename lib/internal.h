@@ -10,10 +10,6 @@
 
 #include "visibility.h"
 
-#ifndef offsetofend
-#define offsetofend(type, field) (offsetof(type, field) + sizeof(((type *)0)->field))
-#endif
-
 /* Pinned map names, as the BPF object names them. */
 #define MAP_CONFIG "lwfp_config"
 #define MAP_FILTERS "lwfp_filters"

@@ -19,6 +19,7 @@
 #include <lwfp/lwfp.h>
 
 #include "internal.h"
+#include "opts.h"
 
 #include "lwfp_offload.skel.h"
 
@@ -249,31 +250,15 @@ static bool offload_disabled(void)
 	return env && !strcmp(env, "0");
 }
 
-/* libbpf's rule: a newer caller's fields we do not know must be zero. */
-static bool opts_ok(const struct lwfp_offload_opts *o)
-{
-	size_t i;
-
-	if (!o)
-		return true;
-	if (o->sz < sizeof(size_t))
-		return false;
-	for (i = offsetofend(struct lwfp_offload_opts, lwfp_offload_opts__last_field); i < o->sz; i++)
-		if (((const char *)o)[i])
-			return false;
-	return true;
-}
-
 LWFP_API int lwfp_offload(int a, int b, const struct lwfp_offload_opts *opts)
 {
-	const char *pin_dir = NULL;
+	const char *pin_dir;
 	uint64_t ca, cb;
 	int tx, rx, err;
 
-	if (!opts_ok(opts))
+	if (!OPTS_VALID(opts, lwfp_offload_opts))
 		return -EINVAL;
-	if (opts && opts->sz >= offsetofend(struct lwfp_offload_opts, pin_dir))
-		pin_dir = opts->pin_dir;
+	pin_dir = OPTS_GET(opts, pin_dir, NULL);
 	if (a == b)
 		return -EINVAL;
 	err = check_tcp(a, &ca);

@@ -184,6 +184,8 @@ int ctl_next_opt(struct ctl *c, int argc, char **argv, const struct option *long
 		case ':':
 			report_bad_opt(argv, opt);
 			return CTL_OPT_BAD;
+		case CTL_OPT_ARG:
+			return ctl_keyword(argc, argv, longopts);
 		case -1:
 			if (optind >= argc)
 				return -1;
@@ -199,21 +201,6 @@ int ctl_help(const char *text)
 {
 	fputs(text, stdout);
 	return CTL_EXIT_OK;
-}
-
-static int dispatch(struct ctl *c, const char *group, const struct ctl_cmd *cmds, size_t n,
-		    int argc, char **argv)
-{
-	const char *sep = *group ? " " : "";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (strcmp(argv[0], cmds[i].name) == 0)
-			return cmds[i].run(c, argc, argv);
-	}
-	ctl_err("unknown command '%s%s%s' (try 'lwfpctl %s%s--help')", group, sep, argv[0],
-		group, sep);
-	return CTL_EXIT_FAIL;
 }
 
 /*
@@ -232,7 +219,7 @@ int ctl_group(struct ctl *c, const char *group, const struct ctl_cmd *cmds, size
 	opt = ctl_next_opt(c, argc, argv, longopts);
 	switch (opt) {
 	case CTL_OPT_ARG:
-		return dispatch(c, group, cmds, n, argc - (optind - 1), argv + optind - 1);
+		return ctl_dispatch(c, group, cmds, n, argc - (optind - 1), argv + optind - 1);
 	case CTL_OPT_HELP:
 		return ctl_help(usage);
 	case -1:
@@ -283,12 +270,6 @@ int ctl_service_name(struct lwfp_engine *e, uint32_t handle, char name[LWFP_NAME
 		return err;
 	ctl_copy_name(name, s.name, sizeof(s.name));
 	return 0;
-}
-
-int ctl_unexpected_arg(const char *arg)
-{
-	ctl_err("unexpected argument '%s'", arg);
-	return CTL_EXIT_FAIL;
 }
 
 /*

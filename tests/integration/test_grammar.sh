@@ -122,6 +122,16 @@ same("kw", "op"); same("mix", "op"); same("uid", "op"); same("kwcg", "opcg")
 PYEOF
 ctl service del uid
 ctl se d mix
+# `help` last is help; after -- it is a NAME.
+ctl service add help --uid 4242
+"$LWFPCTL" "${P[@]}" service del help >"$T/help.out" || fail "service del help failed"
+grep -q '^Usage: ' "$T/help.out" || fail "service del help: $(cat "$T/help.out")"
+out service list -j | grep -q '"name":"help"' || fail "service del help removed the service"
+# (--pin-dir before the command: options after the words after -- are not for it)
+"$LWFPCTL" "${P[@]}" service del -- help || fail "service del -- help failed"
+if out service list -j | grep -q '"name":"help"'; then
+	fail "service del -- help left the service"
+fi
 
 # ---- filters: each pair, added alone, must show the same ------------------------------
 # pair NEW-ARGS... -- OLD-ARGS...: `filter add NEW` and `filter add OLD`

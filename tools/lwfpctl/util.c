@@ -125,6 +125,13 @@ int ctl_resolve_cgroup(const char *cgroup, char *buf, size_t size)
 }
 
 /*
+ * Set once getopt_long passed "--": every word left is a plain one. glibc
+ * would move optind back to the first of them at each later call, handing
+ * the same word out again, so getopt_long is not called any more.
+ */
+static bool past_dashes;
+
+/*
  * glibc restarts its scan only when optind is 0; every command parses its
  * own slice of argv, so each parse starts with this.
  */
@@ -132,6 +139,7 @@ void ctl_opts_reset(void)
 {
 	optind = 0;
 	opterr = 0;
+	past_dashes = false;
 }
 
 /* The option as the user typed it, without any "=value". */
@@ -164,6 +172,12 @@ int ctl_next_opt(struct ctl *c, int argc, char **argv, const struct option *long
 {
 	int opt, idx;
 
+	if (past_dashes) {
+		if (optind >= argc)
+			return -1;
+		optarg = argv[optind++];
+		return CTL_OPT_ARG;
+	}
 	for (;;) {
 		idx = -1;
 		opt = getopt_long(argc, argv, "-:jh", longopts, &idx);
@@ -189,6 +203,7 @@ int ctl_next_opt(struct ctl *c, int argc, char **argv, const struct option *long
 		case -1:
 			if (optind >= argc)
 				return -1;
+			past_dashes = true;
 			optarg = argv[optind++];
 			return CTL_OPT_ARG;
 		default:

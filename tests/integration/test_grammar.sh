@@ -85,6 +85,9 @@ grep -q -- '--config FILE' "$T/help.out" || fail "help does not list the older s
 "$LWFPCTL" filter add help >"$T/help.out"
 grep -q '^Usage: lwfpctl filter add service NAME to ADDR:PORT' "$T/help.out" ||
 	fail "filter add help: $(head -2 "$T/help.out")"
+# help is a verb wherever an object's verb goes, options after it or not.
+"$LWFPCTL" filter help "${P[@]}" >"$T/help.out" || fail "filter help --pin-dir failed"
+grep -q '^Usage: lwfpctl filter add' "$T/help.out" || fail "filter help --pin-dir: $(head -2 "$T/help.out")"
 same "filter help and filter --help" "$("$LWFPCTL" filter help)" "$("$LWFPCTL" filter --help)"
 same "fi a help and filter add --help" "$("$LWFPCTL" "fi" a help)" "$("$LWFPCTL" filter add --help)"
 

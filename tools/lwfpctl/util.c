@@ -234,6 +234,9 @@ int ctl_group(struct ctl *c, const char *group, const struct ctl_cmd *cmds, size
 	opt = ctl_next_opt(c, argc, argv, longopts);
 	switch (opt) {
 	case CTL_OPT_ARG:
+		/* A verb everywhere, as in ip(8); last, ctl_keyword() already took it. */
+		if (!strcmp(optarg, "help"))
+			return ctl_help(usage);
 		return ctl_dispatch(c, group, cmds, n, argc - (optind - 1), argv + optind - 1);
 	case CTL_OPT_HELP:
 		return ctl_help(usage);

@@ -67,6 +67,7 @@ bad() {
 # ---- help -----------------------------------------------------------------------------
 nobody_bin
 for args in help "--help" "filter help" "filter add help" "engine help" "engine up help" \
+	"filter help --pin-dir $PIN" \
 	"flow help" "flow monitor help" "policy help" "service help" "stats help" "fi a help" \
 	"run help" "dns help"; do
 	for who in root nobody; do
@@ -90,6 +91,11 @@ grep -q '^Usage: lwfpctl filter add service NAME to ADDR:PORT' "$T/help.out" ||
 grep -q '^Usage: lwfpctl filter add' "$T/help.out" || fail "filter help --pin-dir: $(head -2 "$T/help.out")"
 same "filter help and filter --help" "$("$LWFPCTL" filter help)" "$("$LWFPCTL" filter --help)"
 same "fi a help and filter add --help" "$("$LWFPCTL" "fi" a help)" "$("$LWFPCTL" filter add --help)"
+
+# A non-root caller who named help and turned out to mean a NAME is refused.
+"${AS_NOBODY[@]}" "$NOBODY_BIN/lwfpctl" service add help --uid 1 "${P[@]}" 2>"$T/bad.err" &&
+	fail "service add help as nobody succeeded"
+grep -q 'must be run as root' "$T/bad.err" || fail "service add help as nobody: $(cat "$T/bad.err")"
 
 # ---- engine ---------------------------------------------------------------------------
 new=$(out engine up cgroup "$CG" -j)

@@ -143,15 +143,16 @@ static void scan_leading(int argc, char **argv, bool *version)
 
 /*
  * Help is the one thing a non-root caller may have, so it must be spotted
- * before the root check, which comes before everything else. The keyword
- * `help` counts last only, as keywords.c takes it.
+ * before the root check, which comes before everything else. The word
+ * `help` counts anywhere, as -h does: the commands check for root again
+ * when it turns out to be a value or a NAME.
  */
 static bool wants_help(int argc, char **argv)
 {
 	int i;
 
 	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
-		if (is_help(argv[i]) || (i == argc - 1 && !strcmp(argv[i], "help")))
+		if (is_help(argv[i]) || !strcmp(argv[i], "help"))
 			return true;
 	}
 	return false;

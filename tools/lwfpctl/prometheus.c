@@ -43,7 +43,7 @@ static const char *const counter_help[] = {
 	[LWFP_CNT_UID_CAP] = "New flows refused: the uid holds max_flows_per_uid flows.",
 	[LWFP_CNT_FLOW_ERROR] = "New flows refused on an internal error of the engine.",
 };
-/* A counter added to abi.h without its HELP line fails the build here. */
+/* A counter added to engine_defs.h without its HELP line fails the build here. */
 _Static_assert(sizeof(counter_help) / sizeof(counter_help[0]) == LWFP_CNT__MAX,
 	       "every counter needs its HELP text");
 

@@ -57,6 +57,7 @@ struct lwfp_filter {
 	struct lwfp_addr to; /* the redirect target */
 	__u32 idle_timeout_s; /* UDP; 0 means the default */
 	__u32 flags; /* LWFP_FILTER_ */
+	__u32 pad; /* the hole before app_ino, named so that it is 0 */
 	__u64 app_ino[LWFP_APP_SLOTS]; /* LWFP_COND_APP; 0: an empty slot */
 	__u32 app_dev[LWFP_APP_SLOTS]; /* the kernel's dev_t: major << 20 | minor */
 	/* LWFP_COND_HOST: lwfp_host_hash() of the pattern, and the pattern

@@ -37,7 +37,7 @@ void filter_spec_put(struct lwfp_filter *d, const struct lwfp_filter_spec *s)
 }
 
 #define SERVICE_FIELDS(X, A)                                                  \
-	X(handle) X(id_kind) X(id_value) X(cgroup_level) A(provider) A(name)
+	X(handle) X(id_kind) X(id_value) A(provider) A(name)
 
 void service_info(struct lwfp_service_info *d, const struct lwfp_service *s)
 {
@@ -47,12 +47,9 @@ void service_info(struct lwfp_service_info *d, const struct lwfp_service *s)
 
 /* Not tag: it is the flow's secret, proof of possession of its records. */
 #define FLOW_FIELDS(X, A)                                                     \
-	X(chain) X(created_ns) X(cgroup_id) X(origin_cgroup_id) X(orig_dst)   \
-	X(orig_src) X(target) X(pid) X(tid) X(uid) X(gid) A(comm)             \
-	X(origin_pid) X(origin_uid) A(origin_comm) X(service) X(filter_id)    \
-	X(refs) X(proto) X(ctx_kind) X(nhops) A(hops) X(origin_netns)         \
-	X(origin_netns_ino) X(origin_ppid) X(origin_exe_ino)                  \
-	X(origin_pexe_ino) X(origin_exe_dev) X(origin_pexe_dev)
+	X(chain) X(proto) X(nhops) A(hops) X(orig_dst) X(orig_src) X(target)  \
+	X(refs) X(created_ns) X(pid) X(uid) X(gid) A(comm) X(cgroup_id)       \
+	X(origin_cgroup_id) X(origin_netns) X(origin_netns_ino)
 
 void flow_info(struct lwfp_flow_info *d, const struct lwfp_flow *s)
 {

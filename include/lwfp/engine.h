@@ -198,7 +198,6 @@ struct lwfp_service_info {
 	uint32_t handle;
 	uint32_t id_kind; /* enum lwfp_identity_kind */
 	uint64_t id_value; /* uid, cgroup id or tgid */
-	uint32_t cgroup_level; /* for LWFP_ID_CGROUP: depth below the v2 root */
 	uint8_t provider[16];
 	char name[LWFP_NAME_MAX];
 };
@@ -348,31 +347,27 @@ uint32_t lwfp_kernel_dev(uint64_t st_dev);
 
 /* ---- flows, counters, events --------------------------------------------- */
 
-/* One hop of a live redirected flow, as lwfp_flow_foreach gives it. */
+/*
+ * One hop of a live redirected flow, as lwfp_flow_foreach gives it: what
+ * `lwfpctl flows` shows. The hop's own service and filter are its last
+ * hop, hops[nhops - 1].
+ */
 struct lwfp_flow_info {
-	/* The hop: who redirected it, where to, and the chain it is part of. */
-	uint32_t service;
-	uint32_t filter_id;
+	uint64_t chain; /* token of the chain's first hop */
 	uint8_t proto; /* IPPROTO_TCP / IPPROTO_UDP */
-	uint8_t ctx_kind; /* enum lwfp_context_kind */
 	uint8_t nhops;
 	struct lwfp_hop hops[LWFP_MAX_HOPS];
-	uint64_t chain; /* token of the chain's first hop */
 	struct lwfp_addr orig_dst, orig_src, target;
 	uint32_t refs; /* sockets still holding the flow: app side and proxy side */
 	uint64_t created_ns; /* CLOCK_MONOTONIC */
 	/* The process that made this hop's connect. */
-	uint32_t pid, tid, uid, gid;
+	uint32_t pid, uid, gid;
 	char comm[16];
 	uint64_t cgroup_id;
-	/* The application that opened the chain, and its parent. */
-	uint32_t origin_pid, origin_uid, origin_ppid;
-	char origin_comm[16];
+	/* The application that opened the chain: its cgroup and network namespace. */
 	uint64_t origin_cgroup_id;
-	uint64_t origin_netns; /* its network namespace: the cookie */
-	uint32_t origin_netns_ino; /* and the inode number */
-	uint64_t origin_exe_ino, origin_pexe_ino;
-	uint32_t origin_exe_dev, origin_pexe_dev;
+	uint64_t origin_netns; /* the namespace's cookie */
+	uint32_t origin_netns_ino; /* and its inode number */
 };
 
 /* Calls cb for every live hop, by its token; a non-zero return stops. */

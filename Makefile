@@ -88,9 +88,9 @@ $(BUILD)/.deps-ok: scripts/deps.sh
 	$(Q)scripts/deps.sh check
 	@mkdir -p $(@D) && touch $@
 
-$(BUILD)/obj/lwfp.bpf.o: $(BPF_SRCS) $(BPF_HDRS) | $(BUILD)/.deps-ok
+$(BUILD)/obj/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(BUILD)/.deps-ok
 	@mkdir -p $(@D)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -c bpf/lwfp.bpf.c -o $@
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 # Every bpf/ header compiles on its own: each includes what it uses.
 $(BUILD)/obj/bpf-headers.stamp: $(BPF_HDRS)
@@ -105,7 +105,12 @@ $(BUILD)/gen/lwfp.skel.h: $(BUILD)/obj/lwfp.bpf.o $(BUILD)/obj/bpf-headers.stamp
 	@mkdir -p $(@D)
 	$(Q)$(BPFTOOL) gen skeleton $< name lwfp_bpf > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/obj/lib/%.o: lib/%.c $(BUILD)/gen/lwfp.skel.h $(wildcard include/lwfp/*.h lib/*.h) | $(BUILD)/.deps-ok
+# The offload verdict is an object of its own (bpf/offload.bpf.c says why).
+$(BUILD)/gen/lwfp_offload.skel.h: $(BUILD)/obj/offload.bpf.o
+	@mkdir -p $(@D)
+	$(Q)$(BPFTOOL) gen skeleton $< name lwfp_offload_bpf > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/lib/%.o: lib/%.c $(BUILD)/gen/lwfp.skel.h $(BUILD)/gen/lwfp_offload.skel.h $(wildcard include/lwfp/*.h lib/*.h) | $(BUILD)/.deps-ok
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
 

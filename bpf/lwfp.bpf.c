@@ -10,7 +10,8 @@
  *   peer.h      getpeername4/6: the application sees its original peer
  *   bind.h      bind4/6: flow addresses are the engine's; services' listeners
  *   dns.h       cgroup_skb/ingress: names from DNS answers, for --host and logs
- *   offload.h   sk_skb verdict on a socket map: the kernel relays a passed flow
+ *   offload.h   the socket maps of a flow the kernel relays (the verdict is
+ *               offload.bpf.c, an object of its own)
  */
 #include "bind.h"
 #include "classify.h"
@@ -151,17 +152,6 @@ SEC("cgroup/setsockopt")
 int lwfp_setsockopt(struct bpf_sockopt *ctx)
 {
 	return lwfp_set(ctx);
-}
-
-/*
- * Attached to the lwfp_offload_rx socket map, not to the cgroup (lib/offload.c).
- * libbpf 1.1 knows no "sk_skb/verdict" section; the attach type is given
- * when it is attached.
- */
-SEC("sk_skb")
-int lwfp_offload_verdict(struct __sk_buff *skb)
-{
-	return offload_verdict(skb);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

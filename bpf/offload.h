@@ -9,7 +9,7 @@
  *   lwfp_offload_tx  holds each socket under its PEER's cookie: the target
  *                    of the segments that arrive on the peer;
  *   lwfp_offload_rx  holds each socket under its own cookie; the verdict
- *                    program is attached to this map only, so a socket's
+ *                    program (offload.bpf.c) is attached to this map only, so a socket's
  *                    data is taken from it only once it is inserted here,
  *                    after both sockets are in lwfp_offload_tx.
  * A socket leaves both maps by itself when it is closed.
@@ -41,24 +41,3 @@ struct {
 	__type(key, __u64);
 	__type(value, __u32);
 } lwfp_offload_rx SEC(".maps");
-
-/*
- * Runs for every segment received by a socket of lwfp_offload_rx, in order,
- * including the ones queued before it was inserted (lwfp_offload() has the
- * kernel read those at once). The egress redirect queues the segment on the
- * peer's send side; with no peer (closing) the segment is dropped, which
- * only happens to a flow that is ending anyway.
- */
-static __always_inline int offload_verdict(struct __sk_buff *skb)
-{
-	__u64 cookie;
-
-	/*
-	 * A segment without data (a FIN) must not reach the peer's send
-	 * work: sending 0 bytes counts there as a broken pipe.
-	 */
-	if (!skb->len)
-		return SK_DROP;
-	cookie = bpf_get_socket_cookie(skb);
-	return bpf_sk_redirect_hash(skb, &lwfp_offload_tx, &cookie, 0);
-}

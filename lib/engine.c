@@ -27,6 +27,7 @@
 #include "internal.h"
 #include "lwfp.skel.h"
 #include "mprog.h"
+#include "opts.h"
 
 static const char *const progs[] = {
 	"lwfp_connect4", "lwfp_connect6", "lwfp_getpeername4", "lwfp_getpeername6",
@@ -461,16 +462,13 @@ static int load_and_attach(const char *pin_dir, const char *cgroup, uint64_t cg_
 		goto out;
 	}
 	bpf_object__for_each_program(prog, skel->obj) {
-		/* The offload verdict goes on its socket map, below. */
-		if (bpf_program__type(prog) == BPF_PROG_TYPE_SK_SKB)
-			continue;
 		err = attach_one(prog, cg_fd, pin_dir, o);
 		if (err)
 			break;
 	}
 	close(cg_fd);
 	if (!err)
-		offload_attach(bpf_program__fd(skel->progs.lwfp_offload_verdict),
+		offload_attach(bpf_map__fd(skel->maps.lwfp_offload_tx),
 			       bpf_map__fd(skel->maps.lwfp_offload_rx), pin_dir);
 out:
 	lwfp_bpf__destroy(skel);
@@ -538,20 +536,14 @@ static int attach_new(const char *pin_dir, const char *cgroup, uint64_t cg_id,
 static int up_opts(const struct lwfp_engine_opts *opts, const char **pin_dir, const char **cg,
 		   uint32_t *cap, struct attach_order *order)
 {
-	if (!opts)
-		return 0;
-	if (opts->sz < sizeof(size_t))
+	if (!OPTS_VALID(opts, lwfp_engine_opts))
 		return -EINVAL;
-	if (opts->pin_dir)
+	if (OPTS_GET(opts, pin_dir, NULL))
 		*pin_dir = opts->pin_dir;
-	if (opts->sz > offsetof(struct lwfp_engine_opts, cgroup))
-		*cg = opts->cgroup;
-	if (opts->sz > offsetof(struct lwfp_engine_opts, max_flows_per_uid))
-		*cap = opts->max_flows_per_uid;
-	if (opts->sz > offsetof(struct lwfp_engine_opts, after_id)) {
-		order->before_id = opts->before_id;
-		order->after_id = opts->after_id;
-	}
+	*cg = OPTS_GET(opts, cgroup, NULL);
+	*cap = OPTS_GET(opts, max_flows_per_uid, 0);
+	order->before_id = OPTS_GET(opts, before_id, 0);
+	order->after_id = OPTS_GET(opts, after_id, 0);
 	if (*cap > LWFP_MAX_FLOWS || (order->before_id && order->after_id))
 		return -EINVAL;
 	if ((order->before_id || order->after_id) && !mprog_supported())

@@ -14,6 +14,7 @@
 #include <lwfp/engine.h>
 
 #include "internal.h"
+#include "opts.h"
 
 /*
  * n filters from slot base on, with one batch lookup: 0, or 1 when the
@@ -290,24 +291,37 @@ static int store_raw(struct lwfp_engine *e, uint32_t id, const void *raw, size_t
 
 static const char *filter_app_path(const struct lwfp_filter_opts *opts)
 {
-	return opts->sz > offsetof(struct lwfp_filter_opts, app_path) ? opts->app_path : NULL;
+	return OPTS_GET(opts, app_path, NULL);
 }
 
 /*
- * A filter as the caller gave it, checked: 0, -EINVAL, or the error of
- * resolving its --app path (-ENOENT, -ENOEXEC...).
+ * Every opts valid (lib/opts.h) and naming its filter, checked before the
+ * engine is touched: 0, or -EINVAL with *failed (when not NULL) its index.
+ */
+static int batch_opts_check(const struct lwfp_filter_opts *const *opts, size_t n, size_t *failed)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (!OPTS_VALID(opts[i], lwfp_filter_opts) || !OPTS_GET(opts[i], filter, NULL)) {
+			if (failed)
+				*failed = i;
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/*
+ * A filter as the caller gave it (opts passed batch_opts_check), checked:
+ * 0, -EINVAL, or the error of resolving its --app path (-ENOENT,
+ * -ENOEXEC...).
  */
 static int filter_from_opts(const struct lwfp_filter_opts *opts, struct lwfp_filter *nf,
 			    const void **raw, size_t *raw_len)
 {
-	if (!opts || opts->sz < offsetof(struct lwfp_filter_opts, raw) || !opts->filter)
-		return -EINVAL;
-	*raw = NULL;
-	*raw_len = 0;
-	if (opts->sz > offsetof(struct lwfp_filter_opts, raw_len) && opts->raw) {
-		*raw = opts->raw;
-		*raw_len = opts->raw_len;
-	}
+	*raw = OPTS_GET(opts, raw, NULL);
+	*raw_len = *raw ? OPTS_GET(opts, raw_len, 0) : 0;
 	filter_spec_put(nf, opts->filter);
 	nf->raw_len = *raw_len;
 	if (filter_app_path(opts)) {
@@ -496,6 +510,9 @@ LWFP_API int lwfp_filter_replace_batch(struct lwfp_engine *e, const uint32_t *de
 		*failed = n;
 	if (!e || (n && (!opts || !ids)) || (ndel && !del))
 		return -EINVAL;
+	err = batch_opts_check(opts, n, failed);
+	if (err)
+		return err;
 	if (!n && !ndel)
 		return 0;
 	err = engine_lock(e);

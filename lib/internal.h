@@ -10,10 +10,6 @@
 
 #include "visibility.h"
 
-#ifndef offsetofend
-#define offsetofend(type, field) (offsetof(type, field) + sizeof(((type *)0)->field))
-#endif
-
 /*
  * Every map of lwfp.bpf.c, by the name it is pinned under: the one list.
  * Each is pinned, so `down` unpins each (engine.c refuses to load an
@@ -177,10 +173,11 @@ int udp6_route_add_fd(int fd);
 int udp6_route_del(const char *pin_dir);
 
 /*
- * offload.c: attaches the offload verdict program to its socket map, with a
- * pinned link where the kernel has socket-map links, else with
- * BPF_PROG_ATTACH. A kernel that can do neither keeps the engine without the
- * fast path: the map's pin is removed, so lwfp_offload() says -EOPNOTSUPP.
+ * offload.c: loads the offload verdict (bpf/offload.bpf.c) on the engine's
+ * two socket maps and attaches it to rx, with a pinned link where the kernel
+ * has socket-map links, else with BPF_PROG_ATTACH. A kernel that can do
+ * neither, or cannot load the verdict, keeps the engine without the fast
+ * path: the map's pin is removed, so lwfp_offload() says -EOPNOTSUPP.
  */
-void offload_attach(int prog_fd, int map_fd, const char *pin_dir);
+void offload_attach(int tx_fd, int rx_fd, const char *pin_dir);
 void offload_unpin(const char *pin_dir);

@@ -23,6 +23,7 @@
 #include <lwfp/lwfp.h>
 
 #include "internal.h"
+#include "opts.h"
 
 #ifndef SO_NETNS_COOKIE
 #define SO_NETNS_COOKIE 71
@@ -188,33 +189,10 @@ static int make_listener(void *p)
 	return fd;
 }
 
-/*
- * libbpf's rule: any sz from sizeof(size_t) on, but the bytes past the
- * fields this library knows must be zero, so that a newer caller's request
- * fails rather than being ignored.
- */
-static bool opts_valid(const struct lwfp_listen_opts *o)
-{
-	size_t known = offsetofend(struct lwfp_listen_opts, lwfp_listen_opts__last_field);
-	size_t i;
-
-	if (!o)
-		return true;
-	if (o->sz < sizeof(size_t))
-		return false;
-	for (i = known; i < o->sz; i++)
-		if (((const char *)o)[i])
-			return false;
-	return true;
-}
-
-#define OPT_GET(o, field, def)                                                                   \
-	((o) && (o)->sz >= offsetofend(struct lwfp_listen_opts, field) ? (o)->field : (def))
-
 static int listen_args(const struct sockaddr *addr, socklen_t len,
 		       const struct lwfp_listen_opts *opts, struct listen_args *a)
 {
-	if (!addr || !opts_valid(opts))
+	if (!addr)
 		return -EINVAL;
 	if (addr->sa_family == AF_INET ? len < sizeof(struct sockaddr_in)
 	    : addr->sa_family == AF_INET6 ? len < sizeof(struct sockaddr_in6)
@@ -223,13 +201,13 @@ static int listen_args(const struct sockaddr *addr, socklen_t len,
 	*a = (struct listen_args){
 		.addr = addr,
 		.len = len,
-		.type = OPT_GET(opts, type, 0) ? OPT_GET(opts, type, 0) : SOCK_STREAM,
-		.backlog = OPT_GET(opts, backlog, 0) > 0 ? OPT_GET(opts, backlog, 0) : SOMAXCONN,
-		.reuseaddr = OPT_GET(opts, reuseaddr, false),
-		.reuseport = OPT_GET(opts, reuseport, false),
-		.pktinfo = OPT_GET(opts, pktinfo, false),
-		.freebind = OPT_GET(opts, freebind, false),
-		.nonblock = OPT_GET(opts, nonblock, false),
+		.type = OPTS_GET(opts, type, 0) ? OPTS_GET(opts, type, 0) : SOCK_STREAM,
+		.backlog = OPTS_GET(opts, backlog, 0) > 0 ? OPTS_GET(opts, backlog, 0) : SOMAXCONN,
+		.reuseaddr = OPTS_GET(opts, reuseaddr, false),
+		.reuseport = OPTS_GET(opts, reuseport, false),
+		.pktinfo = OPTS_GET(opts, pktinfo, false),
+		.freebind = OPTS_GET(opts, freebind, false),
+		.nonblock = OPTS_GET(opts, nonblock, false),
 	};
 	return a->type == SOCK_STREAM || a->type == SOCK_DGRAM ? 0 : -EINVAL;
 }
@@ -237,10 +215,13 @@ static int listen_args(const struct sockaddr *addr, socklen_t len,
 LWFP_API int lwfp_listen_netns(int netns_fd, const struct sockaddr *addr, socklen_t len,
 			       const struct lwfp_listen_opts *opts)
 {
-	uint32_t service = OPT_GET(opts, service, 0);
+	uint32_t service;
 	struct listen_args a;
 	int fd, err;
 
+	if (!OPTS_VALID(opts, lwfp_listen_opts))
+		return -EINVAL;
+	service = OPTS_GET(opts, service, 0);
 	err = listen_args(addr, len, opts, &a);
 	if (err)
 		return err;

@@ -19,6 +19,9 @@
 #include <lwfp/lwfp.h>
 
 #include "internal.h"
+#include "opts.h"
+
+#include "lwfp_offload.skel.h"
 
 /* BPF_SK_SKB_VERDICT (Linux 5.13) is in Debian's 6.1 UAPI headers. */
 #define OFFLOAD_ATTACH_TYPE BPF_SK_SKB_VERDICT
@@ -34,24 +37,50 @@
  * itself, and lives as long as the map: down unpins the map, which frees it
  * and so detaches the program.
  */
-void offload_attach(int prog_fd, int map_fd, const char *pin_dir)
+static int attach_verdict(int prog_fd, int map_fd, const char *path)
+{
+	int link;
+
+	link = bpf_link_create(prog_fd, map_fd, OFFLOAD_ATTACH_TYPE, NULL);
+	if (link >= 0) {
+		if (!bpf_obj_pin(link, path)) {
+			close(link);
+			return 0;
+		}
+		close(link);
+	}
+	return bpf_prog_attach(prog_fd, map_fd, OFFLOAD_ATTACH_TYPE, 0) ? -errno : 0;
+}
+
+/* The verdict's object, on the engine's two socket maps. */
+static int load_verdict(int tx_fd, int rx_fd, const char *path)
+{
+	struct lwfp_offload_bpf *skel;
+	int err;
+
+	skel = lwfp_offload_bpf__open();
+	if (!skel)
+		return -errno;
+	err = bpf_map__reuse_fd(skel->maps.lwfp_offload_tx, tx_fd);
+	if (!err)
+		err = bpf_map__reuse_fd(skel->maps.lwfp_offload_rx, rx_fd);
+	if (!err)
+		err = lwfp_offload_bpf__load(skel);
+	if (!err)
+		err = attach_verdict(bpf_program__fd(skel->progs.lwfp_offload_verdict), rx_fd, path);
+	lwfp_offload_bpf__destroy(skel);
+	return err;
+}
+
+void offload_attach(int tx_fd, int rx_fd, const char *pin_dir)
 {
 	char path[PATH_MAX];
-	int link;
 
 	if (pin_path(path, sizeof(path), pin_dir, OFFLOAD_LINK))
 		return;
 	if (!access(path, F_OK))
 		return;
-	link = bpf_link_create(prog_fd, map_fd, OFFLOAD_ATTACH_TYPE, NULL);
-	if (link >= 0) {
-		if (!bpf_obj_pin(link, path)) {
-			close(link);
-			return;
-		}
-		close(link);
-	}
-	if (!bpf_prog_attach(prog_fd, map_fd, OFFLOAD_ATTACH_TYPE, 0))
+	if (!load_verdict(tx_fd, rx_fd, path))
 		return;
 	/* No fast path on this kernel: lwfp_offload() finds no map. */
 	if (!pin_path(path, sizeof(path), pin_dir, map_name(MAP_OFFLOAD_RX)))
@@ -221,31 +250,15 @@ static bool offload_disabled(void)
 	return env && !strcmp(env, "0");
 }
 
-/* libbpf's rule: a newer caller's fields we do not know must be zero. */
-static bool opts_ok(const struct lwfp_offload_opts *o)
-{
-	size_t i;
-
-	if (!o)
-		return true;
-	if (o->sz < sizeof(size_t))
-		return false;
-	for (i = offsetofend(struct lwfp_offload_opts, lwfp_offload_opts__last_field); i < o->sz; i++)
-		if (((const char *)o)[i])
-			return false;
-	return true;
-}
-
 LWFP_API int lwfp_offload(int a, int b, const struct lwfp_offload_opts *opts)
 {
-	const char *pin_dir = NULL;
+	const char *pin_dir;
 	uint64_t ca, cb;
 	int tx, rx, err;
 
-	if (!opts_ok(opts))
+	if (!OPTS_VALID(opts, lwfp_offload_opts))
 		return -EINVAL;
-	if (opts && opts->sz >= offsetofend(struct lwfp_offload_opts, pin_dir))
-		pin_dir = opts->pin_dir;
+	pin_dir = OPTS_GET(opts, pin_dir, NULL);
 	if (a == b)
 		return -EINVAL;
 	err = check_tcp(a, &ca);

@@ -17,6 +17,7 @@
 #include <lwfp/lwfp.h>
 
 #include "internal.h"
+#include "opts.h"
 
 static int slot_read(int fd, uint32_t slot, struct lwfp_service *s)
 {
@@ -374,18 +375,26 @@ static int service_insert(struct lwfp_engine *e, struct lwfp_service *s, uint32_
 	return id_index_rebuild(e);
 }
 
+/*
+ * opts valid (lib/opts.h), up to the identity at least, with a valid name
+ * and, for a cgroup identity, a cgroup.
+ */
+static bool service_opts_ok(const struct lwfp_service_opts *opts)
+{
+	if (!OPTS_VALID(opts, lwfp_service_opts) || !OPTS_HAS(opts, id_value))
+		return false;
+	if (!name_valid(opts->name))
+		return false;
+	return opts->id_kind != LWFP_ID_CGROUP || OPTS_GET(opts, cgroup, NULL);
+}
+
 LWFP_API int lwfp_service_add(struct lwfp_engine *e, const struct lwfp_service_opts *opts,
 			      uint32_t *handle)
 {
 	struct lwfp_service s;
 	int err;
 
-	if (!opts || opts->sz < offsetof(struct lwfp_service_opts, cgroup) || !handle)
-		return -EINVAL;
-	if (!name_valid(opts->name))
-		return -EINVAL;
-	if (opts->id_kind == LWFP_ID_CGROUP &&
-	    (opts->sz <= offsetof(struct lwfp_service_opts, cgroup) || !opts->cgroup))
+	if (!service_opts_ok(opts) || !handle)
 		return -EINVAL;
 	err = service_fill(&s, opts);
 	if (err)
@@ -423,12 +432,11 @@ LWFP_API int lwfp_service_update(struct lwfp_engine *e, const struct lwfp_servic
 	static const uint8_t none[16];
 	int err;
 
-	if (!opts || opts->sz < offsetof(struct lwfp_service_opts, cgroup) || !name_valid(opts->name))
+	if (!service_opts_ok(opts))
 		return -EINVAL;
-	if (opts->id_kind == LWFP_ID_CGROUP &&
-	    (opts->sz <= offsetof(struct lwfp_service_opts, cgroup) || !opts->cgroup))
-		return -EINVAL;
-	o = *opts;
+	/* Not o = *opts: an older caller's struct may end before ours. */
+	memset(&o, 0, sizeof(o));
+	memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
 	o.provider = opts->provider ? opts->provider : none;
 	err = service_fill(&s, &o);
 	if (err)

@@ -2,6 +2,8 @@
 /*
  * The engine/control API, in the style of libbpf: an opaque handle, _opts
  * structs whose first field is their size, and negative errno returns.
+ * TYPE__last_field names each struct's newest field: non-zero bytes past it
+ * are refused with -EINVAL (docs/abi.md, "Options structs").
  * Everything here needs root (CAP_BPF and CAP_NET_ADMIN at least).
  */
 #ifndef LWFP_ENGINE_H

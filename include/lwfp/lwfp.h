@@ -2,7 +2,8 @@
 /*
  * The native socket API: a thin wrapper over the SOL_LWFP socket options.
  * Every call returns 0 (or, for lwfp_query_redirect_state, a state >= 0)
- * or a negative errno.
+ * or a negative errno. Its _opts structs follow docs/abi.md, "Options
+ * structs": non-zero bytes past TYPE__last_field are refused (-EINVAL).
  */
 #ifndef LWFP_LWFP_H
 #define LWFP_LWFP_H

@@ -12,6 +12,13 @@
 #   - the client half-closes first, or the server does: each hop passes the
 #     end on, ends the flow and logs it, byte-exact;
 #   - IPv6 as IPv4;
+#   - a server that sends a segment overlapping the one before with other
+#     bytes (overlap_server.py): the client reads each byte once, the first
+#     copy, and every hop counts 600 bytes down;
+#   - a lossy path (nft drops 3% of the packets sent in both namespaces):
+#     retransmitted segments that overlap bytes already received must be
+#     forwarded once (the kernel's verdict-only read path forwarded their
+#     overlap twice; bpf/offload.h);
 #   - the fallback: with LWFP_OFFLOAD=0, hop B cannot hand over; it logs
 #     "relay":"splice" with the reason in "offload", and still delivers
 #     byte-exact, between two offloading hops;
@@ -93,6 +100,28 @@ expect_moved() {
 transfer "$BIG" "$BIG" client 1 || fail "transfer of $BIG bytes each way: $(cat "$T/client.out")"
 expect_moved "$BIG" "$BIG" client 1 offload offload offload
 
+# 1b. The same through a lossy path, where retransmits overlap what arrived.
+# lossy add|del: nft drops 3 in 100 packets leaving either namespace.
+lossy() {
+	local ns
+	for ns in "$NS_CLI" "$NS_SRV"; do
+		if [ "$1" = del ]; then
+			ip netns exec "$ns" nft delete table inet lwfp_loss || fail "nft delete in $ns"
+			continue
+		fi
+		ip netns exec "$ns" nft -f - <<-EOF || fail "nft in $ns"
+			table inet lwfp_loss {
+				chain out { type filter hook output priority 0; numgen random mod 100 < 3 drop; }
+			}
+		EOF
+	done
+}
+LOSSY=$((BIG / 4))
+lossy add
+transfer "$LOSSY" "$LOSSY" client 9 || fail "lossy transfer of $LOSSY bytes each way: $(cat "$T/client.out")"
+lossy del
+expect_moved "$LOSSY" "$LOSSY" client 9 offload offload offload
+
 # 2. The server closes first.
 transfer "$SMALL" "$SMALL" server 2 || fail "server-first transfer: $(cat "$T/client.out")"
 expect_moved "$SMALL" "$SMALL" server 2 offload offload offload
@@ -111,6 +140,43 @@ expect_moved 0 "$SMALL" client 8 - - -
 # IPv6 too.
 SERVER=$SRV6 transfer "$SMALL" "$SMALL" client 5 || fail "IPv6 transfer: $(cat "$T/client.out")"
 expect_moved "$SMALL" "$SMALL" client 5 offload offload offload
+
+# 3b. A segment that overlaps the one before with other bytes, from a TCP
+#     server written out by hand on 198.18.0.3 (its namespace's kernel must
+#     not answer: nft drops that address in prerouting, after the packet
+#     socket has seen it).
+OVL=198.18.0.3
+ip -n "$NS_SRV" addr add "$OVL/24" dev "$VETH_SRV" || fail "cannot add $OVL"
+ip netns exec "$NS_SRV" nft -f - <<-EOF || fail "nft in $NS_SRV"
+	table inet lwfp_ovl {
+		chain pre { type filter hook prerouting priority -300; ip daddr $OVL drop; }
+	}
+EOF
+spawn ovl - "$NSP_SRV" "$PY" "$LWFP_ROOT/tests/integration/overlap_server.py" \
+	"$VETH_SRV" "$OVL" "$PORT" "$T/ovl.expect"
+ovl_pid=$LAST_PID
+wait_until 10 test -s "$T/ovl.expect" || fail "overlap_server.py did not start: $(cat "$T/ovl.err")"
+run_in app "$PY" -c '
+import socket, sys
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=20)
+s.sendall(b"overlap\n")
+got = b""
+while True:
+    b = s.recv(65536)
+    if not b:
+        break
+    got += b
+open(sys.argv[3], "wb").write(got)
+' "$OVL" "$PORT" "$T/ovl.got" || fail "the overlap client failed"
+cmp "$T/ovl.got" "$T/ovl.expect" ||
+	fail "overlapping segments: the client read $(stat -c %s "$T/ovl.got") bytes, want the 600 sent once"
+wait_exit "$ovl_pid" 25
+[ "$WAIT_RC" = 0 ] || fail "overlap_server.py: $(cat "$T/ovl.err")"
+for h in A B C; do
+	NLOG[$h]=$((NLOG[$h] + 1))
+	wait_flows "$h" "${NLOG[$h]}"
+	expect_flow "$h" "${NLOG[$h]}" verdict=pass relay=offload bytes_down=600
+done
 
 # 4. The fallback: hop B again, unable to hand over.
 stop_inspect B "$PID_B"

@@ -70,6 +70,13 @@ static void test_bad_opts(void **state)
 	big.newer[3] = 0;
 	assert_int_equal(lwfp_offload(p[0], p[1], &big.o), -EOPNOTSUPP);
 	assert_int_equal(lwfp_offload(p[0], p[0], &big.o), -EINVAL);
+	/* pin_dir when given (a path under a file); an older sz without it: $LWFP_PIN_DIR. */
+	big.o.pin_dir = "/dev/null/x";
+	assert_int_equal(lwfp_offload(p[0], p[1], &big.o), -ENOTDIR);
+	assert_int_equal(setenv("LWFP_PIN_DIR", NO_ENGINE, 1), 0);
+	big.o.sz = offsetof(struct lwfp_offload_opts, pin_dir);
+	assert_int_equal(lwfp_offload(p[0], p[1], &big.o), -EOPNOTSUPP);
+	unsetenv("LWFP_PIN_DIR");
 	close_pair(p);
 }
 

@@ -86,6 +86,9 @@ static int dir_run(struct offload_dir *d, int src, int dst)
 		return err;
 	if ((int64_t)t.written - d->base < (int64_t)s.received)
 		return 0;
+	/* More out than in: the stream is not what the peer sent. Fail closed. */
+	if ((int64_t)t.written - d->base > (int64_t)s.received)
+		return -EPROTO;
 	if (shutdown(dst, SHUT_WR) && errno != ENOTCONN)
 		return -errno;
 	d->shut = true;

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* lwfpctl up --config FILE, lwfpctl reload, lwfpctl save */
+/* lwfpctl engine up config FILE, policy reload, policy save (also: reload, save) */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,7 +8,8 @@
 #include "policy.h"
 
 static const char reload_usage[] =
-	"Usage: lwfpctl reload [--config FILE] [--pin-dir DIR] [-j]\n"
+	"Usage: lwfpctl policy reload [config FILE] [--pin-dir DIR] [-j]\n"
+	"       lwfpctl reload [--config FILE] [--pin-dir DIR] [-j]\n"
 	"\n"
 	"Make the engine's policy the one of FILE (default " CTL_DEFAULT_CONFIG "):\n"
 	"add, update and remove services, add and remove filters, all in one\n"
@@ -18,13 +19,17 @@ static const char reload_usage[] =
 	"\n"
 	"  --config FILE   the policy file ('-': standard input)\n"
 	"  --pin-dir DIR   " CTL_PIN_DIR_HELP
-	"  -j, --json      print the changes as JSON\n";
+	"  -j, --json      print the changes as JSON\n"
+	"\n"
+	CTL_KEYWORDS_HELP;
 
 static const char save_usage[] =
-	"Usage: lwfpctl save [--pin-dir DIR]\n"
+	"Usage: lwfpctl policy save [--pin-dir DIR]\n"
+	"       lwfpctl save [--pin-dir DIR]\n"
 	"\n"
 	"Print the engine's services and filters as a policy file, which\n"
-	"'lwfpctl reload --config FILE' and 'lwfpctl up --config FILE' take.\n"
+	"'lwfpctl policy reload config FILE' and 'lwfpctl engine up config FILE'\n"
+	"take.\n"
 	"Services with a pid identity, and their filters, are printed\n"
 	"commented out: a pid does not outlive its process.\n"
 	"\n"

@@ -127,8 +127,8 @@ static int dns_floor(struct ctl *c, int argc, char **argv)
 int cmd_dns(struct ctl *c, int argc, char **argv)
 {
 	static const struct ctl_cmd actions[] = {
-		{ "list", dns_list },
-		{ "floor", dns_floor },
+		{ "list", dns_list, 0 },
+		{ "floor", dns_floor, 0 },
 	};
 
 	return ctl_group(c, "dns", actions, sizeof(actions) / sizeof(actions[0]), argc, argv,

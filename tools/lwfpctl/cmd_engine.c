@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* lwfpctl up, lwfpctl down */
+/* lwfpctl engine up|down|show (also: lwfpctl up, lwfpctl down) */
 #include <errno.h>
 #include <limits.h>
 #include <string.h>
@@ -10,7 +10,9 @@
 
 /* A printf format: the limits come from engine_defs.h. */
 static const char up_usage[] =
-	"Usage: lwfpctl up [--cgroup PATH] [--max-flows-per-uid N] [--config FILE]\n"
+	"Usage: lwfpctl engine up [cgroup PATH] [max-flows-per-uid N] [config FILE]\n"
+	"                         [before PROG | after PROG] [--pin-dir DIR] [-j]\n"
+	"       lwfpctl up [--cgroup PATH] [--max-flows-per-uid N] [--config FILE]\n"
 	"                  [--before PROG | --after PROG] [--pin-dir DIR] [-j]\n"
 	"\n"
 	"Load the engine, pin it under DIR and attach it to the cgroup v2 PATH\n"
@@ -29,10 +31,23 @@ static const char up_usage[] =
 	"                           (Linux 6.17; default: first on PATH). When lwfp is\n"
 	"                           not alone there, where connect4 landed goes to stderr\n"
 	"  --pin-dir DIR            " CTL_PIN_DIR_HELP
-	"  -j, --json               print the result as JSON\n";
+	"  -j, --json               print the result as JSON\n"
+	"\n"
+	CTL_KEYWORDS_HELP;
+
+static const char show_usage[] =
+	"Usage: lwfpctl engine show [-j] [--pin-dir DIR]\n"
+	"\n"
+	"Print where the engine is pinned and the cgroup it is attached to, as\n"
+	"'lwfpctl engine up' does, and with -j its per-uid flow cap too; unlike up,\n"
+	"it changes nothing.\n"
+	"\n"
+	"  -j, --json      print JSON\n"
+	"  --pin-dir DIR   " CTL_PIN_DIR_HELP;
 
 static const char down_usage[] =
-	"Usage: lwfpctl down [--pin-dir DIR]\n"
+	"Usage: lwfpctl engine down [--pin-dir DIR]\n"
+	"       lwfpctl down [--pin-dir DIR]\n"
 	"\n"
 	"Detach the engine pinned under DIR and remove its pins, filters,\n"
 	"services and flows.\n"
@@ -185,4 +200,21 @@ int cmd_down(struct ctl *c, int argc, char **argv)
 		return CTL_EXIT_FAIL;
 	}
 	return CTL_EXIT_OK;
+}
+
+int cmd_engine_show(struct ctl *c, int argc, char **argv)
+{
+	struct lwfp_engine *e;
+	int err;
+
+	err = ctl_parse_simple(c, argc, argv, show_usage, NULL, NULL);
+	if (err != CTL_CONTINUE)
+		return err;
+	if (ctl_open(c, &e))
+		return CTL_EXIT_FAIL;
+	err = report_up(c, e);
+	lwfp_engine_close(e);
+	if (err)
+		ctl_err("cannot print the engine: %s", strerror(-err));
+	return err ? CTL_EXIT_FAIL : CTL_EXIT_OK;
 }

@@ -10,13 +10,13 @@
 #include "filter_opts.h"
 #include "lwfpctl.h"
 
-#define ADD_SYNOPSIS                                                                \
-	"lwfpctl filter add --service NAME --to ADDR:PORT [CONDITIONS] [SETTINGS]\n" \
-	"       lwfpctl filter add --permit|--block [CONDITIONS] [--weight W]\n"
+#define ADD_SYNOPSIS                                                              \
+	"lwfpctl filter add service NAME to ADDR:PORT [CONDITIONS] [SETTINGS]\n" \
+	"       lwfpctl filter add permit|block [CONDITIONS] [weight W]\n"
 #define DEL_SYNOPSIS "lwfpctl filter del ID\n"
 #define LIST_SYNOPSIS "lwfpctl filter list [-j]\n"
 #define SHOW_SYNOPSIS "lwfpctl filter show ID [-j]\n"
-#define FLUSH_SYNOPSIS "lwfpctl filter flush [--service NAME]\n"
+#define FLUSH_SYNOPSIS "lwfpctl filter flush [service NAME]\n"
 #define COMMON_HELP "  --pin-dir DIR          " CTL_PIN_DIR_HELP
 
 static const char filter_usage[] =
@@ -28,7 +28,7 @@ static const char filter_usage[] =
 	"       " FILTER_REFRESH_SYNOPSIS
 	"\n"
 	"At connect time the matching filters are tried from the highest weight\n"
-	"down. Run 'lwfpctl filter ACTION --help' for the options of each action.\n";
+	"down. Run 'lwfpctl filter VERB help' for the keywords of each verb.\n";
 
 static const char add_usage[] =
 	"Usage: " ADD_SYNOPSIS
@@ -50,6 +50,8 @@ static const char add_usage[] =
 	FILTER_OPTS_USAGE
 	"\n"
 	COMMON_HELP
+	"\n"
+	CTL_KEYWORDS_HELP
 	"\n"
 	"Each add rewrites the whole filter table; to add many filters at once,\n"
 	"put their 'filter add' lines in a file for 'lwfpctl -batch FILE'.\n";
@@ -87,7 +89,9 @@ static const char flush_usage[] =
 	"only the redirect filters of service NAME. The services stay.\n"
 	"\n"
 	"  --service NAME         only the filters of this service\n"
-	COMMON_HELP;
+	COMMON_HELP
+	"\n"
+	CTL_KEYWORDS_HELP;
 
 enum {
 	OPT_SERVICE = CTL_OPT_CMD,
@@ -770,12 +774,12 @@ static int filter_flush(struct ctl *c, int argc, char **argv)
 int cmd_filter(struct ctl *c, int argc, char **argv)
 {
 	static const struct ctl_cmd actions[] = {
-		{ "add", filter_add },
-		{ "del", filter_del },
-		{ "list", filter_list },
-		{ "show", filter_show },
-		{ "flush", filter_flush },
-		{ "refresh", filter_refresh },
+		{ "add", filter_add, 0 },
+		{ "del", filter_del, 0 },
+		{ "list", filter_list, 0 },
+		{ "show", filter_show, 0 },
+		{ "flush", filter_flush, 0 },
+		{ "refresh", filter_refresh, 0 },
 	};
 
 	return ctl_group(c, "filter", actions, sizeof(actions) / sizeof(actions[0]), argc, argv,

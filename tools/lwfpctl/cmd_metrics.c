@@ -27,13 +27,15 @@
 #define IO_TIMEOUT_S 5
 
 static const char metrics_usage[] =
-	"Usage: lwfpctl metrics --listen ADDR:PORT\n"
+	"Usage: lwfpctl metrics listen ADDR:PORT\n"
 	"\n"
-	"Serve `lwfpctl stats --prometheus` over HTTP at http://ADDR:PORT/metrics,\n"
+	"Serve `lwfpctl stats prometheus` over HTTP at http://ADDR:PORT/metrics,\n"
 	"one request at a time, until interrupted (SIGINT, SIGTERM).\n"
 	"\n"
 	"  --listen ADDR:PORT  where to listen, [::1]:9464 for IPv6\n"
-	"  --pin-dir DIR       " CTL_PIN_DIR_HELP;
+	"  --pin-dir DIR       " CTL_PIN_DIR_HELP
+	"\n"
+	CTL_KEYWORDS_HELP;
 
 enum { OPT_LISTEN = CTL_OPT_CMD };
 

@@ -15,7 +15,8 @@
 #include "monitor.h"
 
 static const char monitor_usage[] =
-	"Usage: lwfpctl monitor [-j] [--log FILE|journal]\n"
+	"Usage: lwfpctl flow monitor [-j] [log FILE|journal]\n"
+	"       lwfpctl monitor [-j] [--log FILE|journal]\n"
 	"\n"
 	"Print one line per event (with -j, one JSON object per line) until\n"
 	"interrupted: redirects, blocks and refusals, with the filter that\n"
@@ -25,7 +26,9 @@ static const char monitor_usage[] =
 	"  --log FILE        also append each refusal to FILE as a JSON line\n"
 	"  --log journal     also send each refusal to journald (syslog, authpriv)\n"
 	"  -j, --json        print JSON\n"
-	"  --pin-dir DIR     " CTL_PIN_DIR_HELP;
+	"  --pin-dir DIR     " CTL_PIN_DIR_HELP
+	"\n"
+	CTL_KEYWORDS_HELP;
 
 enum { OPT_LOG = CTL_OPT_CMD };
 

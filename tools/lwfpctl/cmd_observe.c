@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* lwfpctl flows, stats (cmd_monitor.c: monitor) */
+/* lwfpctl flow list (also: flows), stats (cmd_monitor.c: flow monitor) */
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
@@ -13,7 +13,8 @@
 	"  --pin-dir DIR     " CTL_PIN_DIR_HELP
 
 static const char flows_usage[] =
-	"Usage: lwfpctl flows [-j]\n"
+	"Usage: lwfpctl flow list [-j]\n"
+	"       lwfpctl flows [-j]\n"
 	"\n"
 	"List the live redirected flows, one per hop: CHAIN names the services of\n"
 	"the hops so far, in order; UP and DOWN are the data bytes the hop's\n"
@@ -23,7 +24,7 @@ static const char flows_usage[] =
 	COMMON_HELP;
 
 static const char stats_usage[] =
-	"Usage: lwfpctl stats [-j | --prometheus]\n"
+	"Usage: lwfpctl stats [-j | prometheus]\n"
 	"\n"
 	"Print every counter of the engine (man lwfpctl, COUNTERS), then its\n"
 	"per-uid flow cap (max_flows_per_uid).\n"
@@ -31,7 +32,9 @@ static const char stats_usage[] =
 	"  --prometheus      the Prometheus text format: lwfp_COUNTER_total counters,\n"
 	"                    gauges of live flows, services and filters, and each\n"
 	"                    filter's hits (lwfp_filter_*_total{filter=\"ID\",...})\n"
-	COMMON_HELP;
+	COMMON_HELP
+	"\n"
+	CTL_KEYWORDS_HELP;
 
 /* The chain as a human reads it: its services' names in hop order, "a>b". */
 static void format_chain(struct lwfp_engine *e, const struct lwfp_hop *hops, unsigned int n,

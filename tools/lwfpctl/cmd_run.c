@@ -25,7 +25,8 @@
 #include "lwfpctl.h"
 
 static const char run_usage[] =
-	"Usage: lwfpctl run [--via SERVICE]... [--netns all|PATH]... [--pin-dir DIR] -- CMD [ARGS]\n"
+	"Usage: lwfpctl run [via SERVICE]... [netns all|PATH]... [--pin-dir DIR] -- CMD [ARGS]\n"
+	"       lwfpctl run [--via SERVICE]... [--netns all|PATH]... [--pin-dir DIR] -- CMD [ARGS]\n"
 	"\n"
 	"Run CMD in a fresh cgroup and send its connections through the named\n"
 	"services, in the order given (each must have a redirect filter, whose\n"
@@ -41,7 +42,10 @@ static const char run_usage[] =
 	"                  processes of the engine's cgroup subtree, CMD's included,\n"
 	"                  or a namespace file; repeatable. For a CMD that runs in\n"
 	"                  other namespaces (a container); not with --via\n"
-	"  --pin-dir DIR   " CTL_PIN_DIR_HELP;
+	"  --pin-dir DIR   " CTL_PIN_DIR_HELP
+	"\n"
+	"--via and --netns may be written as the keywords via and netns when a\n"
+	"'--' follows: without one, CMD starts at the first word that is no option.\n";
 
 /* High enough to come before an administrator's filters for this CMD. */
 #define RUN_WEIGHT 0xf0000000u

@@ -10,7 +10,7 @@
 #include "lwfpctl.h"
 
 #define ADD_SYNOPSIS \
-	"lwfpctl service add NAME [--provider UUID] (--uid U | --cgroup PATH | --pid P)\n"
+	"lwfpctl service add NAME [provider UUID] (uid U | cgroup PATH | pid P)\n"
 #define DEL_SYNOPSIS "lwfpctl service del NAME\n"
 #define LIST_SYNOPSIS "lwfpctl service list [-j]\n"
 #define COMMON_HELP "  --pin-dir DIR     " CTL_PIN_DIR_HELP
@@ -22,7 +22,7 @@ static const char service_usage[] =
 	"\n"
 	"A service is a proxy that filters redirect to. Its identity (a uid, a\n"
 	"cgroup or a pid) is how the engine recognises its own connections.\n"
-	"Run 'lwfpctl service ACTION --help' for the options of each action.\n";
+	"Run 'lwfpctl service VERB help' for the keywords of each verb.\n";
 
 static const char add_usage[] =
 	"Usage: " ADD_SYNOPSIS
@@ -33,7 +33,9 @@ static const char add_usage[] =
 	"  --uid U           the service is every process of uid U\n"
 	"  --cgroup PATH     the service is every process in cgroup v2 PATH\n"
 	"  --pid P           the service is process P\n"
-	COMMON_HELP;
+	COMMON_HELP
+	"\n"
+	CTL_KEYWORDS_HELP;
 
 static const char del_usage[] =
 	"Usage: " DEL_SYNOPSIS
@@ -378,9 +380,9 @@ static int service_list(struct ctl *c, int argc, char **argv)
 int cmd_service(struct ctl *c, int argc, char **argv)
 {
 	static const struct ctl_cmd actions[] = {
-		{ "add", service_add },
-		{ "del", service_del },
-		{ "list", service_list },
+		{ "add", service_add, 0 },
+		{ "del", service_del, 0 },
+		{ "list", service_list, 0 },
 	};
 
 	return ctl_group(c, "service", actions, sizeof(actions) / sizeof(actions[0]), argc, argv,

@@ -23,7 +23,11 @@ struct ctl {
 struct ctl_cmd {
 	const char *name;
 	int (*run)(struct ctl *c, int argc, char **argv);
+	unsigned int flags;
 };
+
+/* An older spelling: chosen by its whole word only, never by a prefix. */
+#define CTL_CMD_EXACT 1u
 
 /*
  * Exit statuses, and the value a parser returns when the command should go
@@ -48,6 +52,11 @@ enum {
 #define CTL_PIN_DIR_HELP \
 	"bpffs directory (default: $LWFP_PIN_DIR, else " LWFP_DEFAULT_PIN_DIR ")\n"
 
+/* The line of every command's help that has options of its own. */
+#define CTL_KEYWORDS_HELP                                                      \
+	"Every option but --pin-dir and -j may be written as a keyword, without\n" \
+	"its dashes: 'KEYWORD VALUE' is '--KEYWORD VALUE'.\n"
+
 #define CTL_COMMON_LONGOPTS                                             \
 	{ "pin-dir", required_argument, NULL, CTL_OPT_PIN_DIR },         \
 	{ "json", no_argument, NULL, 'j' },                              \
@@ -69,7 +78,19 @@ int ctl_resolve_cgroup(const char *cgroup, char *buf, size_t size);
 void ctl_opts_reset(void);
 int ctl_next_opt(struct ctl *c, int argc, char **argv, const struct option *longopts);
 int ctl_help(const char *text);
+/* keywords.c: the error for a word the command has no place for. */
 int ctl_unexpected_arg(const char *arg);
+/*
+ * keywords.c: after getopt_long returned the bare word optarg, the option
+ * of longopts that word names as a keyword, with optarg set to its value
+ * (the next word), or CTL_OPT_ARG when it names none.
+ */
+int ctl_keyword(int argc, char **argv, const struct option *longopts);
+/* grammar.c: runs the command of cmds that argv[0] names, or a unique prefix of. */
+int ctl_dispatch(struct ctl *c, const char *group, const struct ctl_cmd *cmds, size_t n,
+		 int argc, char **argv);
+/* grammar.c: the command chosen last, "filter add"; "" before any. */
+const char *ctl_cmd_path(void);
 int ctl_parse_simple(struct ctl *c, int argc, char **argv, const char *usage,
 		     const char *argname, const char **arg);
 int ctl_group(struct ctl *c, const char *group, const struct ctl_cmd *cmds, size_t n,
@@ -115,6 +136,12 @@ void up_note_placement(FILE *f, const struct lwfp_engine *e);
 
 int cmd_up(struct ctl *c, int argc, char **argv);
 int cmd_down(struct ctl *c, int argc, char **argv);
+int cmd_engine_show(struct ctl *c, int argc, char **argv); /* cmd_engine.c */
+/* grammar.c: the objects engine, flow and policy; run with its keywords. */
+int cmd_engine(struct ctl *c, int argc, char **argv);
+int cmd_flow(struct ctl *c, int argc, char **argv);
+int cmd_policy(struct ctl *c, int argc, char **argv);
+int cmd_run_words(struct ctl *c, int argc, char **argv);
 int cmd_service(struct ctl *c, int argc, char **argv);
 int cmd_filter(struct ctl *c, int argc, char **argv);
 int cmd_flows(struct ctl *c, int argc, char **argv);

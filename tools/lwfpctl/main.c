@@ -9,41 +9,45 @@
 #include "version.h"
 
 static const char usage[] =
-	"Usage: lwfpctl [--pin-dir DIR] [-j] COMMAND [ARGS]\n"
+	"Usage: lwfpctl [--pin-dir DIR] [-j] OBJECT VERB [KEYWORD VALUE]...\n"
 	"       lwfpctl [--pin-dir DIR] -batch FILE\n"
 	"\n"
-	"Commands:\n"
-	"  up [--cgroup PATH] [--max-flows-per-uid N] [--config FILE]\n"
-	"     [--before PROG | --after PROG]\n"
+	"Objects and verbs:\n"
+	"  engine up [cgroup PATH] [max-flows-per-uid N] [config FILE]\n"
+	"            [before PROG | after PROG]\n"
 	"                         load the engine and attach it to a cgroup v2 path;\n"
 	"                         N caps the live flows of one uid; FILE: the policy;\n"
 	"                         PROG: where among the cgroup's other programs\n"
-	"  reload [--config FILE] make the policy that of FILE (default\n"
-	"                         " CTL_DEFAULT_CONFIG "), all or none\n"
-	"  save                   print the policy in the language of FILE\n"
-	"  down                   detach and remove the engine\n"
-	"  service add NAME [--provider UUID] (--uid U | --cgroup PATH | --pid P)\n"
+	"  engine down            detach and remove the engine\n"
+	"  engine show            where the engine is pinned and attached\n"
+	"  service add NAME [provider UUID] (uid U | cgroup PATH | pid P)\n"
 	"                         register a service, print its handle\n"
 	"  service del NAME       remove a service and its filters\n"
 	"  service list           list the services\n"
-	"  filter add --service NAME --to ADDR:PORT [CONDITIONS] [SETTINGS]\n"
+	"  filter add service NAME to ADDR:PORT [CONDITIONS] [SETTINGS]\n"
 	"                         add a redirect filter, print its id\n"
-	"  filter add --permit|--block [CONDITIONS] [--weight W]\n"
+	"  filter add permit|block [CONDITIONS] [weight W]\n"
 	"                         add a permit or block filter, print its id\n"
 	"  filter del ID          remove a filter\n"
 	"  filter list            list the filters, highest weight first\n"
 	"  filter show ID         every field of one filter\n"
-	"  filter flush [--service NAME]\n"
+	"  filter flush [service NAME]\n"
 	"                         remove all filters, or those of service NAME\n"
-	"  flows                  live redirected flows: their chain, bytes, age, and\n"
+	"  filter refresh         let the app filters follow their paths\n"
+	"  flow list              live redirected flows: their chain, bytes, age, and\n"
 	"                         the application's network namespace and cgroup\n"
-	"  stats [--prometheus]   counters (--prometheus: for a Prometheus scrape)\n"
-	"  metrics --listen ADDR:PORT\n"
-	"                         serve stats --prometheus at http://ADDR:PORT/metrics\n"
-	"  monitor [--log FILE]   events and refusals as they happen\n"
-	"  dns list               names learned from DNS answers (for --host)\n"
+	"  flow monitor [log FILE]\n"
+	"                         events and refusals as they happen\n"
+	"  stats [prometheus]     counters (prometheus: for a Prometheus scrape)\n"
+	"  metrics listen ADDR:PORT\n"
+	"                         serve stats prometheus at http://ADDR:PORT/metrics\n"
+	"  policy reload [config FILE]\n"
+	"                         make the policy that of FILE (default\n"
+	"                         " CTL_DEFAULT_CONFIG "), all or none\n"
+	"  policy save            print the policy in the language of FILE\n"
+	"  dns list               names learned from DNS answers (for host)\n"
 	"  dns floor SECONDS      the least time a learned name matches\n"
-	"  run [--via SERVICE]... -- CMD [ARGS]\n"
+	"  run [via SERVICE]... -- CMD [ARGS]\n"
 	"                         run CMD in a fresh cgroup, its connections going\n"
 	"                         through the services or a built-in lwfp-inspect\n"
 	"  doctor                 the other programs and netfilter rules next to the\n"
@@ -51,7 +55,31 @@ static const char usage[] =
 	"  -batch FILE, --batch FILE\n"
 	"                         add the services and filters of FILE ('-': stdin),\n"
 	"                         all or none; prints the new filter ids\n"
+	"\n"
+	"An OBJECT or VERB may be shortened to a prefix that names only one\n"
+	"(lwfpctl fi l: filter list). 'help' after an object lists its verbs, and\n"
+	"after a verb shows its keywords.\n"
+	"\n"
+	CTL_KEYWORDS_HELP
+	"The conditions and settings of filter add, written as options below, are\n"
+	"keywords too: filter add block dst 198.18.0.0/15 dport 80.\n"
 	FILTER_OPTS_USAGE
+	"\n"
+	"Older spellings, accepted as ever (lwfpctl(8), OLDER SPELLINGS):\n"
+	"  up [--cgroup PATH] [--max-flows-per-uid N] [--config FILE]\n"
+	"     [--before PROG | --after PROG]\n"
+	"  down\n"
+	"  reload [--config FILE]\n"
+	"  save\n"
+	"  service add NAME [--provider UUID] (--uid U | --cgroup PATH | --pid P)\n"
+	"  filter add --service NAME --to ADDR:PORT [CONDITIONS] [SETTINGS]\n"
+	"  filter add --permit|--block [CONDITIONS] [--weight W]\n"
+	"  filter flush [--service NAME]\n"
+	"  flows\n"
+	"  monitor [--log FILE]\n"
+	"  stats [--prometheus]\n"
+	"  metrics --listen ADDR:PORT\n"
+	"  run [--via SERVICE]... [--netns all|PATH]... -- CMD [ARGS]\n"
 	"\n"
 	"Options of every command, anywhere among its arguments:\n"
 	"  --pin-dir DIR          bpffs directory of the engine\n"
@@ -61,22 +89,26 @@ static const char usage[] =
 	"  -h, --help             this help, or the help of a command\n"
 	"  --version              the version and the ABI version, then exit\n"
 	"\n"
-	"Every command but --help and --version must be run as root.\n";
+	"Every command but --help, help and --version must be run as root.\n";
 
 static const struct ctl_cmd commands[] = {
-	{ "up", cmd_up },
-	{ "down", cmd_down },
-	{ "service", cmd_service },
-	{ "filter", cmd_filter },
-	{ "flows", cmd_flows },
-	{ "stats", cmd_stats },
-	{ "metrics", cmd_metrics },
-	{ "monitor", cmd_monitor },
-	{ "run", cmd_run },
-	{ "reload", cmd_reload },
-	{ "save", cmd_save },
-	{ "doctor", cmd_doctor },
-	{ "dns", cmd_dns },
+	{ "engine", cmd_engine, 0 },
+	{ "service", cmd_service, 0 },
+	{ "filter", cmd_filter, 0 },
+	{ "flow", cmd_flow, 0 },
+	{ "stats", cmd_stats, 0 },
+	{ "metrics", cmd_metrics, 0 },
+	{ "policy", cmd_policy, 0 },
+	{ "dns", cmd_dns, 0 },
+	{ "run", cmd_run_words, 0 },
+	{ "doctor", cmd_doctor, 0 },
+	/* The older bare verbs, which scripts outside use. */
+	{ "up", cmd_up, CTL_CMD_EXACT },
+	{ "down", cmd_down, CTL_CMD_EXACT },
+	{ "flows", cmd_flows, CTL_CMD_EXACT },
+	{ "monitor", cmd_monitor, CTL_CMD_EXACT },
+	{ "reload", cmd_reload, CTL_CMD_EXACT },
+	{ "save", cmd_save, CTL_CMD_EXACT },
 };
 
 /* "-h", "--help", or a cluster of short options such as "-jh". */
@@ -111,14 +143,16 @@ static void scan_leading(int argc, char **argv, bool *version)
 
 /*
  * Help is the one thing a non-root caller may have, so it must be spotted
- * before the root check, which comes before everything else.
+ * before the root check, which comes before everything else. The word
+ * `help` counts anywhere, as -h does: the commands check for root again
+ * when it turns out to be a value or a NAME.
  */
 static bool wants_help(int argc, char **argv)
 {
 	int i;
 
 	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
-		if (is_help(argv[i]))
+		if (is_help(argv[i]) || !strcmp(argv[i], "help"))
 			return true;
 	}
 	return false;

@@ -125,6 +125,13 @@ int ctl_resolve_cgroup(const char *cgroup, char *buf, size_t size)
 }
 
 /*
+ * Set once getopt_long passed "--": every word left is a plain one. glibc
+ * would move optind back to the first of them at each later call, handing
+ * the same word out again, so getopt_long is not called any more.
+ */
+static bool past_dashes;
+
+/*
  * glibc restarts its scan only when optind is 0; every command parses its
  * own slice of argv, so each parse starts with this.
  */
@@ -132,6 +139,7 @@ void ctl_opts_reset(void)
 {
 	optind = 0;
 	opterr = 0;
+	past_dashes = false;
 }
 
 /* The option as the user typed it, without any "=value". */
@@ -164,6 +172,12 @@ int ctl_next_opt(struct ctl *c, int argc, char **argv, const struct option *long
 {
 	int opt, idx;
 
+	if (past_dashes) {
+		if (optind >= argc)
+			return -1;
+		optarg = argv[optind++];
+		return CTL_OPT_ARG;
+	}
 	for (;;) {
 		idx = -1;
 		opt = getopt_long(argc, argv, "-:jh", longopts, &idx);
@@ -184,9 +198,12 @@ int ctl_next_opt(struct ctl *c, int argc, char **argv, const struct option *long
 		case ':':
 			report_bad_opt(argv, opt);
 			return CTL_OPT_BAD;
+		case CTL_OPT_ARG:
+			return ctl_keyword(argc, argv, longopts);
 		case -1:
 			if (optind >= argc)
 				return -1;
+			past_dashes = true;
 			optarg = argv[optind++];
 			return CTL_OPT_ARG;
 		default:
@@ -199,21 +216,6 @@ int ctl_help(const char *text)
 {
 	fputs(text, stdout);
 	return CTL_EXIT_OK;
-}
-
-static int dispatch(struct ctl *c, const char *group, const struct ctl_cmd *cmds, size_t n,
-		    int argc, char **argv)
-{
-	const char *sep = *group ? " " : "";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (strcmp(argv[0], cmds[i].name) == 0)
-			return cmds[i].run(c, argc, argv);
-	}
-	ctl_err("unknown command '%s%s%s' (try 'lwfpctl %s%s--help')", group, sep, argv[0],
-		group, sep);
-	return CTL_EXIT_FAIL;
 }
 
 /*
@@ -232,7 +234,10 @@ int ctl_group(struct ctl *c, const char *group, const struct ctl_cmd *cmds, size
 	opt = ctl_next_opt(c, argc, argv, longopts);
 	switch (opt) {
 	case CTL_OPT_ARG:
-		return dispatch(c, group, cmds, n, argc - (optind - 1), argv + optind - 1);
+		/* A verb everywhere, as in ip(8); last, ctl_keyword() already took it. */
+		if (!strcmp(optarg, "help"))
+			return ctl_help(usage);
+		return ctl_dispatch(c, group, cmds, n, argc - (optind - 1), argv + optind - 1);
 	case CTL_OPT_HELP:
 		return ctl_help(usage);
 	case -1:
@@ -283,12 +288,6 @@ int ctl_service_name(struct lwfp_engine *e, uint32_t handle, char name[LWFP_NAME
 		return err;
 	ctl_copy_name(name, s.name, sizeof(s.name));
 	return 0;
-}
-
-int ctl_unexpected_arg(const char *arg)
-{
-	ctl_err("unexpected argument '%s'", arg);
-	return CTL_EXIT_FAIL;
 }
 
 /*

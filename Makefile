@@ -57,7 +57,7 @@ CTL_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(CTL_SRCS))
 INSPECT_SRCS := $(wildcard tools/lwfp-inspect/*.c) tools/lwfpctl/filter_opts.c
 INSPECT_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(INSPECT_SRCS))
 BPF_SRCS := $(wildcard bpf/*.c)
-BPF_HDRS := $(wildcard bpf/*.h) include/lwfp/abi.h
+BPF_HDRS := $(wildcard bpf/*.h) include/lwfp/abi.h include/lwfp/engine_defs.h
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
@@ -202,7 +202,7 @@ FUZZ_BINS := $(patsubst tests/fuzz/fuzz_%.c,build/fuzz/fuzz_%,$(FUZZ_SRCS))
 # The sources a target links besides its own file (default: lib/parse.c).
 FUZZ_LINK_winaddr := lib/win/addr.c lib/win/errors.c
 # The data plane's DNS answer parser, compiled for user space (bpf/dns_parse.h).
-build/fuzz/fuzz_dns_answer: bpf/dns_parse.h include/lwfp/abi.h
+build/fuzz/fuzz_dns_answer: bpf/dns_parse.h bpf/layout.h include/lwfp/abi.h include/lwfp/engine_defs.h
 
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS) $(WIN_SRCS) $(WIN_HDRS) $(wildcard tools/lwfp-inspect/*.c)
 	@mkdir -p $(@D)

@@ -93,7 +93,7 @@ test_host and test_app.
 # The classifier's design, under its table in docs/performance.md.
 CLASSIFIER_DESIGN = (
     "How the classifier scales: user space publishes, with the filter table, an index over it "
-    "(lib/index.c; layout in include/lwfp/abi.h). Each filter sits in one bucket, chosen by its most "
+    "(lib/index.c; layout in bpf/layout.h). Each filter sits in one bucket, chosen by its most "
     "selective exact condition: its destination prefix (keyed by family, length and masked address; "
     "the 8 lengths per family used by most filters get buckets), else its single destination port, "
     "else the wildcard bucket. A bucket is a run of table positions in lwfp_filter_pos, ascending; "

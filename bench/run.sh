@@ -146,9 +146,10 @@ gcc -O2 -Wall -Wextra -Werror -I"$ROOT/include" -o "$BB/fwdproxy" "$ROOT/bench/f
 	"$BUILD/lib/liblwfp.a" -lbpf -lelf -lz -ljson-c -lpthread || die "cannot build fwdproxy"
 CL=$BB/connload
 FWD=$BB/fwdproxy
-# The sizes of what the engine keeps per flow and per socket, for the report.
-printf '#include <stdio.h>\n#include <linux/types.h>\n#include <lwfp/abi.h>\nint main(void){printf("{\\"kind\\":\\"sizes\\",\\"lwfp_sk\\":%%zu,\\"lwfp_flow\\":%%zu}\\n",sizeof(struct lwfp_sk),sizeof(struct lwfp_flow));return 0;}\n' >"$T/sizes.c"
-gcc -I"$ROOT/include" -o "$T/sizes" "$T/sizes.c" && "$T/sizes" >>"$RAW" || die "cannot build the sizes probe"
+# The sizes of what the engine keeps per flow and per socket, for the report
+# (bpf/layout.h: the map layouts are not installed).
+printf '#include <stdio.h>\n#include <linux/types.h>\n#include "layout.h"\nint main(void){printf("{\\"kind\\":\\"sizes\\",\\"lwfp_sk\\":%%zu,\\"lwfp_flow\\":%%zu}\\n",sizeof(struct lwfp_sk),sizeof(struct lwfp_flow));return 0;}\n' >"$T/sizes.c"
+gcc -I"$ROOT/include" -I"$ROOT/bpf" -o "$T/sizes" "$T/sizes.c" && "$T/sizes" >>"$RAW" || die "cannot build the sizes probe"
 
 mkdir "$BCG" "$ECG" "$PCG" || die "cannot create $BCG"
 

@@ -8,7 +8,7 @@
 #include <linux/in6.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
-#include <lwfp/abi.h>
+#include "layout.h"
 
 #include "maps.h"
 

@@ -25,7 +25,7 @@
 
 #include <stdbool.h>
 #include <linux/types.h>
-#include <lwfp/abi.h>
+#include "layout.h"
 
 #ifndef __always_inline
 #define __always_inline inline __attribute__((always_inline))

@@ -4,7 +4,7 @@
 
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
-#include <lwfp/abi.h>
+#include "layout.h"
 
 #include "dns_parse.h"
 

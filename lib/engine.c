@@ -37,18 +37,6 @@ static const char *const progs[] = {
 	"lwfp_dns_ingress",
 };
 
-/* Every map of lwfp.bpf.c: each is pinned, so down must unpin each. */
-static const char *const map_pins[] = {
-	MAP_CONFIG, MAP_FILTERS, MAP_FILTER_RAW, MAP_FILTER_APP, MAP_SERVICES, MAP_FLOWS,
-	MAP_FILTER_IDX, MAP_FILTER_POS,
-	MAP_PENDING, MAP_INHERIT, MAP_SCRATCH, MAP_SK_STORE, "lwfp_udp_addr", "lwfp_udp_app",
-	"lwfp_udp_idle", "lwfp_sweep", "lwfp_uid_flows", "lwfp_tuple_scratch", "lwfp_udp_seq", MAP_COUNTERS,
-	MAP_EV_SLOTS, MAP_EV_DROPS, MAP_EV_MASK, MAP_EV_OWNERS, MAP_EV_SCRATCH, MAP_FILTER_HITS,
-	"lwfp_id_index", "lwfp_id_uid", "lwfp_id_pid", "lwfp_id_cgroup", "lwfp_accepted",
-	MAP_DNS, "lwfp_dns_sk", "lwfp_dns_scratch",
-	MAP_OFFLOAD_TX, MAP_OFFLOAD_RX,
-};
-
 LWFP_API const char *lwfp_default_pin_dir(void)
 {
 	const char *env = getenv("LWFP_PIN_DIR");
@@ -206,7 +194,7 @@ static int open_maps(struct lwfp_engine *e)
 {
 	struct {
 		int *fd;
-		const char *name;
+		enum map_id id;
 	} maps[] = {
 		{ &e->config_fd, MAP_CONFIG },	 { &e->filters_fd, MAP_FILTERS },
 		{ &e->filter_raw_fd, MAP_FILTER_RAW }, { &e->services_fd, MAP_SERVICES },
@@ -219,17 +207,17 @@ static int open_maps(struct lwfp_engine *e)
 	int err;
 
 	for (i = 0; i < sizeof(maps) / sizeof(maps[0]); i++) {
-		*maps[i].fd = pin_open(e->pin_dir, maps[i].name);
+		*maps[i].fd = map_open(e->pin_dir, maps[i].id);
 		if (*maps[i].fd < 0)
 			return *maps[i].fd;
 	}
 	err = config_read(e, &cfg);
 	if (err)
 		return err;
-	if (cfg.abi_version != LWFP_ABI_VERSION)
+	if (cfg.abi_version != LWFP_LAYOUT_VERSION)
 		return -EPROTO;
 	/* After the version check: an older engine has none, and is EPROTO. */
-	e->dns_fd = pin_open(e->pin_dir, MAP_DNS);
+	e->dns_fd = map_open(e->pin_dir, MAP_DNS);
 	if (e->dns_fd < 0)
 		return e->dns_fd;
 	cfg.cgroup[sizeof(cfg.cgroup) - 1] = 0;
@@ -370,16 +358,16 @@ static int attach_one(struct bpf_program *prog, int cg_fd, const char *pin_dir,
 
 static bool map_listed(const char *name)
 {
-	size_t i;
+	int i;
 
-	for (i = 0; i < sizeof(map_pins) / sizeof(map_pins[0]); i++)
-		if (!strcmp(map_pins[i], name))
+	for (i = 0; i < MAP__COUNT; i++)
+		if (!strcmp(map_name(i), name))
 			return true;
 	return false;
 }
 
 /*
- * Every map is pinned; one missing from map_pins would outlive `down`, so
+ * Every map is pinned; one missing from LWFP_MAPS would outlive `down`, so
  * it is refused here, where every test notices.
  */
 static int set_map_pins(struct lwfp_bpf *skel, const char *pin_dir)
@@ -412,7 +400,7 @@ static int init_config(struct lwfp_bpf *skel, const char *cgroup, uint64_t cg_id
 		/* Adopting a pinned engine: it must be the same cgroup. */
 		return cfg.cgroup_id == cg_id ? 0 : -EEXIST;
 	}
-	cfg.abi_version = LWFP_ABI_VERSION;
+	cfg.abi_version = LWFP_LAYOUT_VERSION;
 	cfg.next_filter_id = 1;
 	cfg.cgroup_id = cg_id;
 	if (strlen(cgroup) >= sizeof(cfg.cgroup))
@@ -500,7 +488,7 @@ static bool fully_up(const char *pin_dir)
 		if (!pin_exists(pin_dir, name))
 			return false;
 	}
-	return pin_exists(pin_dir, MAP_CONFIG);
+	return pin_exists(pin_dir, map_name(MAP_CONFIG));
 }
 
 /*
@@ -591,7 +579,7 @@ LWFP_API int lwfp_engine_up(const struct lwfp_engine_opts *opts, struct lwfp_eng
 		close(dir_fd);
 		return err;
 	}
-	fresh = !pin_exists(pin_dir, MAP_CONFIG);
+	fresh = !pin_exists(pin_dir, map_name(MAP_CONFIG));
 	if (!fully_up(pin_dir))
 		err = attach_new(pin_dir, cgroup, cg_id, &order);
 	if (!err)
@@ -623,8 +611,8 @@ static int unpin_all(const char *pin_dir)
 			found++;
 	}
 	offload_unpin(pin_dir);
-	for (i = 0; i < sizeof(map_pins) / sizeof(map_pins[0]); i++)
-		if (!pin_path(path, sizeof(path), pin_dir, map_pins[i]) && !unlink(path))
+	for (i = 0; i < MAP__COUNT; i++)
+		if (!pin_path(path, sizeof(path), pin_dir, map_name(i)) && !unlink(path))
 			found++;
 	rmdir(pin_dir);
 	return found ? 0 : -ENOENT;

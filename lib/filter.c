@@ -322,7 +322,7 @@ static int filter_from_opts(const struct lwfp_filter_opts *opts, struct lwfp_fil
 {
 	*raw = OPTS_GET(opts, raw, NULL);
 	*raw_len = *raw ? OPTS_GET(opts, raw_len, 0) : 0;
-	*nf = *opts->filter;
+	filter_spec_put(nf, opts->filter);
 	nf->raw_len = *raw_len;
 	if (filter_app_path(opts)) {
 		int err = app_resolve(nf, opts->app_path);
@@ -381,7 +381,7 @@ static int table_sort(struct lwfp_filter *fs, uint32_t n)
 static int batch_check(struct lwfp_engine *e, const struct lwfp_filter_opts *const *opts,
 		       size_t n, struct lwfp_filter *out, size_t *failed)
 {
-	struct lwfp_service s;
+	struct lwfp_service_info s;
 	const void *raw;
 	size_t i, raw_len;
 	int err;
@@ -568,8 +568,9 @@ out:
 }
 
 LWFP_API int lwfp_filter_foreach(struct lwfp_engine *e,
-				 int (*cb)(const struct lwfp_filter *f, void *ctx), void *ctx)
+				 int (*cb)(const struct lwfp_filter_spec *f, void *ctx), void *ctx)
 {
+	struct lwfp_filter_spec spec;
 	struct lwfp_filter *fs;
 	uint32_t n, i;
 	int err;
@@ -577,8 +578,10 @@ LWFP_API int lwfp_filter_foreach(struct lwfp_engine *e,
 	err = filters_load(e, &fs, &n);
 	if (err)
 		return err;
-	for (i = 0; i < n && !err; i++)
-		err = cb(&fs[i], ctx);
+	for (i = 0; i < n && !err; i++) {
+		filter_spec_get(&spec, &fs[i]);
+		err = cb(&spec, ctx);
+	}
 	free(fs);
 	return err;
 }

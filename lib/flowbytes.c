@@ -36,7 +36,7 @@ struct diag_req {
 	struct inet_diag_req_v2 r;
 };
 
-static void diag_req_init(struct diag_req *q, const struct lwfp_flow *f)
+static void diag_req_init(struct diag_req *q, const struct lwfp_flow_info *f)
 {
 	const struct lwfp_addr *src = &f->orig_src, *dst = &f->target;
 
@@ -100,7 +100,7 @@ static int diag_answer(const void *buf, size_t n, uint64_t *up, uint64_t *down)
 	return -ENOENT;
 }
 
-static int diag_query(int fd, const struct lwfp_flow *f, uint64_t *up, uint64_t *down)
+static int diag_query(int fd, const struct lwfp_flow_info *f, uint64_t *up, uint64_t *down)
 {
 	struct sockaddr_nl nl = { .nl_family = AF_NETLINK };
 	char buf[4096] __attribute__((aligned(NLMSG_ALIGNTO)));
@@ -124,7 +124,7 @@ static bool own_netns(uint32_t ino)
 }
 
 /* A sock_diag socket in the namespace of the process that made the hop's connect. */
-static int diag_socket(const struct lwfp_flow *f)
+static int diag_socket(const struct lwfp_flow_info *f)
 {
 	char path[64];
 	uint32_t ino;
@@ -152,7 +152,7 @@ static int diag_socket(const struct lwfp_flow *f)
 	return fd;
 }
 
-LWFP_API int lwfp_flow_bytes(const struct lwfp_flow *f, uint64_t *up, uint64_t *down)
+LWFP_API int lwfp_flow_bytes(const struct lwfp_flow_info *f, uint64_t *up, uint64_t *down)
 {
 	int fd, err;
 

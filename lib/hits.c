@@ -40,14 +40,14 @@ void hits_drop(struct lwfp_engine *e, uint32_t id)
 	bpf_map_delete_elem(e->filter_hits_fd, &id);
 }
 
-LWFP_API int lwfp_filter_hits(struct lwfp_engine *e, uint32_t id, struct lwfp_filter_hits *out)
+LWFP_API int lwfp_filter_hits(struct lwfp_engine *e, uint32_t id, struct lwfp_hits *out)
 {
 	struct lwfp_filter_hits *vals;
 	int ncpu, c, err = 0;
 
 	if (!e || !out)
 		return -EINVAL;
-	*out = (struct lwfp_filter_hits){ 0 };
+	*out = (struct lwfp_hits){ 0 };
 	vals = hits_alloc(&ncpu);
 	if (!vals)
 		return -errno;

@@ -51,7 +51,7 @@ LWFP_API int lwfp_host_pattern(const char *pattern, char out[LWFP_HOST_PATTERN_M
 	buf[len] = 0;
 	if (!host_labels(strncmp(buf, "*.", 2) ? buf : buf + 2))
 		return -EINVAL;
-	/* Backwards, as the data plane hashes learned names (abi.h). */
+	/* Backwards, as the data plane hashes learned names (engine_defs.h). */
 	for (i = len; i > 0; i--)
 		h = lwfp_host_hash_step(h, (uint8_t)buf[i - 1]);
 	memcpy(out, buf, len + 1);
@@ -85,10 +85,9 @@ LWFP_API int lwfp_dns_name(struct lwfp_engine *e, uint64_t netns_cookie,
 }
 
 LWFP_API int lwfp_dns_foreach(struct lwfp_engine *e,
-			      int (*cb)(const struct lwfp_dns_key *k,
-					const struct lwfp_dns_entry *v, void *ctx),
-			      void *ctx)
+			      int (*cb)(const struct lwfp_dns_info *d, void *ctx), void *ctx)
 {
+	struct lwfp_dns_info info;
 	struct lwfp_dns_key k, next;
 	struct lwfp_dns_entry v;
 	void *prev = NULL;
@@ -99,8 +98,8 @@ LWFP_API int lwfp_dns_foreach(struct lwfp_engine *e,
 		prev = &k;
 		if (bpf_map_lookup_elem(e->dns_fd, &k, &v))
 			continue; /* gone meanwhile */
-		v.name[sizeof(v.name) - 1] = 0;
-		err = cb(&k, &v, ctx);
+		dns_info(&info, &k, &v);
+		err = cb(&info, ctx);
 		if (err)
 			return err;
 	}

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * The index over one half of the filter table (abi.h): every filter goes in
+ * The index over one half of the filter table (bpf/layout.h): every filter goes in
  * one bucket, so a connect() looks only at the few buckets its destination
  * can hit instead of at every filter. Built here, in user space, for the
  * half about to be published; bpf/classify.h reads it.

@@ -6,33 +6,63 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <lwfp/abi.h>
+#include "../bpf/layout.h"
 
 #include "visibility.h"
 
-/* Pinned map names, as the BPF object names them. */
-#define MAP_CONFIG "lwfp_config"
-#define MAP_FILTERS "lwfp_filters"
-#define MAP_FILTER_RAW "lwfp_filter_raw"
-#define MAP_FILTER_APP "lwfp_filter_app"
-#define MAP_FILTER_IDX "lwfp_filter_idx"
-#define MAP_FILTER_POS "lwfp_filter_pos"
-#define MAP_SERVICES "lwfp_services"
-#define MAP_FLOWS "lwfp_flows"
-#define MAP_PENDING "lwfp_pending"
-#define MAP_INHERIT "lwfp_inherit"
-#define MAP_SCRATCH "lwfp_scratch"
-#define MAP_SK_STORE "lwfp_sk_store"
-#define MAP_COUNTERS "lwfp_counters"
-#define MAP_EV_SLOTS "lwfp_ev_slots"
-#define MAP_EV_DROPS "lwfp_ev_drops"
-#define MAP_EV_MASK "lwfp_ev_mask"
-#define MAP_EV_OWNERS "lwfp_ev_owners"
-#define MAP_EV_SCRATCH "lwfp_ev_scratch"
-#define MAP_FILTER_HITS "lwfp_filter_hits"
-#define MAP_DNS "lwfp_dns"
-#define MAP_OFFLOAD_TX "lwfp_offload_tx"
-#define MAP_OFFLOAD_RX "lwfp_offload_rx"
+/*
+ * Every map of lwfp.bpf.c, by the name it is pinned under: the one list.
+ * Each is pinned, so `down` unpins each (engine.c refuses to load an
+ * object with a map not listed here); lib/ opens them by MAP_ id.
+ */
+#define LWFP_MAPS(X) \
+	X(CONFIG, "lwfp_config") \
+	X(FILTERS, "lwfp_filters") \
+	X(FILTER_RAW, "lwfp_filter_raw") \
+	X(FILTER_APP, "lwfp_filter_app") \
+	X(FILTER_IDX, "lwfp_filter_idx") \
+	X(FILTER_POS, "lwfp_filter_pos") \
+	X(FILTER_HITS, "lwfp_filter_hits") \
+	X(SERVICES, "lwfp_services") \
+	X(ID_INDEX, "lwfp_id_index") \
+	X(ID_UID, "lwfp_id_uid") \
+	X(ID_PID, "lwfp_id_pid") \
+	X(ID_CGROUP, "lwfp_id_cgroup") \
+	X(FLOWS, "lwfp_flows") \
+	X(PENDING, "lwfp_pending") \
+	X(ACCEPTED, "lwfp_accepted") \
+	X(INHERIT, "lwfp_inherit") \
+	X(SCRATCH, "lwfp_scratch") \
+	X(TUPLE_SCRATCH, "lwfp_tuple_scratch") \
+	X(UID_FLOWS, "lwfp_uid_flows") \
+	X(SK_STORE, "lwfp_sk_store") \
+	X(UDP_ADDR, "lwfp_udp_addr") \
+	X(UDP_APP, "lwfp_udp_app") \
+	X(UDP_IDLE, "lwfp_udp_idle") \
+	X(UDP_SEQ, "lwfp_udp_seq") \
+	X(SWEEP, "lwfp_sweep") \
+	X(COUNTERS, "lwfp_counters") \
+	X(EV_SLOTS, "lwfp_ev_slots") \
+	X(EV_DROPS, "lwfp_ev_drops") \
+	X(EV_MASK, "lwfp_ev_mask") \
+	X(EV_OWNERS, "lwfp_ev_owners") \
+	X(EV_SCRATCH, "lwfp_ev_scratch") \
+	X(DNS, "lwfp_dns") \
+	X(DNS_SK, "lwfp_dns_sk") \
+	X(DNS_SCRATCH, "lwfp_dns_scratch") \
+	X(OFFLOAD_TX, "lwfp_offload_tx") \
+	X(OFFLOAD_RX, "lwfp_offload_rx")
+
+enum map_id {
+#define MAP_ID(id, name) MAP_##id,
+	LWFP_MAPS(MAP_ID)
+#undef MAP_ID
+	MAP__COUNT
+};
+
+/* maps.c: the pinned name of a map, and opening its pin in pin_dir. */
+const char *map_name(enum map_id id);
+int map_open(const char *pin_dir, enum map_id id);
 
 struct lwfp_engine {
 	char pin_dir[256];
@@ -51,6 +81,23 @@ struct lwfp_engine {
 	int filter_hits_fd;
 	int dns_fd;
 };
+
+/*
+ * convert.c: the control API's structs (lwfp/engine.h) from the map
+ * layouts, and a filter back.
+ */
+struct lwfp_filter_spec;
+struct lwfp_service_info;
+struct lwfp_flow_info;
+struct lwfp_event_info;
+struct lwfp_dns_info;
+void filter_spec_get(struct lwfp_filter_spec *d, const struct lwfp_filter *s);
+void filter_spec_put(struct lwfp_filter *d, const struct lwfp_filter_spec *s);
+void service_info(struct lwfp_service_info *d, const struct lwfp_service *s);
+void flow_info(struct lwfp_flow_info *d, const struct lwfp_flow *s);
+void event_info(struct lwfp_event_info *d, const struct lwfp_event *s);
+void dns_info(struct lwfp_dns_info *d, const struct lwfp_dns_key *k,
+	      const struct lwfp_dns_entry *s);
 
 /* Opens pin_dir/name; -ENOENT when absent. */
 int pin_open(const char *pin_dir, const char *name);
@@ -72,7 +119,7 @@ int config_read(struct lwfp_engine *e, struct lwfp_config *cfg);
 int config_write(struct lwfp_engine *e, const struct lwfp_config *cfg);
 
 /*
- * index.c: the index over one half of the filter table (abi.h). Bucket i
+ * index.c: the index over one half of the filter table (bpf/layout.h). Bucket i
  * is keys[i] -> buckets[i], a run of pos[] that starts at the half's first
  * slot of lwfp_filter_pos.
  */

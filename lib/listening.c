@@ -127,7 +127,7 @@ LWFP_API int lwfp_service_listening(struct lwfp_engine *e, uint64_t *mask)
 	size_t i;
 
 	*mask = 0;
-	map_fd = pin_open(e->pin_dir, MAP_SK_STORE);
+	map_fd = map_open(e->pin_dir, MAP_SK_STORE);
 	if (map_fd < 0)
 		return map_fd;
 	for (i = 0; i < 2 && !err; i++) {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * Event readers: each monitor has a ring of its own in one slot of
- * lwfp_ev_slots (abi.h says why). A slot is claimed and released under the
+ * lwfp_ev_slots (bpf/layout.h says why). A slot is claimed and released under the
  * engine's lock; a slot whose owner is gone (killed, so it never released
  * it) is reclaimed: the owner is named by pid and start time, because a
  * pid alone may have been reused by a live process since.
@@ -132,19 +132,21 @@ static void slot_release(struct lwfp_monitor *m)
 static int monitor_sample(void *ctx, void *data, size_t size)
 {
 	struct lwfp_monitor *m = ctx;
+	struct lwfp_event_info info;
 	struct lwfp_event ev = {};
 
 	/* The ring may come from a newer data plane with a longer record. */
 	memcpy(&ev, data, size < sizeof(ev) ? size : sizeof(ev));
-	return m->cb(&ev, m->ctx);
+	event_info(&info, &ev);
+	return m->cb(&info, m->ctx);
 }
 
 static int monitor_open(struct lwfp_monitor *m)
 {
-	m->slots_fd = pin_open(m->e->pin_dir, MAP_EV_SLOTS);
-	m->drops_fd = pin_open(m->e->pin_dir, MAP_EV_DROPS);
-	m->owners_fd = pin_open(m->e->pin_dir, MAP_EV_OWNERS);
-	m->mask_fd = pin_open(m->e->pin_dir, MAP_EV_MASK);
+	m->slots_fd = map_open(m->e->pin_dir, MAP_EV_SLOTS);
+	m->drops_fd = map_open(m->e->pin_dir, MAP_EV_DROPS);
+	m->owners_fd = map_open(m->e->pin_dir, MAP_EV_OWNERS);
+	m->mask_fd = map_open(m->e->pin_dir, MAP_EV_MASK);
 	if (m->slots_fd < 0)
 		return m->slots_fd;
 	if (m->drops_fd < 0 || m->owners_fd < 0 || m->mask_fd < 0)

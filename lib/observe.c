@@ -12,8 +12,10 @@
 #include "internal.h"
 
 LWFP_API int lwfp_flow_foreach(struct lwfp_engine *e,
-			       int (*cb)(uint64_t token, const struct lwfp_flow *f, void *ctx), void *ctx)
+			       int (*cb)(uint64_t token, const struct lwfp_flow_info *f, void *ctx),
+			       void *ctx)
 {
+	struct lwfp_flow_info info;
 	uint64_t key, next;
 	struct lwfp_flow f;
 	void *prev = NULL;
@@ -25,7 +27,8 @@ LWFP_API int lwfp_flow_foreach(struct lwfp_engine *e,
 		/* A flow that closed between the two calls is simply gone. */
 		if (bpf_map_lookup_elem(e->flows_fd, &key, &f))
 			continue;
-		err = cb(key, &f, ctx);
+		flow_info(&info, &f);
+		err = cb(key, &info, ctx);
 		if (err)
 			return err;
 	}

@@ -83,7 +83,7 @@ void offload_attach(int tx_fd, int rx_fd, const char *pin_dir)
 	if (!load_verdict(tx_fd, rx_fd, path))
 		return;
 	/* No fast path on this kernel: lwfp_offload() finds no map. */
-	if (!pin_path(path, sizeof(path), pin_dir, MAP_OFFLOAD_RX))
+	if (!pin_path(path, sizeof(path), pin_dir, map_name(MAP_OFFLOAD_RX)))
 		unlink(path);
 }
 
@@ -269,8 +269,8 @@ LWFP_API int lwfp_offload(int a, int b, const struct lwfp_offload_opts *opts)
 	if (offload_disabled())
 		return -EOPNOTSUPP;
 	pin_dir = pin_dir ? pin_dir : lwfp_default_pin_dir();
-	tx = pin_open(pin_dir, MAP_OFFLOAD_TX);
-	rx = pin_open(pin_dir, MAP_OFFLOAD_RX);
+	tx = map_open(pin_dir, MAP_OFFLOAD_TX);
+	rx = map_open(pin_dir, MAP_OFFLOAD_RX);
 	if (tx < 0 || rx < 0)
 		err = (tx == -ENOENT || rx == -ENOENT) ? -EOPNOTSUPP : (tx < 0 ? tx : rx);
 	else

@@ -202,8 +202,8 @@ static bool other_engines(const char *pin_dir)
 
 	if (!slash || slash == pin_dir)
 		return false;
-	snprintf(pattern, sizeof(pattern), "%.*s/*/%s", (int)(slash - pin_dir), pin_dir, MAP_CONFIG);
-	snprintf(self, sizeof(self), "%s/%s", pin_dir, MAP_CONFIG);
+	snprintf(pattern, sizeof(pattern), "%.*s/*/%s", (int)(slash - pin_dir), pin_dir, map_name(MAP_CONFIG));
+	snprintf(self, sizeof(self), "%s/%s", pin_dir, map_name(MAP_CONFIG));
 	if (glob(pattern, 0, NULL, &g))
 		return false;
 	for (i = 0; i < g.gl_pathc && !found; i++)

@@ -46,22 +46,42 @@ static int services_scan(int fd, const char *name, uint32_t handle, struct lwfp_
 	return -ENOENT;
 }
 
-LWFP_API int lwfp_service_find(struct lwfp_engine *e, const char *name, struct lwfp_service *out)
+static int service_lookup(struct lwfp_engine *e, const char *name, struct lwfp_service *out)
 {
 	if (!name)
 		return -EINVAL;
 	return services_scan(e->services_fd, name, 0, out);
 }
 
-LWFP_API int lwfp_service_by_handle(struct lwfp_engine *e, uint32_t handle, struct lwfp_service *out)
+/* The API's answer: the service as engine.h describes it. */
+static int service_answer(int err, const struct lwfp_service *s, struct lwfp_service_info *out)
 {
-	if (!handle || handle > LWFP_MAX_SERVICES)
-		return -ENOENT;
-	return services_scan(e->services_fd, NULL, handle, out);
+	if (!err && out)
+		service_info(out, s);
+	return err;
 }
 
-LWFP_API int lwfp_service_foreach(struct lwfp_engine *e,
-				  int (*cb)(const struct lwfp_service *s, void *ctx), void *ctx)
+LWFP_API int lwfp_service_find(struct lwfp_engine *e, const char *name,
+			       struct lwfp_service_info *out)
+{
+	struct lwfp_service s;
+
+	return service_answer(service_lookup(e, name, &s), &s, out);
+}
+
+LWFP_API int lwfp_service_by_handle(struct lwfp_engine *e, uint32_t handle,
+				    struct lwfp_service_info *out)
+{
+	struct lwfp_service s;
+
+	if (!handle || handle > LWFP_MAX_SERVICES)
+		return -ENOENT;
+	return service_answer(services_scan(e->services_fd, NULL, handle, &s), &s, out);
+}
+
+/* Every service in use, in slot order; a non-zero return from cb stops. */
+static int services_each(struct lwfp_engine *e,
+			 int (*cb)(const struct lwfp_service *s, void *ctx), void *ctx)
 {
 	struct lwfp_service s;
 	uint32_t i;
@@ -79,6 +99,29 @@ LWFP_API int lwfp_service_foreach(struct lwfp_engine *e,
 			return err;
 	}
 	return 0;
+}
+
+struct service_each_ctx {
+	int (*cb)(const struct lwfp_service_info *s, void *ctx);
+	void *ctx;
+};
+
+static int service_each_info(const struct lwfp_service *s, void *ctx)
+{
+	struct service_each_ctx *c = ctx;
+	struct lwfp_service_info info;
+
+	service_info(&info, s);
+	return c->cb(&info, c->ctx);
+}
+
+LWFP_API int lwfp_service_foreach(struct lwfp_engine *e,
+				  int (*cb)(const struct lwfp_service_info *s, void *ctx),
+				  void *ctx)
+{
+	struct service_each_ctx c = { cb, ctx };
+
+	return services_each(e, service_each_info, &c);
 }
 
 static bool name_valid(const char *name)
@@ -155,12 +198,7 @@ static int free_slot(int fd, uint32_t *slot)
 	return -ENOSPC;
 }
 
-/* ---- The identity index (abi.h, struct lwfp_id_index) -------------------- */
-
-#define MAP_ID_INDEX "lwfp_id_index"
-#define MAP_ID_UID "lwfp_id_uid"
-#define MAP_ID_PID "lwfp_id_pid"
-#define MAP_ID_CGROUP "lwfp_id_cgroup"
+/* ---- The identity index (bpf/layout.h, struct lwfp_id_index) ------------- */
 
 struct id_entry {
 	uint64_t key;
@@ -279,17 +317,17 @@ static int id_index_rebuild(struct lwfp_engine *e)
 	int fd_ix, fd_uid = -1, fd_pid = -1, fd_cg = -1, err;
 	uint32_t zero = 0;
 
-	err = lwfp_service_foreach(e, id_collect, &l);
+	err = services_each(e, id_collect, &l);
 	if (err)
 		return err;
-	fd_ix = pin_open(e->pin_dir, MAP_ID_INDEX);
+	fd_ix = map_open(e->pin_dir, MAP_ID_INDEX);
 	if (fd_ix == -ENOENT)
 		return 0;
 	if (fd_ix < 0)
 		return fd_ix;
-	fd_uid = pin_open(e->pin_dir, MAP_ID_UID);
-	fd_pid = pin_open(e->pin_dir, MAP_ID_PID);
-	fd_cg = pin_open(e->pin_dir, MAP_ID_CGROUP);
+	fd_uid = map_open(e->pin_dir, MAP_ID_UID);
+	fd_pid = map_open(e->pin_dir, MAP_ID_PID);
+	fd_cg = map_open(e->pin_dir, MAP_ID_CGROUP);
 	err = fd_uid < 0 ? fd_uid : fd_pid < 0 ? fd_pid : fd_cg < 0 ? fd_cg : 0;
 	if (!err)
 		err = id_map_sync(fd_uid, l.uid, l.ix.uids, 4);
@@ -465,7 +503,7 @@ LWFP_API int lwfp_service_del(struct lwfp_engine *e, const char *name)
 	err = engine_lock(e);
 	if (err)
 		return err;
-	err = lwfp_service_find(e, name, &s);
+	err = service_lookup(e, name, &s);
 	if (!err)
 		err = service_remove(e, &s);
 	engine_unlock(e);
@@ -480,7 +518,7 @@ LWFP_API int lwfp_service_handle(const char *pin_dir, const char *name, uint32_t
 
 	if (!name || !handle)
 		return -EINVAL;
-	fd = pin_open(pin_dir ? pin_dir : lwfp_default_pin_dir(), MAP_SERVICES);
+	fd = map_open(pin_dir ? pin_dir : lwfp_default_pin_dir(), MAP_SERVICES);
 	if (fd < 0)
 		return fd;
 	err = services_scan(fd, name, 0, &s);

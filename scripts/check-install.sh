@@ -38,6 +38,15 @@ for h in include/lwfp/*.h include/lwfp/win/*.h; do
 	[ "${h##*/}" = lwfp_win_internal.h ] || [ -f "$P/$h" ] || fail "$h was not installed"
 done
 [ ! -e "$P/include/lwfp/win/lwfp_win_internal.h" ] || fail "lwfp_win_internal.h was installed"
+# Each installed header compiles alone against the installed tree, and none
+# holds a map layout: those stay in bpf/layout.h, never installed, so a map
+# can change without an ABI change.
+for h in "$P"/include/lwfp/*.h; do
+	echo "#include <lwfp/${h##*/}>" | "${CC:-cc}" -Wall -Wextra -Werror -fsyntax-only -I"$P/include" -x c - ||
+		fail "lwfp/${h##*/} does not compile alone"
+done
+! grep -lE '^struct lwfp_(config|filter|flow|service|event|sk|tuple|dns_entry) \{' "$P"/include/lwfp/*.h ||
+	fail "a map layout was installed"
 
 cat >"$D/prog.c" <<'C'
 #include <arpa/inet.h>

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include <lwfp/abi.h>
+#include <lwfp/engine_defs.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -190,6 +191,19 @@ int lwfp_engine_check_self(const struct lwfp_engine *e);
 
 /* ---- services ------------------------------------------------------------ */
 
+/*
+ * A service as the control API gives it. This and the other structs below
+ * are the API's own, not the layouts of the engine's maps: lib/ converts,
+ * so a map changes without an ABI change (docs/abi.md, "Versions").
+ */
+struct lwfp_service_info {
+	uint32_t handle;
+	uint32_t id_kind; /* enum lwfp_identity_kind */
+	uint64_t id_value; /* uid, cgroup id or tgid */
+	uint8_t provider[16];
+	char name[LWFP_NAME_MAX];
+};
+
 struct lwfp_service_opts {
 	size_t sz;
 	const char *name;
@@ -211,11 +225,12 @@ int lwfp_service_add(struct lwfp_engine *e, const struct lwfp_service_opts *opts
 int lwfp_service_update(struct lwfp_engine *e, const struct lwfp_service_opts *opts);
 /* Also deletes the service's filters. -ENOENT for an unknown name. */
 int lwfp_service_del(struct lwfp_engine *e, const char *name);
-int lwfp_service_find(struct lwfp_engine *e, const char *name, struct lwfp_service *out);
-int lwfp_service_by_handle(struct lwfp_engine *e, uint32_t handle, struct lwfp_service *out);
+int lwfp_service_find(struct lwfp_engine *e, const char *name, struct lwfp_service_info *out);
+int lwfp_service_by_handle(struct lwfp_engine *e, uint32_t handle,
+			   struct lwfp_service_info *out);
 /* Calls cb for every service; a non-zero return from cb stops and is returned. */
 int lwfp_service_foreach(struct lwfp_engine *e,
-			 int (*cb)(const struct lwfp_service *s, void *ctx), void *ctx);
+			 int (*cb)(const struct lwfp_service_info *s, void *ctx), void *ctx);
 
 /*
  * Which services have a live listener in the caller's network namespace:
@@ -230,13 +245,48 @@ int lwfp_service_listening(struct lwfp_engine *e, uint64_t *mask);
 
 /* ---- filters ------------------------------------------------------------- */
 
+/*
+ * A filter: what lwfp_filter_add takes (id is assigned, raw_len comes from
+ * the opts) and lwfp_filter_foreach gives. A condition is tested only when
+ * its LWFP_COND_ bit is set in conds.
+ */
+struct lwfp_filter_spec {
+	uint32_t id;
+	uint32_t service; /* handle of the owning service; 0 for permit and block */
+	uint32_t weight; /* highest first */
+	uint32_t conds; /* LWFP_COND_ */
+	uint8_t action; /* enum lwfp_action */
+	uint8_t fail; /* enum lwfp_fail_mode */
+	uint8_t ctx_kind; /* enum lwfp_context_kind */
+	uint8_t proto; /* IPPROTO_TCP / IPPROTO_UDP */
+	uint8_t family; /* 4 or 6 */
+	uint8_t dst_plen;
+	uint16_t raw_len; /* bytes of its raw context (lwfp_filter_raw) */
+	uint32_t dst[4]; /* network order, IPv4 in dst[0] */
+	uint16_t dport_lo, dport_hi; /* host order */
+	uint16_t sport_lo, sport_hi;
+	uint32_t uid_lo, uid_hi;
+	uint32_t gid;
+	uint32_t cgroup_level; /* LWFP_COND_CGROUP: lwfp_cgroup_id's level of cgroup_id */
+	uint64_t cgroup_id;
+	uint64_t origin_cgroup_id;
+	struct lwfp_addr to; /* the redirect target */
+	uint32_t idle_timeout_s; /* UDP; 0 means LWFP_UDP_IDLE_DEFAULT_S */
+	uint32_t flags; /* LWFP_FILTER_ */
+	uint64_t app_ino[LWFP_APP_SLOTS]; /* LWFP_COND_APP; 0: an empty slot */
+	uint32_t app_dev[LWFP_APP_SLOTS]; /* lwfp_kernel_dev() of st_dev */
+	/* LWFP_COND_HOST: the pattern and its hash, as lwfp_host_pattern gives them. */
+	uint64_t host_hash;
+	char host[LWFP_HOST_PATTERN_MAX];
+};
+
 struct lwfp_filter_opts {
 	size_t sz;
 	/*
 	 * Conditions, action, weight, fail mode, context kind and target. id is
 	 * assigned; service is the handle of the owning service (redirect only).
 	 */
-	const struct lwfp_filter *filter;
+	const struct lwfp_filter_spec *filter;
 	const void *raw; /* LWFP_CTX_RAW or metadata extra bytes */
 	size_t raw_len; /* at most LWFP_RAW_CONTEXT_MAX */
 	/*
@@ -276,7 +326,7 @@ int lwfp_filter_replace_batch(struct lwfp_engine *e, const uint32_t *del, size_t
 int lwfp_filter_del(struct lwfp_engine *e, uint32_t id);
 /* In classification order: highest weight first. */
 int lwfp_filter_foreach(struct lwfp_engine *e,
-			int (*cb)(const struct lwfp_filter *f, void *ctx), void *ctx);
+			int (*cb)(const struct lwfp_filter_spec *f, void *ctx), void *ctx);
 /* The raw context bytes of a filter; *len 0 when it has none. */
 int lwfp_filter_raw(struct lwfp_engine *e, uint32_t id, void *buf, size_t size, size_t *len);
 /* The path of an --app filter: -ENOENT when it has none, -ERANGE too long for buf. */
@@ -299,8 +349,33 @@ uint32_t lwfp_kernel_dev(uint64_t st_dev);
 
 /* ---- flows, counters, events --------------------------------------------- */
 
+/*
+ * One hop of a live redirected flow, as lwfp_flow_foreach gives it: what
+ * `lwfpctl flows` shows. The hop's own service and filter are its last
+ * hop, hops[nhops - 1].
+ */
+struct lwfp_flow_info {
+	uint64_t chain; /* token of the chain's first hop */
+	uint8_t proto; /* IPPROTO_TCP / IPPROTO_UDP */
+	uint8_t nhops;
+	struct lwfp_hop hops[LWFP_MAX_HOPS];
+	struct lwfp_addr orig_dst, orig_src, target;
+	uint32_t refs; /* sockets still holding the flow: app side and proxy side */
+	uint64_t created_ns; /* CLOCK_MONOTONIC */
+	/* The process that made this hop's connect. */
+	uint32_t pid, uid, gid;
+	char comm[16];
+	uint64_t cgroup_id;
+	/* The application that opened the chain: its cgroup and network namespace. */
+	uint64_t origin_cgroup_id;
+	uint64_t origin_netns; /* the namespace's cookie */
+	uint32_t origin_netns_ino; /* and its inode number */
+};
+
+/* Calls cb for every live hop, by its token; a non-zero return stops. */
 int lwfp_flow_foreach(struct lwfp_engine *e,
-		      int (*cb)(uint64_t token, const struct lwfp_flow *f, void *ctx), void *ctx);
+		      int (*cb)(uint64_t token, const struct lwfp_flow_info *f, void *ctx),
+		      void *ctx);
 /*
  * The data bytes a live TCP hop has carried, as the kernel counts them on
  * the hop's connecting socket (the application's for the first hop, the
@@ -309,14 +384,37 @@ int lwfp_flow_foreach(struct lwfp_engine *e,
  * when the socket or the namespace of the process that connected it is
  * gone. Needs the privilege to enter that namespace.
  */
-int lwfp_flow_bytes(const struct lwfp_flow *f, uint64_t *up, uint64_t *down);
+int lwfp_flow_bytes(const struct lwfp_flow_info *f, uint64_t *up, uint64_t *down);
 
 /* Sums the per-CPU counters into out[LWFP_CNT__MAX]. */
 int lwfp_counters_read(struct lwfp_engine *e, uint64_t *out, size_t n);
 const char *lwfp_counter_name(enum lwfp_counter c);
 
+/*
+ * One event, as a monitor hands it out. ts_ns is CLOCK_BOOTTIME. reason is
+ * the enum lwfp_counter the event also counted (block, no_listener,
+ * uid_flow_cap...), and err the errno a refused connect() got, 0 when it
+ * went through.
+ */
+struct lwfp_event_info {
+	uint64_t ts_ns;
+	uint64_t token;
+	uint32_t type; /* enum lwfp_event_type */
+	uint32_t filter_id;
+	uint32_t service;
+	uint32_t pid;
+	uint32_t uid;
+	uint8_t proto;
+	uint8_t nhops;
+	struct lwfp_addr orig_dst;
+	struct lwfp_addr target;
+	char comm[16];
+	uint32_t reason;
+	int32_t err;
+};
+
 struct lwfp_monitor;
-typedef int (*lwfp_event_cb)(const struct lwfp_event *ev, void *ctx);
+typedef int (*lwfp_event_cb)(const struct lwfp_event_info *ev, void *ctx);
 int lwfp_monitor_new(struct lwfp_engine *e, lwfp_event_cb cb, void *ctx,
 		     struct lwfp_monitor **out);
 /* Waits up to timeout_ms; returns events handled or -errno (-EINTR on a signal). */
@@ -331,14 +429,24 @@ int lwfp_monitor_drops(struct lwfp_monitor *m, uint64_t *drops);
 /* Releases the monitor's slot. */
 void lwfp_monitor_free(struct lwfp_monitor *m);
 
-/* A filter's hit counters (abi.h, struct lwfp_filter_hits), summed over CPUs. */
-int lwfp_filter_hits(struct lwfp_engine *e, uint32_t id, struct lwfp_filter_hits *out);
+/*
+ * What a filter decided, summed over CPUs: matched counts every connect or
+ * new flow it decided; of those, a redirect filter's redirected went to its
+ * proxy and refused were refused (no listener with fail closed, or the flow
+ * could not be recorded). Zero when the filter is added.
+ */
+struct lwfp_hits {
+	uint64_t matched;
+	uint64_t redirected;
+	uint64_t refused;
+};
+int lwfp_filter_hits(struct lwfp_engine *e, uint32_t id, struct lwfp_hits *out);
 
 /*
- * Host names (--host, abi.h's lwfp_dns). lwfp_host_pattern checks and
+ * Host names (--host, names learned from DNS answers). lwfp_host_pattern checks and
  * normalises a pattern, "name.example" or "*.example" (the names below
  * example, not example itself), to lower case without a trailing dot in
- * out, with its lwfp_filter.host_hash; -EINVAL when it is not one.
+ * out, with its hash (lwfp_filter_spec.host_hash); -EINVAL when it is not one.
  */
 int lwfp_host_pattern(const char *pattern, char out[LWFP_HOST_PATTERN_MAX], uint64_t *hash);
 /*
@@ -348,11 +456,20 @@ int lwfp_host_pattern(const char *pattern, char out[LWFP_HOST_PATTERN_MAX], uint
  */
 int lwfp_dns_name(struct lwfp_engine *e, uint64_t netns_cookie, const struct lwfp_addr *addr,
 		  char *name, size_t size);
+/* A name learned from a DNS answer, for one address in one namespace. */
+struct lwfp_dns_info {
+	uint64_t netns; /* cookie of the namespace the answer was delivered in */
+	uint32_t addr[4]; /* network order, IPv4 in addr[0] */
+	uint8_t family; /* LWFP_AF_INET or LWFP_AF_INET6 */
+	uint32_t ttl; /* as answered */
+	uint64_t learned_ns; /* CLOCK_MONOTONIC */
+	uint64_t expires_ns; /* CLOCK_MONOTONIC: the TTL, at least the floor */
+	char name[LWFP_DNS_NAME_MAX]; /* the question's name */
+};
+
 /* The learned names, in no order; cb returns non-zero to stop. */
 int lwfp_dns_foreach(struct lwfp_engine *e,
-		     int (*cb)(const struct lwfp_dns_key *k, const struct lwfp_dns_entry *v,
-			       void *ctx),
-		     void *ctx);
+		     int (*cb)(const struct lwfp_dns_info *d, void *ctx), void *ctx);
 /* A name lives at least this long, whatever its TTL; 0: the default (60 s). */
 int lwfp_engine_set_dns_ttl_floor(struct lwfp_engine *e, uint32_t seconds);
 

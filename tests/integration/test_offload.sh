@@ -37,11 +37,20 @@ PEER=$LWFP_ROOT/tests/integration/offload_peer.py
 setup_netns
 mkcg app
 engine_up
-[ -e "$PIN/lwfp_offload_rx" ] || fail "the engine has no offload map (kernel $(uname -r))"
+# Before Linux 6.2 the verdict (bpf/offload.bpf.c) does not load: the
+# engine has no fast path, and every hop must splice instead.
+FASTPATH=1
+if [ ! -e "$PIN/lwfp_offload_rx" ]; then
+	IFS=. read -r kmaj kmin _ <<<"$(uname -r)"
+	((kmaj > 6 || (kmaj == 6 && kmin >= 2))) && fail "the engine has no offload map (kernel $(uname -r))"
+	FASTPATH=0
+fi
 
 # 0. The call itself (lwfp-test-offload): queued bytes go first, -EEXIST.
-run_in app "$BIN/lwfp-test-offload" --pin-dir "$PIN" >"$T/native.out" 2>&1 ||
-	fail "lwfp-test-offload: $(grep -v '^ok' "$T/native.out")"
+if ((FASTPATH)); then
+	run_in app "$BIN/lwfp-test-offload" --pin-dir "$PIN" >"$T/native.out" 2>&1 ||
+		fail "lwfp-test-offload: $(grep -v '^ok' "$T/native.out")"
+fi
 
 spawn srv - "$NSP_SRV" "$PY" "$PEER" server "$PORT" "$T/results"
 wait_listen "$NSP_SRV" "$PORT"
@@ -94,6 +103,13 @@ expect_moved() {
 	[ "$(sed -n "${NRESULTS}p" "$T/results")" = "ok $up" ] ||
 		fail "the server got: $(sed -n "${NRESULTS}p" "$T/results")"
 }
+
+if ((!FASTPATH)); then
+	transfer "$SMALL" "$SMALL" client 1 || fail "transfer without a fast path: $(cat "$T/client.out")"
+	expect_moved "$SMALL" "$SMALL" client 1 splice splice splice
+	expect_flow A 1 'offload=Operation not supported'
+	pass
+fi
 
 # 1. A large transfer both ways through three offloaded hops; the client
 #    closes first.

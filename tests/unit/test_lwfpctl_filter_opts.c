@@ -67,7 +67,7 @@ static void test_host(void **state)
 static void test_dport_list(void **state)
 {
 	struct filter_spec s;
-	struct lwfp_filter f;
+	struct lwfp_filter_spec f;
 
 	(void)state;
 	assert_int_equal(opt(&s, FOPT_DPORT, "80"), 1);

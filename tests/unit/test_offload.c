@@ -196,11 +196,11 @@ static void test_attach_fails(void **state)
 
 	(void)state;
 	assert_non_null(mkdtemp(dir));
-	touch(dir, MAP_OFFLOAD_RX);
-	touch(dir, MAP_OFFLOAD_TX);
+	touch(dir, map_name(MAP_OFFLOAD_RX));
+	touch(dir, map_name(MAP_OFFLOAD_TX));
 	offload_attach(-1, -1, dir);
-	assert_false(exists(dir, MAP_OFFLOAD_RX));
-	assert_true(exists(dir, MAP_OFFLOAD_TX));
+	assert_false(exists(dir, map_name(MAP_OFFLOAD_RX)));
+	assert_true(exists(dir, map_name(MAP_OFFLOAD_TX)));
 	tcp_pair(p);
 	tcp_pair(q);
 	assert_int_equal(lwfp_offload(p[1], q[0], &opts), -EOPNOTSUPP);
@@ -209,7 +209,7 @@ static void test_attach_fails(void **state)
 	touch(dir, "link_lwfp_offload_verdict");
 	offload_unpin(dir);
 	assert_false(exists(dir, "link_lwfp_offload_verdict"));
-	assert_int_equal(pin_path(path, sizeof(path), dir, MAP_OFFLOAD_TX), 0);
+	assert_int_equal(pin_path(path, sizeof(path), dir, map_name(MAP_OFFLOAD_TX)), 0);
 	assert_int_equal(unlink(path), 0);
 	assert_int_equal(rmdir(dir), 0);
 }

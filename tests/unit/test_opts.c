@@ -251,7 +251,7 @@ static void check_service(void **state)
 
 /* ---- filters ----------------------------------------------------------------------- */
 
-static const struct lwfp_filter block = { .action = LWFP_ACT_BLOCK };
+static const struct lwfp_filter_spec block = { .action = LWFP_ACT_BLOCK };
 
 static int filter_add_call(const void *opts)
 {

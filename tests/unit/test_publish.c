@@ -153,15 +153,15 @@ static int teardown(void **state)
 }
 
 /* A block filter on one destination port: some filters share a bucket. */
-static struct lwfp_filter block(uint16_t port, uint32_t weight)
+static struct lwfp_filter_spec block(uint16_t port, uint32_t weight)
 {
-	return (struct lwfp_filter){ .conds = LWFP_COND_DPORT, .dport_lo = port, .dport_hi = port,
-				     .action = LWFP_ACT_BLOCK, .weight = weight };
+	return (struct lwfp_filter_spec){ .conds = LWFP_COND_DPORT, .dport_lo = port,
+					  .dport_hi = port, .action = LWFP_ACT_BLOCK, .weight = weight };
 }
 
 static uint32_t add_one(uint16_t port)
 {
-	struct lwfp_filter f = block(port, port % 7);
+	struct lwfp_filter_spec f = block(port, port % 7);
 	struct lwfp_filter_opts o = { .sz = sizeof(o), .filter = &f };
 	uint32_t id;
 
@@ -169,7 +169,7 @@ static uint32_t add_one(uint16_t port)
 	return id;
 }
 
-static int count_cb(const struct lwfp_filter *f, void *ctx)
+static int count_cb(const struct lwfp_filter_spec *f, void *ctx)
 {
 	(void)f;
 	(*(uint32_t *)ctx)++;
@@ -203,7 +203,7 @@ static void test_wait_between_flips(void **state)
 /* The wait is paid per update: 1000 filters in one batch wait once. */
 static void test_batch_waits_once(void **state)
 {
-	static struct lwfp_filter fs[1000];
+	static struct lwfp_filter_spec fs[1000];
 	static struct lwfp_filter_opts os[1000];
 	static const struct lwfp_filter_opts *ps[1000];
 	static uint32_t ids[1000];
@@ -224,7 +224,7 @@ static void test_batch_waits_once(void **state)
 /* A wait that fails (a signal, say) leaves the table as it was. */
 static void test_failed_wait_writes_nothing(void **state)
 {
-	struct lwfp_filter f = block(53, 1);
+	struct lwfp_filter_spec f = block(53, 1);
 	struct lwfp_filter_opts o = { .sz = sizeof(o), .filter = &f };
 	uint32_t id, before;
 

@@ -25,6 +25,7 @@
 #include <sys/socket.h>
 
 #include <lwfp/abi.h>
+#include <lwfp/engine_defs.h> /* LWFP_DNS_NAME_MAX */
 
 struct chain {
 	/* The records as the engine gave them, to be handed back unchanged. */

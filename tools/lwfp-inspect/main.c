@@ -693,7 +693,7 @@ static int register_with_service(struct inspect *in)
  */
 static int serve_service(struct inspect *in)
 {
-	struct lwfp_service s;
+	struct lwfp_service_info s;
 
 	if (in->cfg.service && in->cfg.engine &&
 	    lwfp_service_find(in->cfg.engine, in->cfg.service, &s) == -ENOENT) {

@@ -14,7 +14,7 @@ void names_init(struct names *n, struct lwfp_engine *engine)
 
 const char *names_get(struct names *n, uint32_t handle, uint64_t now_ms)
 {
-	struct lwfp_service s;
+	struct lwfp_service_info s;
 	char *name;
 
 	if (!n->engine || handle == 0 || handle > LWFP_MAX_SERVICES)

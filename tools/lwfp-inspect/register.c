@@ -146,7 +146,7 @@ static int add_service(struct registration *r, uint32_t *handle, char *err, size
 static int add_filter(struct registration *r, uint32_t handle, const struct lwfp_addr *to,
 		      uint8_t proto, uint8_t version, size_t dport, char *err, size_t size)
 {
-	struct lwfp_filter f = r->spec.f;
+	struct lwfp_filter_spec f = r->spec.f;
 	struct lwfp_filter_opts opts = {
 		.sz = sizeof(opts),
 		.filter = &f,
@@ -314,7 +314,7 @@ void register_remove(struct registration *r)
 /* Is our service, with our handle and this process as identity, in e? */
 static bool still_there(struct registration *r, struct lwfp_engine *e)
 {
-	struct lwfp_service s;
+	struct lwfp_service_info s;
 
 	return !lwfp_service_find(e, r->name, &s) && s.handle == r->handle &&
 	       s.id_kind == LWFP_ID_PID && s.id_value == (uint64_t)getpid();

@@ -25,7 +25,7 @@ static const char dns_usage[] =
 	"Options:\n"
 	"  --pin-dir DIR          " CTL_PIN_DIR_HELP;
 
-static long long seconds_left(const struct lwfp_dns_entry *v)
+static long long seconds_left(const struct lwfp_dns_info *v)
 {
 	struct timespec now;
 	uint64_t ns;
@@ -35,31 +35,30 @@ static long long seconds_left(const struct lwfp_dns_entry *v)
 	return v->expires_ns > ns ? (long long)((v->expires_ns - ns) / 1000000000ULL) : 0;
 }
 
-static const char *key_addr(const struct lwfp_dns_key *k, const struct lwfp_dns_entry *v,
-			    char *buf, size_t size)
+static const char *key_addr(const struct lwfp_dns_info *v, char *buf, size_t size)
 {
 	int af = v->family == LWFP_AF_INET6 ? AF_INET6 : AF_INET;
 
-	return inet_ntop(af, k->addr, buf, size) ? buf : "?";
+	return inet_ntop(af, v->addr, buf, size) ? buf : "?";
 }
 
-static int print_entry(const struct lwfp_dns_key *k, const struct lwfp_dns_entry *v, void *ctx)
+static int print_entry(const struct lwfp_dns_info *v, void *ctx)
 {
 	char addr[INET6_ADDRSTRLEN];
 
 	(void)ctx;
-	printf("%-20llu %-40s %-8u %-8lld %s\n", (unsigned long long)k->netns,
-	       key_addr(k, v, addr, sizeof(addr)), v->ttl, seconds_left(v), v->name);
+	printf("%-20llu %-40s %-8u %-8lld %s\n", (unsigned long long)v->netns,
+	       key_addr(v, addr, sizeof(addr)), v->ttl, seconds_left(v), v->name);
 	return 0;
 }
 
-static int push_entry(const struct lwfp_dns_key *k, const struct lwfp_dns_entry *v, void *ctx)
+static int push_entry(const struct lwfp_dns_info *v, void *ctx)
 {
 	struct json_object *o = json_object_new_object();
 	char addr[INET6_ADDRSTRLEN];
 
-	if (!o || cj_u64(o, "netns_cookie", k->netns) ||
-	    cj_str(o, "addr", key_addr(k, v, addr, sizeof(addr))) || cj_str(o, "name", v->name) ||
+	if (!o || cj_u64(o, "netns_cookie", v->netns) ||
+	    cj_str(o, "addr", key_addr(v, addr, sizeof(addr))) || cj_str(o, "name", v->name) ||
 	    cj_u64(o, "ttl", v->ttl) || cj_u64(o, "expires_in", (uint64_t)seconds_left(v))) {
 		json_object_put(o);
 		return -ENOMEM;

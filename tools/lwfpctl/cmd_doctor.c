@@ -99,7 +99,7 @@ static void check_engines(struct doctor *d)
 }
 
 /* Whether redirect filter f can send connections to a port rule r catches. */
-static bool overlaps(const struct nf_rule *r, const struct lwfp_filter *f)
+static bool overlaps(const struct nf_rule *r, const struct lwfp_filter_spec *f)
 {
 	uint16_t lo = 0, hi = 65535;
 	uint32_t i;
@@ -126,7 +126,7 @@ struct nf_check {
 	bool warned;
 };
 
-static int check_filter(const struct lwfp_filter *f, void *ctx)
+static int check_filter(const struct lwfp_filter_spec *f, void *ctx)
 {
 	struct nf_check *c = ctx;
 

@@ -8,7 +8,7 @@
 
 #include "lwfpctl.h"
 
-/* A printf format: the limits come from abi.h. */
+/* A printf format: the limits come from engine_defs.h. */
 static const char up_usage[] =
 	"Usage: lwfpctl engine up [cgroup PATH] [max-flows-per-uid N] [config FILE]\n"
 	"                         [before PROG | after PROG] [--pin-dir DIR] [-j]\n"

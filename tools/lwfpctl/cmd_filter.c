@@ -202,7 +202,7 @@ static int parse_add(struct ctl *c, int argc, char **argv, struct add_args *a)
 /* One filter per --dport item, all or none; prints their ids. */
 static int add_filters(struct lwfp_engine *e, struct add_args *a)
 {
-	struct lwfp_filter f[FILTER_MAX_DPORTS];
+	struct lwfp_filter_spec f[FILTER_MAX_DPORTS];
 	struct lwfp_filter_opts o[FILTER_MAX_DPORTS];
 	const struct lwfp_filter_opts *po[FILTER_MAX_DPORTS];
 	uint32_t ids[FILTER_MAX_DPORTS];
@@ -256,7 +256,7 @@ int filter_add_args(struct ctl *c, int argc, char **argv, struct filter_spec *sp
 
 int find_service(struct lwfp_engine *e, const char *name, uint32_t *handle)
 {
-	struct lwfp_service s;
+	struct lwfp_service_info s;
 	int err;
 
 	err = lwfp_service_find(e, name, &s);
@@ -363,7 +363,7 @@ static void cond_range(struct cond *c, uint32_t lo, uint32_t hi)
 		snprintf(c->text, sizeof(c->text), "%u-%u", lo, hi);
 }
 
-static void cond_prefix(struct cond *c, const struct lwfp_filter *f)
+static void cond_prefix(struct cond *c, const struct lwfp_filter_spec *f)
 {
 	int af = f->family == 6 ? AF_INET6 : AF_INET;
 
@@ -374,14 +374,14 @@ static void cond_prefix(struct cond *c, const struct lwfp_filter *f)
 }
 
 /* The path it was given; a filter added by (dev, ino) alone shows those. */
-static void cond_app(struct cond *c, struct lwfp_engine *e, const struct lwfp_filter *f)
+static void cond_app(struct cond *c, struct lwfp_engine *e, const struct lwfp_filter_spec *f)
 {
 	if (lwfp_filter_app(e, f->id, c->text, sizeof(c->text)))
 		snprintf(c->text, sizeof(c->text), "dev:%u,ino:%" PRIu64, f->app_dev[0],
 			 (uint64_t)f->app_ino[0]);
 }
 
-static void describe_conds(struct lwfp_engine *e, const struct lwfp_filter *f, struct cond *c)
+static void describe_conds(struct lwfp_engine *e, const struct lwfp_filter_spec *f, struct cond *c)
 {
 	static const char *const keys[C__N] = { "proto", "family", "dst", "dport",
 						"sport", "uid", "gid", "cgroup_id",
@@ -448,7 +448,7 @@ static const char *context_name(uint8_t kind)
 }
 
 /* The FAIL column: a boot filter fails closed whatever its mode. */
-static const char *fail_name(const struct lwfp_filter *f)
+static const char *fail_name(const struct lwfp_filter_spec *f)
 {
 	if (f->flags & LWFP_FILTER_BOOT)
 		return "boot";
@@ -461,7 +461,7 @@ struct list_ctx {
 };
 
 /* Fills name; NULL for permit and block, and for a service already gone. */
-static const char *owner(struct lwfp_engine *e, const struct lwfp_filter *f,
+static const char *owner(struct lwfp_engine *e, const struct lwfp_filter_spec *f,
 			 char name[LWFP_NAME_MAX + 1])
 {
 	if (f->action != LWFP_ACT_REDIRECT || ctl_service_name(e, f->service, name))
@@ -469,13 +469,13 @@ static const char *owner(struct lwfp_engine *e, const struct lwfp_filter *f,
 	return name;
 }
 
-static int print_filter(const struct lwfp_filter *f, void *ctx)
+static int print_filter(const struct lwfp_filter_spec *f, void *ctx)
 {
 	struct list_ctx *l = ctx;
 	char name[LWFP_NAME_MAX + 1], to[64], context[32], conds[3 * CTL_CGROUP_STR_MAX] = "";
 	const char *svc = owner(l->e, f, name);
 	const char *target = ctl_addr_str(&f->to, to, sizeof(to));
-	struct lwfp_filter_hits hits;
+	struct lwfp_hits hits;
 	struct cond c[C__N];
 	size_t len = 0;
 	int i;
@@ -502,7 +502,7 @@ static int print_filter(const struct lwfp_filter *f, void *ctx)
 
 /* "raw:HEX" as `filter add --context` takes it. */
 static int context_json(struct json_object *o, struct lwfp_engine *e,
-			const struct lwfp_filter *f)
+			const struct lwfp_filter_spec *f)
 {
 	uint8_t raw[LWFP_RAW_CONTEXT_MAX];
 	char text[4 + 2 * LWFP_RAW_CONTEXT_MAX + 1] = "raw:";
@@ -519,7 +519,7 @@ static int context_json(struct json_object *o, struct lwfp_engine *e,
 	return cj_str(o, "context", text);
 }
 
-static int conds_json(struct json_object *o, struct lwfp_engine *e, const struct lwfp_filter *f)
+static int conds_json(struct json_object *o, struct lwfp_engine *e, const struct lwfp_filter_spec *f)
 {
 	struct cond c[C__N];
 	int i, err = 0;
@@ -541,9 +541,9 @@ static int conds_json(struct json_object *o, struct lwfp_engine *e, const struct
 }
 
 /* hits: connects it decided; redirected and refused only for a redirect filter. */
-static int hits_json(struct json_object *o, struct lwfp_engine *e, const struct lwfp_filter *f)
+static int hits_json(struct json_object *o, struct lwfp_engine *e, const struct lwfp_filter_spec *f)
 {
-	struct lwfp_filter_hits h;
+	struct lwfp_hits h;
 	int err = lwfp_filter_hits(e, f->id, &h);
 
 	if (err)
@@ -557,7 +557,7 @@ static int hits_json(struct json_object *o, struct lwfp_engine *e, const struct 
 }
 
 static int filter_json(struct json_object *o, struct lwfp_engine *e,
-		       const struct lwfp_filter *f)
+		       const struct lwfp_filter_spec *f)
 {
 	static const struct lwfp_addr none;
 	char name[LWFP_NAME_MAX + 1];
@@ -574,7 +574,7 @@ static int filter_json(struct json_object *o, struct lwfp_engine *e,
 	return hits_json(o, e, f) ?: context_json(o, e, f);
 }
 
-static int push_filter(const struct lwfp_filter *f, void *ctx)
+static int push_filter(const struct lwfp_filter_spec *f, void *ctx)
 {
 	struct list_ctx *l = ctx;
 	struct json_object *o = json_object_new_object();
@@ -637,7 +637,7 @@ struct show_ctx {
 	int err;
 };
 
-static int find_filter(const struct lwfp_filter *f, void *ctx)
+static int find_filter(const struct lwfp_filter_spec *f, void *ctx)
 {
 	struct show_ctx *s = ctx;
 
@@ -701,7 +701,7 @@ struct flush_ctx {
 	uint32_t service; /* 0: every filter */
 };
 
-static int collect_filter(const struct lwfp_filter *f, void *ctx)
+static int collect_filter(const struct lwfp_filter_spec *f, void *ctx)
 {
 	struct flush_ctx *fl = ctx;
 

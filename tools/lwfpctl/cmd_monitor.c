@@ -103,7 +103,7 @@ struct ev_text {
 	const char *service, *reason;
 };
 
-static void ev_text(const struct monitor_ctx *m, const struct lwfp_event *ev,
+static void ev_text(const struct monitor_ctx *m, const struct lwfp_event_info *ev,
 		    struct ev_text *t)
 {
 	utc_time(m, ev->ts_ns, t->time);
@@ -117,7 +117,7 @@ static void ev_text(const struct monitor_ctx *m, const struct lwfp_event *ev,
 	t->reason = ev->reason < LWFP_CNT__MAX ? lwfp_counter_name(ev->reason) : "unknown";
 }
 
-static struct json_object *event_json(const struct lwfp_event *ev, const struct ev_text *t)
+static struct json_object *event_json(const struct lwfp_event_info *ev, const struct ev_text *t)
 {
 	struct json_object *o = json_object_new_object();
 
@@ -135,7 +135,7 @@ static struct json_object *event_json(const struct lwfp_event *ev, const struct 
 	return o;
 }
 
-static int print_event(const struct lwfp_event *ev, const struct ev_text *t)
+static int print_event(const struct lwfp_event_info *ev, const struct ev_text *t)
 {
 	const char *proto = ctl_proto_name(ev->proto);
 	int n;
@@ -147,7 +147,7 @@ static int print_event(const struct lwfp_event *ev, const struct ev_text *t)
 }
 
 /* The journal's message: key=value, for people and for grep. */
-static void syslog_text(const struct lwfp_event *ev, const struct ev_text *t, char *buf,
+static void syslog_text(const struct lwfp_event_info *ev, const struct ev_text *t, char *buf,
 			size_t size)
 {
 	const char *proto = ctl_proto_name(ev->proto);
@@ -159,7 +159,7 @@ static void syslog_text(const struct lwfp_event *ev, const struct ev_text *t, ch
 		 t->service ? t->service : "-", ev->pid, t->comm, ev->uid);
 }
 
-static int on_event(const struct lwfp_event *ev, void *ctx)
+static int on_event(const struct lwfp_event_info *ev, void *ctx)
 {
 	struct monitor_ctx *m = ctx;
 	struct json_object *o;

@@ -114,7 +114,7 @@ struct flow_extra {
 	char dns_name[LWFP_DNS_NAME_MAX];
 };
 
-static void flow_extra(const struct lwfp_flow *f, struct flow_extra *x)
+static void flow_extra(const struct lwfp_flow_info *f, struct flow_extra *x)
 {
 	struct timespec ts;
 	uint64_t now;
@@ -147,7 +147,7 @@ static const char *age_str(const struct flow_extra *x, char *buf, size_t size)
 
 #define CHAIN_MAX (LWFP_MAX_HOPS * (LWFP_NAME_MAX + 1) + 1)
 
-static int print_flow(uint64_t token, const struct lwfp_flow *f, void *ctx)
+static int print_flow(uint64_t token, const struct lwfp_flow_info *f, void *ctx)
 {
 	struct flows_ctx *l = ctx;
 	char comm[sizeof(f->comm) + 1], dst[64], target[64], chain[CHAIN_MAX], cg[CGPATH_MAX];
@@ -176,7 +176,7 @@ static int cj_u64_or_null(struct json_object *o, const char *key, bool known, ui
 	return known ? cj_u64(o, key, v) : cj_null(o, key);
 }
 
-static int flow_json_extra(struct json_object *o, struct lwfp_engine *e, const struct lwfp_flow *f)
+static int flow_json_extra(struct json_object *o, struct lwfp_engine *e, const struct lwfp_flow_info *f)
 {
 	struct flow_extra x;
 
@@ -195,7 +195,7 @@ static int flow_json_extra(struct json_object *o, struct lwfp_engine *e, const s
 }
 
 static int flow_json(struct json_object *o, struct lwfp_engine *e, uint64_t token,
-		     const struct lwfp_flow *f)
+		     const struct lwfp_flow_info *f)
 {
 	char comm[sizeof(f->comm) + 1], cg[CGPATH_MAX];
 
@@ -217,7 +217,7 @@ static int flow_json(struct json_object *o, struct lwfp_engine *e, uint64_t toke
 	return 0;
 }
 
-static int push_flow(uint64_t token, const struct lwfp_flow *f, void *ctx)
+static int push_flow(uint64_t token, const struct lwfp_flow_info *f, void *ctx)
 {
 	struct flows_ctx *l = ctx;
 	struct json_object *o = json_object_new_object();

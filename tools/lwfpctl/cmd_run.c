@@ -182,10 +182,10 @@ static int cgroups_setup(struct run *r)
 	return 0;
 }
 
-static int origin_filter(struct run *r, const struct lwfp_filter *tmpl, uint32_t weight)
+static int origin_filter(struct run *r, const struct lwfp_filter_spec *tmpl, uint32_t weight)
 {
 	struct lwfp_filter_opts fo = { .sz = sizeof(fo) };
-	struct lwfp_filter f = {};
+	struct lwfp_filter_spec f = {};
 	char path[PATH_MAX];
 	uint32_t level;
 	uint64_t id;
@@ -211,11 +211,11 @@ static int origin_filter(struct run *r, const struct lwfp_filter *tmpl, uint32_t
 
 struct first_redirect {
 	uint32_t service;
-	struct lwfp_filter found;
+	struct lwfp_filter_spec found;
 	bool ok;
 };
 
-static int find_redirect(const struct lwfp_filter *f, void *ctx)
+static int find_redirect(const struct lwfp_filter_spec *f, void *ctx)
 {
 	struct first_redirect *fr = ctx;
 
@@ -230,7 +230,7 @@ static int find_redirect(const struct lwfp_filter *f, void *ctx)
 static int via_filters(struct run *r)
 {
 	struct first_redirect fr;
-	struct lwfp_service s;
+	struct lwfp_service_info s;
 	int i, err;
 
 	for (i = 0; i < r->nvia; i++) {
@@ -335,7 +335,7 @@ static void child_exec(const char *cg, const char *sub, char **argv)
 	_exit(errno == ENOENT ? 127 : 126);
 }
 
-static int has_filter(const struct lwfp_filter *f, void *ctx)
+static int has_filter(const struct lwfp_filter_spec *f, void *ctx)
 {
 	return f->service == *(uint32_t *)ctx;
 }
@@ -344,7 +344,7 @@ static int has_filter(const struct lwfp_filter *f, void *ctx)
 static int wait_inspector(struct run *r)
 {
 	struct timespec tick = { 0, 20 * 1000 * 1000 };
-	struct lwfp_service s;
+	struct lwfp_service_info s;
 	int i, status;
 
 	for (i = 0; i < 500; i++) {

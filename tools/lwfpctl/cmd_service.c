@@ -270,7 +270,7 @@ static const char *identity_kind(uint32_t kind)
 }
 
 /* A cgroup identity as its path, the others as their number. */
-static const char *identity_value(const struct lwfp_service *s, char *buf, size_t size)
+static const char *identity_value(const struct lwfp_service_info *s, char *buf, size_t size)
 {
 	if (s->id_kind == LWFP_ID_CGROUP)
 		return ctl_cgroup_str(s->id_value, buf, size);
@@ -284,14 +284,14 @@ struct list_ctx {
 	uint64_t listening;
 };
 
-static const char *service_state(const struct lwfp_service *s, const struct list_ctx *l)
+static const char *service_state(const struct lwfp_service_info *s, const struct list_ctx *l)
 {
 	uint64_t bit = s->handle && s->handle <= 64 ? 1ull << (s->handle - 1) : 0;
 
 	return l->listening & bit ? "listening" : "no listener";
 }
 
-static int print_service(const struct lwfp_service *s, void *ctx)
+static int print_service(const struct lwfp_service_info *s, void *ctx)
 {
 	char name[LWFP_NAME_MAX + 1], uuid[37], value[CTL_CGROUP_STR_MAX];
 
@@ -302,7 +302,7 @@ static int print_service(const struct lwfp_service *s, void *ctx)
 	return 0;
 }
 
-static struct json_object *identity_json(const struct lwfp_service *s)
+static struct json_object *identity_json(const struct lwfp_service_info *s)
 {
 	struct json_object *o = json_object_new_object();
 
@@ -319,7 +319,7 @@ static struct json_object *identity_json(const struct lwfp_service *s)
 	return o;
 }
 
-static struct json_object *service_json(const struct lwfp_service *s, const struct list_ctx *l)
+static struct json_object *service_json(const struct lwfp_service_info *s, const struct list_ctx *l)
 {
 	struct json_object *o = json_object_new_object();
 	char name[LWFP_NAME_MAX + 1], uuid[37];
@@ -335,7 +335,7 @@ static struct json_object *service_json(const struct lwfp_service *s, const stru
 	return o;
 }
 
-static int push_service(const struct lwfp_service *s, void *ctx)
+static int push_service(const struct lwfp_service_info *s, void *ctx)
 {
 	struct list_ctx *l = ctx;
 

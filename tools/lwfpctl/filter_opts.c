@@ -364,7 +364,7 @@ size_t filter_spec_count(const struct filter_spec *s)
 	return s->ndports > 1 ? s->ndports : 1;
 }
 
-void filter_spec_nth(const struct filter_spec *s, size_t i, struct lwfp_filter *f)
+void filter_spec_nth(const struct filter_spec *s, size_t i, struct lwfp_filter_spec *f)
 {
 	*f = s->f;
 	if (i < s->ndports) {

@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <lwfp/abi.h>
+#include <lwfp/engine.h>
 
 /* X(CODE, handler suffix, long option name) */
 #define FILTER_OPTS(X)                                \
@@ -77,7 +77,7 @@ enum {
 #define FILTER_MAX_DPORTS 16
 
 struct filter_spec {
-	struct lwfp_filter f; /* conditions and settings; action is the caller's */
+	struct lwfp_filter_spec f; /* conditions and settings; action is the caller's */
 	uint8_t raw[LWFP_RAW_CONTEXT_MAX]; /* the bytes of --context raw:HEX */
 	size_t raw_len;
 	const char *dst_arg; /* --dst as typed, to name it in errors */
@@ -102,7 +102,7 @@ int filter_spec_finish(struct filter_spec *s);
 /* How many filters s stands for: one per --dport item, at least one. */
 size_t filter_spec_count(const struct filter_spec *s);
 /* Filter i of filter_spec_count(s): s->f with the i-th --dport item. */
-void filter_spec_nth(const struct filter_spec *s, size_t i, struct lwfp_filter *f);
+void filter_spec_nth(const struct filter_spec *s, size_t i, struct lwfp_filter_spec *f);
 /*
  * Refuses a redirect target of the other family than --family or --dst, or
  * an IPv6 one for --proto udp: such a filter could never apply. 0 or

@@ -11,7 +11,6 @@
 
 #include <json-c/json.h>
 
-#include <lwfp/abi.h>
 #include <lwfp/engine.h>
 
 /* What every command accepts, wherever it appears among its options. */

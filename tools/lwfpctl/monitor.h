@@ -6,7 +6,7 @@
 
 #include <json-c/json.h>
 
-#include <lwfp/abi.h>
+#include <lwfp/engine.h>
 
 /* Where `monitor --log` sends refusals: a file of JSON lines, or journald. */
 struct monitor_log {
@@ -21,6 +21,6 @@ struct monitor_log {
 int monitor_log_open(struct monitor_log *l, const char *dest);
 void monitor_log_close(struct monitor_log *l);
 /* Logs ev if it is a refusal; o is its JSON object, text its one-line summary. */
-int monitor_log_event(struct monitor_log *l, const struct lwfp_event *ev,
+int monitor_log_event(struct monitor_log *l, const struct lwfp_event_info *ev,
 		      struct json_object *o, const char *text);
-bool monitor_is_refusal(const struct lwfp_event *ev);
+bool monitor_is_refusal(const struct lwfp_event_info *ev);

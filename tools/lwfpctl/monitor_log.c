@@ -18,7 +18,7 @@
 #include "lwfpctl.h"
 #include "monitor.h"
 
-bool monitor_is_refusal(const struct lwfp_event *ev)
+bool monitor_is_refusal(const struct lwfp_event_info *ev)
 {
 	return ev->type == LWFP_EV_BLOCK || ev->type == LWFP_EV_FAIL_CLOSED ||
 	       ev->type == LWFP_EV_REFUSED;
@@ -79,7 +79,7 @@ static int log_line(int fd, struct json_object *o)
 	return write(fd, line, n) == n ? 0 : -EIO;
 }
 
-int monitor_log_event(struct monitor_log *l, const struct lwfp_event *ev,
+int monitor_log_event(struct monitor_log *l, const struct lwfp_event_info *ev,
 		      struct json_object *o, const char *text)
 {
 	if (!monitor_is_refusal(ev))

@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include <lwfp/abi.h>
+#include <lwfp/engine.h>
 
 #include "conf.h"
 
@@ -31,7 +31,7 @@ struct pol_service {
 };
 
 struct pol_filter {
-	struct lwfp_filter f; /* f.id: live filters; f.service: unused */
+	struct lwfp_filter_spec f; /* f.id: live filters; f.service: unused */
 	char service[LWFP_NAME_MAX]; /* redirect filters: the service's name */
 	uint8_t *raw; /* f.raw_len bytes */
 	char app[LWFP_APP_PATH_MAX]; /* --app's path; "" without it */

@@ -116,10 +116,10 @@ static int do_services(struct apply *a)
 
 /* lwfp_filter_opts for fils[idx[0..n)], services resolved by name now. */
 static int filter_opts(struct apply *a, const struct policy *p, const size_t *idx, size_t n,
-		       struct lwfp_filter *fs, struct lwfp_filter_opts *o,
+		       struct lwfp_filter_spec *fs, struct lwfp_filter_opts *o,
 		       const struct lwfp_filter_opts **po)
 {
-	struct lwfp_service s;
+	struct lwfp_service_info s;
 	size_t i;
 	int err;
 
@@ -151,7 +151,7 @@ static int swap_filters(struct apply *a, const uint32_t *del, size_t ndel, const
 			const size_t *idx, size_t n, uint32_t *ids)
 {
 	size_t cnt = n ? n : 1, failed = n;
-	struct lwfp_filter *fs = calloc(cnt, sizeof(*fs));
+	struct lwfp_filter_spec *fs = calloc(cnt, sizeof(*fs));
 	struct lwfp_filter_opts *o = calloc(cnt, sizeof(*o));
 	const struct lwfp_filter_opts **po = calloc(cnt, sizeof(*po));
 	int err = fs && o && po ? 0 : -ENOMEM;

@@ -12,7 +12,7 @@
 
 #include "policy.h"
 
-static bool same_conds(const struct lwfp_filter *a, const struct lwfp_filter *b)
+static bool same_conds(const struct lwfp_filter_spec *a, const struct lwfp_filter_spec *b)
 {
 	uint32_t c = a->conds;
 
@@ -49,7 +49,7 @@ static bool same_target(const struct lwfp_addr *a, const struct lwfp_addr *b)
 
 bool pol_filter_same(const struct pol_filter *a, const struct pol_filter *b)
 {
-	const struct lwfp_filter *x = &a->f, *y = &b->f;
+	const struct lwfp_filter_spec *x = &a->f, *y = &b->f;
 
 	if (x->action != y->action || x->weight != y->weight || x->fail != y->fail ||
 	    x->flags != y->flags || x->ctx_kind != y->ctx_kind || x->raw_len != y->raw_len ||

@@ -46,7 +46,7 @@ int cgroup_path_of(uint64_t id, char *buf, size_t size)
 	return cg_search.found ? 0 : -ENOENT;
 }
 
-static int live_service(const struct lwfp_service *ls, void *ctx)
+static int live_service(const struct lwfp_service_info *ls, void *ctx)
 {
 	struct pol_service s = { 0 };
 	char path[PATH_MAX];
@@ -67,7 +67,7 @@ struct live_ctx {
 	struct policy *p;
 };
 
-static int live_filter(const struct lwfp_filter *lf, void *ctx)
+static int live_filter(const struct lwfp_filter_spec *lf, void *ctx)
 {
 	struct live_ctx *l = ctx;
 	struct pol_filter f = { .f = *lf };

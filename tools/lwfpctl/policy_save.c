@@ -58,7 +58,7 @@ static void put_cgroup(struct line *l, const char *opt, uint64_t id)
 	put(l, " --%s '%s'", opt, path);
 }
 
-static void put_conds(struct line *l, const struct lwfp_filter *f)
+static void put_conds(struct line *l, const struct lwfp_filter_spec *f)
 {
 	char addr[INET6_ADDRSTRLEN];
 	uint32_t c = f->conds;
@@ -115,7 +115,7 @@ static void put_context(struct line *l, const struct pol_filter *pf)
 
 static void filter_line(struct line *l, const struct policy *p, const struct pol_filter *pf)
 {
-	const struct lwfp_filter *f = &pf->f;
+	const struct lwfp_filter_spec *f = &pf->f;
 	const struct pol_service *s;
 	char to[64];
 

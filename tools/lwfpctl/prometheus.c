@@ -43,7 +43,7 @@ static const char *const counter_help[] = {
 	[LWFP_CNT_UID_CAP] = "New flows refused: the uid holds max_flows_per_uid flows.",
 	[LWFP_CNT_FLOW_ERROR] = "New flows refused on an internal error of the engine.",
 };
-/* A counter added to abi.h without its HELP line fails the build here. */
+/* A counter added to engine_defs.h without its HELP line fails the build here. */
 _Static_assert(sizeof(counter_help) / sizeof(counter_help[0]) == LWFP_CNT__MAX,
 	       "every counter needs its HELP text");
 
@@ -67,21 +67,21 @@ static int counters(FILE *out, const uint64_t *v)
 	return 0;
 }
 
-static int count_flow(uint64_t token, const struct lwfp_flow *f, void *ctx)
+static int count_flow(uint64_t token, const struct lwfp_flow_info *f, void *ctx)
 {
 	(void)token, (void)f;
 	++*(uint64_t *)ctx;
 	return 0;
 }
 
-static int count_service(const struct lwfp_service *s, void *ctx)
+static int count_service(const struct lwfp_service_info *s, void *ctx)
 {
 	(void)s;
 	++*(uint64_t *)ctx;
 	return 0;
 }
 
-static int count_filter(const struct lwfp_filter *f, void *ctx)
+static int count_filter(const struct lwfp_filter_spec *f, void *ctx)
 {
 	(void)f;
 	++*(uint64_t *)ctx;
@@ -110,7 +110,7 @@ static int gauges(FILE *out, struct lwfp_engine *e, uint32_t cap)
 struct filter_row {
 	uint32_t id, service;
 	uint8_t action;
-	struct lwfp_filter_hits h;
+	struct lwfp_hits h;
 };
 
 struct filter_rows {
@@ -119,7 +119,7 @@ struct filter_rows {
 	size_t n, cap;
 };
 
-static int add_row(const struct lwfp_filter *f, void *ctx)
+static int add_row(const struct lwfp_filter_spec *f, void *ctx)
 {
 	struct filter_rows *r = ctx;
 	struct filter_row *v;

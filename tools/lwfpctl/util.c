@@ -280,7 +280,7 @@ void ctl_copy_name(char *dst, const char *src, size_t src_size)
 
 int ctl_service_name(struct lwfp_engine *e, uint32_t handle, char name[LWFP_NAME_MAX + 1])
 {
-	struct lwfp_service s;
+	struct lwfp_service_info s;
 	int err;
 
 	err = lwfp_service_by_handle(e, handle, &s);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * The connect-time classifier, the analogue of ALE_CONNECT_REDIRECT: walk the
- * filters that can match from the highest weight down (the index of abi.h
+ * filters that can match from the highest weight down (the index of layout.h
  * picks them), apply the WFP redirect-state rules, and redirect, permit or
  * block.
  */
@@ -34,7 +34,7 @@ static __always_inline bool cls_prefix_matches(const struct lwfp_filter *f, cons
 	return true;
 }
 
-/* Either file of the filter (abi.h, LWFP_COND_APP); an empty slot holds 0s. */
+/* Either file of the filter (engine_defs.h, LWFP_COND_APP); an empty slot holds 0s. */
 static __always_inline bool cls_app_matches(const struct lwfp_filter *f, const struct walk *w)
 {
 	if (!w->exe_ino)

@@ -16,7 +16,7 @@
  * NOERROR) with one question, and of its first DNS_ANSWERS_MAX records the
  * A and AAAA ones of class IN: their addresses, the smallest TTL, and the
  * hashes of the patterns that match the question's name and, when a CNAME
- * chain led elsewhere, the owner name of the first address record (abi.h,
+ * chain led elsewhere, the owner name of the first address record (layout.h,
  * struct lwfp_dns_entry). Records past the first DNS_PKT_MAX bytes, or
  * past the bytes the segment holds, are not read; those before a malformed
  * record are kept.

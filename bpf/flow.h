@@ -14,7 +14,7 @@
 #include "netns.h"
 
 /*
- * The candidate buckets of one connect (see the index in abi.h): every
+ * The candidate buckets of one connect (see the index in layout.h): every
  * listed prefix length of its family, its port, the wildcard bucket, and
  * the host bucket when the destination has a live learned name.
  */

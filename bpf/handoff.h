@@ -65,7 +65,7 @@ static __always_inline void handoff_connect(struct bpf_sock_ops *ops)
 	bpf_map_update_elem(&lwfp_pending, &t, &st->token, BPF_ANY);
 }
 
-/* For proxies that never set records: see lwfp_inherit in abi.h. */
+/* For proxies that never set records: see lwfp_inherit in layout.h. */
 static __always_inline void handoff_remember(const struct lwfp_flow *f, __u64 token,
 					     __u64 netns)
 {

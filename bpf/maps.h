@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
-/* Every map of the engine. Layouts come from abi.h; user space pins them by name. */
+/* Every map of the engine. Layouts come from layout.h; user space pins them by name. */
 #pragma once
 
 #include <linux/bpf.h>
@@ -22,7 +22,7 @@ struct {
 	__type(value, struct lwfp_filter);
 } lwfp_filters SEC(".maps");
 
-/* The index over lwfp_filters (abi.h): buckets of both halves, by key. */
+/* The index over lwfp_filters (layout.h): buckets of both halves, by key. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 2 * LWFP_MAX_FILTERS);
@@ -47,7 +47,7 @@ struct {
 	__type(value, struct lwfp_raw_context);
 } lwfp_filter_raw SEC(".maps");
 
-/* The paths of --app filters (abi.h): user space's alone, pinned with the rest. */
+/* The paths of --app filters (layout.h): user space's alone, pinned with the rest. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, LWFP_MAX_FILTERS);
@@ -115,7 +115,7 @@ struct {
 	__type(value, struct lwfp_udp_app);
 } lwfp_udp_app SEC(".maps");
 
-/* Unconnected UDP flows by token, for the idle sweep (abi.h). */
+/* Unconnected UDP flows by token, for the idle sweep (layout.h). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, LWFP_MAX_FLOWS);
@@ -186,7 +186,7 @@ struct {
 	__type(value, __u64);
 } lwfp_counters SEC(".maps");
 
-/* Monitors' rings, one per reader (abi.h, LWFP_EV_SLOTS). */
+/* Monitors' rings, one per reader (engine_defs.h, LWFP_EV_SLOTS). */
 struct lwfp_ev_ring {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, LWFP_EV_RING_BYTES);
@@ -231,7 +231,7 @@ struct {
 } lwfp_ev_scratch SEC(".maps");
 
 /*
- * Per-filter hits (abi.h). Per CPU, so that a busy filter's counter is no
+ * Per-filter hits (layout.h). Per CPU, so that a busy filter's counter is no
  * shared cache line; not preallocated, so only live filters cost memory
  * (two tables' worth of ids can be live while a reload swaps them).
  */
@@ -244,7 +244,7 @@ struct {
 } lwfp_filter_hits SEC(".maps");
 
 /*
- * The service identity index (abi.h, struct lwfp_id_index): identity -> the
+ * The service identity index (layout.h, struct lwfp_id_index): identity -> the
  * lowest service handle with it, written by lib/service.c.
  */
 struct {
@@ -290,7 +290,7 @@ struct {
 } lwfp_accepted SEC(".maps");
 
 /*
- * Names learned from DNS answers (abi.h, struct lwfp_dns_entry). LRU: it
+ * Names learned from DNS answers (layout.h, struct lwfp_dns_entry). LRU: it
  * is bounded, and an address no connect asks about goes first.
  */
 struct {

@@ -221,37 +221,28 @@ static __always_inline bool so_sockaddrs_put(struct bpf_sockopt *ctx, __u32 off,
 	return PUT(ctx, off, buf);
 }
 
+/* Each field of the context that is a flow field as it is: (context, flow). */
+#define SO_CONTEXT_FIELDS(X)                                                            \
+	X(protocol, proto) X(remote, orig_dst) X(local, orig_src) X(pid, pid) X(tid, tid)  \
+	X(uid, uid) X(gid, gid) X(cgroup_id, cgroup_id) X(service, service)                \
+	X(filter_id, filter_id) X(timestamp_ns, created_ns) X(chain, chain)               \
+	X(origin_pid, origin_pid) X(origin_uid, origin_uid) X(netns_ino, origin_netns_ino) \
+	X(netns_cookie, origin_netns) X(origin_cgroup_id, origin_cgroup_id)                \
+	X(origin_exe_ino, origin_exe_ino) X(origin_exe_dev, origin_exe_dev)                \
+	X(origin_ppid, origin_ppid) X(origin_pexe_ino, origin_pexe_ino)                    \
+	X(origin_pexe_dev, origin_pexe_dev)
+#define SO_CONTEXT_COPY(to, from) m->to = f->from;
+
 static __always_inline void so_metadata_fill(struct lwfp_redirect_context *m,
 					     const struct lwfp_flow *f, __u32 raw_len)
 {
 	__builtin_memset(m, 0, sizeof(*m));
 	m->version = LWFP_CONTEXT_VERSION;
 	m->size = sizeof(*m) + raw_len;
-	m->protocol = f->proto;
-	m->remote = f->orig_dst;
-	m->local = f->orig_src;
-	m->pid = f->pid;
-	m->tid = f->tid;
-	m->uid = f->uid;
-	m->gid = f->gid;
-	m->cgroup_id = f->cgroup_id;
-	__builtin_memcpy(m->comm, f->comm, sizeof(m->comm));
-	m->service = f->service;
-	m->filter_id = f->filter_id;
-	m->timestamp_ns = f->created_ns;
-	m->chain = f->chain;
-	m->origin_pid = f->origin_pid;
-	m->origin_uid = f->origin_uid;
-	__builtin_memcpy(m->origin_comm, f->origin_comm, sizeof(m->origin_comm));
 	m->raw_len = raw_len;
-	m->netns_ino = f->origin_netns_ino;
-	m->netns_cookie = f->origin_netns;
-	m->origin_cgroup_id = f->origin_cgroup_id;
-	m->origin_exe_ino = f->origin_exe_ino;
-	m->origin_exe_dev = f->origin_exe_dev;
-	m->origin_ppid = f->origin_ppid;
-	m->origin_pexe_ino = f->origin_pexe_ino;
-	m->origin_pexe_dev = f->origin_pexe_dev;
+	SO_CONTEXT_FIELDS(SO_CONTEXT_COPY)
+	__builtin_memcpy(m->comm, f->comm, sizeof(m->comm));
+	__builtin_memcpy(m->origin_comm, f->origin_comm, sizeof(m->origin_comm));
 }
 
 /* A flow's context, sized before anything is written. */

@@ -50,11 +50,19 @@ LIB_OBJS := $(patsubst lib/%.c,$(BUILD)/obj/lib/%.o,$(LIB_SRCS))
 WIN_SRCS := $(wildcard lib/win/*.c)
 WIN_OBJS := $(patsubst lib/%.c,$(BUILD)/obj/lib/%.o,$(WIN_SRCS))
 WIN_HDRS := $(wildcard include/lwfp/win/*.h)
+# The layer's private header (lwfp_win_internal.h): its sources and unit
+# tests include it; it is not installed.
+WIN_PRIV_HDRS := $(wildcard lib/win/*.h)
 EXAMPLE_SRCS := $(wildcard examples/*.c)
 EXAMPLE_BINS := $(patsubst examples/%.c,$(BUILD)/bin/%,$(EXAMPLE_SRCS))
-CTL_SRCS := $(wildcard tools/lwfpctl/*.c) tools/lwfp-inspect/cgpath.c
+# Code both tools use (filter options, cgroup paths, --version) lives in
+# tools/common/, an internal archive each tool links; not installed.
+COMMON_SRCS := $(wildcard tools/common/*.c)
+COMMON_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(COMMON_SRCS))
+COMMON_A := $(BUILD)/obj/tools/libcommon.a
+CTL_SRCS := $(wildcard tools/lwfpctl/*.c)
 CTL_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(CTL_SRCS))
-INSPECT_SRCS := $(wildcard tools/lwfp-inspect/*.c) tools/lwfpctl/filter_opts.c
+INSPECT_SRCS := $(wildcard tools/lwfp-inspect/*.c)
 INSPECT_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(INSPECT_SRCS))
 BPF_SRCS := $(wildcard bpf/*.c)
 BPF_HDRS := $(wildcard bpf/*.h) include/lwfp/abi.h include/lwfp/engine_defs.h
@@ -120,7 +128,7 @@ $(BUILD)/obj/lib/%.o: lib/%.c $(BUILD)/gen/lwfp.skel.h $(BUILD)/gen/lwfp_offload
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
 
-$(WIN_OBJS): $(WIN_HDRS)
+$(WIN_OBJS): $(WIN_HDRS) $(WIN_PRIV_HDRS)
 
 $(BUILD)/lib/liblwfp.a: $(LIB_OBJS)
 $(BUILD)/lib/liblwfp-win.a: $(WIN_OBJS)
@@ -141,26 +149,30 @@ $(BUILD)/lib/liblwfp-win.so: $(WIN_OBJS) $(BUILD)/lib/liblwfp.so
 $(BUILD)/lib/%.so.0: $(BUILD)/lib/%.so
 	$(Q)ln -sf $*.so $@
 
-# --version of both tools prints it.
-$(BUILD)/obj/tools/%.o: CFLAGS += -DLWFP_VERSION='"$(VERSION)"'
+# --version of both tools prints it. -Itools: a tool names the shared code
+# as "common/NAME.h".
+$(BUILD)/obj/tools/%.o: CFLAGS += -DLWFP_VERSION='"$(VERSION)"' -Itools
 $(BUILD)/obj/tools/%.o: tools/%.c $(wildcard include/lwfp/*.h tools/*/*.h) | $(BUILD)/.deps-ok
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/bin/lwfpctl: $(CTL_OBJS) $(BUILD)/lib/liblwfp.a
-	@mkdir -p $(@D)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $(CTL_OBJS) $(BUILD)/lib/liblwfp.a $(LIBS)
+$(COMMON_A): $(COMMON_OBJS)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
-$(BUILD)/bin/lwfp-inspect: $(INSPECT_OBJS) $(BUILD)/lib/liblwfp.a
+$(BUILD)/bin/lwfpctl: $(CTL_OBJS) $(COMMON_A) $(LWFP_A)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(LDFLAGS) -o $@ $(INSPECT_OBJS) $(BUILD)/lib/liblwfp.a $(LIBS) -lpthread
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(CTL_OBJS) $(COMMON_A) $(LWFP_A) $(LIBS)
+
+$(BUILD)/bin/lwfp-inspect: $(INSPECT_OBJS) $(COMMON_A) $(LWFP_A)
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(INSPECT_OBJS) $(COMMON_A) $(LWFP_A) $(LIBS) -lpthread
 
 # What a program links statically: liblwfp, or for a user of the Windows
 # layer, both (below).
 LINK_A = $(LWFP_A)
 WIN_USERS := $(BUILD)/bin/lwfp-test-win $(filter $(BUILD)/tests/test_win_%,$(UNIT_BINS))
 $(WIN_USERS): private LINK_A = $(WIN_A)
-$(WIN_USERS): $(WIN_HDRS) $(WIN_A)
+$(WIN_USERS): $(WIN_HDRS) $(WIN_PRIV_HDRS) $(WIN_A)
 
 $(BUILD)/tests/foreign/%.bpf.o: tests/foreign/%.bpf.c
 	@mkdir -p $(@D)
@@ -184,11 +196,11 @@ $(BUILD)/tests/test_publish: private LDFLAGS += \
 	-Wl,--wrap=grace_wait,--wrap=bpf_map_update_batch,--wrap=bpf_map_update_elem
 
 # test_lwfpctl_* test lwfpctl's own code: every object but main().
-$(filter $(BUILD)/tests/test_lwfpctl_%,$(UNIT_BINS)): $(filter-out %/main.o,$(CTL_OBJS))
+$(filter $(BUILD)/tests/test_lwfpctl_%,$(UNIT_BINS)): $(filter-out %/main.o,$(CTL_OBJS)) $(COMMON_A)
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(LWFP_A)
 	@mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(filter %.o,$^) $(LINK_A) $(LIBS) -lcmocka
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(filter %.o $(COMMON_A),$^) $(LINK_A) $(LIBS) -lcmocka
 
 deps:
 	$(Q)scripts/deps.sh
@@ -204,7 +216,7 @@ FUZZ_LINK_winaddr := lib/win/addr.c lib/win/errors.c
 # The data plane's DNS answer parser, compiled for user space (bpf/dns_parse.h).
 build/fuzz/fuzz_dns_answer: bpf/dns_parse.h bpf/layout.h include/lwfp/abi.h include/lwfp/engine_defs.h
 
-build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS) $(WIN_SRCS) $(WIN_HDRS) $(wildcard tools/lwfp-inspect/*.c)
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS) $(WIN_SRCS) $(WIN_HDRS) $(WIN_PRIV_HDRS) $(wildcard tools/*/*.c)
 	@mkdir -p $(@D)
 	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude \
 		$< $(or $(FUZZ_LINK_$*),lib/parse.c) -o $@
@@ -296,7 +308,7 @@ install: all
 	done
 	install -m 0644 include/lwfp/*.h $(DESTDIR)$(INCDIR)/lwfp/
 	install -d $(DESTDIR)$(INCDIR)/lwfp/win
-	install -m 0644 $(filter-out %/lwfp_win_internal.h,$(WIN_HDRS)) $(DESTDIR)$(INCDIR)/lwfp/win/
+	install -m 0644 $(WIN_HDRS) $(DESTDIR)$(INCDIR)/lwfp/win/
 	install -d $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(UNITDIR)
 	install -m 0644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
 	for u in dist/systemd/*; do \

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <lwfp/win/lwfp_win_internal.h>
+#include "lwfp_win_internal.h"
 
 #include "../visibility.h"
 

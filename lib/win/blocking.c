@@ -15,7 +15,7 @@
  */
 #include <fcntl.h>
 
-#include <lwfp/win/lwfp_win_internal.h>
+#include "lwfp_win_internal.h"
 
 /* A depth: an alertable wait may run inside a routine of another. */
 static __thread unsigned int depth;

@@ -8,7 +8,7 @@
 #include <errno.h>
 #include <limits.h>
 
-#include <lwfp/win/lwfp_win_internal.h>
+#include "lwfp_win_internal.h"
 
 #include "../visibility.h"
 

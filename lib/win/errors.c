@@ -12,7 +12,7 @@
 #include <errno.h>
 #include <stddef.h>
 
-#include <lwfp/win/lwfp_win_internal.h>
+#include "lwfp_win_internal.h"
 
 #include "../visibility.h"
 

@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include <lwfp/win/lwfp_win_internal.h>
+#include "lwfp_win_internal.h"
 
 #include "../visibility.h"
 

@@ -7,7 +7,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include <lwfp/win/lwfp_win_internal.h>
+#include "lwfp_win_internal.h"
 #include <lwfp/win/mswsock.h>
 
 #include "../visibility.h"

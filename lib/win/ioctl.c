@@ -19,7 +19,7 @@
 #include <sys/socket.h>
 
 #include <lwfp/lwfp.h>
-#include <lwfp/win/lwfp_win_internal.h>
+#include "lwfp_win_internal.h"
 
 #include "../visibility.h"
 

@@ -16,7 +16,7 @@ enum { LX_FIONREAD = FIONREAD };
 #include <fcntl.h>
 #include <limits.h>
 
-#include <lwfp/win/lwfp_win_internal.h>
+#include "lwfp_win_internal.h"
 
 #include "../visibility.h"
 

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include <lwfp/win/lwfp_win_internal.h>
+#include "lwfp_win_internal.h"
 
 #include "../visibility.h"
 

@@ -31,7 +31,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include <lwfp/win/lwfp_win_internal.h>
+#include "lwfp_win_internal.h"
 
 #include "../visibility.h"
 

@@ -9,7 +9,7 @@
 #include <limits.h>
 #include <stdlib.h>
 
-#include <lwfp/win/lwfp_win_internal.h>
+#include "lwfp_win_internal.h"
 
 #include "../visibility.h"
 

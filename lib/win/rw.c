@@ -21,7 +21,7 @@
 #include <string.h>
 #include <sys/uio.h>
 
-#include <lwfp/win/lwfp_win_internal.h>
+#include "lwfp_win_internal.h"
 
 #include "../visibility.h"
 

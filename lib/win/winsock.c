@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include <lwfp/lwfp.h>
-#include <lwfp/win/lwfp_win_internal.h>
+#include "lwfp_win_internal.h"
 
 #include "../visibility.h"
 

@@ -14,7 +14,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include <lwfp/win/lwfp_win_internal.h>
+#include "lwfp_win_internal.h"
 
 #include "../visibility.h"
 

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <lwfp/win/lwfp_win_internal.h>
+#include "lwfp_win_internal.h"
 
 #include "../visibility.h"
 

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <lwfp/win/lwfp_win_internal.h>
+#include "../../lib/win/lwfp_win_internal.h"
 
 #define POISON 0xa5
 

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../../tools/lwfp-inspect/cgpath.c"
+#include "../../tools/common/cgpath.c"
 
 #define SENTINEL "untouched"
 

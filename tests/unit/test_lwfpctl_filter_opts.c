@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * Unit tests for the edges of lwfpctl's filter options
- * (tools/lwfpctl/filter_opts.c, cmd_filter.c, util.c):
+ * (tools/common/filter_opts.c, cmd_filter.c, util.c):
  *   - --dport takes a list, one filter per item, and refuses empty items,
  *     reversed ranges, ports over 65535 and more than FILTER_MAX_DPORTS items;
  *   - --dst with host bits set is refused, naming the network it would be;
@@ -30,7 +30,7 @@
 
 #include <lwfp/parse.h>
 
-#include "../../tools/lwfpctl/filter_opts.h"
+#include "../../tools/common/filter_opts.h"
 #include "../../tools/lwfpctl/lwfpctl.h"
 
 /* filter_spec_opt on a fresh spec: its result, with *s kept for checks. */

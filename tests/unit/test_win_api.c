@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <lwfp/win/lwfp_win_internal.h>
+#include "../../lib/win/lwfp_win_internal.h"
 
 static DWORD WINAPI return_arg(LPVOID arg)
 {

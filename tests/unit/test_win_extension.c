@@ -21,7 +21,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <lwfp/win/lwfp_win_internal.h>
+#include "../../lib/win/lwfp_win_internal.h"
 #include <lwfp/win/mswsock.h>
 
 #define AREA (sizeof(struct sockaddr_in) + 16)

@@ -26,7 +26,7 @@
 #include <unistd.h>
 
 #include <lwfp/lwfp.h>
-#include <lwfp/win/lwfp_win_internal.h>
+#include "../../lib/win/lwfp_win_internal.h"
 
 #define SENTINEL 0xdeadbeefu
 #define LAST_ERROR_SENTINEL 4242

@@ -21,7 +21,7 @@
 #include <sys/mman.h>
 #include <time.h>
 
-#include <lwfp/win/lwfp_win_internal.h>
+#include "../../lib/win/lwfp_win_internal.h"
 #include <lwfp/win/ntddk.h>
 
 #define MS(n) ((LONGLONG)(n) * -10000) /* a relative timeout of n ms */

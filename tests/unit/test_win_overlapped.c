@@ -29,7 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <lwfp/win/lwfp_win_internal.h>
+#include "../../lib/win/lwfp_win_internal.h"
 
 #define RECORDS SIO_QUERY_WFP_CONNECTION_REDIRECT_RECORDS
 #define COOKIE ((HANDLE)0x5eed) /* hEvent as the application's own context */

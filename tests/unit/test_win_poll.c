@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <lwfp/win/lwfp_win_internal.h>
+#include "../../lib/win/lwfp_win_internal.h"
 
 /* A listening socket on 127.0.0.1 and its address. */
 static SOCKET listener(struct sockaddr_in *sa)

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include <lwfp/win/lwfp_win_internal.h>
+#include "../../lib/win/lwfp_win_internal.h"
 
 #define PAGE 4096
 

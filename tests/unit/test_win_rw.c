@@ -25,7 +25,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <lwfp/win/lwfp_win_internal.h>
+#include "../../lib/win/lwfp_win_internal.h"
 
 #define BIG (32u << 20) /* more than loopback buffers hold */
 

@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include <lwfp/lwfp.h>
-#include <lwfp/win/lwfp_win_internal.h>
+#include "../../lib/win/lwfp_win_internal.h"
 
 static void test_startup(void **state)
 {

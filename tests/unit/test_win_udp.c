@@ -19,7 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <lwfp/win/lwfp_win_internal.h>
+#include "../../lib/win/lwfp_win_internal.h"
 #include <lwfp/win/mstcpip.h>
 #include <lwfp/lwfp.h>
 

@@ -14,7 +14,7 @@
 #include <json-c/json.h>
 
 #include "addr.h"
-#include "cgpath.h"
+#include "common/cgpath.h"
 #include "flow.h"
 #include "log.h"
 #include "udp_flow.h"

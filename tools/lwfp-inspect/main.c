@@ -45,7 +45,7 @@
 #include "register.h"
 #include "udp.h"
 #include "worker.h"
-#include "../lwfpctl/version.h"
+#include "common/version.h"
 
 #define MAX_WORKERS 1024
 #define ERR_MAX 512

@@ -26,7 +26,7 @@
 
 #include <lwfp/engine.h>
 
-#include "../lwfpctl/filter_opts.h"
+#include "common/filter_opts.h"
 #include "config.h"
 
 #define REGISTER_MAX_DPORTS 64

@@ -7,7 +7,7 @@
 
 #include <lwfp/parse.h>
 
-#include "filter_opts.h"
+#include "common/filter_opts.h"
 #include "lwfpctl.h"
 
 #define ADD_SYNOPSIS                                                              \

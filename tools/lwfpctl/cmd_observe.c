@@ -5,7 +5,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../lwfp-inspect/cgpath.h"
+#include "common/cgpath.h"
 #include "lwfpctl.h"
 
 #define COMMON_HELP \

@@ -4,9 +4,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "filter_opts.h"
+#include "common/filter_opts.h"
 #include "lwfpctl.h"
-#include "version.h"
+#include "common/version.h"
 
 static const char usage[] =
 	"Usage: lwfpctl [--pin-dir DIR] [-j] OBJECT VERB [KEYWORD VALUE]...\n"

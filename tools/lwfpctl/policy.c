@@ -8,7 +8,7 @@
 
 #include <lwfp/engine.h>
 
-#include "filter_opts.h"
+#include "common/filter_opts.h"
 #include "lwfpctl.h"
 #include "policy.h"
 

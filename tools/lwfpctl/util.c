@@ -8,8 +8,8 @@
 
 #include <lwfp/parse.h>
 
-#include "../lwfp-inspect/cgpath.h"
-#include "filter_opts.h"
+#include "common/cgpath.h"
+#include "common/filter_opts.h"
 #include "lwfpctl.h"
 
 const char *ctl_err_where;

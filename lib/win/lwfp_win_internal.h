@@ -14,11 +14,11 @@
 #include <sys/types.h>
 #include <time.h>
 
-#include "winsock2.h"
-#include "windows.h"
-#include "ws2spi.h"
-#include "ws2tcpip.h"
-#include "wsk.h"
+#include <lwfp/win/winsock2.h>
+#include <lwfp/win/windows.h>
+#include <lwfp/win/ws2spi.h>
+#include <lwfp/win/ws2tcpip.h>
+#include <lwfp/win/wsk.h>
 
 /* ---- errors.c: DESIGN §4's error table and the last-error slot ----------- */
 

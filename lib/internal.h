@@ -106,7 +106,7 @@ int pin_path(char *buf, size_t size, const char *pin_dir, const char *name);
 /* app.c: --app filters (their path, and the file it names). */
 int app_resolve(struct lwfp_filter *f, const char *path);
 int app_store(struct lwfp_engine *e, uint32_t id, const char *path);
-/* filter.c: a filter's raw context, app path and hit counters, when it is deleted. */
+/* filter_table.c: a filter's raw context, app path and hit counters, when it is deleted. */
 void filter_side_drop(struct lwfp_engine *e, uint32_t id);
 
 /* hits.c: a filter's counter is zeroed when it is added, dropped when deleted. */
@@ -149,7 +149,7 @@ void index_key(const struct filter_index *ix, const struct lwfp_filter *f, uint3
 	       struct lwfp_idx_key *k);
 void index_mask(const uint32_t addr[4], uint32_t plen, uint32_t out[4]);
 
-/* Filters of the live table, in order, into a malloc'd array. */
+/* filter_table.c: filters of the live table, in order, into a malloc'd array. */
 int filters_load(struct lwfp_engine *e, struct lwfp_filter **out, uint32_t *n);
 /*
  * Publishes a new table: waits out the readers of the idle half

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * The table summary a proxy's own connect reads to skip the filter walk
- * (lib/filter.c, filter_summary; bpf/classify.h, walk_needless): which
+ * (lib/filter_table.c, filter_summary; bpf/classify.h, walk_needless): which
  * services have redirect filters, and how many filters are anything else.
  * A service handle the bit mask cannot hold counts as "anything else", so
  * that the walk is never skipped on its account.

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Unit tests for the wait between table flips (lib/filter.c, lib/grace.c),
+ * Unit tests for the wait between table flips (lib/filter_table.c, lib/grace.c),
  * on real BPF maps laid out as bpf/maps.h lays them out, with no programs:
  *   - every write to a table half, its positions or its buckets comes after
  *     a wait that follows the last flip, never before it, and never to the

@@ -47,7 +47,7 @@ NTSTATUS win_status_from_wsa(int err);
 bool win_probe_read(const void *p, size_t len);
 bool win_probe_write(void *p, size_t len);
 
-/* ---- ioctl.c: the three codes, in native terms --------------------------- */
+/* ---- sio.c: the three codes, in native terms ----------------------------- */
 
 bool win_sio_known(DWORD code);
 bool win_sio_is_set(DWORD code);
@@ -65,7 +65,7 @@ int win_sio_validate(DWORD code, const void *in, size_t in_size, void *out, size
 int win_sio_run(int fd, DWORD code, const void *in, size_t in_size, void *out, size_t out_size,
 		size_t *result);
 
-/* ---- socket.c: what the layer knows about a SOCKET ----------------------- */
+/* ---- sock.c: what the layer knows about a SOCKET ------------------------- */
 
 struct win_sock {
 	int fd;
@@ -75,6 +75,12 @@ struct win_sock {
 
 /* 0, or WSAENOTSOCK when s is not an open socket. */
 int win_sock_get(SOCKET s, struct win_sock *ws);
+/*
+ * A socket made without WSA_FLAG_OVERLAPPED, remembered until closesocket
+ * forgets it: 0 or WSAENOBUFS.
+ */
+int win_sock_plain_add(int fd, ino_t ino);
+void win_sock_plain_del(int fd);
 
 /* ---- sync.c: one lock and one condition for every wait of the layer ------ */
 

@@ -1,13 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * SOCKETs: WSAStartup/WSACleanup, WSASocketA/W, closesocket, and the BSD
- * calls whose Windows prototypes or meanings differ from Linux's.
- *
- * Every socket is overlapped, as socket() makes them on Windows, except
- * those WSASocket made without WSA_FLAG_OVERLAPPED and the sockets they
- * accept. Only those few are remembered, by fd and socket inode: an fd
- * closed behind the layer's back and reused names a new inode, so a stale
- * entry never applies to the wrong socket.
+ * calls whose Windows prototypes or meanings differ from Linux's. What
+ * the layer knows about a SOCKET is in sock.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,87 +19,7 @@
 
 #include "../visibility.h"
 
-struct plain_sock {
-	int fd;
-	ino_t ino;
-};
-
-/* Non-overlapped sockets, under the layer's lock. */
-static struct plain_sock *plain;
-static size_t nplain, plain_cap;
 static int startups;
-
-static ssize_t plain_find(int fd)
-{
-	size_t i;
-
-	for (i = 0; i < nplain; i++)
-		if (plain[i].fd == fd)
-			return (ssize_t)i;
-	return -1;
-}
-
-static int plain_add(int fd, ino_t ino)
-{
-	ssize_t i;
-	int err = 0;
-
-	win_lock();
-	i = plain_find(fd);
-	if (i < 0 && nplain == plain_cap) {
-		size_t cap = plain_cap ? plain_cap * 2 : 16;
-		struct plain_sock *p = realloc(plain, cap * sizeof(*p));
-
-		if (p) {
-			plain = p;
-			plain_cap = cap;
-		} else {
-			err = WSAENOBUFS;
-		}
-	}
-	if (!err) {
-		if (i < 0)
-			i = (ssize_t)nplain++;
-		plain[i] = (struct plain_sock){ fd, ino };
-	}
-	win_unlock();
-	return err;
-}
-
-static void plain_del(int fd)
-{
-	ssize_t i;
-
-	win_lock();
-	i = plain_find(fd);
-	if (i >= 0)
-		plain[i] = plain[--nplain];
-	win_unlock();
-}
-
-static bool plain_has(int fd, ino_t ino)
-{
-	ssize_t i;
-	bool has;
-
-	win_lock();
-	i = plain_find(fd);
-	has = i >= 0 && plain[i].ino == ino;
-	win_unlock();
-	return has;
-}
-
-int win_sock_get(SOCKET s, struct win_sock *ws)
-{
-	struct stat st;
-
-	if (s > INT_MAX || fstat((int)s, &st) || !S_ISSOCK(st.st_mode))
-		return WSAENOTSOCK;
-	ws->fd = (int)s;
-	ws->ino = st.st_ino;
-	ws->overlapped = !plain_has(ws->fd, ws->ino);
-	return 0;
-}
 
 static int fail_int(int err)
 {
@@ -172,7 +87,7 @@ static SOCKET make_socket(int af, int type, int protocol, GROUP g, DWORD flags)
 		return fail_socket(win_errno_to_wsa(errno));
 	if (flags & WSA_FLAG_OVERLAPPED)
 		return (SOCKET)fd;
-	err = fstat(fd, &st) ? win_errno_to_wsa(errno) : plain_add(fd, st.st_ino);
+	err = fstat(fd, &st) ? win_errno_to_wsa(errno) : win_sock_plain_add(fd, st.st_ino);
 	if (err) {
 		close(fd);
 		return fail_socket(err);
@@ -224,7 +139,7 @@ LWFP_API int closesocket(SOCKET s)
 	win_udp_forget(&ws);
 	win_es_forget(&ws);
 	if (!ws.overlapped)
-		plain_del(ws.fd);
+		win_sock_plain_del(ws.fd);
 	/* Linux closes the fd even when close() reports EINTR. */
 	if (close(ws.fd) && errno != EINTR)
 		return fail_int(win_errno_to_wsa(errno));
@@ -278,7 +193,7 @@ LWFP_API SOCKET lwfp_win_accept(SOCKET s, struct sockaddr *addr, int *addrlen)
 	if (!ws.overlapped) {
 		struct stat st;
 
-		err = fstat(fd, &st) ? win_errno_to_wsa(errno) : plain_add(fd, st.st_ino);
+		err = fstat(fd, &st) ? win_errno_to_wsa(errno) : win_sock_plain_add(fd, st.st_ino);
 		if (err) {
 			close(fd);
 			return fail_socket(err);

@@ -20,30 +20,6 @@
 #include "udp.h"
 #include "worker.h"
 
-struct netns *netns_get(struct netns *ns)
-{
-	atomic_fetch_add(&ns->refs, 1);
-	return ns;
-}
-
-void netns_put(struct netns *ns)
-{
-	if (atomic_fetch_sub(&ns->refs, 1) != 1)
-		return;
-	close(ns->fd);
-	free(ns);
-}
-
-int netns_socket(const struct netns *ns, int domain, int type, int protocol)
-{
-	int fd;
-
-	if (ns)
-		return lwfp_netns_socket(ns->fd, domain, type, protocol);
-	fd = socket(domain, type | SOCK_CLOEXEC, protocol);
-	return fd < 0 ? -errno : fd;
-}
-
 int netns_opt(struct netns_opts *o, const char *arg, char *err, size_t size)
 {
 	if (!strcmp(arg, "all")) {

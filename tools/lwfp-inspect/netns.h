@@ -14,37 +14,20 @@
  * worker, and has the workers close those of a namespace no process of the
  * subtree is in any more. --netns PATH namespaces are served until exit.
  *
- * A namespace is a reference-counted struct netns: the main thread holds
- * one while it serves it, and every flow from it holds one, so a flow that
- * outlives its namespace's listeners can still connect out there.
+ * A namespace itself, reference-counted, is in netns_ref.h.
  */
 #ifndef LWFP_INSPECT_NETNS_H
 #define LWFP_INSPECT_NETNS_H
 
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "config.h"
+#include "netns_ref.h"
 
 #define NETNS_SCAN_MS 500
 #define NETNS_MAX_PATHS 64
-
-struct netns {
-	atomic_uint refs;
-	int fd; /* an open nsfs file */
-	uint64_t dev, ino; /* the namespace's identity */
-	bool seen; /* the main thread's: in the last scan */
-	bool fixed; /* --netns PATH: served until exit */
-	struct netns *next; /* the main thread's list */
-};
-
-struct netns *netns_get(struct netns *ns);
-void netns_put(struct netns *ns);
-
-/* socket() in ns, or here for NULL: the fd, or -errno. */
-int netns_socket(const struct netns *ns, int domain, int type, int protocol);
 
 struct worker;
 

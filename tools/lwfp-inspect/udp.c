@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* A worker's UDP side: the wildcard sockets, the flow table, the timers. */
+/* A worker's UDP side: the wildcard sockets and the timers; the flow table is udp_table.c. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -19,50 +19,6 @@
 
 /* Datagrams taken from a wildcard socket per event. */
 #define PORT_BATCH 64
-
-/* ---- the flow table --------------------------------------------------------------- */
-
-static size_t bucket(uint32_t addr, uint16_t port)
-{
-	/* The engine hands addresses out in sequence: mix before masking. */
-	uint32_t h = (ntohl(addr) ^ (uint32_t)port << 16) * 0x9e3779b1u;
-
-	return h >> (32 - 13) & (UDP_TABLE_SIZE - 1);
-}
-
-_Static_assert(UDP_TABLE_SIZE == 1 << 13, "bucket() takes 13 bits");
-
-/* Two namespaces' flows may have the same address: ns is part of the key. */
-static struct udp_flow *table_find(struct udp_state *u, uint32_t addr, uint16_t port,
-				   const struct netns *ns)
-{
-	struct udp_flow *f;
-
-	for (f = u->table[bucket(addr, port)]; f; f = f->next)
-		if (f->addr == addr && f->port == port && f->ns == ns)
-			return f;
-	return NULL;
-}
-
-void udp_table_add(struct worker *w, struct udp_flow *f)
-{
-	struct udp_flow **head = &w->udp->table[bucket(f->addr, f->port)];
-
-	f->next = *head;
-	*head = f;
-}
-
-void udp_table_del(struct worker *w, struct udp_flow *f)
-{
-	struct udp_flow **p = &w->udp->table[bucket(f->addr, f->port)];
-
-	for (; *p; p = &(*p)->next) {
-		if (*p == f) {
-			*p = f->next;
-			return;
-		}
-	}
-}
 
 /* ---- the wildcard sockets ------------------------------------------------------------- */
 
@@ -98,7 +54,7 @@ static void dispatch(struct udp_port *p, uint32_t dst, const struct sockaddr_sto
 	struct udp_state *u = w->udp;
 	struct udp_flow *f;
 
-	f = table_find(u, dst, p->port, p->ns);
+	f = udp_table_find(u, dst, p->port, p->ns);
 	if (!f)
 		f = udp_flow_open(w, p->ns, dst, p->port, peer, u->buf, len);
 	if (f)
@@ -183,11 +139,6 @@ int udp_port_adopt(struct worker *w, struct udp_port *p, struct netns *ns)
 }
 
 /* ---- timers, draining ------------------------------------------------------------------- */
-
-struct timeout_queue *udp_idle_queue(struct worker *w)
-{
-	return w->udp->draining ? &w->udp->drain : &w->udp->idle;
-}
 
 void udp_next_deadline(const struct worker *w, uint64_t *deadline_ms)
 {

@@ -72,7 +72,10 @@ int udp_register(struct worker *w, uint32_t handle);
 void udp_destroy(struct worker *w);
 
 /* The queue a flow's timer goes to now: idle, or drain once draining. */
-struct timeout_queue *udp_idle_queue(struct worker *w);
+static inline struct timeout_queue *udp_idle_queue(struct worker *w)
+{
+	return w->udp->draining ? &w->udp->drain : &w->udp->idle;
+}
 /* Lowers *deadline_ms to the earliest UDP flow deadline. */
 void udp_next_deadline(const struct worker *w, uint64_t *deadline_ms);
 void udp_run_timers(struct worker *w);
@@ -92,7 +95,9 @@ int udp_port_adopt(struct worker *w, struct udp_port *p, struct netns *ns);
 void udp_ports_drain(struct worker *w, struct udp_port *ports, size_t n);
 void udp_ports_close(struct udp_port *ports, size_t n);
 
-/* The flow table, for udp_flow.c. */
+/* udp_table.c: the flow table; find is NULL when no flow has addr:port in ns. */
+struct udp_flow *udp_table_find(struct udp_state *u, uint32_t addr, uint16_t port,
+				const struct netns *ns);
 void udp_table_add(struct worker *w, struct udp_flow *f);
 void udp_table_del(struct worker *w, struct udp_flow *f);
 

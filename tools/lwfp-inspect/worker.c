@@ -27,33 +27,7 @@
  */
 #define OFFLOAD_FLUSH_MS 1
 
-int watch_set(struct worker *w, struct watch *wt, uint32_t events)
-{
-	struct epoll_event ev = { .events = events, .data.ptr = wt };
-	int op;
-
-	if (events == wt->events)
-		return 0;
-	if (!events)
-		op = EPOLL_CTL_DEL;
-	else
-		op = wt->events ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
-	if (epoll_ctl(w->epfd, op, wt->fd, &ev))
-		return -errno;
-	wt->events = events;
-	return 0;
-}
-
 /* ---- accepting ----------------------------------------------------------------- */
-
-/*
- * Whether the worker can take one more flow: it has room in its share of
- * the descriptors, and is not pausing after running out of them anyway.
- */
-bool worker_has_room(const struct worker *w)
-{
-	return w->nflows < w->cfg->max_flows && w->now_ms >= w->accept_resume_ms;
-}
 
 /*
  * A worker listens only while it has room, so a connection it could not

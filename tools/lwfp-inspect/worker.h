@@ -20,17 +20,11 @@
 #include "names.h"
 #include "peek.h"
 #include "timeout.h"
+#include "watch.h"
 
 #define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
 
 struct worker;
-
-/* What an epoll event points at: a descriptor and what handles its events. */
-struct watch {
-	int fd;
-	uint32_t events; /* as registered; 0 while out of the epoll set */
-	void (*handle)(struct watch *wt, uint32_t events);
-};
 
 struct netns;
 struct udp_port;
@@ -124,10 +118,14 @@ void worker_post_netns(struct worker *w, struct ns_set *set);
 /* Closes the sockets of a set and frees it. */
 void ns_set_free(struct ns_set *set);
 
-/* Whether the worker can take one more flow, TCP or UDP. */
-bool worker_has_room(const struct worker *w);
-
-/* Registers, changes or (events 0) removes what wt waits for. 0 or -errno. */
-int watch_set(struct worker *w, struct watch *wt, uint32_t events);
+/*
+ * Whether the worker can take one more flow, TCP or UDP: it has room in its
+ * share of the descriptors, and is not pausing after running out of them
+ * anyway.
+ */
+static inline bool worker_has_room(const struct worker *w)
+{
+	return w->nflows < w->cfg->max_flows && w->now_ms >= w->accept_resume_ms;
+}
 
 #endif /* LWFP_INSPECT_WORKER_H */

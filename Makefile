@@ -197,6 +197,11 @@ $(BUILD)/tests/test_publish: private LDFLAGS += \
 
 # test_lwfpctl_* test lwfpctl's own code: every object but main().
 $(filter $(BUILD)/tests/test_lwfpctl_%,$(UNIT_BINS)): $(filter-out %/main.o,$(CTL_OBJS)) $(COMMON_A)
+# test_inspect_* link what they test: lwfp-inspect's parsers, the tools'
+# cgroup paths.
+$(BUILD)/tests/test_inspect_dns: $(BUILD)/obj/tools/lwfp-inspect/dns.o
+$(BUILD)/tests/test_inspect_peek: $(BUILD)/obj/tools/lwfp-inspect/peek.o
+$(BUILD)/tests/test_inspect_cgpath: $(COMMON_A)
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(LWFP_A)
 	@mkdir -p $(@D)
@@ -211,15 +216,23 @@ FUZZ_TIME ?= 30
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(patsubst tests/fuzz/fuzz_%.c,build/fuzz/fuzz_%,$(FUZZ_SRCS))
 
-# The sources a target links besides its own file (default: lib/parse.c).
+# The sources a target links besides its own file (default: lib/parse.c),
+# each compiled on its own, with the fuzzer's instrumentation.
 FUZZ_LINK_winaddr := lib/win/addr.c lib/win/errors.c
+FUZZ_LINK_dns := tools/lwfp-inspect/dns.c
+FUZZ_LINK_peek := tools/lwfp-inspect/peek.c
+# The decoders of what the engine answers, whose socket calls the fuzzer
+# answers from its input instead.
+FUZZ_LINK_records := lib/socket.c lib/parse.c tools/lwfp-inspect/addr.c tools/lwfp-inspect/chain.c
+FUZZ_LDFLAGS_records := -Wl,--wrap=getsockopt,--wrap=setsockopt
 # The data plane's DNS answer parser, compiled for user space (bpf/dns_parse.h).
 build/fuzz/fuzz_dns_answer: bpf/dns_parse.h bpf/layout.h include/lwfp/abi.h include/lwfp/engine_defs.h
 
-build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS) $(WIN_SRCS) $(WIN_HDRS) $(WIN_PRIV_HDRS) $(wildcard tools/*/*.c)
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(LIB_SRCS) $(WIN_SRCS) $(WIN_HDRS) $(WIN_PRIV_HDRS) \
+		$(wildcard lib/*.h tools/*/*.c tools/*/*.h)
 	@mkdir -p $(@D)
 	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude \
-		$< $(or $(FUZZ_LINK_$*),lib/parse.c) -o $@
+		$< $(or $(FUZZ_LINK_$*),lib/parse.c) $(FUZZ_LDFLAGS_$*) -o $@
 
 fuzz: deps $(FUZZ_BINS)
 	$(Q)for f in $(FUZZ_BINS); do \

@@ -2,9 +2,8 @@
 /*
  * libFuzzer target for lwfp-inspect's DNS query parser:
  *
- *   clang -g -fsanitize=fuzzer,address,undefined -Iinclude \
- *         tests/fuzz/fuzz_dns.c -o /tmp/fuzz_dns
- *   /tmp/fuzz_dns -max_total_time=60 tests/fuzz/corpus/dns
+ *   make build/fuzz/fuzz_dns
+ *   build/fuzz/fuzz_dns -max_total_time=60 tests/fuzz/corpus/dns
  *
  * Each input goes to the query parser as it is, and also after a valid
  * query header, so that the fuzzer reaches the question without having to
@@ -14,10 +13,11 @@
  * success, always terminated, lower case and in presentation form, and a
  * name's end lies inside the message.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../tools/lwfp-inspect/dns.c"
+#include "../../tools/lwfp-inspect/dns.h"
 
 #define SENTINEL "-"
 
@@ -53,7 +53,7 @@ static void check_name(const char *name)
 		} else if (name[i] == '.') {
 			if (i == 0 || i == len - 1 || name[i + 1] == '.')
 				abort(); /* an empty label */
-		} else if (!plain_octet((uint8_t)name[i])) {
+		} else if (!dns_plain_octet((uint8_t)name[i])) {
 			abort(); /* upper case, or a character that needed an escape */
 		}
 	}
@@ -69,7 +69,7 @@ static void run_query(const uint8_t *data, size_t size)
 	ret = dns_parse_query(data, size, &q);
 	if (ret == 0) {
 		check_name(q.name);
-		if (!q.qtype || !known_class(q.qclass))
+		if (!q.qtype || !dns_known_class(q.qclass))
 			abort();
 	} else if ((ret != -ENOMSG && ret != -EBADMSG) || strcmp(q.name, SENTINEL) || q.qtype) {
 		abort(); /* an unknown error, or written although it failed */

@@ -2,9 +2,8 @@
 /*
  * libFuzzer target for lwfp-inspect's TLS SNI and HTTP Host parsers:
  *
- *   clang -g -fsanitize=fuzzer,address,undefined -Iinclude \
- *         tests/fuzz/fuzz_peek.c -o /tmp/fuzz_peek
- *   /tmp/fuzz_peek -max_total_time=60
+ *   make build/fuzz/fuzz_peek
+ *   build/fuzz/fuzz_peek -max_total_time=60
  *
  * Each input goes to both parsers as it is, and also wrapped in valid outer
  * framing (a TLS record and handshake header; an HTTP request line), so
@@ -15,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../tools/lwfp-inspect/peek.c"
+#include "../../tools/lwfp-inspect/peek.h"
 
 static void check_name(const char *name, bool found)
 {
@@ -32,7 +31,7 @@ static void check_name(const char *name, bool found)
 	if (literal ? len < 3 || name[len - 1] != ']' : name[len - 1] == '.')
 		abort();
 	for (i = literal; i < len - literal; i++)
-		if (!is_name_char((uint8_t)name[i], literal) || (name[i] >= 'A' && name[i] <= 'Z'))
+		if (!peek_name_char((uint8_t)name[i], literal) || (name[i] >= 'A' && name[i] <= 'Z'))
 			abort();
 }
 

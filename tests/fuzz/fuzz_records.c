@@ -33,22 +33,26 @@
  * The records blob the user sets goes through the other decoder of records,
  * the kernel's: test_attacks and lwfp-test-fuzzset fuzz that one.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
-/* The socket calls of the code under test answer from the input. */
-int fuzz_getsockopt(int fd, int level, int name, void *buf, socklen_t *len);
-int fuzz_setsockopt(int fd, int level, int name, const void *buf, socklen_t len);
-#define getsockopt fuzz_getsockopt
-#define setsockopt fuzz_setsockopt
-#include "../../lib/socket.c"
-#undef getsockopt
-#undef setsockopt
+#include <lwfp/engine.h>
+#include <lwfp/lwfp.h>
 
-#include "../../tools/lwfp-inspect/addr.c"
-#include "../../tools/lwfp-inspect/chain.c"
+#include "../../tools/lwfp-inspect/addr.h"
+#include "../../tools/lwfp-inspect/chain.h"
+#include "../../tools/lwfp-inspect/exe.h"
+#include "../../tools/lwfp-inspect/netns_ref.h"
+
+/*
+ * The socket calls of the code under test answer from the input: the link
+ * wraps them (-Wl,--wrap=getsockopt,--wrap=setsockopt in the Makefile).
+ */
+int __wrap_getsockopt(int fd, int level, int name, void *buf, socklen_t *len);
+int __wrap_setsockopt(int fd, int level, int name, const void *buf, socklen_t len);
 
 /* chain_connect's namespace-aware socket(); the fuzzer never connects. */
 int netns_socket(const struct netns *ns, int domain, int type, int protocol)
@@ -82,7 +86,7 @@ static struct {
 	struct part records, dst, context;
 } in;
 
-int fuzz_getsockopt(int fd, int level, int name, void *buf, socklen_t *len)
+int __wrap_getsockopt(int fd, int level, int name, void *buf, socklen_t *len)
 {
 	const struct part *part;
 
@@ -120,7 +124,7 @@ int fuzz_getsockopt(int fd, int level, int name, void *buf, socklen_t *len)
 	return 0;
 }
 
-int fuzz_setsockopt(int fd, int level, int name, const void *buf, socklen_t len)
+int __wrap_setsockopt(int fd, int level, int name, const void *buf, socklen_t len)
 {
 	(void)fd;
 	(void)buf;

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * lwfp-inspect's cgroup identity for the log: the container a cgroup path
- * names, and a cgroup id back to its path. cgpath.c is compiled in: it is
- * part of a tool, not of liblwfp.
+ * names, and a cgroup id back to its path. cgpath.c is code the tools
+ * share, not liblwfp's: the test links it from tools/common's archive.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,12 +11,15 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../../tools/common/cgpath.c"
+#include <lwfp/engine.h>
+
+#include "../../tools/common/cgpath.h"
 
 #define SENTINEL "untouched"
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Unit tests for lwfp-inspect's DNS query parser. dns.c is compiled in
- * directly: it is part of a tool, not of liblwfp. Every case that must fail
+ * Unit tests for lwfp-inspect's DNS query parser. The test links the
+ * tool's dns.o: it is part of a tool, not of liblwfp. Every case that must fail
  * also checks that the outputs were left alone.
  */
 #include <stdarg.h>
@@ -15,7 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../tools/lwfp-inspect/dns.c"
+#include "../../tools/lwfp-inspect/dns.h"
 
 #define SENTINEL "untouched"
 

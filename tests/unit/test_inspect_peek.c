@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
- * Unit tests for lwfp-inspect's TLS SNI and HTTP Host parsers. peek.c is
- * compiled in directly: it is part of a tool, not of liblwfp. Every case
+ * Unit tests for lwfp-inspect's TLS SNI and HTTP Host parsers. The test
+ * links the tool's peek.o: it is part of a tool, not of liblwfp. Every case
  * that must not find a name also checks that the output was left alone.
  */
 #include <stdarg.h>
@@ -14,7 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../../tools/lwfp-inspect/peek.c"
+#include "../../tools/lwfp-inspect/peek.h"
 
 #define SENTINEL "untouched"
 

@@ -7,13 +7,6 @@
 
 #include "dns.h"
 
-/*
- * A chain of pointers needs one per label at most, and a name has at most
- * 127 labels. Pointers only ever go down (below), so a loop is impossible
- * anyway; this keeps a crafted message from making one name cost O(len).
- */
-#define DNS_MAX_JUMPS 128
-
 #define DNS_QR 0x8000
 #define DNS_OPCODE(flags) (((flags) >> 11) & 0xf)
 
@@ -22,8 +15,7 @@ static uint16_t get16(const uint8_t *p)
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
-/* Octets that need no escape in presentation form (after lower-casing). */
-static bool plain_octet(uint8_t c)
+bool dns_plain_octet(uint8_t c)
 {
 	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
 }
@@ -44,7 +36,7 @@ static void put_label(char *out, size_t *n, const uint8_t *label, size_t len)
 		c = label[i];
 		if (c >= 'A' && c <= 'Z')
 			c += 'a' - 'A';
-		if (plain_octet(c)) {
+		if (dns_plain_octet(c)) {
 			out[(*n)++] = (char)c;
 		} else if (c == '.') {
 			out[(*n)++] = '\\';
@@ -101,8 +93,7 @@ int dns_read_name(const uint8_t *msg, size_t len, size_t *off, char out[DNS_NAME
 	return 0;
 }
 
-/* The classes a real query asks for: IN, CH, HS, NONE, ANY. */
-static bool known_class(uint16_t qclass)
+bool dns_known_class(uint16_t qclass)
 {
 	return qclass == 1 || qclass == 3 || qclass == 4 || qclass == 254 || qclass == 255;
 }
@@ -135,7 +126,7 @@ int dns_parse_query(const uint8_t *buf, size_t len, struct dns_query *q)
 		return -EBADMSG;
 	qtype = get16(buf + off);
 	qclass = get16(buf + off + 2);
-	if (!qtype || !known_class(qclass))
+	if (!qtype || !dns_known_class(qclass))
 		return -EBADMSG;
 	memcpy(q->name, name, strlen(name) + 1);
 	q->qtype = qtype;

@@ -9,6 +9,7 @@
 #ifndef LWFP_INSPECT_DNS_H
 #define LWFP_INSPECT_DNS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,6 +23,12 @@
 #define DNS_NAME_MAX 1024
 /* "TYPE65535" */
 #define DNS_TYPE_NAME_MAX 16
+/*
+ * A chain of pointers needs one per label at most, and a name has at most
+ * 127 labels. Pointers only ever go down (below), so a loop is impossible
+ * anyway; this keeps a crafted message from making one name cost O(len).
+ */
+#define DNS_MAX_JUMPS 128
 
 struct dns_query {
 	/*
@@ -53,6 +60,11 @@ int dns_read_name(const uint8_t *msg, size_t len, size_t *off, char out[DNS_NAME
  * malformed. *q is written only on 0.
  */
 int dns_parse_query(const uint8_t *buf, size_t len, struct dns_query *q);
+
+/* Octets that need no escape in presentation form (after lower-casing). */
+bool dns_plain_octet(uint8_t c);
+/* The classes a real query asks for: IN, CH, HS, NONE, ANY. */
+bool dns_known_class(uint16_t qclass);
 
 /* "A", "AAAA", ... or "TYPE%u" (RFC 3597) for the others; returns out. */
 const char *dns_type_name(uint16_t qtype, char out[DNS_TYPE_NAME_MAX]);

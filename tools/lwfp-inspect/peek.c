@@ -71,7 +71,7 @@ static bool eq_nocase(const uint8_t *s, size_t n, const char *lit)
 	return true;
 }
 
-static bool is_name_char(uint8_t ch, bool literal)
+bool peek_name_char(uint8_t ch, bool literal)
 {
 	ch = lower(ch);
 	if ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9'))
@@ -96,7 +96,7 @@ static bool copy_name(const uint8_t *s, size_t n, bool allow_literal, char out[P
 	if (n == 0 || n > 253)
 		return false;
 	for (i = literal; i < n - literal; i++) {
-		if (!is_name_char(s[i], literal))
+		if (!peek_name_char(s[i], literal))
 			return false;
 		/* An empty label ("a..b", ".a", "a..") would dodge "*.b" patterns. */
 		if (!literal && s[i] == '.' && (i == 0 || i == n - 1 || s[i - 1] == '.'))
@@ -109,14 +109,6 @@ static bool copy_name(const uint8_t *s, size_t n, bool allow_literal, char out[P
 }
 
 /* ---- TLS -------------------------------------------------------------------- */
-
-#define TLS_RECORD_HEADER 5
-#define TLS_RECORD_MAX 16384
-#define TLS_HANDSHAKE 22
-#define TLS_CLIENT_HELLO 1
-#define TLS_HANDSHAKE_HEADER 4
-#define TLS_EXT_SERVER_NAME 0
-#define TLS_NAME_HOST 0
 
 /* The whole ClientHello message, its handshake header included. */
 #define TLS_HELLO_BUF (TLS_HANDSHAKE_HEADER + PEEK_TLS_HELLO_MAX)

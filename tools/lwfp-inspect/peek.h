@@ -7,6 +7,7 @@
 #ifndef LWFP_INSPECT_PEEK_H
 #define LWFP_INSPECT_PEEK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,6 +28,15 @@
 
 /* A DNS name is at most 253 characters; an IPv6 literal Host fits too. */
 #define PEEK_NAME_MAX 256
+
+/* The TLS wire format, as far as the SNI goes (RFC 8446, RFC 6066). */
+#define TLS_RECORD_HEADER 5
+#define TLS_RECORD_MAX 16384
+#define TLS_HANDSHAKE 22
+#define TLS_CLIENT_HELLO 1
+#define TLS_HANDSHAKE_HEADER 4
+#define TLS_EXT_SERVER_NAME 0
+#define TLS_NAME_HOST 0
 
 enum peek_status {
 	PEEK_NONE, /* enough bytes to tell: there is no usable name */
@@ -52,6 +62,12 @@ struct peek_name {
  */
 enum peek_status peek_tls_sni(const uint8_t *buf, size_t len, char name[PEEK_NAME_MAX]);
 enum peek_status peek_http_host(const uint8_t *buf, size_t len, char name[PEEK_NAME_MAX]);
+
+/*
+ * Whether ch may stand in a found name, in either case: the characters of
+ * DNS names, and ':' inside an IPv6 literal.
+ */
+bool peek_name_char(uint8_t ch, bool literal);
 
 /* Picks the parser from the first byte; out->kind is NONE unless FOUND. */
 enum peek_status peek_name(const uint8_t *buf, size_t len, struct peek_name *out);

@@ -15,11 +15,7 @@
  * pointer is WSAEFAULT without being touched (probe.c).
  */
 #include <errno.h>
-#include <stdint.h>
-#include <string.h>
-#include <sys/socket.h>
 
-#include <lwfp/lwfp.h>
 #include "lwfp_win_internal.h"
 
 #include "../visibility.h"

@@ -29,6 +29,7 @@ struct nf_rule {
  * not own, each when installed; *out malloc'd. A missing tool lists nothing.
  */
 int nf_rules(struct nf_rule **out, size_t *n);
+/* doctor_rule.c: appends r to *v (-ENOMEM); adds a port range if it fits. */
 int nf_push(struct nf_rule **v, size_t *n, const struct nf_rule *r);
 void nf_add_range(struct nf_rule *r, unsigned long lo, unsigned long hi);
 /* doctor_nft.c: appends the redirecting rules nft lists outside iptables' tables. */

@@ -18,14 +18,6 @@
 static const char *const exclusions[] = { "--uid-owner", "--gid-owner", "--mark", "--cgroup",
 					  "--path", "--socket-exists" };
 
-void nf_add_range(struct nf_rule *r, unsigned long lo, unsigned long hi)
-{
-	if (r->nranges == NF_MAX_RANGES || lo > 65535 || hi > 65535 || hi < lo)
-		return;
-	r->lo[r->nranges] = lo;
-	r->hi[r->nranges++] = hi;
-}
-
 static void add_range(struct nf_rule *r, const char *s)
 {
 	unsigned long lo, hi;
@@ -81,17 +73,6 @@ bool nf_parse_line(const char *line, struct nf_rule *r)
 	for (i = 0; i < sizeof(exclusions) / sizeof(exclusions[0]); i++)
 		r->excludes |= strstr(line, exclusions[i]) != NULL;
 	return true;
-}
-
-int nf_push(struct nf_rule **v, size_t *n, const struct nf_rule *r)
-{
-	struct nf_rule *nv = realloc(*v, (*n + 1) * sizeof(*nv));
-
-	if (!nv)
-		return -ENOMEM;
-	nv[(*n)++] = *r;
-	*v = nv;
-	return 0;
 }
 
 static int read_table(const char *tool, const char *table, struct nf_rule **v, size_t *n)

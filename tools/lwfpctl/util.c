@@ -6,8 +6,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <lwfp/parse.h>
-
 #include "common/cgpath.h"
 #include "common/filter_opts.h"
 #include "lwfpctl.h"
@@ -247,26 +245,6 @@ int ctl_group(struct ctl *c, const char *group, const struct ctl_cmd *cmds, size
 	default:
 		return CTL_EXIT_FAIL;
 	}
-}
-
-const char *ctl_proto_name(uint8_t proto)
-{
-	switch (proto) {
-	case 6:
-		return "tcp";
-	case 17:
-		return "udp";
-	default:
-		return NULL;
-	}
-}
-
-/* NULL for an unset address (family 0), which tables show as "-". */
-const char *ctl_addr_str(const struct lwfp_addr *a, char *buf, size_t size)
-{
-	if (!a->family || lwfp_format_addr_port(a, buf, size))
-		return NULL;
-	return buf;
 }
 
 /* Names in the maps may fill their array with no NUL; dst has src_size + 1 bytes. */

@@ -62,7 +62,7 @@ enum {
 	{ "json", no_argument, NULL, 'j' },                              \
 	{ "help", no_argument, NULL, 'h' }
 
-/* Set while a batch runs: "FILE:LINE", put before every error. */
+/* err.c: set while a batch runs: "FILE:LINE", put before every error. */
 extern const char *ctl_err_where;
 /* With -j: each error is one {"error": "..."} line on stderr. */
 extern bool ctl_json_errors;
@@ -86,10 +86,10 @@ int ctl_unexpected_arg(const char *arg);
  * (the next word), or CTL_OPT_ARG when it names none.
  */
 int ctl_keyword(int argc, char **argv, const struct option *longopts);
-/* grammar.c: runs the command of cmds that argv[0] names, or a unique prefix of. */
+/* dispatch.c: runs the command of cmds that argv[0] names, or a unique prefix of. */
 int ctl_dispatch(struct ctl *c, const char *group, const struct ctl_cmd *cmds, size_t n,
 		 int argc, char **argv);
-/* grammar.c: the command chosen last, "filter add"; "" before any. */
+/* dispatch.c: the command chosen last, "filter add"; "" before any. */
 const char *ctl_cmd_path(void);
 int ctl_parse_simple(struct ctl *c, int argc, char **argv, const char *usage,
 		     const char *argname, const char **arg);

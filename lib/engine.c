@@ -37,30 +37,6 @@ static const char *const progs[] = {
 	"lwfp_dns_ingress",
 };
 
-LWFP_API const char *lwfp_default_pin_dir(void)
-{
-	const char *env = getenv("LWFP_PIN_DIR");
-
-	return env && *env ? env : LWFP_DEFAULT_PIN_DIR;
-}
-
-int pin_path(char *buf, size_t size, const char *pin_dir, const char *name)
-{
-	return snprintf(buf, size, "%s/%s", pin_dir, name) >= (int)size ? -ENAMETOOLONG : 0;
-}
-
-int pin_open(const char *pin_dir, const char *name)
-{
-	char path[PATH_MAX];
-	int fd, err;
-
-	err = pin_path(path, sizeof(path), pin_dir, name);
-	if (err)
-		return err;
-	fd = bpf_obj_get(path);
-	return fd < 0 ? -errno : fd;
-}
-
 int engine_lock(struct lwfp_engine *e)
 {
 	return flock(e->dir_fd, LOCK_EX) ? -errno : 0;

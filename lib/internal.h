@@ -99,7 +99,7 @@ void event_info(struct lwfp_event_info *d, const struct lwfp_event *s);
 void dns_info(struct lwfp_dns_info *d, const struct lwfp_dns_key *k,
 	      const struct lwfp_dns_entry *s);
 
-/* Opens pin_dir/name; -ENOENT when absent. */
+/* pin.c: opens pin_dir/name; -ENOENT when absent. */
 int pin_open(const char *pin_dir, const char *name);
 int pin_path(char *buf, size_t size, const char *pin_dir, const char *name);
 

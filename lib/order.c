@@ -16,7 +16,6 @@
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -27,22 +26,6 @@
 #include "internal.h"
 #include "mprog.h"
 #include "progs.h"
-
-int mprog_link_create(int prog_fd, int cg_fd, enum bpf_attach_type type, uint32_t flags,
-		      uint32_t relative_id)
-{
-	struct mprog_link_create attr = {
-		.prog_fd = prog_fd,
-		.target_fd = cg_fd,
-		.attach_type = type,
-		.flags = flags,
-		.relative_id = relative_id,
-	};
-	long fd;
-
-	fd = syscall(__NR_bpf, BPF_LINK_CREATE, &attr, sizeof(attr));
-	return fd < 0 ? -errno : (int)fd;
-}
 
 /* The anchor's attach flags when it is attached to cg_fd at `type`. */
 static bool anchor_at(int cg_fd, enum bpf_attach_type type, uint32_t anchor, uint32_t *aflags)

@@ -24,7 +24,24 @@ static int slot_read(int fd, uint32_t slot, struct lwfp_service *s)
 	return bpf_map_lookup_elem(fd, &slot, s) ? -errno : 0;
 }
 
-static int services_scan(int fd, const char *name, uint32_t handle, struct lwfp_service *out)
+/* By name, else by handle; with neither, a free slot. */
+static bool slot_matches(struct lwfp_service *s, const char *name, uint32_t handle)
+{
+	if (!name && !handle)
+		return !s->handle;
+	if (!s->handle)
+		return false;
+	s->name[LWFP_NAME_MAX - 1] = 0;
+	return name ? !strcmp(s->name, name) : s->handle == handle;
+}
+
+/*
+ * The first slot that matches (slot_matches): its value in *out and its
+ * index in *slot, each when not NULL. -ENOENT, or -ENOSPC when no slot is
+ * free.
+ */
+static int slots_scan(int fd, const char *name, uint32_t handle, struct lwfp_service *out,
+		      uint32_t *slot)
 {
 	struct lwfp_service s;
 	uint32_t i;
@@ -34,16 +51,20 @@ static int services_scan(int fd, const char *name, uint32_t handle, struct lwfp_
 		err = slot_read(fd, i, &s);
 		if (err)
 			return err;
-		if (!s.handle)
+		if (!slot_matches(&s, name, handle))
 			continue;
-		s.name[LWFP_NAME_MAX - 1] = 0;
-		if ((name && !strcmp(s.name, name)) || (!name && s.handle == handle)) {
-			if (out)
-				*out = s;
-			return 0;
-		}
+		if (out)
+			*out = s;
+		if (slot)
+			*slot = i;
+		return 0;
 	}
-	return -ENOENT;
+	return !name && !handle ? -ENOSPC : -ENOENT;
+}
+
+static int services_scan(int fd, const char *name, uint32_t handle, struct lwfp_service *out)
+{
+	return slots_scan(fd, name, handle, out, NULL);
 }
 
 static int service_lookup(struct lwfp_engine *e, const char *name, struct lwfp_service *out)
@@ -182,20 +203,7 @@ static int service_fill(struct lwfp_service *s, const struct lwfp_service_opts *
 
 static int free_slot(int fd, uint32_t *slot)
 {
-	struct lwfp_service s;
-	uint32_t i;
-	int err;
-
-	for (i = 0; i < LWFP_MAX_SERVICES; i++) {
-		err = slot_read(fd, i, &s);
-		if (err)
-			return err;
-		if (!s.handle) {
-			*slot = i;
-			return 0;
-		}
-	}
-	return -ENOSPC;
+	return slots_scan(fd, NULL, 0, NULL, slot);
 }
 
 /* ---- The identity index (bpf/layout.h, struct lwfp_id_index) ------------- */

@@ -148,21 +148,23 @@ static int sio_call(SOCKET s, struct sio_req *r, const WSATHREADID *tid, bool wp
 	return err;
 }
 
+/* WSAIoctl and WSPIoctl share their first eight parameters. */
+static struct sio_req sio_req_of(DWORD code, LPVOID in, DWORD in_size, LPVOID out, DWORD out_size,
+				 LPDWORD bytes, LPWSAOVERLAPPED ov,
+				 LPWSAOVERLAPPED_COMPLETION_ROUTINE routine)
+{
+	return (struct sio_req){ .code = code, .in = in, .in_size = in_size, .out = out,
+				 .out_size = out_size, .bytes = bytes, .ov = ov, .routine = routine };
+}
+
 LWFP_API int WSAIoctl(SOCKET s, DWORD dwIoControlCode, LPVOID lpvInBuffer, DWORD cbInBuffer,
 		      LPVOID lpvOutBuffer, DWORD cbOutBuffer, LPDWORD lpcbBytesReturned,
 		      LPWSAOVERLAPPED lpOverlapped,
 		      LPWSAOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine)
 {
-	struct sio_req r = {
-		.code = dwIoControlCode,
-		.in = lpvInBuffer,
-		.in_size = cbInBuffer,
-		.out = lpvOutBuffer,
-		.out_size = cbOutBuffer,
-		.bytes = lpcbBytesReturned,
-		.ov = lpOverlapped,
-		.routine = lpCompletionRoutine,
-	};
+	struct sio_req r = sio_req_of(dwIoControlCode, lpvInBuffer, cbInBuffer, lpvOutBuffer,
+				      cbOutBuffer, lpcbBytesReturned, lpOverlapped,
+				      lpCompletionRoutine);
 	int saved = errno;
 	int err;
 
@@ -187,16 +189,9 @@ LWFP_API int WSPIoctl(SOCKET s, DWORD dwIoControlCode, LPVOID lpvInBuffer, DWORD
 		      LPWSAOVERLAPPED_COMPLETION_ROUTINE lpCompletionRoutine,
 		      LPWSATHREADID lpThreadId, LPINT lpErrno)
 {
-	struct sio_req r = {
-		.code = dwIoControlCode,
-		.in = lpvInBuffer,
-		.in_size = cbInBuffer,
-		.out = lpvOutBuffer,
-		.out_size = cbOutBuffer,
-		.bytes = lpcbBytesReturned,
-		.ov = lpOverlapped,
-		.routine = lpCompletionRoutine,
-	};
+	struct sio_req r = sio_req_of(dwIoControlCode, lpvInBuffer, cbInBuffer, lpvOutBuffer,
+				      cbOutBuffer, lpcbBytesReturned, lpOverlapped,
+				      lpCompletionRoutine);
 	int saved = errno;
 	int err;
 

@@ -111,15 +111,18 @@ LWFP_API SOCKET WSASocketA(int af, int type, int protocol, LPWSAPROTOCOL_INFOA l
 	return make_socket(af, type, protocol, g, dwFlags);
 }
 
+/* Only the three numbers of the protocol information count, A or W alike. */
 LWFP_API SOCKET WSASocketW(int af, int type, int protocol, LPWSAPROTOCOL_INFOW lpProtocolInfo,
 			   GROUP g, DWORD dwFlags)
 {
+	WSAPROTOCOL_INFOA a = { 0 };
+
 	if (lpProtocolInfo) {
-		af = pick(af, lpProtocolInfo->iAddressFamily);
-		type = pick(type, lpProtocolInfo->iSocketType);
-		protocol = pick(protocol, lpProtocolInfo->iProtocol);
+		a.iAddressFamily = lpProtocolInfo->iAddressFamily;
+		a.iSocketType = lpProtocolInfo->iSocketType;
+		a.iProtocol = lpProtocolInfo->iProtocol;
 	}
-	return make_socket(af, type, protocol, g, dwFlags);
+	return WSASocketA(af, type, protocol, lpProtocolInfo ? &a : NULL, g, dwFlags);
 }
 
 /*

@@ -3,8 +3,8 @@
 
 Every line must be a flow log object with the fields of the contract,
 well-typed; line N (from 1) or the last one must pass each CHECK:
-key=VALUE (VALUE JSON-decoded when it can be, else a string), key>=INT, or
-!key (absent). Used by expect_flow in lib_inspect.sh.
+key=VALUE (VALUE JSON-decoded when it can be, else a string), key>=INT,
+key<INT, or !key (absent). Used by expect_flow in lib_inspect.sh.
 """
 import json, re, sys
 
@@ -58,6 +58,10 @@ for c in checks:
         k, v = c.split(">=", 1)
         got, want = o.get(k), f">= {v}"
         ok = type(got) is int and got >= int(v)
+    elif "<" in c and "=" not in c:
+        k, v = c.split("<", 1)
+        got, want = o.get(k), f"< {v}"
+        ok = type(got) is int and got < int(v)
     else:
         k, v = c.split("=", 1)
         try:
@@ -67,4 +71,4 @@ for c in checks:
         got, want = o.get(k), repr(v)
         ok = got == v and type(got) is type(v)
     if not ok:
-        sys.exit(f"{path} line {i}: {c.split('=')[0].split('>')[0]} is {got!r}, want {want}: {lines[i - 1].strip()}")
+        sys.exit(f"{path} line {i}: {c.split('=')[0].split('>')[0].split('<')[0]} is {got!r}, want {want}: {lines[i - 1].strip()}")

@@ -15,6 +15,10 @@
 #   - a server that sends a segment overlapping the one before with other
 #     bytes (overlap_server.py): the client reads each byte once, the first
 #     copy, and every hop counts 600 bytes down;
+#   - a client that stops reading while the server sends 4 GiB: the kernel
+#     has no backpressure for redirected bytes, so hop A (--offload-max-queue
+#     16) must reset the flow, and hop C must have taken far less than the
+#     4 GiB from the server (the kernel's memory stays bounded);
 #   - a lossy path (nft drops 3% of the packets sent in both namespaces):
 #     retransmitted segments that overlap bytes already received must be
 #     forwarded once (the kernel's verdict-only read path forwarded their
@@ -193,6 +197,34 @@ for h in A B C; do
 	wait_flows "$h" "${NLOG[$h]}"
 	expect_flow "$h" "${NLOG[$h]}" verdict=pass relay=offload bytes_down=600
 done
+
+# 3c. A client that never reads while the server sends: the kernel queues
+#     what it cannot send on without bound, so hop A resets the flow once
+#     16 MiB wait, and hop C has taken little of the 4 GiB.
+stop_inspect A "$PID_A"
+hop A 15101 300 --offload-max-queue 16
+NLOG[A]=0
+HOG=$((4 << 30))
+run_in app "$PY" -c '
+import socket, sys, time
+s = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+s.sendall(("0 %s server 10\n" % sys.argv[3]).encode())
+for _ in range(600):
+    if s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR):
+        sys.exit(0)
+    time.sleep(0.1)
+sys.exit(1)
+' "$SRV4" "$PORT" "$HOG" || fail "a client that does not read was not reset"
+for h in A B C; do
+	NLOG[$h]=$((NLOG[$h] + 1))
+	wait_flows "$h" "${NLOG[$h]}"
+	expect_flow "$h" "${NLOG[$h]}" verdict=error relay=offload
+done
+expect_flow A "${NLOG[A]}" 'error=offload queue over --offload-max-queue: No buffer space available'
+expect_flow C "${NLOG[C]}" "bytes_down<$((1 << 30))"
+NRESULTS=$((NRESULTS + 1))
+wait_until 30 results_have "$NRESULTS" ||
+	fail "the server logged no result for the reset flow: $(cat "$T/results")"
 
 # 4. The fallback: hop B again, unable to hand over.
 stop_inspect B "$PID_B"

@@ -16,6 +16,11 @@
 #define DEFAULT_CONNECT_TIMEOUT_MS (10 * UINT64_C(1000))
 #define DEFAULT_PEEK_TIMEOUT_MS UINT64_C(500)
 #define DEFAULT_DRAIN_TIMEOUT_MS (5 * UINT64_C(1000))
+/*
+ * The kernel's redirect queues have no backpressure (see offload.h): past
+ * this many bytes taken from one side and not yet sent on, a flow is reset.
+ */
+#define DEFAULT_OFFLOAD_MAX_QUEUE_MIB 64
 /* The engine's own default for UDP flow state (LWFP_UDP_IDLE_DEFAULT_S). */
 #define DEFAULT_UDP_IDLE_TIMEOUT_MS (LWFP_UDP_IDLE_DEFAULT_S * UINT64_C(1000))
 
@@ -33,6 +38,7 @@ struct config {
 	uint64_t drain_timeout_ms;
 	uint64_t udp_idle_timeout_ms;
 	bool offload; /* --offload: hand passed TCP flows to the kernel */
+	uint64_t offload_max_queue; /* bytes an offloaded direction may hold in the kernel */
 	/* The distinct ports of the --listen addresses that serve UDP, host order. */
 	uint16_t udp_ports[MAX_LISTEN];
 	size_t nudp_ports;

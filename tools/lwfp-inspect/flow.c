@@ -157,11 +157,15 @@ static void offload_event(struct flow *f)
 		return;
 	}
 	f->off.flushing_since_ms = 0;
-	if (f->timer.queue != &f->worker->timeouts[TIMEOUT_IDLE])
-		enter_phase(f, FLOW_OFFLOAD, TIMEOUT_IDLE);
+	if (f->timer.queue != &f->worker->timeouts[TIMEOUT_OFFLOAD])
+		enter_phase(f, FLOW_OFFLOAD, TIMEOUT_OFFLOAD);
 }
 
-/* The kernel moves the bytes, so idle means: neither socket received any. */
+/*
+ * The kernel moves the bytes, so idle means: neither socket received any.
+ * Every OFFLOAD_CHECK_MS it is also checked that the kernel holds no more
+ * of the flow than --offload-max-queue allows (offload.h says why).
+ */
 static void offload_expire(struct flow *f)
 {
 	const struct config *cfg = f->worker->cfg;
@@ -174,10 +178,12 @@ static void offload_expire(struct flow *f)
 			offload_event(f);
 		return;
 	}
-	if (offload_idle(f->client.fd, f->server.fd, cfg->idle_timeout_ms))
+	if (offload_queued(&f->off, f->client.fd, f->server.fd) > cfg->offload_max_queue)
+		flow_fail(f, "offload queue over --offload-max-queue", -ENOBUFS);
+	else if (offload_idle(f->client.fd, f->server.fd, cfg->idle_timeout_ms))
 		flow_fail(f, "idle timeout", 0);
 	else
-		enter_phase(f, FLOW_OFFLOAD, TIMEOUT_IDLE);
+		enter_phase(f, FLOW_OFFLOAD, TIMEOUT_OFFLOAD);
 }
 
 /*
@@ -198,7 +204,7 @@ static bool try_offload(struct flow *f)
 		return false;
 	}
 	f->relay = RELAY_OFFLOAD;
-	enter_phase(f, FLOW_OFFLOAD, TIMEOUT_IDLE);
+	enter_phase(f, FLOW_OFFLOAD, TIMEOUT_OFFLOAD);
 	/* Edge-triggered: each end is one event; errors always wake. */
 	if (!flow_watch(f, EPOLLRDHUP | EPOLLET, EPOLLRDHUP | EPOLLET))
 		offload_event(f);

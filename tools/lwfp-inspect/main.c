@@ -119,6 +119,10 @@ static const char usage[] =
 	"                         says \"relay\":\"offload\", or \"splice\" and why not\n"
 	"                         in \"offload\". If lwfp-inspect dies, its offloaded\n"
 	"                         flows are reset\n"
+	"  --offload-max-queue MIB  the kernel relays without backpressure: a flow\n"
+	"                         whose one side sends while the other's peer does\n"
+	"                         not read is reset once MIB mebibytes wait in the\n"
+	"                         kernel (default 64); the log says why\n"
 	"  --netns all|PATH       also serve other network namespaces: all, those of\n"
 	"                         the processes of the engine's cgroup subtree, found\n"
 	"                         again every 500 ms (a namespace whose processes are\n"
@@ -236,6 +240,7 @@ enum {
 	OPT_VERSION,
 	OPT_CGROUP_JOIN,
 	OPT_OFFLOAD,
+	OPT_OFFLOAD_MAX_QUEUE,
 };
 
 static const struct option longopts[] = {
@@ -261,6 +266,7 @@ static const struct option longopts[] = {
 	{ "netns", required_argument, NULL, OPT_NETNS },
 	{ "cgroup-join", required_argument, NULL, OPT_CGROUP_JOIN },
 	{ "offload", no_argument, NULL, OPT_OFFLOAD },
+	{ "offload-max-queue", required_argument, NULL, OPT_OFFLOAD_MAX_QUEUE },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	FILTER_LONGOPTS
@@ -368,6 +374,9 @@ static int apply_opt(struct inspect *in, int opt, const char *arg)
 		if (!ret)
 			cfg->workers = (unsigned int)n;
 		return ret;
+	case OPT_OFFLOAD_MAX_QUEUE:
+		return parse_num(in, "--offload-max-queue", arg, 1, 65536, UINT64_C(1) << 20,
+				 &cfg->offload_max_queue);
 	case OPT_IDLE_TIMEOUT:
 		return parse_num(in, "--idle-timeout", arg, 1, 86400, 1000, &cfg->idle_timeout_ms);
 	case OPT_CONNECT_TIMEOUT:
@@ -417,6 +426,7 @@ static void set_defaults(struct inspect *in)
 	in->cfg.pin_dir = lwfp_default_pin_dir();
 	in->cfg.workers = cpus < 1 ? 1 : cpus > MAX_WORKERS ? MAX_WORKERS : (unsigned int)cpus;
 	in->cfg.idle_timeout_ms = DEFAULT_IDLE_TIMEOUT_MS;
+	in->cfg.offload_max_queue = (uint64_t)DEFAULT_OFFLOAD_MAX_QUEUE_MIB << 20;
 	in->cfg.connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_MS;
 	in->cfg.peek_timeout_ms = DEFAULT_PEEK_TIMEOUT_MS;
 	in->cfg.drain_timeout_ms = DEFAULT_DRAIN_TIMEOUT_MS;

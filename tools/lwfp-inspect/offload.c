@@ -60,6 +60,26 @@ int offload_begin(struct offload *o, int client, int server, const char *pin_dir
 	return 0;
 }
 
+/* Taken from src and not yet written by dst (see dir_base). */
+static uint64_t dir_queued(const struct offload_dir *d, int src, int dst)
+{
+	struct lwfp_offload_counts s, t;
+	int64_t q;
+
+	if (lwfp_offload_counts(src, &s) || lwfp_offload_counts(dst, &t))
+		return 0;
+	q = (int64_t)(s.received - s.unread) - ((int64_t)t.written - d->base);
+	return q > 0 ? (uint64_t)q : 0;
+}
+
+uint64_t offload_queued(const struct offload *o, int client, int server)
+{
+	uint64_t up = dir_queued(&o->up, client, server);
+	uint64_t down = dir_queued(&o->down, server, client);
+
+	return up > down ? up : down;
+}
+
 uint64_t offload_bytes(int fd)
 {
 	struct lwfp_offload_counts c;

@@ -52,6 +52,15 @@ static inline bool offload_done(const struct offload *o)
 	return o->up.shut && o->down.shut;
 }
 
+/*
+ * The bytes the kernel has taken from either side and not yet sent on,
+ * the larger of the two directions; 0 when the sockets cannot be read.
+ * Nothing bounds them in the kernel: a sk_skb redirect gives the source no
+ * backpressure, so a peer that does not read lets the other send without
+ * end into kernel memory (tested in test_offload.sh "queue").
+ */
+uint64_t offload_queued(const struct offload *o, int client, int server);
+
 /* The bytes the socket received from its peer (lwfp_offload_counts()). */
 uint64_t offload_bytes(int fd);
 

@@ -26,6 +26,11 @@
  * came before it; that takes microseconds, and nothing signals it.
  */
 #define OFFLOAD_FLUSH_MS 1
+/*
+ * How often an offloaded flow's kernel queue is checked: what a sender can
+ * add in this long, beyond --offload-max-queue, is the bound's slack.
+ */
+#define OFFLOAD_CHECK_MS 50
 
 /* ---- accepting ----------------------------------------------------------------- */
 
@@ -395,6 +400,7 @@ int worker_init(struct worker *w, unsigned int id, const struct config *cfg, cha
 	timeout_queue_init(&w->timeouts[TIMEOUT_CONNECT], cfg->connect_timeout_ms);
 	timeout_queue_init(&w->timeouts[TIMEOUT_IDLE], cfg->idle_timeout_ms);
 	timeout_queue_init(&w->timeouts[TIMEOUT_FLUSH], OFFLOAD_FLUSH_MS);
+	timeout_queue_init(&w->timeouts[TIMEOUT_OFFLOAD], OFFLOAD_CHECK_MS);
 	TAILQ_INIT(&w->dead);
 	atomic_init(&w->stop, WORKER_RUN);
 	atomic_init(&w->finished, false);

@@ -56,6 +56,7 @@ enum {
 	TIMEOUT_CONNECT,
 	TIMEOUT_IDLE,
 	TIMEOUT_FLUSH, /* offloaded: an end waits for its bytes to leave */
+	TIMEOUT_OFFLOAD, /* offloaded: the queue and idleness are checked */
 	TIMEOUT_QUEUES,
 };
 

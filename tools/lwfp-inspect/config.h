@@ -20,7 +20,7 @@
  * The kernel's redirect queues have no backpressure (see offload.h): past
  * this many bytes taken from one side and not yet sent on, a flow is reset.
  */
-#define DEFAULT_OFFLOAD_MAX_QUEUE_MIB 64
+#define DEFAULT_OFFLOAD_MAX_QUEUE_MIB 1024
 /* The engine's own default for UDP flow state (LWFP_UDP_IDLE_DEFAULT_S). */
 #define DEFAULT_UDP_IDLE_TIMEOUT_MS (LWFP_UDP_IDLE_DEFAULT_S * UINT64_C(1000))
 

@@ -122,7 +122,7 @@ static const char usage[] =
 	"  --offload-max-queue MIB  the kernel relays without backpressure: a flow\n"
 	"                         whose one side sends while the other's peer does\n"
 	"                         not read is reset once MIB mebibytes wait in the\n"
-	"                         kernel (default 64); the log says why\n"
+	"                         kernel (default 1024); the log says why\n"
 	"  --netns all|PATH       also serve other network namespaces: all, those of\n"
 	"                         the processes of the engine's cgroup subtree, found\n"
 	"                         again every 500 ms (a namespace whose processes are\n"

@@ -64,7 +64,6 @@ CTL_SRCS := $(wildcard tools/lwfpctl/*.c)
 CTL_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(CTL_SRCS))
 INSPECT_SRCS := $(wildcard tools/lwfp-inspect/*.c)
 INSPECT_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(INSPECT_SRCS))
-BPF_SRCS := $(wildcard bpf/*.c)
 BPF_HDRS := $(wildcard bpf/*.h) include/lwfp/abi.h include/lwfp/engine_defs.h
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))

@@ -56,13 +56,15 @@ static __always_inline long offload_seen(struct __sk_buff *skb)
 	struct tcp_skb_cb___lwfp *cb = (void *)kskb->cb;
 	struct bpf_sock *sk = skb->sk;
 	struct tcp_sock___lwfp *tp;
+	__s32 seen;
 
 	if (!sk)
 		return -1;
 	tp = (void *)bpf_skc_to_tcp_sock(sk);
 	if (!tp)
 		return -1;
-	return (__s32)(tp->copied_seq - cb->seq) > 0 ? (__s32)(tp->copied_seq - cb->seq) : 0;
+	seen = (__s32)(tp->copied_seq - cb->seq);
+	return seen > 0 ? seen : 0;
 }
 
 /* Takes the first n bytes off skb; 0, or -1 when they could not be. */

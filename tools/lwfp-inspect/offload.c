@@ -61,22 +61,27 @@ int offload_begin(struct offload *o, int client, int server, const char *pin_dir
 }
 
 /* Taken from src and not yet written by dst (see dir_base). */
-static uint64_t dir_queued(const struct offload_dir *d, int src, int dst)
+static uint64_t dir_queued(const struct offload_dir *d, const struct lwfp_offload_counts *s,
+			   const struct lwfp_offload_counts *t)
 {
-	struct lwfp_offload_counts s, t;
-	int64_t q;
+	int64_t q = (int64_t)(s->received - s->unread) - ((int64_t)t->written - d->base);
 
-	if (lwfp_offload_counts(src, &s) || lwfp_offload_counts(dst, &t))
-		return 0;
-	q = (int64_t)(s.received - s.unread) - ((int64_t)t.written - d->base);
 	return q > 0 ? (uint64_t)q : 0;
 }
 
+/*
+ * Each socket's counts are read once: it is the source of one direction
+ * and the destination of the other.
+ */
 uint64_t offload_queued(const struct offload *o, int client, int server)
 {
-	uint64_t up = dir_queued(&o->up, client, server);
-	uint64_t down = dir_queued(&o->down, server, client);
+	struct lwfp_offload_counts c, s;
+	uint64_t up, down;
 
+	if (lwfp_offload_counts(client, &c) || lwfp_offload_counts(server, &s))
+		return 0;
+	up = dir_queued(&o->up, &c, &s);
+	down = dir_queued(&o->down, &s, &c);
 	return up > down ? up : down;
 }
 

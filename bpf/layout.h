@@ -21,7 +21,7 @@
  * with any change below. It continues LWFP_ABI_VERSION's numbering, which
  * counted map changes too until the layouts left the ABI.
  */
-#define LWFP_LAYOUT_VERSION 6
+#define LWFP_LAYOUT_VERSION 7
 
 /* lwfp_services[handle - 1]; an empty slot has handle 0. */
 struct lwfp_service {
@@ -390,5 +390,22 @@ struct lwfp_dns_entry {
 	char name[LWFP_DNS_NAME_MAX];
 };
 
+/*
+ * One direction of an offloaded flow, keyed by its source socket's cookie
+ * (bpf/offload.h): what the verdict took from that socket and where it
+ * went. lwfp_offload() writes it once, before the socket is read; from
+ * then on only the verdict writes it, one segment at a time (a socket's
+ * segments are given to it in order, under the socket's lock).
+ */
+struct lwfp_offload_dir {
+	__u64 sent; /* bytes redirected to the peer's send path */
+	__u64 spilled; /* bytes left in the source's own receive queue (a spill) */
+	__u32 max_queue; /* the most bytes the peer's send work may hold */
+	__u32 next_seq; /* TCP sequence after the last byte handled */
+	__u32 out_seq0; /* the peer's write_seq at the first segment */
+	__u8 started; /* next_seq and out_seq0 are set */
+	__u8 spilling; /* segments stay in the source until the caller caught up */
+	__u8 pad[2];
+};
 
 #endif /* LWFP_LAYOUT_H */

@@ -13,12 +13,23 @@
  *                    data is taken from it only once it is inserted here,
  *                    after both sockets are in lwfp_offload_tx.
  * A socket leaves both maps by itself when it is closed.
+ *
+ * lwfp_offload_dir holds each direction's state (struct lwfp_offload_dir),
+ * under its source socket's cookie. A socket map applies no backpressure:
+ * its redirect queues without limit in the peer's send work. So the
+ * verdict bounds that queue itself: past max_queue it leaves segments in
+ * the source's own receive queue, where they fill the receive window and
+ * stop the sender, until the caller has read them and written them out
+ * (docs/abi.md "Offload", "Backpressure"). Entries are not removed when a
+ * socket closes: cookies are never reused, and lwfp_offload() clears out
+ * those of closed sockets when the map is full.
  */
 #pragma once
 
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 #include <lwfp/abi.h>
+#include "layout.h"
 
 /*
  * Two sockets per offloaded flow. A socket hash allocates its buckets up
@@ -32,12 +43,20 @@ struct {
 	__uint(type, BPF_MAP_TYPE_SOCKHASH);
 	__uint(max_entries, OFFLOAD_MAX_SOCKETS);
 	__type(key, __u64);
-	__type(value, __u32);
+	__type(value, __u64); /* a socket's fd in, its cookie out */
 } lwfp_offload_tx SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_SOCKHASH);
 	__uint(max_entries, OFFLOAD_MAX_SOCKETS);
 	__type(key, __u64);
-	__type(value, __u32);
+	__type(value, __u64);
 } lwfp_offload_rx SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, OFFLOAD_MAX_SOCKETS);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct lwfp_offload_dir);
+} lwfp_offload_dir SEC(".maps");

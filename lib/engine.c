@@ -445,7 +445,8 @@ static int load_and_attach(const char *pin_dir, const char *cgroup, uint64_t cg_
 	close(cg_fd);
 	if (!err)
 		offload_attach(bpf_map__fd(skel->maps.lwfp_offload_tx),
-			       bpf_map__fd(skel->maps.lwfp_offload_rx), pin_dir);
+			       bpf_map__fd(skel->maps.lwfp_offload_rx),
+			       bpf_map__fd(skel->maps.lwfp_offload_dir), pin_dir);
 out:
 	lwfp_bpf__destroy(skel);
 	return err;

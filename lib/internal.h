@@ -51,7 +51,8 @@
 	X(DNS_SK, "lwfp_dns_sk") \
 	X(DNS_SCRATCH, "lwfp_dns_scratch") \
 	X(OFFLOAD_TX, "lwfp_offload_tx") \
-	X(OFFLOAD_RX, "lwfp_offload_rx")
+	X(OFFLOAD_RX, "lwfp_offload_rx") \
+	X(OFFLOAD_DIR, "lwfp_offload_dir")
 
 enum map_id {
 #define MAP_ID(id, name) MAP_##id,
@@ -179,5 +180,13 @@ int udp6_route_del(const char *pin_dir);
  * neither, or cannot load the verdict, keeps the engine without the fast
  * path: the map's pin is removed, so lwfp_offload() says -EOPNOTSUPP.
  */
-void offload_attach(int tx_fd, int rx_fd, const char *pin_dir);
+void offload_attach(int tx_fd, int rx_fd, int dir_fd, const char *pin_dir);
 void offload_unpin(const char *pin_dir);
+
+/*
+ * offload_dir.c: a direction's state, under its source socket's cookie,
+ * before the socket is read (rx: lwfp_offload_rx, for clearing out the
+ * entries of closed sockets when the map is full); and its removal.
+ */
+int offload_dir_put(int dir, int rx, uint64_t cookie, uint32_t max_queue);
+void offload_dir_del(int dir, uint64_t cookie);

@@ -52,8 +52,8 @@ static int attach_verdict(int prog_fd, int map_fd, const char *path)
 	return bpf_prog_attach(prog_fd, map_fd, OFFLOAD_ATTACH_TYPE, 0) ? -errno : 0;
 }
 
-/* The verdict's object, on the engine's two socket maps. */
-static int load_verdict(int tx_fd, int rx_fd, const char *path)
+/* The verdict's object, on the engine's offload maps. */
+static int load_verdict(int tx_fd, int rx_fd, int dir_fd, const char *path)
 {
 	struct lwfp_offload_bpf *skel;
 	int err;
@@ -65,6 +65,8 @@ static int load_verdict(int tx_fd, int rx_fd, const char *path)
 	if (!err)
 		err = bpf_map__reuse_fd(skel->maps.lwfp_offload_rx, rx_fd);
 	if (!err)
+		err = bpf_map__reuse_fd(skel->maps.lwfp_offload_dir, dir_fd);
+	if (!err)
 		err = lwfp_offload_bpf__load(skel);
 	if (!err)
 		err = attach_verdict(bpf_program__fd(skel->progs.lwfp_offload_verdict), rx_fd, path);
@@ -72,7 +74,7 @@ static int load_verdict(int tx_fd, int rx_fd, const char *path)
 	return err;
 }
 
-void offload_attach(int tx_fd, int rx_fd, const char *pin_dir)
+void offload_attach(int tx_fd, int rx_fd, int dir_fd, const char *pin_dir)
 {
 	char path[PATH_MAX];
 
@@ -80,7 +82,7 @@ void offload_attach(int tx_fd, int rx_fd, const char *pin_dir)
 		return;
 	if (!access(path, F_OK))
 		return;
-	if (!load_verdict(tx_fd, rx_fd, path))
+	if (!load_verdict(tx_fd, rx_fd, dir_fd, path))
 		return;
 	/* No fast path on this kernel: lwfp_offload() finds no map. */
 	if (!pin_path(path, sizeof(path), pin_dir, map_name(MAP_OFFLOAD_RX)))
@@ -142,7 +144,7 @@ static int check_tcp(int fd, uint64_t *cookie)
 
 static int map_put(int map, uint64_t key, int fd)
 {
-	uint32_t val = (uint32_t)fd;
+	uint64_t val = (uint64_t)fd;
 
 	if (!bpf_map_update_elem(map, &key, &val, BPF_NOEXIST))
 		return 0;
@@ -215,27 +217,64 @@ static int rx_undo(int rx, int a, uint64_t cb, int b, const struct lwfp_offload_
 	return -ENOTRECOVERABLE;
 }
 
+/* The maps of a hand-over, and each direction's bound. */
+struct offload_maps {
+	int tx, rx, dir;
+	uint32_t max_queue;
+};
+
+/* Each direction's state, before its source is read. */
+static int dir_put(const struct offload_maps *m, uint64_t ca, uint64_t cb)
+{
+	int err;
+
+	err = offload_dir_put(m->dir, m->rx, ca, m->max_queue);
+	if (!err) {
+		err = offload_dir_put(m->dir, m->rx, cb, m->max_queue);
+		if (err)
+			offload_dir_del(m->dir, ca);
+	}
+	return err;
+}
+
 /* Then each starts to be read by the verdict (rx), b first. */
-static int hand_over(int tx, int rx, int a, uint64_t ca, int b, uint64_t cb)
+static int rx_put(const struct offload_maps *m, int a, uint64_t ca, int b, uint64_t cb)
 {
 	struct lwfp_offload_counts a0, b0;
 	int err;
 
-	err = tx_put(tx, a, ca, b, cb);
-	if (err)
-		return err;
 	err = lwfp_offload_counts(a, &a0);
 	if (!err)
 		err = lwfp_offload_counts(b, &b0);
 	if (!err)
-		err = map_put(rx, cb, b);
+		err = map_put(m->rx, cb, b);
 	if (!err) {
-		err = map_put(rx, ca, a);
-		if (err && rx_undo(rx, a, cb, b, &a0, &b0))
+		err = map_put(m->rx, ca, a);
+		if (err && rx_undo(m->rx, a, cb, b, &a0, &b0))
 			return -ENOTRECOVERABLE;
 	}
+	return err;
+}
+
+static int hand_over(const struct offload_maps *m, int a, uint64_t ca, int b, uint64_t cb)
+{
+	int err;
+
+	err = tx_put(m->tx, a, ca, b, cb);
+	if (err)
+		return err;
+	err = dir_put(m, ca, cb);
+	if (!err) {
+		err = rx_put(m, a, ca, b, cb);
+		if (err == -ENOTRECOVERABLE)
+			return err;
+		if (err) {
+			offload_dir_del(m->dir, cb);
+			offload_dir_del(m->dir, ca);
+		}
+	}
 	if (err) {
-		tx_undo(tx, ca, cb);
+		tx_undo(m->tx, ca, cb);
 		return err;
 	}
 	kick(a);
@@ -250,16 +289,43 @@ static bool offload_disabled(void)
 	return env && !strcmp(env, "0");
 }
 
+static void maps_close(struct offload_maps *m)
+{
+	if (m->tx >= 0)
+		close(m->tx);
+	if (m->rx >= 0)
+		close(m->rx);
+	if (m->dir >= 0)
+		close(m->dir);
+}
+
+/* An engine without one of them (an older one, or no verdict): no fast path. */
+static int maps_open(struct offload_maps *m, const char *pin_dir)
+{
+	m->tx = map_open(pin_dir, MAP_OFFLOAD_TX);
+	m->rx = map_open(pin_dir, MAP_OFFLOAD_RX);
+	m->dir = map_open(pin_dir, MAP_OFFLOAD_DIR);
+	if (m->tx >= 0 && m->rx >= 0 && m->dir >= 0)
+		return 0;
+	maps_close(m);
+	if (m->tx == -ENOENT || m->rx == -ENOENT || m->dir == -ENOENT)
+		return -EOPNOTSUPP;
+	return m->tx < 0 ? m->tx : (m->rx < 0 ? m->rx : m->dir);
+}
+
 LWFP_API int lwfp_offload(int a, int b, const struct lwfp_offload_opts *opts)
 {
+	struct offload_maps m;
 	const char *pin_dir;
+	size_t max_queue;
 	uint64_t ca, cb;
-	int tx, rx, err;
+	int err;
 
 	if (!OPTS_VALID(opts, lwfp_offload_opts))
 		return -EINVAL;
 	pin_dir = OPTS_GET(opts, pin_dir, NULL);
-	if (a == b)
+	max_queue = OPTS_GET(opts, max_queue, 0);
+	if (a == b || max_queue > LWFP_OFFLOAD_MAX_QUEUE_MAX)
 		return -EINVAL;
 	err = check_tcp(a, &ca);
 	if (!err)
@@ -268,16 +334,11 @@ LWFP_API int lwfp_offload(int a, int b, const struct lwfp_offload_opts *opts)
 		return err;
 	if (offload_disabled())
 		return -EOPNOTSUPP;
-	pin_dir = pin_dir ? pin_dir : lwfp_default_pin_dir();
-	tx = map_open(pin_dir, MAP_OFFLOAD_TX);
-	rx = map_open(pin_dir, MAP_OFFLOAD_RX);
-	if (tx < 0 || rx < 0)
-		err = (tx == -ENOENT || rx == -ENOENT) ? -EOPNOTSUPP : (tx < 0 ? tx : rx);
-	else
-		err = hand_over(tx, rx, a, ca, b, cb);
-	if (tx >= 0)
-		close(tx);
-	if (rx >= 0)
-		close(rx);
+	err = maps_open(&m, pin_dir ? pin_dir : lwfp_default_pin_dir());
+	if (err)
+		return err;
+	m.max_queue = (uint32_t)(max_queue ? max_queue : LWFP_OFFLOAD_MAX_QUEUE_DEFAULT);
+	err = hand_over(&m, a, ca, b, cb);
+	maps_close(&m);
 	return err;
 }

@@ -118,25 +118,38 @@ int lwfp_netns_udp_route(int netns_fd);
  * outbound one; from then on the kernel sends what arrives on either out
  * of the other, including what is already queued unread in either (bytes
  * the proxy only peeked at go on too). Before the call the proxy must have
- * written out everything it read, and after it must not read or write
- * either socket; it keeps both descriptors, waits for EPOLLRDHUP, and passes
- * each end on with shutdown(SHUT_WR) once the other socket has sent all of
- * it (lwfp_offload_counts()). Closing a socket takes it out again.
+ * written out everything it read. After it, it keeps both descriptors,
+ * waits for EPOLLIN and EPOLLRDHUP, and passes each end on with
+ * shutdown(SHUT_WR) once the other socket has sent all of it
+ * (lwfp_offload_counts()). Closing a socket takes it out again.
+ *
+ * Backpressure: the kernel holds at most max_queue bytes of a direction
+ * in its send work toward the destination. Past that, the source's
+ * segments stay in the source socket (EPOLLIN), its receive window fills
+ * and its peer must wait. The proxy then reads them and writes them to the
+ * destination itself, but only once the kernel's queue has drained: see
+ * lwfp_offload_spill(). When the destination has taken every byte, the
+ * kernel relays the direction again by itself.
  *
  * 0, or: -EOPNOTSUPP when the engine or kernel has no fast path (or
  * $LWFP_OFFLOAD is 0), -EPROTONOSUPPORT for a socket that is not plain TCP
  * (MPTCP, a ULP such as kTLS), -ENOTCONN for one not connected or whose
  * peer's FIN has arrived already, -EEXIST for a socket handed over
- * already, another -errno of the map update. In all of these the sockets
- * are as before and the proxy relays the flow itself. -ENOTRECOVERABLE: the
- * hand-over failed half-way after bytes may have moved; reset the flow.
+ * already, -EINVAL for max_queue over LWFP_OFFLOAD_MAX_QUEUE_MAX, another
+ * -errno of the map update. In all of these the sockets are as before and
+ * the proxy relays the flow itself. -ENOTRECOVERABLE: the hand-over failed
+ * half-way after bytes may have moved; reset the flow.
  */
 struct lwfp_offload_opts {
 	size_t sz;
 	const char *pin_dir; /* NULL: $LWFP_PIN_DIR, else /sys/fs/bpf/lwfp */
+	/* Bytes per direction the kernel may queue; 0: LWFP_OFFLOAD_MAX_QUEUE_DEFAULT. */
+	size_t max_queue;
 	size_t :0;
 };
-#define lwfp_offload_opts__last_field pin_dir
+#define lwfp_offload_opts__last_field max_queue
+#define LWFP_OFFLOAD_MAX_QUEUE_DEFAULT ((size_t)16 << 20)
+#define LWFP_OFFLOAD_MAX_QUEUE_MAX ((size_t)1 << 30)
 
 int lwfp_offload(int a, int b, const struct lwfp_offload_opts *opts);
 
@@ -158,6 +171,27 @@ struct lwfp_offload_counts {
 };
 
 int lwfp_offload_counts(int fd, struct lwfp_offload_counts *c);
+
+/*
+ * One direction of an offloaded pair, from src to its peer, as the kernel
+ * handled it: sent went into the kernel's send work toward the peer,
+ * spilled stayed in src for the proxy to read (recv(): splice() does not
+ * see it). The proxy may write what it read from src to the peer only
+ * when the peer's written count (lwfp_offload_counts()) has grown, since
+ * the hand-over, by at least sent plus what the proxy itself wrote there
+ * since: before that, the kernel still has bytes to send that came first.
+ * holding: the kernel keeps the direction in src until the peer has taken
+ * every byte. 0, or -EINVAL (st NULL, bad opts), -ENOENT for a socket not
+ * handed over, -EOPNOTSUPP (no fast path), the map lookup's -errno.
+ */
+struct lwfp_offload_spill {
+	uint64_t sent;
+	uint64_t spilled;
+	bool holding;
+};
+
+int lwfp_offload_spill(int src, struct lwfp_offload_spill *st,
+		       const struct lwfp_offload_opts *opts);
 
 /* pin_dir NULL: $LWFP_PIN_DIR, else /sys/fs/bpf/lwfp. */
 int lwfp_service_handle(const char *pin_dir, const char *name, uint32_t *handle);

@@ -5,12 +5,14 @@
       serves connections on [::]:PORT until killed; for each, appends "start"
       to RESULTS.start once it has the client's first line, then one line
       "ok UP_BYTES" or "bad WHY" to RESULTS.
-  offload_peer.py client HOST PORT UP DOWN FIRST [SEED [GATE]]
+  offload_peer.py client HOST PORT UP DOWN FIRST [SEED [GATE [READ_GATE]]]
       sends UP pseudo-random bytes while it receives DOWN, both checked by
       sha256; FIRST (client|server) says which side half-closes first: the
       other sends its FIN only after it has read the first one's. With GATE,
-      it stops sending after half of UP until the file GATE exists. Prints
-      "ok", or exits 1 saying what differed (or how the connection ended).
+      it stops sending after half of UP until the file GATE exists; with
+      READ_GATE, it reads nothing until the file READ_GATE exists ("-": no
+      gate). Prints "ok", or exits 1 saying what differed (or how the
+      connection ended).
 
 The client's first line tells the server "UP DOWN FIRST SEED". Both sides
 make the bytes of a direction with random.Random(SEED * 2 + direction).
@@ -36,6 +38,7 @@ def digest(seed, size):
 
 
 GATE = None
+READ_GATE = None
 
 
 def gate(sent, size):
@@ -65,7 +68,9 @@ def send_all(sock, seed, size, wait, gated):
     sock.shutdown(socket.SHUT_WR)
 
 
-def receive(sock, got):
+def receive(sock, got, gated):
+    while gated and not os.path.exists(READ_GATE):
+        time.sleep(0.05)
     h, n = hashlib.sha256(), 0
     while True:
         b = sock.recv(1 << 18)
@@ -84,7 +89,7 @@ def transfer(sock, out_seed, out_size, in_seed, in_size, shut_first, gated=False
     t = threading.Thread(target=send, args=(sock, out_seed, out_size, wait, gated, failed))
     t.start()
     try:
-        receive(sock, got)
+        receive(sock, got, gated and READ_GATE)
     finally:
         eof.set()
         t.join()
@@ -152,5 +157,6 @@ if __name__ == "__main__":
     if a[0] == "server":
         server(int(a[1]), a[2])
     else:
-        GATE = a[7] if len(a) > 7 else None
+        GATE = a[7] if len(a) > 7 and a[7] != "-" else None
+        READ_GATE = a[8] if len(a) > 8 else None
         client(a[1], int(a[2]), int(a[3]), int(a[4]), a[5], int(a[6]) if len(a) > 6 else 1)

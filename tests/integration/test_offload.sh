@@ -15,10 +15,10 @@
 #   - a server that sends a segment overlapping the one before with other
 #     bytes (overlap_server.py): the client reads each byte once, the first
 #     copy, and every hop counts 600 bytes down;
-#   - a client that stops reading while the server sends 4 GiB: the kernel
-#     has no backpressure for redirected bytes, so hop A (--offload-max-queue
-#     16) must reset the flow, and hop C must have taken far less than the
-#     4 GiB from the server (the kernel's memory stays bounded);
+#   - a client that stops reading while the server sends 512 MiB: each hop's
+#     kernel queue is bounded (--offload-max-queue), so the server stalls
+#     with most of it unsent; when the client reads again it gets all of it
+#     intact, and the hops log the bytes they wrote on themselves;
 #   - a lossy path (nft drops 3% of the packets sent in both namespaces):
 #     retransmitted segments that overlap bytes already received must be
 #     forwarded once (the kernel's verdict-only read path forwarded their
@@ -198,33 +198,47 @@ for h in A B C; do
 	expect_flow "$h" "${NLOG[$h]}" verdict=pass relay=offload bytes_down=600
 done
 
-# 3c. A client that never reads while the server sends: the kernel queues
-#     what it cannot send on without bound, so hop A resets the flow once
-#     16 MiB wait, and hop C has taken little of the 4 GiB.
+# 3c. A client that stops reading while the server sends 512 MiB: a
+#     redirect has no backpressure of its own, so without the verdict's
+#     bound the server would push it all into kernel memory at once. Each
+#     hop queues at most --offload-max-queue (A: 1 MiB, B and C: the
+#     default 16) and leaves the rest in its source socket, which stops the
+#     sender: the server's socket stalls with most of it unsent. Then the
+#     client reads again and gets every byte, in order; the hops wrote the
+#     held-back bytes on themselves (bytes_spilled) and log them exactly.
+#     The server closes first: a client FIN before a hop's hand-over would
+#     make that hop splice instead.
 stop_inspect A "$PID_A"
-hop A 15101 300 --offload-max-queue 16
+hop A 15101 300 --offload-max-queue 1
 NLOG[A]=0
-HOG=$((4 << 30))
-run_in app "$PY" -c '
-import socket, sys, time
-s = socket.create_connection((sys.argv[1], int(sys.argv[2])))
-s.sendall(("0 %s server 10\n" % sys.argv[3]).encode())
-for _ in range(600):
-    if s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR):
-        sys.exit(0)
-    time.sleep(0.1)
-sys.exit(1)
-' "$SRV4" "$PORT" "$HOG" || fail "a client that does not read was not reset"
-for h in A B C; do
-	NLOG[$h]=$((NLOG[$h] + 1))
-	wait_flows "$h" "${NLOG[$h]}"
-	expect_flow "$h" "${NLOG[$h]}" verdict=error relay=offload
-done
-expect_flow A "${NLOG[A]}" 'error=offload queue over --offload-max-queue: No buffer space available'
-expect_flow C "${NLOG[C]}" "bytes_down<$((1 << 30))"
-NRESULTS=$((NRESULTS + 1))
-wait_until 30 results_have "$NRESULTS" ||
-	fail "the server logged no result for the reset flow: $(cat "$T/results")"
+HOG=$((512 << 20))
+rm -f "$T/rgate"
+run_in app "$PY" "$PEER" client "$SRV4" "$PORT" 0 "$HOG" server 10 - "$T/rgate" \
+	>"$T/client.out" 2>&1 &
+client_pid=$!
+# server_acked: what the server's connection has had acknowledged.
+server_acked() {
+	nsenter --net="$NSP_SRV" ss -Htin "sport = :$PORT" |
+		grep -o 'bytes_acked:[0-9]*' | cut -d: -f2 | sort -n | tail -1
+}
+ACKED=-1
+# server_stalled: two readings, 0.5 s apart, the same (and not nothing).
+server_stalled() {
+	local now
+	now=$(server_acked)
+	[ -n "$now" ] && [ "$now" -gt 0 ] && [ "$now" = "$ACKED" ] && return 0
+	ACKED=${now:--1}
+	sleep 0.5
+	return 1
+}
+wait_until 60 server_stalled || fail "the server never stalled: $(nsenter --net="$NSP_SRV" ss -tin)"
+((ACKED < HOG / 2)) ||
+	fail "with a client that does not read, the server pushed $ACKED of $HOG bytes into the chain"
+touch "$T/rgate"
+wait_until 60 dead "$client_pid" || fail "the client that read late did not end"
+wait "$client_pid" || fail "the client that read late: $(cat "$T/client.out")"
+expect_moved 0 "$HOG" server 10 offload offload offload
+expect_flow A "${NLOG[A]}" "bytes_spilled>=1"
 
 # 4. The fallback: hop B again, unable to hand over.
 stop_inspect B "$PID_B"

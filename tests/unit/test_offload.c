@@ -70,6 +70,11 @@ static void test_bad_opts(void **state)
 	big.newer[3] = 0;
 	assert_int_equal(lwfp_offload(p[0], p[1], &big.o), -EOPNOTSUPP);
 	assert_int_equal(lwfp_offload(p[0], p[0], &big.o), -EINVAL);
+	/* A bound the verdict's 32-bit arithmetic could not hold. */
+	big.o.max_queue = LWFP_OFFLOAD_MAX_QUEUE_MAX + 1;
+	assert_int_equal(lwfp_offload(p[0], p[1], &big.o), -EINVAL);
+	big.o.max_queue = LWFP_OFFLOAD_MAX_QUEUE_MAX;
+	assert_int_equal(lwfp_offload(p[0], p[1], &big.o), -EOPNOTSUPP);
 	/* pin_dir when given (a path under a file); an older sz without it: $LWFP_PIN_DIR. */
 	big.o.pin_dir = "/dev/null/x";
 	assert_int_equal(lwfp_offload(p[0], p[1], &big.o), -ENOTDIR);
@@ -188,6 +193,29 @@ static bool exists(const char *dir, const char *name)
  * map's pin goes, so that lwfp_offload() says -EOPNOTSUPP; the tx map's
  * stays for down. offload_unpin() removes the link's pin.
  */
+/* lwfp_offload_spill()'s refusals; its answers need an engine (test_offload.sh). */
+static void test_spill_refused(void **state)
+{
+	struct lwfp_offload_opts opts = { .sz = sizeof(opts), .pin_dir = NO_ENGINE };
+	struct lwfp_offload_opts small = { .sz = 1 };
+	struct lwfp_offload_spill sp;
+	int p[2], fd[2];
+
+	(void)state;
+	tcp_pair(p);
+	assert_int_equal(lwfp_offload_spill(p[0], NULL, &opts), -EINVAL);
+	assert_int_equal(lwfp_offload_spill(p[0], &sp, &small), -EINVAL);
+	assert_int_equal(lwfp_offload_spill(-1, &sp, &opts), -EBADF);
+	assert_int_equal(pipe(fd), 0);
+	assert_int_equal(lwfp_offload_spill(fd[0], &sp, &opts), -ENOTSOCK);
+	close(fd[0]);
+	close(fd[1]);
+	assert_int_equal(lwfp_offload_spill(p[0], &sp, &opts), -EOPNOTSUPP);
+	opts.pin_dir = "/dev/null/x";
+	assert_int_equal(lwfp_offload_spill(p[0], &sp, &opts), -ENOTDIR);
+	close_pair(p);
+}
+
 static void test_attach_fails(void **state)
 {
 	char dir[] = "/tmp/lwfp-unit-offload-XXXXXX", path[256];
@@ -198,7 +226,7 @@ static void test_attach_fails(void **state)
 	assert_non_null(mkdtemp(dir));
 	touch(dir, map_name(MAP_OFFLOAD_RX));
 	touch(dir, map_name(MAP_OFFLOAD_TX));
-	offload_attach(-1, -1, dir);
+	offload_attach(-1, -1, -1, dir);
 	assert_false(exists(dir, map_name(MAP_OFFLOAD_RX)));
 	assert_true(exists(dir, map_name(MAP_OFFLOAD_TX)));
 	tcp_pair(p);
@@ -222,6 +250,7 @@ int main(void)
 		cmocka_unit_test(test_not_connected),
 		cmocka_unit_test(test_unavailable),
 		cmocka_unit_test(test_attach_fails),
+		cmocka_unit_test(test_spill_refused),
 		cmocka_unit_test(test_counts),
 	};
 

@@ -9,6 +9,7 @@
 
 #include <lwfp/abi.h>
 #include <lwfp/engine.h>
+#include <lwfp/lwfp.h>
 
 #define MAX_LISTEN 16
 
@@ -17,10 +18,11 @@
 #define DEFAULT_PEEK_TIMEOUT_MS UINT64_C(500)
 #define DEFAULT_DRAIN_TIMEOUT_MS (5 * UINT64_C(1000))
 /*
- * The kernel's redirect queues have no backpressure (see offload.h): past
- * this many bytes taken from one side and not yet sent on, a flow is reset.
+ * The bytes an offloaded direction may queue in the kernel before its
+ * sender waits (see offload.h): lwfp_offload()'s own default.
  */
-#define DEFAULT_OFFLOAD_MAX_QUEUE_MIB 1024
+#define DEFAULT_OFFLOAD_MAX_QUEUE_MIB (LWFP_OFFLOAD_MAX_QUEUE_DEFAULT >> 20)
+#define MAX_OFFLOAD_MAX_QUEUE_MIB (LWFP_OFFLOAD_MAX_QUEUE_MAX >> 20)
 /* The engine's own default for UDP flow state (LWFP_UDP_IDLE_DEFAULT_S). */
 #define DEFAULT_UDP_IDLE_TIMEOUT_MS (LWFP_UDP_IDLE_DEFAULT_S * UINT64_C(1000))
 

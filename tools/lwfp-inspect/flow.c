@@ -57,6 +57,7 @@ static void flow_end(struct flow *f, enum verdict verdict)
 	close_socket(&f->server, verdict != VERDICT_PASS);
 	pump_close(&f->up);
 	pump_close(&f->down);
+	offload_free(&f->off);
 	TAILQ_INSERT_TAIL(&w->dead, f, dead_link);
 	w->nflows--;
 }
@@ -137,6 +138,18 @@ static void offload_end(struct flow *f)
 	flow_end(f, VERDICT_PASS);
 }
 
+/*
+ * Each socket: its end and its spills (EPOLLIN), and room for the spill
+ * the proxy writes into it (EPOLLOUT). Edge-triggered: each is one event.
+ */
+static int offload_watch(struct flow *f)
+{
+	const uint32_t base = EPOLLRDHUP | EPOLLIN | EPOLLET;
+
+	return flow_watch(f, base | (offload_wants_write(&f->off.down) ? EPOLLOUT : 0),
+			  base | (offload_wants_write(&f->off.up) ? EPOLLOUT : 0));
+}
+
 static void offload_event(struct flow *f)
 {
 	int err, failed;
@@ -150,6 +163,8 @@ static void offload_event(struct flow *f)
 		offload_end(f);
 		return;
 	}
+	if (offload_watch(f))
+		return;
 	if (offload_flushing(&f->off)) {
 		if (!f->off.flushing_since_ms)
 			f->off.flushing_since_ms = f->worker->now_ms;
@@ -157,20 +172,22 @@ static void offload_event(struct flow *f)
 		return;
 	}
 	f->off.flushing_since_ms = 0;
-	if (f->timer.queue != &f->worker->timeouts[TIMEOUT_OFFLOAD])
+	if (offload_draining(&f->off))
+		enter_phase(f, FLOW_OFFLOAD, TIMEOUT_SPILL);
+	else if (f->timer.queue != &f->worker->timeouts[TIMEOUT_OFFLOAD])
 		enter_phase(f, FLOW_OFFLOAD, TIMEOUT_OFFLOAD);
 }
 
 /*
  * The kernel moves the bytes, so idle means: neither socket received any.
- * Every OFFLOAD_CHECK_MS it is also checked that the kernel holds no more
- * of the flow than --offload-max-queue allows (offload.h says why).
+ * A spill waiting for the kernel's queue, and an end waiting for its
+ * bytes to leave, are checked again soon; a destination that takes
+ * nothing more for the idle timeout is as idle as a silent flow.
  */
 static void offload_expire(struct flow *f)
 {
 	const struct config *cfg = f->worker->cfg;
 
-	/* A destination that takes nothing more: as idle as a silent flow. */
 	if (f->timer.queue == &f->worker->timeouts[TIMEOUT_FLUSH]) {
 		if (f->worker->now_ms - f->off.flushing_since_ms >= cfg->idle_timeout_ms)
 			flow_fail(f, "idle timeout", 0);
@@ -178,9 +195,11 @@ static void offload_expire(struct flow *f)
 			offload_event(f);
 		return;
 	}
-	if (offload_queued(&f->off, f->client.fd, f->server.fd) > cfg->offload_max_queue)
-		flow_fail(f, "offload queue over --offload-max-queue", -ENOBUFS);
-	else if (offload_idle(f->client.fd, f->server.fd, cfg->idle_timeout_ms))
+	if (f->timer.queue == &f->worker->timeouts[TIMEOUT_SPILL]) {
+		offload_event(f);
+		return;
+	}
+	if (offload_idle(f->client.fd, f->server.fd, cfg->idle_timeout_ms))
 		flow_fail(f, "idle timeout", 0);
 	else
 		enter_phase(f, FLOW_OFFLOAD, TIMEOUT_OFFLOAD);
@@ -194,7 +213,8 @@ static bool try_offload(struct flow *f)
 {
 	int err;
 
-	err = offload_begin(&f->off, f->client.fd, f->server.fd, f->worker->cfg->pin_dir);
+	err = offload_begin(&f->off, f->client.fd, f->server.fd, f->worker->cfg->pin_dir,
+			    f->worker->cfg->offload_max_queue);
 	if (err == -ENOTRECOVERABLE) {
 		flow_fail(f, "offload", err);
 		return true;
@@ -205,8 +225,7 @@ static bool try_offload(struct flow *f)
 	}
 	f->relay = RELAY_OFFLOAD;
 	enter_phase(f, FLOW_OFFLOAD, TIMEOUT_OFFLOAD);
-	/* Edge-triggered: each end is one event; errors always wake. */
-	if (!flow_watch(f, EPOLLRDHUP | EPOLLET, EPOLLRDHUP | EPOLLET))
+	if (!offload_watch(f))
 		offload_event(f);
 	return true;
 }

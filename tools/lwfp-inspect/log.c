@@ -264,14 +264,21 @@ static const char *const relay_names[] = {
 	[RELAY_OFFLOAD] = "offload",
 };
 
-/* "relay": how the bytes moved; "offload": why --offload was refused. */
+/*
+ * "relay": how the bytes moved; "offload": why --offload was refused;
+ * "bytes_spilled": of an offloaded flow, what the kernel held back and
+ * lwfp-inspect wrote on itself (offload.h, backpressure).
+ */
 static void add_relay(json_object *o, const struct flow *f)
 {
+	uint64_t spilled = f->off.up.pumped + f->off.down.pumped;
 	const char *why;
 
 	if (f->relay == RELAY_NONE)
 		return;
 	add(o, "relay", json_object_new_string(relay_names[f->relay]));
+	if (f->relay == RELAY_OFFLOAD && spilled)
+		add(o, "bytes_spilled", json_object_new_uint64(spilled));
 	if (f->offload_err) {
 		why = strerrordesc_np(-f->offload_err);
 		add(o, "offload", json_object_new_string(why ? why : "unknown error"));

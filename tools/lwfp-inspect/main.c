@@ -119,10 +119,11 @@ static const char usage[] =
 	"                         says \"relay\":\"offload\", or \"splice\" and why not\n"
 	"                         in \"offload\". If lwfp-inspect dies, its offloaded\n"
 	"                         flows are reset\n"
-	"  --offload-max-queue MIB  the kernel relays without backpressure: a flow\n"
-	"                         whose one side sends while the other's peer does\n"
-	"                         not read is reset once MIB mebibytes wait in the\n"
-	"                         kernel (default 1024); the log says why\n"
+	"  --offload-max-queue MIB  an offloaded direction queues at most MIB\n"
+	"                         mebibytes in the kernel (1 to 1024, default 16);\n"
+	"                         past that its sender waits, and lwfp-inspect\n"
+	"                         writes on what the kernel held back, then hands\n"
+	"                         the direction back to the kernel\n"
 	"  --netns all|PATH       also serve other network namespaces: all, those of\n"
 	"                         the processes of the engine's cgroup subtree, found\n"
 	"                         again every 500 ms (a namespace whose processes are\n"
@@ -375,8 +376,8 @@ static int apply_opt(struct inspect *in, int opt, const char *arg)
 			cfg->workers = (unsigned int)n;
 		return ret;
 	case OPT_OFFLOAD_MAX_QUEUE:
-		return parse_num(in, "--offload-max-queue", arg, 1, 65536, UINT64_C(1) << 20,
-				 &cfg->offload_max_queue);
+		return parse_num(in, "--offload-max-queue", arg, 1, MAX_OFFLOAD_MAX_QUEUE_MIB,
+				 UINT64_C(1) << 20, &cfg->offload_max_queue);
 	case OPT_IDLE_TIMEOUT:
 		return parse_num(in, "--idle-timeout", arg, 1, 86400, 1000, &cfg->idle_timeout_ms);
 	case OPT_CONNECT_TIMEOUT:

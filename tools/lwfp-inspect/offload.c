@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 #include <linux/tcp.h>
 
@@ -36,13 +37,23 @@ static int dir_base(struct offload_dir *d, int src, int dst)
 	err = lwfp_offload_counts(dst, &t);
 	if (!err)
 		err = lwfp_offload_counts(src, &s);
-	*d = (struct offload_dir){ .base = err ? 0 : (int64_t)t.written - (int64_t)(s.received - s.unread) };
-	return err;
+	if (err)
+		return err;
+	*d = (struct offload_dir){
+		.base = (int64_t)t.written - (int64_t)(s.received - s.unread),
+		.out0 = t.written,
+	};
+	return 0;
 }
 
-int offload_begin(struct offload *o, int client, int server, const char *pin_dir)
+int offload_begin(struct offload *o, int client, int server, const char *pin_dir,
+		  size_t max_queue)
 {
-	struct lwfp_offload_opts opts = { .sz = sizeof(opts), .pin_dir = pin_dir };
+	struct lwfp_offload_opts opts = {
+		.sz = sizeof(opts),
+		.pin_dir = pin_dir,
+		.max_queue = max_queue,
+	};
 	struct linger abort_close = { .l_onoff = 1, .l_linger = 0 };
 	int err;
 
@@ -55,34 +66,10 @@ int offload_begin(struct offload *o, int client, int server, const char *pin_dir
 	err = lwfp_offload(client, server, &opts);
 	if (err)
 		return err;
+	o->pin_dir = pin_dir;
 	setsockopt(client, SOL_SOCKET, SO_LINGER, &abort_close, sizeof(abort_close));
 	setsockopt(server, SOL_SOCKET, SO_LINGER, &abort_close, sizeof(abort_close));
 	return 0;
-}
-
-/* Taken from src and not yet written by dst (see dir_base). */
-static uint64_t dir_queued(const struct offload_dir *d, const struct lwfp_offload_counts *s,
-			   const struct lwfp_offload_counts *t)
-{
-	int64_t q = (int64_t)(s->received - s->unread) - ((int64_t)t->written - d->base);
-
-	return q > 0 ? (uint64_t)q : 0;
-}
-
-/*
- * Each socket's counts are read once: it is the source of one direction
- * and the destination of the other.
- */
-uint64_t offload_queued(const struct offload *o, int client, int server)
-{
-	struct lwfp_offload_counts c, s;
-	uint64_t up, down;
-
-	if (lwfp_offload_counts(client, &c) || lwfp_offload_counts(server, &s))
-		return 0;
-	up = dir_queued(&o->up, &c, &s);
-	down = dir_queued(&o->down, &s, &c);
-	return up > down ? up : down;
 }
 
 uint64_t offload_bytes(int fd)
@@ -90,6 +77,85 @@ uint64_t offload_bytes(int fd)
 	struct lwfp_offload_counts c;
 
 	return lwfp_offload_counts(fd, &c) ? 0 : c.received;
+}
+
+/*
+ * A spill may be written to dst only after everything the kernel took
+ * before it: dst must have taken, since the hand-over, all the kernel sent
+ * plus all the proxy wrote. Until then the kernel sends nothing more of
+ * this direction either (it holds it while a spill is unwritten), so the
+ * two readings cannot pass each other.
+ */
+static int dir_drained(struct offload_dir *d, int src, int dst, const char *pin_dir)
+{
+	struct lwfp_offload_opts opts = { .sz = sizeof(opts), .pin_dir = pin_dir };
+	struct lwfp_offload_spill sp;
+	struct lwfp_offload_counts t;
+	int err;
+
+	err = lwfp_offload_spill(src, &sp, &opts);
+	if (!err)
+		err = lwfp_offload_counts(dst, &t);
+	if (err)
+		return err;
+	d->draining = t.written - d->out0 < sp.sent + d->pumped;
+	return !d->draining;
+}
+
+/* Writes what buf holds: 1 when it is all written, 0 when dst is full. */
+static int spill_write(struct offload_dir *d, int dst)
+{
+	ssize_t n;
+
+	while (d->len) {
+		n = send(dst, d->buf + d->off, d->len, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n < 0)
+			return errno == EAGAIN ? 0 : -errno;
+		d->off += (size_t)n;
+		d->len -= (size_t)n;
+		d->pumped += (uint64_t)n;
+	}
+	return 1;
+}
+
+/* Reads the next part of a spill: 1 when there was one, 0 when none is left. */
+static int spill_read(struct offload_dir *d, int src, int dst, const char *pin_dir)
+{
+	ssize_t n;
+	char c;
+	int r;
+
+	n = recv(src, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	if (n <= 0)
+		return n < 0 && errno != EAGAIN ? -errno : 0;
+	r = dir_drained(d, src, dst, pin_dir);
+	if (r <= 0)
+		return r;
+	if (!d->buf && !(d->buf = malloc(OFFLOAD_SPILL_BUF)))
+		return -ENOMEM;
+	n = recv(src, d->buf, OFFLOAD_SPILL_BUF, MSG_DONTWAIT);
+	if (n <= 0)
+		return n < 0 && errno != EAGAIN ? -errno : 0;
+	d->off = 0;
+	d->len = (size_t)n;
+	return 1;
+}
+
+/* Writes on what the kernel left in src, until none is left or dst is full. */
+static int dir_pump(struct offload_dir *d, int src, int dst, const char *pin_dir, int *failed)
+{
+	int r;
+
+	for (;;) {
+		*failed = dst;
+		r = spill_write(d, dst);
+		if (r <= 0)
+			return r;
+		*failed = src;
+		r = spill_read(d, src, dst, pin_dir);
+		if (r <= 0)
+			return r;
+	}
 }
 
 /*
@@ -124,6 +190,11 @@ int offload_run(struct offload *o, int client, int server, int *failed)
 {
 	int err;
 
+	err = dir_pump(&o->up, client, server, o->pin_dir, failed);
+	if (!err)
+		err = dir_pump(&o->down, server, client, o->pin_dir, failed);
+	if (err)
+		return err;
 	*failed = client;
 	err = side_state(client, &o->up.eof);
 	if (!err)
@@ -135,6 +206,13 @@ int offload_run(struct offload *o, int client, int server, int *failed)
 	if (!err)
 		err = dir_run(&o->down, server, client);
 	return err;
+}
+
+void offload_free(struct offload *o)
+{
+	free(o->up.buf);
+	free(o->down.buf);
+	o->up.buf = o->down.buf = NULL;
 }
 
 /* tcp_info's last_data_recv: milliseconds since fd last received a byte. */

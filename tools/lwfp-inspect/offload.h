@@ -7,6 +7,13 @@
  * Counting (lwfp_offload_counts()): a direction has delivered everything
  * once its destination's written count has grown, since the hand-over, by
  * what its source received after what the proxy had itself taken by then.
+ *
+ * Backpressure: past --offload-max-queue bytes queued toward the
+ * destination, the kernel leaves the source's segments in the source
+ * (EPOLLIN), which stops its sender. Once the kernel's queue has drained,
+ * the proxy reads them and writes them on itself, through a small buffer;
+ * when all are written, the kernel relays by itself again
+ * (lwfp_offload_spill()).
  */
 #ifndef LWFP_INSPECT_OFFLOAD_H
 #define LWFP_INSPECT_OFFLOAD_H
@@ -14,32 +21,59 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* Bytes of a spill read from the source and not yet written on. */
+#define OFFLOAD_SPILL_BUF (64 * 1024)
+
 /* One direction: src's bytes leave through dst. */
 struct offload_dir {
 	int64_t base; /* dst's written count at the hand-over, less src's bytes taken by then */
+	uint64_t out0; /* dst's written count at the hand-over */
+	uint64_t pumped; /* bytes of spills the proxy wrote to dst */
+	char *buf; /* OFFLOAD_SPILL_BUF, from the first spill on */
+	size_t off, len; /* the part of buf still to write */
 	bool eof; /* src received its peer's FIN */
 	bool shut; /* ... and dst passed it on */
+	bool draining; /* a spill waits for the kernel's queue to drain */
 };
 
 struct offload {
 	struct offload_dir up; /* client to server */
 	struct offload_dir down;
+	const char *pin_dir;
 	uint64_t flushing_since_ms; /* monotonic; 0 while not flushing */
 };
 
 /*
- * Hands client and server over; from then on, they are reset if the proxy
- * dies (SO_LINGER 0), so that a cut-off stream never looks complete. 0, or
- * lwfp_offload()'s -errno: with -ENOTRECOVERABLE the flow must be reset,
- * with any other the proxy relays it itself.
+ * Hands client and server over, each direction bounded to max_queue bytes
+ * in the kernel; from then on, they are reset if the proxy dies (SO_LINGER
+ * 0), so that a cut-off stream never looks complete. 0, or lwfp_offload()'s
+ * -errno: with -ENOTRECOVERABLE the flow must be reset, with any other the
+ * proxy relays it itself.
  */
-int offload_begin(struct offload *o, int client, int server, const char *pin_dir);
+int offload_begin(struct offload *o, int client, int server, const char *pin_dir,
+		  size_t max_queue);
 
 /*
- * Notes the ends that arrived and passes on each whose bytes have all left:
- * 0, or -errno with *failed set to the socket that failed (reset).
+ * Writes on what spilled, notes the ends that arrived and passes on each
+ * whose bytes have all left: 0, or -errno with *failed set to the socket
+ * that failed (reset).
  */
 int offload_run(struct offload *o, int client, int server, int *failed);
+
+/* Frees the spill buffers. */
+void offload_free(struct offload *o);
+
+/* A spill waits for the kernel's queue: check again soon. */
+static inline bool offload_draining(const struct offload *o)
+{
+	return o->up.draining || o->down.draining;
+}
+
+/* The direction into fd has spill bytes that fd did not take yet: wait for EPOLLOUT. */
+static inline bool offload_wants_write(const struct offload_dir *d)
+{
+	return d->len > 0;
+}
 
 /* An end arrived whose bytes are still leaving: check again soon. */
 static inline bool offload_flushing(const struct offload *o)
@@ -51,15 +85,6 @@ static inline bool offload_done(const struct offload *o)
 {
 	return o->up.shut && o->down.shut;
 }
-
-/*
- * The bytes the kernel has taken from either side and not yet sent on,
- * the larger of the two directions; 0 when the sockets cannot be read.
- * Nothing bounds them in the kernel: a sk_skb redirect gives the source no
- * backpressure, so a peer that does not read lets the other send without
- * end into kernel memory (tested in test_offload.sh "queue").
- */
-uint64_t offload_queued(const struct offload *o, int client, int server);
 
 /* The bytes the socket received from its peer (lwfp_offload_counts()). */
 uint64_t offload_bytes(int fd);

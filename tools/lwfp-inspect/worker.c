@@ -27,10 +27,15 @@
  */
 #define OFFLOAD_FLUSH_MS 1
 /*
- * How often an offloaded flow's kernel queue is checked: what a sender can
- * add in this long, beyond --offload-max-queue, is the bound's slack.
+ * A spill waits for the kernel's queue toward a peer that is slow to read;
+ * the destination's EPOLLOUT usually says when, this is the fallback.
  */
-#define OFFLOAD_CHECK_MS 50
+#define OFFLOAD_SPILL_MS 10
+/*
+ * How often an offloaded flow is checked for idleness: the idle timeout's
+ * precision. The kernel bounds its queues itself (bpf/offload.bpf.c).
+ */
+#define OFFLOAD_CHECK_MS 1000
 
 /* ---- accepting ----------------------------------------------------------------- */
 
@@ -400,6 +405,7 @@ int worker_init(struct worker *w, unsigned int id, const struct config *cfg, cha
 	timeout_queue_init(&w->timeouts[TIMEOUT_CONNECT], cfg->connect_timeout_ms);
 	timeout_queue_init(&w->timeouts[TIMEOUT_IDLE], cfg->idle_timeout_ms);
 	timeout_queue_init(&w->timeouts[TIMEOUT_FLUSH], OFFLOAD_FLUSH_MS);
+	timeout_queue_init(&w->timeouts[TIMEOUT_SPILL], OFFLOAD_SPILL_MS);
 	timeout_queue_init(&w->timeouts[TIMEOUT_OFFLOAD], OFFLOAD_CHECK_MS);
 	TAILQ_INIT(&w->dead);
 	atomic_init(&w->stop, WORKER_RUN);

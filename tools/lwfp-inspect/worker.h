@@ -56,7 +56,8 @@ enum {
 	TIMEOUT_CONNECT,
 	TIMEOUT_IDLE,
 	TIMEOUT_FLUSH, /* offloaded: an end waits for its bytes to leave */
-	TIMEOUT_OFFLOAD, /* offloaded: the queue and idleness are checked */
+	TIMEOUT_SPILL, /* offloaded: a spill waits for the kernel's queue */
+	TIMEOUT_OFFLOAD, /* offloaded: idleness is checked */
 	TIMEOUT_QUEUES,
 };
 

@@ -172,7 +172,7 @@ static void offload_event(struct flow *f)
 		return;
 	}
 	f->off.flushing_since_ms = 0;
-	if (offload_draining(&f->off))
+	if (offload_draining_soon(&f->off))
 		enter_phase(f, FLOW_OFFLOAD, TIMEOUT_SPILL);
 	else if (f->timer.queue != &f->worker->timeouts[TIMEOUT_OFFLOAD])
 		enter_phase(f, FLOW_OFFLOAD, TIMEOUT_OFFLOAD);
@@ -181,28 +181,25 @@ static void offload_event(struct flow *f)
 /*
  * The kernel moves the bytes, so idle means: neither socket received any.
  * A spill waiting for the kernel's queue, and an end waiting for its
- * bytes to leave, are checked again soon; a destination that takes
- * nothing more for the idle timeout is as idle as a silent flow.
+ * bytes to leave, are checked again soon, a spill that keeps waiting at
+ * the idle check's period; a destination that takes nothing more for the
+ * idle timeout is as idle as a silent flow.
  */
 static void offload_expire(struct flow *f)
 {
 	const struct config *cfg = f->worker->cfg;
+	const struct timeout_queue *q = f->timer.queue;
 
-	if (f->timer.queue == &f->worker->timeouts[TIMEOUT_FLUSH]) {
-		if (f->worker->now_ms - f->off.flushing_since_ms >= cfg->idle_timeout_ms)
-			flow_fail(f, "idle timeout", 0);
-		else
-			offload_event(f);
-		return;
-	}
-	if (f->timer.queue == &f->worker->timeouts[TIMEOUT_SPILL]) {
-		offload_event(f);
-		return;
-	}
-	if (offload_idle(f->client.fd, f->server.fd, cfg->idle_timeout_ms))
+	/* offload_event() arms the timer again, in the queue it needs. */
+	timer_cancel(&f->timer);
+	if (q == &f->worker->timeouts[TIMEOUT_FLUSH] &&
+	    f->worker->now_ms - f->off.flushing_since_ms >= cfg->idle_timeout_ms)
+		flow_fail(f, "idle timeout", 0);
+	else if (q == &f->worker->timeouts[TIMEOUT_OFFLOAD] &&
+		 offload_idle(f->client.fd, f->server.fd, cfg->idle_timeout_ms))
 		flow_fail(f, "idle timeout", 0);
 	else
-		enter_phase(f, FLOW_OFFLOAD, TIMEOUT_OFFLOAD);
+		offload_event(f);
 }
 
 /*

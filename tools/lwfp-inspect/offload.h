@@ -34,6 +34,7 @@ struct offload_dir {
 	bool eof; /* src received its peer's FIN */
 	bool shut; /* ... and dst passed it on */
 	bool draining; /* a spill waits for the kernel's queue to drain */
+	unsigned int drain_checks; /* ... checked this many times in a row */
 };
 
 struct offload {
@@ -63,16 +64,27 @@ int offload_run(struct offload *o, int client, int server, int *failed);
 /* Frees the spill buffers. */
 void offload_free(struct offload *o);
 
-/* A spill waits for the kernel's queue: check again soon. */
-static inline bool offload_draining(const struct offload *o)
+/*
+ * Checks of a waiting spill that come soon; after them, only the
+ * destination's EPOLLOUT and the idle check's period, so that a peer that
+ * never reads does not make the proxy poll for it.
+ */
+#define OFFLOAD_DRAIN_CHECKS_SOON 16
+
+/* A spill waits for the kernel's queue, and was not checked often yet. */
+static inline bool offload_draining_soon(const struct offload *o)
 {
-	return o->up.draining || o->down.draining;
+	return (o->up.draining && o->up.drain_checks < OFFLOAD_DRAIN_CHECKS_SOON) ||
+	       (o->down.draining && o->down.drain_checks < OFFLOAD_DRAIN_CHECKS_SOON);
 }
 
-/* The direction into fd has spill bytes that fd did not take yet: wait for EPOLLOUT. */
+/*
+ * The direction into the destination waits for it: to take what the proxy
+ * holds, or to drain the kernel's queue (its EPOLLOUT comes as it does).
+ */
 static inline bool offload_wants_write(const struct offload_dir *d)
 {
-	return d->len > 0;
+	return d->len > 0 || d->draining;
 }
 
 /* An end arrived whose bytes are still leaving: check again soon. */

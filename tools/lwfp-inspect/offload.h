@@ -22,7 +22,7 @@
 #include <stdint.h>
 
 /* Bytes of a spill read from the source and not yet written on. */
-#define OFFLOAD_SPILL_BUF (64 * 1024)
+#define OFFLOAD_SPILL_BUF (256 * 1024)
 
 /* One direction: src's bytes leave through dst. */
 struct offload_dir {
@@ -69,7 +69,7 @@ void offload_free(struct offload *o);
  * destination's EPOLLOUT and the idle check's period, so that a peer that
  * never reads does not make the proxy poll for it.
  */
-#define OFFLOAD_DRAIN_CHECKS_SOON 16
+#define OFFLOAD_DRAIN_CHECKS_SOON 64
 
 /* A spill waits for the kernel's queue, and was not checked often yet. */
 static inline bool offload_draining_soon(const struct offload *o)

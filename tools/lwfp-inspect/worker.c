@@ -30,7 +30,7 @@
  * A spill waits for the kernel's queue toward a peer that is slow to read;
  * the destination's EPOLLOUT usually says when, this is the fallback.
  */
-#define OFFLOAD_SPILL_MS 10
+#define OFFLOAD_SPILL_MS 1
 /*
  * How often an offloaded flow is checked for idleness: the idle timeout's
  * precision. The kernel bounds its queues itself (bpf/offload.bpf.c).

@@ -110,14 +110,18 @@ CLASSIFIER_DESIGN = (
 
 # Under a missed offload target: where a hop's time goes with --offload.
 OFFLOAD_ANALYSIS = (
-    "With --offload no proxy touches the bytes: each hop's sockets sit in the engine's socket map "
+    "With --offload each hop's sockets sit in the engine's socket map "
     "(bpf/offload.h) and every segment one receives is handed by the sk_skb verdict to the other's send "
-    "path. That send runs in a kernel work queue, one work item per destination socket "
+    "path, up to --offload-max-queue (16 MiB) waiting there: past it the verdict leaves the segments in "
+    "the source socket, which stops the sender, and the proxy writes them on itself once that queue has "
+    "drained (docs/abi.md, \"Backpressure\"). In a chain whose far end reads slower than the kernel path "
+    "sends, the hop before it does so for much of a long transfer, so the proxy CPU below is no longer "
+    "the flows' start and end only. That send runs in a kernel work queue, one work item per destination socket "
     "(sk_psock_backlog, net/core/skmsg.c): it is scheduled for each segment, sends segment by segment, "
     "and when the destination's send buffer is full it stops until that socket has room again or a "
     "one-jiffy retry. So a hop still costs a TCP receive and a TCP send over loopback plus a work-queue wake-up per "
     "burst, in softirq and kworker time that /proc/PID/stat of the proxy does not show (proxy CPU "
-    "{cpu1} s/GiB at 1 hop, {cpu3} at 3 hops: the flows' start and end only). 1 stream: direct "
+    "{cpu1} s/GiB at 1 hop, {cpu3} at 3 hops: the flows' ends and the spilled bytes). 1 stream: direct "
     "{direct} GiB/s, offloaded 1 hop {off1}, 3 hops {off3}. Direct is one TCP connection; one hop, "
     "offloaded or not, makes it two over loopback, each byte received and sent twice on CPUs the client "
     "and the server share, which bounds the ratio to direct near one half whoever moves the bytes "

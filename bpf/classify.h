@@ -426,6 +426,19 @@ static __always_inline int cls_walk_init(struct walk *w, struct bpf_sock_addr *c
 	return 1;
 }
 
+/*
+ * The caller's executable when on, for --app filters. A global function,
+ * verified once: its branch splits no state of the walk (exe.h), and
+ * with no --app filter live no read is tried at all.
+ */
+__attribute__((noinline)) int lwfp_walk_exe(__u64 *ino, __u32 *dev, __u32 on)
+{
+	if (!ino || !dev || !on)
+		return 0;
+	exe_of_task(bpf_get_current_task(), ino, dev);
+	return 0;
+}
+
 /* What only the walk itself reads, for the half cls_walk_init() chose. */
 static __always_inline void cls_walk_prepare(struct walk *w, struct bpf_sock_addr *ctx)
 {
@@ -437,8 +450,7 @@ static __always_inline void cls_walk_prepare(struct walk *w, struct bpf_sock_add
 	if (ctx->sk)
 		w->sport = ctx->sk->src_port;
 	dns_host_init(w);
-	/* Reads through the task, of address 0 (failing at once) unless an --app filter is live. */
-	exe_current(&w->exe_ino, &w->exe_dev, (cfg->conds[half] & LWFP_COND_APP) / LWFP_COND_APP);
+	lwfp_walk_exe(&w->exe_ino, &w->exe_dev, cfg->conds[half] & LWFP_COND_APP);
 	cls_index_open(w, cfg, half);
 }
 

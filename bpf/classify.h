@@ -449,7 +449,7 @@ static __always_inline void cls_walk_prepare(struct walk *w, struct bpf_sock_add
 		return; /* cls_walk_init() found it: an array's only element */
 	if (ctx->sk)
 		w->sport = ctx->sk->src_port;
-	dns_host_init(w);
+	dns_host_init(w, cfg->conds[half] & LWFP_COND_HOST);
 	lwfp_walk_exe(&w->exe_ino, &w->exe_dev, cfg->conds[half] & LWFP_COND_APP);
 	cls_index_open(w, cfg, half);
 }

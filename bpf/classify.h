@@ -423,14 +423,35 @@ static __always_inline int cls_walk_init(struct walk *w, struct bpf_sock_addr *c
 	w->gid = ug >> 32;
 	w->proto = ctx->protocol;
 	w->netns = bpf_get_netns_cookie(ctx);
+	return 1;
+}
+
+/*
+ * The caller's executable when on, for --app filters. A global function,
+ * verified once: its branch splits no state of the walk (exe.h), and
+ * with no --app filter live no read is tried at all.
+ */
+__attribute__((noinline)) int lwfp_walk_exe(__u64 *ino, __u32 *dev, __u32 on)
+{
+	if (!ino || !dev || !on)
+		return 0;
+	exe_of_task(bpf_get_current_task(), ino, dev);
+	return 0;
+}
+
+/* What only the walk itself reads, for the half cls_walk_init() chose. */
+static __always_inline void cls_walk_prepare(struct walk *w, struct bpf_sock_addr *ctx)
+{
+	struct lwfp_config *cfg = lwfp_cfg();
+	__u32 half = w->base ? 1 : 0;
+
+	if (!cfg)
+		return; /* cls_walk_init() found it: an array's only element */
 	if (ctx->sk)
 		w->sport = ctx->sk->src_port;
-	dns_host_init(w);
-	/* Reads through the task, of address 0 (failing at once) unless an --app filter is live. */
-	exe_current(&w->exe_ino, &w->exe_dev,
-		    (cfg->conds[active] & LWFP_COND_APP) / LWFP_COND_APP);
-	cls_index_open(w, cfg, active);
-	return 1;
+	dns_host_init(w, cfg->conds[half] & LWFP_COND_HOST);
+	lwfp_walk_exe(&w->exe_ino, &w->exe_dev, cfg->conds[half] & LWFP_COND_APP);
+	cls_index_open(w, cfg, half);
 }
 
 /*
@@ -447,25 +468,49 @@ static __always_inline int cls_walk_init(struct walk *w, struct bpf_sock_addr *c
  * counters count once per service passed, where the walk counts each
  * matching filter.
  */
-static __always_inline bool cls_walk_needless(const struct walk *w, const struct lwfp_config *cfg,
-					      __u32 half)
+static __always_inline bool cls_hops_needless(const struct lwfp_hop *hops, __u32 nhops,
+					      const struct lwfp_config *cfg, __u32 half)
 {
 	__u64 mine = 0, last, svcs = cfg->redirect_services[half];
 	__u32 i;
 
-	if (!w->nhops || cfg->other_filters[half])
+	if (!nhops || cfg->other_filters[half])
 		return false;
 	for (i = 0; i < LWFP_MAX_HOPS; i++)
-		if (i < w->nhops)
-			mine |= id_svc_bit(w->hops[i].service);
+		if (i < nhops)
+			mine |= id_svc_bit(hops[i].service);
 	if (svcs & ~mine)
 		return false;
-	last = id_svc_bit(w->hops[(w->nhops - 1) & (LWFP_MAX_HOPS - 1)].service) & svcs;
+	last = id_svc_bit(hops[(nhops - 1) & (LWFP_MAX_HOPS - 1)].service) & svcs;
 	if (last)
 		lwfp_count(LWFP_CNT_SKIP_SELF);
 	if (svcs & ~last)
 		lwfp_count(LWFP_CNT_SKIP_PREV_SELF);
 	return true;
+}
+
+static __always_inline bool cls_walk_needless(const struct walk *w, const struct lwfp_config *cfg,
+					      __u32 half)
+{
+	return cls_hops_needless(w->hops, w->nhops, cfg, half);
+}
+
+/*
+ * The same answer for a socket that was given records (a proxy's outbound
+ * connection), from the hops cls_init_hops() would copy, before the walk
+ * reads anything else (the name, the executable, the index). It writes
+ * nothing in the walk, so that the verifier finds the states it leaves
+ * behind (needed or not) equal, and checks what follows once as before.
+ */
+static __always_inline bool cls_records_needless(const struct walk *w, const struct lwfp_sk *st)
+{
+	const struct lwfp_flow *r = flow_of_records(st);
+	struct lwfp_config *cfg = lwfp_cfg();
+
+	if (!r || !cfg)
+		return false;
+	return cls_hops_needless(r->hops, r->nhops > LWFP_MAX_HOPS ? LWFP_MAX_HOPS : r->nhops, cfg,
+				 w->base ? 1 : 0);
 }
 
 /* 1: walk the live half; 0 when it is needless; < 0. */
@@ -554,6 +599,9 @@ static __always_inline int cls_walk(struct bpf_sock_addr *ctx, struct walk *w, c
 		return 1;
 	w->ctx = ctx;
 	lwfp_count(LWFP_CNT_CONNECT);
+	if (cls_records_needless(w, st))
+		return 1;
+	cls_walk_prepare(w, ctx);
 	cls_init_hops(w, st);
 	go = cls_walk_open(w);
 	if (go < 0)

@@ -11,8 +11,9 @@
  *                  (dns_parse.h) and each A/AAAA address of it stored in
  *                  lwfp_dns under {namespace, address}.
  *   dns_host_init()    connect: the bloom of the destination's entry, when its
- *   dns_host_matches() TTL (or the floor) has not run out; a --host filter is
- *                  one bit test, and a hash comparison on a hit.
+ *   dns_host_matches() TTL (or the floor) has not run out and a --host filter
+ *                  is live; a --host filter is one bit test, and a hash
+ *                  comparison on a hit.
  *
  * The mark rather than source port 53: replies of a DNS query that a
  * filter sent to a proxy come from the proxy's port, and a socket that
@@ -54,14 +55,27 @@ static __always_inline __u16 dns_bloom16(__u64 b)
 	return (__u16)(b | b >> 16 | b >> 32 | b >> 48);
 }
 
-/* Once per connect: the bloom of the destination's entry, if it is live. */
-static __always_inline void dns_host_init(struct walk *w)
+/*
+ * The bloom of an entry of lwfp_dns if it is live and of the family, else
+ * 0; 0 too without a --host filter live (on == 0), with no lookup. A
+ * global function, verified once: its branches split no state of the walk.
+ */
+__attribute__((noinline)) int lwfp_host_bloom(const struct lwfp_dns_key *k, __u32 family, __u32 on)
 {
-	struct lwfp_dns_entry *e = bpf_map_lookup_elem(&lwfp_dns, dns_host_key(w));
+	struct lwfp_dns_entry *e;
 
-	/* zero, not 0: see cls_walk_unknown in classify.h. */
-	w->host_bloom = e && e->family == w->dst.family && e->expires_ns > bpf_ktime_get_ns() ?
-				dns_bloom16(e->bloom) : (__u16)w->zero;
+	if (!k || !on)
+		return 0;
+	e = bpf_map_lookup_elem(&lwfp_dns, k);
+	if (!e || e->family != family || e->expires_ns <= bpf_ktime_get_ns())
+		return 0;
+	return dns_bloom16(e->bloom);
+}
+
+/* Once per walked connect: the bloom of the destination's live entry. */
+static __always_inline void dns_host_init(struct walk *w, __u32 on)
+{
+	w->host_bloom = (__u16)lwfp_host_bloom(dns_host_key(w), w->dst.family, on);
 }
 
 static __always_inline bool dns_host_matches(const struct lwfp_filter *f, const struct walk *w)

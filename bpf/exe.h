@@ -52,16 +52,6 @@ static __always_inline void exe_of_task(__u64 t, __u64 *ino, __u32 *dev)
 	bpf_core_read(dev, sizeof(*dev), &sb->s_dev);
 }
 
-/*
- * The caller's executable when on is 1, zeros (reads of address 0, which
- * fail at once) when it is 0. An ino of 0: unknown (a kernel thread, or a
- * read that faulted).
- */
-static __always_inline void exe_current(__u64 *ino, __u32 *dev, __u64 on)
-{
-	exe_of_task(bpf_get_current_task() & (0 - on), ino, dev);
-}
-
 /* The caller's executable, its parent's tgid and the parent's executable. */
 static __always_inline void exe_current_parent(__u64 *ino, __u32 *dev, __u32 *ppid,
 					       __u64 *pino, __u32 *pdev)

@@ -138,21 +138,26 @@ static __always_inline void flow_uid_give(__u32 uid)
 }
 
 /*
- * Every flow ends here, whatever ends it. Only the deleter that wins gives
- * the uid's flow back, so a flow ended twice at once counts once.
+ * Every flow ends here, whatever ends it: f, found at token. Only the
+ * deleter that wins gives the uid's flow back, so a flow ended twice at
+ * once counts once.
  */
-static __always_inline void flow_del(__u64 token)
+static __always_inline void flow_del_found(const struct lwfp_flow *f, __u64 token)
 {
-	struct lwfp_flow *f = bpf_map_lookup_elem(&lwfp_flows, &token);
-	__u32 uid;
+	__u32 uid = f->uid;
 
-	if (!f)
-		return;
-	uid = f->uid;
 	if (bpf_map_delete_elem(&lwfp_flows, &token))
 		return;
 	flow_uid_give(uid);
 	lwfp_count(LWFP_CNT_FLOW_CLOSED);
+}
+
+static __always_inline void flow_del(__u64 token)
+{
+	struct lwfp_flow *f = bpf_map_lookup_elem(&lwfp_flows, &token);
+
+	if (f)
+		flow_del_found(f, token);
 }
 
 /* Drops one socket's hold on a flow; the last one out deletes it. */
@@ -161,7 +166,7 @@ static __always_inline void flow_put(__u64 token)
 	struct lwfp_flow *f = bpf_map_lookup_elem(&lwfp_flows, &token);
 
 	if (f && __sync_fetch_and_add(&f->refs, -1) == 1)
-		flow_del(token);
+		flow_del_found(f, token);
 }
 
 /*

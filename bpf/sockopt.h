@@ -459,31 +459,49 @@ static __always_inline int so_get(struct bpf_sockopt *ctx)
 }
 
 /*
+ * The flow a set-records blob of len bytes names, if it is one of
+ * lwfp_flows exactly and the caller is a process of the service it was
+ * delivered to; else NULL.
+ */
+static __always_inline struct lwfp_flow *so_records_flow(struct bpf_sockopt *ctx,
+							 struct lwfp_records *r)
+{
+	__u32 len = ctx->optlen;
+	struct lwfp_flow *f;
+
+	if (len < LWFP_RECORDS_SIZE(1) || len > sizeof(*r))
+		return NULL;
+	if (!so_take_records(ctx, r, len))
+		return NULL;
+	if (r->magic != LWFP_RECORDS_MAGIC || r->version != LWFP_RECORDS_VERSION ||
+	    r->nhops < 1 || r->nhops > LWFP_MAX_HOPS || len != LWFP_RECORDS_SIZE(r->nhops))
+		return NULL;
+	f = bpf_map_lookup_elem(&lwfp_flows, &r->token);
+	if (!f || !rec_blob_matches(r, f) || !id_caller_is(f->hops[(f->nhops - 1) & 7].service))
+		return NULL;
+	return f;
+}
+
+/*
  * Set records: the blob only names a flow. What the socket receives is the
  * engine's own copy, and only a process of the service that flow was
- * delivered to may adopt it.
+ * delivered to may adopt it. A caller that is no service at all gets
+ * EACCES, any other refusal EINVAL; the identity scan that tells them
+ * apart runs only on a refusal, since a process of the flow's service is a
+ * service.
  */
 static __always_inline int so_set_records(struct bpf_sockopt *ctx)
 {
 	struct lwfp_records r = {};
 	struct lwfp_flow *f;
 	struct lwfp_sk *st;
-	__u32 len;
 
 	if (ctx->sk->state != TCP_CLOSE)
 		return lwfp_deny(EISCONN);
-	if (!id_caller_service())
+	f = so_records_flow(ctx, &r);
+	if (!f && !id_caller_service())
 		return lwfp_refuse(LWFP_CNT_SET_EACCES, EACCES);
-	len = ctx->optlen;
-	if (len < LWFP_RECORDS_SIZE(1) || len > sizeof(r))
-		return lwfp_refuse(LWFP_CNT_SET_EINVAL, EINVAL);
-	if (!so_take_records(ctx, &r, len))
-		return lwfp_refuse(LWFP_CNT_SET_EINVAL, EINVAL);
-	if (r.magic != LWFP_RECORDS_MAGIC || r.version != LWFP_RECORDS_VERSION ||
-	    r.nhops < 1 || r.nhops > LWFP_MAX_HOPS || len != LWFP_RECORDS_SIZE(r.nhops))
-		return lwfp_refuse(LWFP_CNT_SET_EINVAL, EINVAL);
-	f = bpf_map_lookup_elem(&lwfp_flows, &r.token);
-	if (!f || !rec_blob_matches(&r, f) || !id_caller_is(f->hops[(f->nhops - 1) & 7].service))
+	if (!f)
 		return lwfp_refuse(LWFP_CNT_SET_EINVAL, EINVAL);
 	st = sock_state(ctx->sk, true);
 	if (!st)

@@ -185,8 +185,8 @@ void offload_unpin(const char *pin_dir);
 
 /*
  * offload_dir.c: a direction's state, under its source socket's cookie,
- * before the socket is read (rx: lwfp_offload_rx, for clearing out the
+ * before the socket is read (tx, rx: the socket maps, which tell the
  * entries of closed sockets when the map is full); and its removal.
  */
-int offload_dir_put(int dir, int rx, uint64_t cookie, uint32_t max_queue);
+int offload_dir_put(int dir, int tx, int rx, uint64_t cookie, uint32_t max_queue);
 void offload_dir_del(int dir, uint64_t cookie);

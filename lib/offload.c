@@ -228,9 +228,9 @@ static int dir_put(const struct offload_maps *m, uint64_t ca, uint64_t cb)
 {
 	int err;
 
-	err = offload_dir_put(m->dir, m->rx, ca, m->max_queue);
+	err = offload_dir_put(m->dir, m->tx, m->rx, ca, m->max_queue);
 	if (!err) {
-		err = offload_dir_put(m->dir, m->rx, cb, m->max_queue);
+		err = offload_dir_put(m->dir, m->tx, m->rx, cb, m->max_queue);
 		if (err)
 			offload_dir_del(m->dir, ca);
 	}

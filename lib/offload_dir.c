@@ -18,26 +18,35 @@
 #include "internal.h"
 #include "opts.h"
 
+/* A socket map answers a lookup from user space only for a socket in it. */
+static bool in_map(int map, uint64_t key)
+{
+	uint64_t cookie;
+
+	return !bpf_map_lookup_elem(map, &key, &cookie) || errno != ENOENT;
+}
+
 /*
  * Entries stay when their socket closes (bpf/offload.h). When the map is
- * full, those whose socket has left lwfp_offload_rx go: a socket map
- * answers a lookup from user space only for a socket still in it.
+ * full, those whose key is in neither socket map go. A hand-over in
+ * progress elsewhere has its keys in lwfp_offload_tx (each socket under its
+ * peer's cookie) before it writes its entries, so those stay.
  */
-static void dir_sweep(int dir, int rx)
+static void dir_sweep(int dir, int tx, int rx)
 {
-	uint64_t key, next, cookie;
+	uint64_t key, next;
 	bool more;
 
 	more = !bpf_map_get_next_key(dir, NULL, &next);
 	while (more) {
 		key = next;
 		more = !bpf_map_get_next_key(dir, &key, &next);
-		if (bpf_map_lookup_elem(rx, &key, &cookie) && errno == ENOENT)
+		if (!in_map(rx, key) && !in_map(tx, key))
 			bpf_map_delete_elem(dir, &key);
 	}
 }
 
-int offload_dir_put(int dir, int rx, uint64_t cookie, uint32_t max_queue)
+int offload_dir_put(int dir, int tx, int rx, uint64_t cookie, uint32_t max_queue)
 {
 	struct lwfp_offload_dir d = { .max_queue = max_queue };
 
@@ -45,7 +54,7 @@ int offload_dir_put(int dir, int rx, uint64_t cookie, uint32_t max_queue)
 		return 0;
 	if (errno != E2BIG)
 		return -errno;
-	dir_sweep(dir, rx);
+	dir_sweep(dir, tx, rx);
 	return bpf_map_update_elem(dir, &cookie, &d, BPF_ANY) ? -errno : 0;
 }
 

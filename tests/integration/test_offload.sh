@@ -19,6 +19,8 @@
 #     kernel queue is bounded (--offload-max-queue), so the server stalls
 #     with most of it unsent; when the client reads again it gets all of it
 #     intact, and the hops log the bytes they wrote on themselves;
+#   - lwfp_offload_dir full of entries of closed sockets: the next
+#     hand-over clears them out and the flow is offloaded;
 #   - a lossy path (nft drops 3% of the packets sent in both namespaces):
 #     retransmitted segments that overlap bytes already received must be
 #     forwarded once (the kernel's verdict-only read path forwarded their
@@ -239,6 +241,26 @@ wait_until 60 dead "$client_pid" || fail "the client that read late did not end"
 wait "$client_pid" || fail "the client that read late: $(cat "$T/client.out")"
 expect_moved 0 "$HOG" server 10 offload offload offload
 expect_flow A "${NLOG[A]}" "bytes_spilled>=1"
+
+# 3d. The state map full of entries of closed sockets (they are never
+#     removed one by one, bpf/offload.h): the next hand-over clears those
+#     out and goes on. Stale entries (keys no socket map holds) fill what
+#     the flows before left free.
+dir_entries() { bpftool map dump pinned "$PIN/lwfp_offload_dir" -j | "$PY" -c 'import json, sys; print(len(json.load(sys.stdin)))'; }
+"$PY" -c '
+import sys
+for i in range(65536 - int(sys.argv[2])):
+    key = " ".join("%02x" % b for b in (0x7f000000 + i).to_bytes(8, "little"))
+    print("map update pinned %s key hex %s value hex %s" % (sys.argv[1], key, " ".join(["00"] * 32)))
+' "$PIN/lwfp_offload_dir" "$(dir_entries)" >"$T/stale.batch"
+bpftool batch file "$T/stale.batch" >/dev/null 2>"$T/stale.err" ||
+	fail "filling lwfp_offload_dir: $(tail -3 "$T/stale.err")"
+transfer "$SMALL" "$SMALL" client 11 || fail "transfer with a full state map: $(cat "$T/client.out")"
+expect_moved "$SMALL" "$SMALL" client 11 offload offload offload
+stale=$(bpftool map dump pinned "$PIN/lwfp_offload_dir" -j | "$PY" -c '
+import json, sys
+print(sum(1 for e in json.load(sys.stdin) if int(e["key"][7], 16) == 0 and int(e["key"][3], 16) == 0x7f))')
+((stale == 0)) || fail "$stale stale entries are still in lwfp_offload_dir"
 
 # 4. The fallback: hop B again, unable to hand over.
 stop_inspect B "$PID_B"

@@ -59,14 +59,18 @@ static __always_inline __u16 dns_bloom16(__u64 b)
  * The bloom of an entry of lwfp_dns if it is live and of the family, else
  * 0; 0 too without a --host filter live (on == 0), with no lookup. A
  * global function, verified once: its branches split no state of the walk.
+ * The key is copied to the stack: Linux 6.1 takes no argument memory as a
+ * map key.
  */
 __attribute__((noinline)) int lwfp_host_bloom(const struct lwfp_dns_key *k, __u32 family, __u32 on)
 {
 	struct lwfp_dns_entry *e;
+	struct lwfp_dns_key key;
 
 	if (!k || !on)
 		return 0;
-	e = bpf_map_lookup_elem(&lwfp_dns, k);
+	__builtin_memcpy(&key, k, sizeof(key));
+	e = bpf_map_lookup_elem(&lwfp_dns, &key);
 	if (!e || e->family != family || e->expires_ns <= bpf_ktime_get_ns())
 		return 0;
 	return dns_bloom16(e->bloom);

@@ -59,8 +59,17 @@ guest() {
 	ln -s /proc/self/fd/0 /dev/stdin
 	ln -s /proc/self/fd/1 /dev/stdout
 	ln -s /proc/self/fd/2 /dev/stderr
+	# The tree and the build may live under one of those (a CI clone in
+	# /tmp): keep them where they are, through a bind made before.
+	for d in "$repo" "$build"; do
+		mkdir -p "/dev/lwfp-keep$d"
+		mount --rbind "$d" "/dev/lwfp-keep$d"
+	done
 	for d in /tmp /run /root /var/tmp /var/lib/misc /dev/shm; do
 		[ ! -d "$d" ] || mount -t tmpfs tmpfs "$d"
+	done
+	for d in "$repo" "$build"; do
+		[ -e "$d/." ] || { mkdir -p "$d" && mount --rbind "/dev/lwfp-keep$d" "$d"; }
 	done
 	chmod 1777 /tmp /var/tmp /dev/shm
 	mount -t bpf bpf /sys/fs/bpf

@@ -14,11 +14,8 @@
 #include "common.h"
 #include "flow.h"
 #include "sockflow.h"
+#include "kern.h"
 #include "udp.h"
-
-struct tcp_sock___lwfp {
-	bool is_mptcp;
-} __attribute__((preserve_access_index));
 
 /*
  * An MPTCP subflow is a kernel socket, which never runs sock_release: only

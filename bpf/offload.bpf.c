@@ -31,25 +31,12 @@
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
+#include "kern.h"
 #include "offload.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
-
-/* The fields read, placed by CO-RE from the running kernel's BTF. */
-struct sk_buff___lwfp {
-	char cb[48];
-} __attribute__((preserve_access_index));
-
-struct tcp_skb_cb___lwfp {
-	__u32 seq;
-} __attribute__((preserve_access_index));
-
-struct tcp_sock___lwfp {
-	__u32 copied_seq;
-	__u32 write_seq;
-} __attribute__((preserve_access_index));
 
 /* bpf_skb_adjust_room takes at most 4095 bytes off at a time. */
 #define TRIM_STEP 4095

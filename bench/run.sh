@@ -23,6 +23,8 @@
 # LWFP_BENCH_PHASES="1 3" runs only those phases; its report goes to
 # build/bench/performance-partial.md and results-partial.json instead.
 # LWFP_BENCH_TP_BYTES=N moves N bytes per relay run instead.
+# LWFP_BENCH_OFFLOAD_ARGS="--offload-max-queue 64" adds arguments to the
+# --offload hops (to look at the bound's cost; the report does not say).
 set -u
 set -o pipefail
 
@@ -428,7 +430,8 @@ port=15401
 for h in A B C; do
 	ctl service add "offload$h" --cgroup "$(cgdir "offload$h")" >/dev/null
 	spawn "offload$h" "offload$h" "$NTP" "$INSPECT" --listen "127.0.0.1:$port" --service "offload$h" \
-		--pin-dir "$PIN" --workers "$NCPU" --log "$T/offload$h.log" --offload
+		--pin-dir "$PIN" --workers "$NCPU" --log "$T/offload$h.log" --offload \
+		${LWFP_BENCH_OFFLOAD_ARGS:-}
 	PP[offload:$h]=$LAST_PID
 	wait_listen "$NTP" "$port"
 	port=$((port + 1))
@@ -479,6 +482,16 @@ done
 grep -q '"relay":"offload"' "$T/offloadA.log" || die "lwfp-inspect --offload offloaded no flow"
 ! grep -h '"relay":"splice"' "$T"/offload?.log | head -n 1 | grep . ||
 	die "lwfp-inspect --offload fell back to splice: $(grep -h '"offload":' "$T"/offload?.log | head -n 1)"
+# What each --offload hop wrote on itself: the kernel's bound held a
+# direction back (docs/abi.md, "Backpressure").
+for h in A B C; do
+	log "  offload$h wrote itself: $("$PY" -c '
+import json, sys
+flows = [json.loads(line) for line in open(sys.argv[1])]
+moved = sum(f.get("bytes_up", 0) + f.get("bytes_down", 0) for f in flows)
+spilled = sum(f.get("bytes_spilled", 0) for f in flows)
+print("%d of %d bytes (%.0f%%)" % (spilled, moved, 100.0 * spilled / max(moved, 1)))' "$T/offload$h.log")"
+done
 pkill_cg "$PCG"
 for h in A B C; do for k in inspect haproxy socat offload; do
 	pkill_cg "$(cgdir "$k$h")"

@@ -112,7 +112,7 @@ CLASSIFIER_DESIGN = (
 OFFLOAD_ANALYSIS = (
     "With --offload each hop's sockets sit in the engine's socket map "
     "(bpf/offload.h) and every segment one receives is handed by the sk_skb verdict to the other's send "
-    "path, up to --offload-max-queue (16 MiB) waiting there: past it the verdict leaves the segments in "
+    "path, up to --offload-max-queue (4 MiB) waiting there: past it the verdict leaves the segments in "
     "the source socket, which stops the sender, and the proxy writes them on itself once that queue has "
     "drained (docs/abi.md, \"Backpressure\"). In a chain whose far end reads slower than the kernel path "
     "sends, the hop before it does so for much of a long transfer, so the proxy CPU below is no longer "

@@ -148,7 +148,7 @@ struct lwfp_offload_opts {
 	size_t :0;
 };
 #define lwfp_offload_opts__last_field max_queue
-#define LWFP_OFFLOAD_MAX_QUEUE_DEFAULT ((size_t)16 << 20)
+#define LWFP_OFFLOAD_MAX_QUEUE_DEFAULT ((size_t)4 << 20)
 #define LWFP_OFFLOAD_MAX_QUEUE_MAX ((size_t)1 << 30)
 
 int lwfp_offload(int a, int b, const struct lwfp_offload_opts *opts);

@@ -204,7 +204,7 @@ done
 #     redirect has no backpressure of its own, so without the verdict's
 #     bound the server would push it all into kernel memory at once. Each
 #     hop queues at most --offload-max-queue (A: 1 MiB, B and C: the
-#     default 16) and leaves the rest in its source socket, which stops the
+#     default 4) and leaves the rest in its source socket, which stops the
 #     sender: the server's socket stalls with most of it unsent. Then the
 #     client reads again and gets every byte, in order; the hops wrote the
 #     held-back bytes on themselves (bytes_spilled) and log them exactly.

@@ -120,7 +120,7 @@ static const char usage[] =
 	"                         in \"offload\". If lwfp-inspect dies, its offloaded\n"
 	"                         flows are reset\n"
 	"  --offload-max-queue MIB  an offloaded direction queues at most MIB\n"
-	"                         mebibytes in the kernel (1 to 1024, default 16);\n"
+	"                         mebibytes in the kernel (1 to 1024, default 4);\n"
 	"                         past that its sender waits, and lwfp-inspect\n"
 	"                         writes on what the kernel held back, then hands\n"
 	"                         the direction back to the kernel\n"

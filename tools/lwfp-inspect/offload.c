@@ -99,7 +99,8 @@ static int dir_drained(struct offload_dir *d, int src, int dst, const char *pin_
 	if (err)
 		return err;
 	d->draining = t.written - d->out0 < sp.sent + d->pumped;
-	d->drain_checks = d->draining ? d->drain_checks + 1 : 0;
+	d->drain_checks = d->draining && t.written == d->drain_out ? d->drain_checks + 1 : 0;
+	d->drain_out = t.written;
 	return !d->draining;
 }
 

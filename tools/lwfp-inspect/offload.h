@@ -34,7 +34,8 @@ struct offload_dir {
 	bool eof; /* src received its peer's FIN */
 	bool shut; /* ... and dst passed it on */
 	bool draining; /* a spill waits for the kernel's queue to drain */
-	unsigned int drain_checks; /* ... checked this many times in a row */
+	unsigned int drain_checks; /* ... checked this many times without progress */
+	uint64_t drain_out; /* dst's written count at the last check */
 };
 
 struct offload {
@@ -65,9 +66,11 @@ int offload_run(struct offload *o, int client, int server, int *failed);
 void offload_free(struct offload *o);
 
 /*
- * Checks of a waiting spill that come soon; after them, only the
- * destination's EPOLLOUT and the idle check's period, so that a peer that
- * never reads does not make the proxy poll for it.
+ * Checks of a waiting spill that come soon while the destination takes
+ * nothing; after them, only the destination's EPOLLOUT and the idle
+ * check's period, so that a peer that never reads does not make the proxy
+ * poll for it. A destination that takes bytes keeps the checks soon: the
+ * end of a drain wakes nobody.
  */
 #define OFFLOAD_DRAIN_CHECKS_SOON 64
 

@@ -143,12 +143,18 @@ static int spill_read(struct offload_dir *d, int src, int dst, const char *pin_d
 	return 1;
 }
 
-/* Writes on what the kernel left in src, until none is left or dst is full. */
+/*
+ * Writes on what the kernel left in src, until none is left, dst is full,
+ * or OFFLOAD_SPILL_ROUNDS buffers went, which keeps one fast flow from
+ * starving the others of its worker: then d->more asks to come back soon
+ * (an edge-triggered EPOLLIN does not come again for bytes already there).
+ */
 static int dir_pump(struct offload_dir *d, int src, int dst, const char *pin_dir, int *failed)
 {
-	int r;
+	int r, round;
 
-	for (;;) {
+	d->more = false;
+	for (round = 0; round < OFFLOAD_SPILL_ROUNDS; round++) {
 		*failed = dst;
 		r = spill_write(d, dst);
 		if (r <= 0)
@@ -158,6 +164,8 @@ static int dir_pump(struct offload_dir *d, int src, int dst, const char *pin_dir
 		if (r <= 0)
 			return r;
 	}
+	d->more = true;
+	return 0;
 }
 
 /*

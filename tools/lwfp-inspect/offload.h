@@ -23,6 +23,8 @@
 
 /* Bytes of a spill read from the source and not yet written on. */
 #define OFFLOAD_SPILL_BUF (256 * 1024)
+/* Buffers a direction writes on per event before the worker's other flows. */
+#define OFFLOAD_SPILL_ROUNDS 16
 
 /* One direction: src's bytes leave through dst. */
 struct offload_dir {
@@ -36,6 +38,7 @@ struct offload_dir {
 	bool draining; /* a spill waits for the kernel's queue to drain */
 	unsigned int drain_checks; /* ... checked this many times without progress */
 	uint64_t drain_out; /* dst's written count at the last check */
+	bool more; /* the pump stopped at OFFLOAD_SPILL_ROUNDS with bytes left */
 };
 
 struct offload {
@@ -74,11 +77,15 @@ void offload_free(struct offload *o);
  */
 #define OFFLOAD_DRAIN_CHECKS_SOON 64
 
-/* A spill waits for the kernel's queue, and was not checked often yet. */
+/*
+ * A spill waits for the kernel's queue, and was not checked often yet; or
+ * a pump stopped at its bound.
+ */
 static inline bool offload_draining_soon(const struct offload *o)
 {
 	return (o->up.draining && o->up.drain_checks < OFFLOAD_DRAIN_CHECKS_SOON) ||
-	       (o->down.draining && o->down.drain_checks < OFFLOAD_DRAIN_CHECKS_SOON);
+	       (o->down.draining && o->down.drain_checks < OFFLOAD_DRAIN_CHECKS_SOON) ||
+	       o->up.more || o->down.more;
 }
 
 /*

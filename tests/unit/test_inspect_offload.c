@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * lwfp-inspect's ends of an offloaded flow (tools/lwfp-inspect/offload.c),
+ * on plain loopback pairs with no engine: the test links the tool's
+ * offload.o. The proxy holds client (its accepted socket, whose peer is
+ * cpeer) and server (its outbound socket, whose peer is speer); the
+ * counts at the "hand-over" are taken as offload_begin() takes them.
+ * With no kernel relay, what the test writes into server stands for what
+ * the kernel would have sent on.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <lwfp/lwfp.h>
+
+#include "../../tools/lwfp-inspect/offload.h"
+
+#define NO_ENGINE "/nonexistent/lwfp-unit-inspect-offload"
+
+/* A connected loopback TCP pair: [0] connects, [1] is accepted. */
+static void tcp_pair(int fds[2])
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int ls;
+
+	ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(ls >= 0);
+	assert_int_equal(bind(ls, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(ls, 1), 0);
+	assert_int_equal(getsockname(ls, (struct sockaddr *)&a, &len), 0);
+	fds[0] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	assert_true(fds[0] >= 0);
+	assert_int_equal(connect(fds[0], (struct sockaddr *)&a, sizeof(a)), 0);
+	fds[1] = accept4(ls, NULL, NULL, SOCK_CLOEXEC);
+	assert_true(fds[1] >= 0);
+	close(ls);
+}
+
+struct flow {
+	int cpeer, client, server, speer;
+	struct offload o;
+};
+
+/* One direction's counts at the hand-over, as offload_begin() sets them. */
+static void dir_set(struct offload_dir *d, int src, int dst)
+{
+	struct lwfp_offload_counts s, t;
+
+	assert_int_equal(lwfp_offload_counts(src, &s), 0);
+	assert_int_equal(lwfp_offload_counts(dst, &t), 0);
+	*d = (struct offload_dir){
+		.base = (int64_t)t.written - (int64_t)(s.received - s.unread),
+		.out0 = t.written,
+	};
+}
+
+static void flow_open(struct flow *f)
+{
+	int p[2];
+
+	tcp_pair(p);
+	f->cpeer = p[0];
+	f->client = p[1];
+	tcp_pair(p);
+	f->server = p[0];
+	f->speer = p[1];
+	f->o = (struct offload){ .pin_dir = NO_ENGINE };
+	dir_set(&f->o.up, f->client, f->server);
+	dir_set(&f->o.down, f->server, f->client);
+}
+
+static void flow_close(struct flow *f)
+{
+	offload_free(&f->o);
+	close(f->cpeer);
+	close(f->client);
+	close(f->server);
+	close(f->speer);
+}
+
+/* The client's peer half-closes, and the proxy's socket has seen it. */
+static void client_fin(struct flow *f)
+{
+	struct pollfd p = { .fd = f->client, .events = POLLRDHUP };
+
+	assert_int_equal(shutdown(f->cpeer, SHUT_WR), 0);
+	assert_int_equal(poll(&p, 1, 5000), 1);
+}
+
+/* Reads fd to its end: the bytes there were. */
+static ssize_t drain_peer(int fd)
+{
+	char buf[64];
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	ssize_t n, total = 0;
+
+	for (;;) {
+		assert_int_equal(poll(&p, 1, 5000), 1);
+		n = recv(fd, buf, sizeof(buf), 0);
+		assert_true(n >= 0);
+		if (!n)
+			return total;
+		total += n;
+	}
+}
+
+/* An end with nothing after it is passed on: the server's peer reads the FIN. */
+static void test_end_passed_on(void **state)
+{
+	struct flow f;
+	int failed = -1;
+
+	(void)state;
+	flow_open(&f);
+	client_fin(&f);
+	assert_int_equal(offload_run(&f.o, f.client, f.server, &failed), 0);
+	assert_true(f.o.up.eof);
+	assert_true(f.o.up.shut);
+	assert_false(offload_done(&f.o));
+	assert_int_equal(drain_peer(f.speer), 0);
+	flow_close(&f);
+}
+
+/*
+ * More went out through the server than the client received: the stream
+ * is not what the peer sent, and the flow fails closed.
+ */
+static void test_more_out_than_in(void **state)
+{
+	struct flow f;
+	int failed = -1;
+
+	(void)state;
+	flow_open(&f);
+	assert_int_equal(send(f.server, "extra", 5, 0), 5);
+	client_fin(&f);
+	assert_int_equal(offload_run(&f.o, f.client, f.server, &failed), -EPROTO);
+	assert_int_equal(failed, f.client);
+	assert_false(f.o.up.shut);
+	flow_close(&f);
+}
+
+/*
+ * Bytes left in the client (a spill) while the engine cannot be asked
+ * whether the kernel's queue has drained: the flow fails, nothing is
+ * written on out of order.
+ */
+static void test_spill_without_engine(void **state)
+{
+	struct flow f;
+	int failed = -1;
+
+	(void)state;
+	flow_open(&f);
+	assert_int_equal(send(f.cpeer, "held", 4, 0), 4);
+	assert_int_equal(poll(&(struct pollfd){ .fd = f.client, .events = POLLIN }, 1, 5000), 1);
+	assert_int_equal(offload_run(&f.o, f.client, f.server, &failed), -EOPNOTSUPP);
+	assert_int_equal(failed, f.client);
+	assert_int_equal(f.o.up.pumped, 0);
+	flow_close(&f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_end_passed_on),
+		cmocka_unit_test(test_more_out_than_in),
+		cmocka_unit_test(test_spill_without_engine),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

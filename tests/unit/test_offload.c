@@ -23,27 +23,15 @@
 
 #include <lwfp/lwfp.h>
 
+#include "loopback.h"
+
 #include "../../lib/internal.h"
 
 #define NO_ENGINE "/nonexistent/lwfp-unit-offload"
 
-/* A connected loopback TCP pair: [0] the client, [1] the accepted socket. */
 static void tcp_pair(int fds[2])
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
-	socklen_t len = sizeof(a);
-	int ls = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	assert_true(ls >= 0);
-	assert_int_equal(bind(ls, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(listen(ls, 1), 0);
-	assert_int_equal(getsockname(ls, (struct sockaddr *)&a, &len), 0);
-	fds[0] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	assert_true(fds[0] >= 0);
-	assert_int_equal(connect(fds[0], (struct sockaddr *)&a, sizeof(a)), 0);
-	fds[1] = accept4(ls, NULL, NULL, SOCK_CLOEXEC);
-	assert_true(fds[1] >= 0);
-	close(ls);
+	assert_int_equal(loopback_tcp_pair(fds), 0);
 }
 
 static void close_pair(int fds[2])

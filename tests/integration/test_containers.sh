@@ -60,12 +60,18 @@ make_container() {
 	wait_listen "/run/netns/$s" 8000
 }
 
+# wait_until runs its command again each time: a $(...) in its arguments
+# would be read once, before the wait. These read afresh.
+cg_empty() { [ -z "$(cat "$1/cgroup.procs")" ]; }
+logged_pid() { [ "$(log_count I "pid=$1")" -ge 1 ]; }
+fds_back() { [ "$(nfds "$1")" -le "$2" ]; }
+
 # drop_container I: its processes and namespaces go, as `docker rm` does.
 drop_container() {
 	local i=$1
 	kill -KILL "${INIT[$i]}" "${HTTP[$i]}" 2>/dev/null
 	echo 1 >"$CG/c$i/cgroup.kill" 2>/dev/null
-	wait_until 10 [ -z "$(cat "$CG/c$i/cgroup.procs")" ] || fail "container $i's processes stay"
+	wait_until 10 cg_empty "$CG/c$i" || fail "container $i's processes stay"
 	ip netns del "lwfpt-c$i-$ID"
 	ip netns del "lwfpt-s$i-$ID"
 }
@@ -103,7 +109,6 @@ EOF
 
 served() { grep -q "serving netns $1 " "$T/$2.err"; }
 dropped() { grep -q "no longer serving netns $1:" "$T/$2.err"; }
-nfds() { find "/proc/$1/fd" -mindepth 1 2>/dev/null | wc -l; }
 
 # ---- set-up -------------------------------------------------------------------------
 
@@ -180,7 +185,7 @@ for i in 1 2; do
 	wait "${SAMEJOB[$i]}" || fail "container $i, source port 41000: $(cat "$T/same$i.err")"
 	read -r pid sum <"$T/same$i.out"
 	[ "$sum" = "${SUM[c$i/f0.bin]}" ] || fail "container $i, source port 41000: got another container's file"
-	wait_until 10 [ "$(log_count I "pid=$pid")" -ge 1 ] || fail "container $i's same-port flow was not logged"
+	wait_until 10 logged_pid "$pid" || fail "container $i's same-port flow was not logged"
 	got=$(log_count I proto=tcp verdict=pass "pid=$pid" "netns=${NSINO[$i]}" "cgroup=/lwfp-t-$ID/c$i")
 	[ "$got" = 1 ] || fail "container $i, source port 41000: $got flows logged with its pid, netns and cgroup, want 1"
 done
@@ -196,7 +201,7 @@ wait_flows I $((3 * N + 10))
 [ "$(log_count I "netns=${NSINO[4]}" verdict=pass)" = 10 ] || fail "container 4's flows are not logged as its"
 drop_container 4
 wait_until 5 dropped "${NSINO[4]}" I || fail "container 4 is gone, lwfp-inspect still serves it"
-wait_until 5 [ "$(nfds "$I")" -le "$FDS0" ] ||
+wait_until 5 fds_back "$I" "$FDS0" ||
 	fail "lwfp-inspect holds $(nfds "$I") descriptors after container 4 went, $FDS0 before"
 
 # ---- no listener in the namespace: the fail mode ------------------------------------------------

@@ -443,10 +443,14 @@ static int load_and_attach(const char *pin_dir, const char *cgroup, uint64_t cg_
 			break;
 	}
 	close(cg_fd);
-	if (!err)
+	if (!err) {
+		/* A kernel without the verdict's kfunc (6.1) is not an error of up's. */
+		old = libbpf_set_print(quiet_print);
 		offload_attach(bpf_map__fd(skel->maps.lwfp_offload_tx),
 			       bpf_map__fd(skel->maps.lwfp_offload_rx),
 			       bpf_map__fd(skel->maps.lwfp_offload_dir), pin_dir);
+		libbpf_set_print(old);
+	}
 out:
 	lwfp_bpf__destroy(skel);
 	return err;

@@ -11,7 +11,8 @@
 #   - lwfpctl: each bad input exits non-zero with exactly one stderr line;
 #     with -j that line is {"error": "..."}; run's own failures exit 125;
 #     lwfp-inspect --service of a service that does not exist exits 1, and
-#     so does --offload-max-queue out of 1..1024;
+#     so does --offload-max-queue out of 1..1024, --offload-budget out of
+#     1..1048576, and a budget that holds no flow;
 #   - --dport lists, filter show ID (-j), filter flush (--service), cgroups
 #     shown as paths (service list, filter list), --version of both tools;
 #   - a pin directory that is group/other-writable, not root's, or a symbolic
@@ -191,15 +192,29 @@ rc=$?
 [ "$rc" = 1 ] || fail "lwfp-inspect --service nosuch exited $rc, want 1"
 [ "$(grep -c '' "$T/nosuch.err")" = 1 ] && grep -qF "service 'nosuch' does not exist; create it with lwfpctl service add" "$T/nosuch.err" ||
 	fail "lwfp-inspect --service nosuch: $(cat "$T/nosuch.err")"
-# lwfp-inspect --offload-max-queue out of its range: one line, exit 1.
-for q in 0 1025 1x; do
-	"$BIN/lwfp-inspect" --listen 127.0.0.1:15011 --offload --offload-max-queue "$q" \
-		--pin-dir "$PIN" >"$T/maxq.out" 2>"$T/maxq.err"
-	rc=$?
-	[ "$rc" = 1 ] || fail "lwfp-inspect --offload-max-queue $q exited $rc, want 1"
-	grep -qF "bad --offload-max-queue '$q' (1 to 1024)" "$T/maxq.err" ||
-		fail "lwfp-inspect --offload-max-queue $q: $(cat "$T/maxq.err")"
-done
+# lwfp-inspect --offload-max-queue and --offload-budget out of their
+# ranges: one line, exit 1. inspect_range OPTION RANGE VALUE...
+inspect_range() {
+	local opt=$1 range=$2 q
+	shift 2
+	for q in "$@"; do
+		"$BIN/lwfp-inspect" --listen 127.0.0.1:15011 --offload "--$opt" "$q" \
+			--pin-dir "$PIN" >"$T/range.out" 2>"$T/range.err"
+		rc=$?
+		[ "$rc" = 1 ] || fail "lwfp-inspect --$opt $q exited $rc, want 1"
+		grep -qF "bad --$opt '$q' ($range)" "$T/range.err" ||
+			fail "lwfp-inspect --$opt $q: $(cat "$T/range.err")"
+	done
+}
+inspect_range offload-max-queue "1 to 1024" 0 1025 1x
+inspect_range offload-budget "1 to 1048576" 0 1048577 1x
+# A budget below one flow's two queues.
+"$BIN/lwfp-inspect" --listen 127.0.0.1:15011 --offload --offload-budget 15 --offload-max-queue 8 \
+	--pin-dir "$PIN" >"$T/budget.out" 2>"$T/budget.err"
+rc=$?
+[ "$rc" = 1 ] && [ "$(grep -c '' "$T/budget.err")" = 1 ] &&
+	grep -qF -- "--offload-budget 15 MiB holds no flow: each may hold 16 MiB (twice --offload-max-queue)" "$T/budget.err" ||
+	fail "lwfp-inspect --offload-budget 15 --offload-max-queue 8 exited $rc: $(cat "$T/budget.err")"
 bad_input "bad UUID" service add u1 --provider not-a-uuid --uid 1 "${P[@]}"
 bad_input "bad UUID" service add u2 --provider 12345678-1234-1234-1234-12345678901 --uid 1 "${P[@]}"
 bad_input "bad UUID" service add u3 --provider 12345678-1234-1234-1234-12345678901g --uid 1 "${P[@]}"

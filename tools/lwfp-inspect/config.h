@@ -11,6 +11,8 @@
 #include <lwfp/engine.h>
 #include <lwfp/lwfp.h>
 
+struct budget;
+
 #define MAX_LISTEN 16
 
 #define DEFAULT_IDLE_TIMEOUT_MS (300 * UINT64_C(1000))
@@ -23,6 +25,12 @@
  */
 #define DEFAULT_OFFLOAD_MAX_QUEUE_MIB (LWFP_OFFLOAD_MAX_QUEUE_DEFAULT >> 20)
 #define MAX_OFFLOAD_MAX_QUEUE_MIB (LWFP_OFFLOAD_MAX_QUEUE_MAX >> 20)
+/*
+ * The kernel memory all offloaded flows may hold (budget.h): 32 flows at
+ * the default queue, 16 streams through a hop with room to spare.
+ */
+#define DEFAULT_OFFLOAD_BUDGET_MIB 256
+#define MAX_OFFLOAD_BUDGET_MIB (1024 * 1024)
 /* The engine's own default for UDP flow state (LWFP_UDP_IDLE_DEFAULT_S). */
 #define DEFAULT_UDP_IDLE_TIMEOUT_MS (LWFP_UDP_IDLE_DEFAULT_S * UINT64_C(1000))
 
@@ -41,6 +49,8 @@ struct config {
 	uint64_t udp_idle_timeout_ms;
 	bool offload; /* --offload: hand passed TCP flows to the kernel */
 	uint64_t offload_max_queue; /* bytes an offloaded direction may hold in the kernel */
+	uint64_t offload_budget; /* bytes all offloaded flows may hold there */
+	struct budget *budget; /* shared by the workers; NULL without --offload */
 	/* The distinct ports of the --listen addresses that serve UDP, host order. */
 	uint16_t udp_ports[MAX_LISTEN];
 	size_t nudp_ports;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "block.h"
+#include "budget.h"
 #include "flow.h"
 #include "log.h"
 #include "netns.h"
@@ -40,6 +41,32 @@ static void offload_count(struct flow *f)
 }
 
 /*
+ * The flow's share of the offload budget (budget.h), under the user of the
+ * application the chain started from: one the proxy could not name is a
+ * user of its own, never root.
+ */
+static int flow_budget_take(struct flow *f)
+{
+	uint32_t uid = f->chain.has_process ? f->chain.uid : BUDGET_UID_UNKNOWN;
+	int err;
+
+	err = budget_take(f->worker->cfg->budget, uid);
+	if (err)
+		return err;
+	f->budgeted = true;
+	f->budget_uid = uid;
+	return 0;
+}
+
+static void flow_budget_give(struct flow *f)
+{
+	if (!f->budgeted)
+		return;
+	f->budgeted = false;
+	budget_give(f->worker->cfg->budget, f->budget_uid);
+}
+
+/*
  * The flow is logged and closed now, but freed only after the current epoll
  * batch, which may still hold an event for its other socket.
  */
@@ -58,6 +85,7 @@ static void flow_end(struct flow *f, enum verdict verdict)
 	pump_close(&f->up);
 	pump_close(&f->down);
 	offload_free(&f->off);
+	flow_budget_give(f);
 	TAILQ_INSERT_TAIL(&w->dead, f, dead_link);
 	w->nflows--;
 }
@@ -210,6 +238,11 @@ static bool try_offload(struct flow *f)
 {
 	int err;
 
+	err = flow_budget_take(f);
+	if (err) {
+		f->offload_err = err;
+		return false;
+	}
 	err = offload_begin(&f->off, f->client.fd, f->server.fd, f->worker->cfg->pin_dir,
 			    f->worker->cfg->offload_max_queue);
 	if (err == -ENOTRECOVERABLE) {
@@ -217,6 +250,7 @@ static bool try_offload(struct flow *f)
 		return true;
 	}
 	if (err) {
+		flow_budget_give(f);
 		f->offload_err = err;
 		return false;
 	}

@@ -75,6 +75,8 @@ struct flow {
 	enum relay_mode relay;
 	struct offload off; /* RELAY_OFFLOAD */
 	int offload_err; /* --offload refused for this flow: why (-errno), else 0 */
+	bool budgeted; /* it holds a share of the offload budget, for budget_uid */
+	uint32_t budget_uid;
 };
 
 /* Takes over an accepted, non-blocking socket of namespace ns (NULL: ours). */

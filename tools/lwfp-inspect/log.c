@@ -269,6 +269,16 @@ static const char *const relay_names[] = {
  * "bytes_spilled": of an offloaded flow, what the kernel held back and
  * lwfp-inspect wrote on itself (offload.h, backpressure).
  */
+/* Why --offload did not hand a flow over: the budget's refusals (budget.h), or lwfp_offload()'s. */
+static const char *offload_refusal(int err)
+{
+	if (err == -ENOBUFS)
+		return "offload budget full";
+	if (err == -EDQUOT)
+		return "the user's share of the offload budget is full";
+	return strerrordesc_np(-err);
+}
+
 static void add_relay(json_object *o, const struct flow *f)
 {
 	uint64_t spilled = f->off.up.pumped + f->off.down.pumped;
@@ -280,7 +290,7 @@ static void add_relay(json_object *o, const struct flow *f)
 	if (f->relay == RELAY_OFFLOAD && spilled)
 		add(o, "bytes_spilled", json_object_new_uint64(spilled));
 	if (f->offload_err) {
-		why = strerrordesc_np(-f->offload_err);
+		why = offload_refusal(f->offload_err);
 		add(o, "offload", json_object_new_string(why ? why : "unknown error"));
 	}
 }

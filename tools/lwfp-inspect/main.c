@@ -13,6 +13,8 @@
  *   dgram.c     the bounded datagram queues of UDP flows
  *   chain.c     the lwfp API calls of a proxy
  *   relay.c     splice() through a pipe, with back-pressure and half-close
+ *   offload.c   --offload: a passed flow the kernel relays (lwfp_offload())
+ *   budget.c    --offload-budget: what offloaded flows may hold, per user
  *   peek.c      TLS SNI and HTTP Host parsers
  *   dns.c       the DNS query name parser
  *   block.c     --block rules
@@ -24,6 +26,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -37,6 +40,7 @@
 #include <lwfp/parse.h>
 
 #include "block.h"
+#include "budget.h"
 #include "flow.h"
 #include "listen.h"
 #include "log.h"
@@ -124,6 +128,12 @@ static const char usage[] =
 	"                         past that its sender waits, and lwfp-inspect\n"
 	"                         writes on what the kernel held back, then hands\n"
 	"                         the direction back to the kernel\n"
+	"  --offload-budget MIB   the kernel memory all offloaded flows together may\n"
+	"                         hold (1 to 1048576, default 256): a flow counts twice\n"
+	"                         --offload-max-queue. One user (the application's\n"
+	"                         uid; root has no limit) may hold at most half of it.\n"
+	"                         A flow that finds no room is spliced, and the log's\n"
+	"                         \"offload\" says why\n"
 	"  --netns all|PATH       also serve other network namespaces: all, those of\n"
 	"                         the processes of the engine's cgroup subtree, found\n"
 	"                         again every 500 ms (a namespace whose processes are\n"
@@ -243,6 +253,7 @@ enum {
 	OPT_CGROUP_JOIN,
 	OPT_OFFLOAD,
 	OPT_OFFLOAD_MAX_QUEUE,
+	OPT_OFFLOAD_BUDGET,
 };
 
 static const struct option longopts[] = {
@@ -269,6 +280,7 @@ static const struct option longopts[] = {
 	{ "cgroup-join", required_argument, NULL, OPT_CGROUP_JOIN },
 	{ "offload", no_argument, NULL, OPT_OFFLOAD },
 	{ "offload-max-queue", required_argument, NULL, OPT_OFFLOAD_MAX_QUEUE },
+	{ "offload-budget", required_argument, NULL, OPT_OFFLOAD_BUDGET },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	FILTER_LONGOPTS
@@ -282,6 +294,7 @@ struct inspect {
 	unsigned int nworkers; /* initialised so far */
 	struct netns_opts netns;
 	struct netns_mgr netns_mgr;
+	struct budget budget; /* --offload */
 	const char *cgroup_join; /* --cgroup-join: relative to the engine's cgroup */
 	char err[ERR_MAX];
 };
@@ -379,6 +392,9 @@ static int apply_opt(struct inspect *in, int opt, const char *arg)
 	case OPT_OFFLOAD_MAX_QUEUE:
 		return parse_num(in, "--offload-max-queue", arg, 1, MAX_OFFLOAD_MAX_QUEUE_MIB,
 				 UINT64_C(1) << 20, &cfg->offload_max_queue);
+	case OPT_OFFLOAD_BUDGET:
+		return parse_num(in, "--offload-budget", arg, 1, MAX_OFFLOAD_BUDGET_MIB,
+				 UINT64_C(1) << 20, &cfg->offload_budget);
 	case OPT_IDLE_TIMEOUT:
 		return parse_num(in, "--idle-timeout", arg, 1, 86400, 1000, &cfg->idle_timeout_ms);
 	case OPT_CONNECT_TIMEOUT:
@@ -429,6 +445,7 @@ static void set_defaults(struct inspect *in)
 	in->cfg.workers = cpus < 1 ? 1 : cpus > MAX_WORKERS ? MAX_WORKERS : (unsigned int)cpus;
 	in->cfg.idle_timeout_ms = DEFAULT_IDLE_TIMEOUT_MS;
 	in->cfg.offload_max_queue = (uint64_t)DEFAULT_OFFLOAD_MAX_QUEUE_MIB << 20;
+	in->cfg.offload_budget = (uint64_t)DEFAULT_OFFLOAD_BUDGET_MIB << 20;
 	in->cfg.connect_timeout_ms = DEFAULT_CONNECT_TIMEOUT_MS;
 	in->cfg.peek_timeout_ms = DEFAULT_PEEK_TIMEOUT_MS;
 	in->cfg.drain_timeout_ms = DEFAULT_DRAIN_TIMEOUT_MS;
@@ -719,13 +736,36 @@ static int serve_service(struct inspect *in)
 	return 0;
 }
 
+/* An offloaded flow may hold both directions' queues: room for one at least. */
+static int open_budget(struct inspect *in)
+{
+	uint64_t per_flow = 2 * in->cfg.offload_max_queue;
+	int err;
+
+	if (!in->cfg.offload)
+		return 0;
+	err = budget_init(&in->budget, in->cfg.offload_budget, per_flow);
+	if (err == -EINVAL)
+		snprintf(in->err, sizeof(in->err),
+			 "--offload-budget %" PRIu64 " MiB holds no flow: each may hold %" PRIu64
+			 " MiB (twice --offload-max-queue)",
+			 in->cfg.offload_budget >> 20, per_flow >> 20);
+	else if (err)
+		snprintf(in->err, sizeof(in->err), "offload budget: %s", strerror(-err));
+	if (!err)
+		in->cfg.budget = &in->budget;
+	return err;
+}
+
 static int start(struct inspect *in)
 {
 	int err;
 
 
 	set_flow_budget(in);
-	err = log_open(in->cfg.log_path, in->err, sizeof(in->err));
+	err = open_budget(in);
+	if (!err)
+		err = log_open(in->cfg.log_path, in->err, sizeof(in->err));
 	if (!err)
 		err = open_engine(in);
 	if (!err)
@@ -865,6 +905,8 @@ static void cleanup(struct inspect *in)
 	register_close(&in->reg);
 	if (in->cfg.engine)
 		lwfp_engine_close(in->cfg.engine);
+	if (in->cfg.budget)
+		budget_destroy(in->cfg.budget);
 	log_close();
 	block_free();
 }

@@ -196,12 +196,14 @@ $(BUILD)/tests/test_publish: private LDFLAGS += \
 
 # test_lwfpctl_* test lwfpctl's own code: every object but main().
 $(filter $(BUILD)/tests/test_lwfpctl_%,$(UNIT_BINS)): $(filter-out %/main.o,$(CTL_OBJS)) $(COMMON_A)
-# test_inspect_* link what they test: lwfp-inspect's parsers and its ends
-# of an offloaded flow and its budget, the tools' cgroup paths.
+# test_inspect_* link what they test: lwfp-inspect's parsers, its ends
+# of an offloaded flow, its offload budget and per-uid shares, the tools'
+# cgroup paths.
 $(BUILD)/tests/test_inspect_dns: $(BUILD)/obj/tools/lwfp-inspect/dns.o
 $(BUILD)/tests/test_inspect_offload: $(BUILD)/obj/tools/lwfp-inspect/offload.o
 $(BUILD)/tests/test_inspect_budget: $(BUILD)/obj/tools/lwfp-inspect/budget.o
 $(BUILD)/tests/test_inspect_peek: $(BUILD)/obj/tools/lwfp-inspect/peek.o
+$(BUILD)/tests/test_inspect_uid_share: $(BUILD)/obj/tools/lwfp-inspect/uid_share.o
 $(BUILD)/tests/test_inspect_cgpath: $(COMMON_A)
 
 $(BUILD)/tests/test_%: tests/unit/test_%.c $(LWFP_A)

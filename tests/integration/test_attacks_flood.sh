@@ -10,6 +10,10 @@
 # says so otherwise), uid 65534's flows past 1000 are refused (uid_flow_cap)
 # and never go direct, while root (never capped) still gets a flow through
 # the proxy, and every one of its 16,384.
+# Then lwfp-inspect's own table is made smaller than that cap (a low
+# descriptor limit, as a small guest has): uid 65534 may hold half of it
+# (its share), its new flows past that are dropped and counted, and root and
+# uid 65533 still get flows; once its flows have ended, its share is back.
 # Controls: root's and uid 65534's datagrams to 198.18.0.3:7000 come back
 # through the proxy before the flood. The figures are the `attacks:` lines
 # on stderr (run the test directly to see them). An attack that gets
@@ -54,11 +58,14 @@ arrived() {
 	nsenter --net="$NSP_SRV" awk '/^Udp:/ { if (h) { print $2 + $3 + $4; exit } h = 1 }' /proc/net/snmp
 }
 
-# ask CGSUB [nobody]: one new flow to 198.18.0.3:7000; 0 if its answer
-# comes back from there.
+# ask CGSUB [nobody|UID]: one new flow to 198.18.0.3:7000, from root,
+# uid 65534 or UID; 0 if its answer comes back from there.
 ask() {
 	local pre=()
-	[ "${2:-}" = nobody ] && pre=("${AS_NOBODY[@]}")
+	case ${2:-} in
+	nobody) pre=("${AS_NOBODY[@]}") ;;
+	[0-9]*) pre=(setpriv --reuid="$2" --regid="$2" --clear-groups) ;;
+	esac
 	run_in "$1" "${pre[@]}" "$PY" -c '
 import socket, sys
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -123,5 +130,107 @@ wait_until 15 flows_empty || breach "flows -j still lists $(nflows) flows after 
 # lwfp-inspect keeps its side of the flows until its own idle timeout (3 s).
 wait_until 10 ask app || fail "after the flood: root's datagram to $SRV4B:7000 did not come back: $(cat "$T/ask.out")"
 stop_inspect I "$I"
+
+# ---- lwfp-inspect's table smaller than the engine's cap --------------------------------------
+# With a low descriptor limit (one worker of 150 flows), the engine's cap of
+# 1000 does not keep uid 65534 from filling lwfp-inspect's table; its share
+# there does: half the table. uid 65534 opens 400 flows (under the engine's
+# cap): SHARE of them live, the rest are dropped and counted; root and
+# another user (uid 65533) still get flows meanwhile, and uid 65534 does
+# again once its flows have ended.
+NOFILE=$((64 + 4 + 6 * 150))
+SHARE_FLOWS=400
+# TCP too: connections to 198.18.0.3:7100 (where nothing listens) go to J,
+# where each waits up to 10 s for its first bytes.
+filter_add FT --service floodsvc --to 127.0.0.1:15060 --proto tcp --family 4 --dst "$SRV4B/32" --dport 7100
+: >"$T/J.log"
+# shellcheck disable=SC2016
+spawn J svcI "$NSP_CLI" sh -c 'ulimit -n "$1" || exit 1; shift; exec "$@"' sh "$NOFILE" \
+	"$INSPECT" --listen 127.0.0.1:15060 --pin-dir "$PIN" --log "$T/J.log" --service floodsvc \
+	--block "$SRV4/32" --udp-idle-timeout 5 --peek-timeout 10000 --workers 1
+J=$LAST_PID
+inspect_ready J "$J"
+[ "${INSPECT_LIMIT:-0}" -ge 20 ] && [ "$INSPECT_LIMIT" -lt "$CAP" ] ||
+	fail "lwfp-inspect J takes ${INSPECT_LIMIT:-?} flows with $NOFILE descriptors, want 20 to $((CAP - 1)): $(cat "$T/J.err")"
+SHARE=$((INSPECT_LIMIT / 2))
+ask app || fail "control: root's datagram through J did not come back: $(cat "$T/ask.out")"
+spawn share-flood attacker "$NSP_CLI" "${AS_NOBODY[@]}" "$NATTACK" udp-flood --to "$SRV4" --ports 6000-7023 \
+	--sockets 16 --count "$SHARE_FLOWS" --burst 50 --pace-us 2000 --ready "$NB/share.ready" --stop "$T/share.stop"
+SHARE_PID=$LAST_PID
+wait_until 30 test -e "$NB/share.ready" -o ! -d "/proc/$SHARE_PID" ||
+	fail "the flood against J did not finish sending: $(cat "$T/share-flood.out" "$T/share-flood.err")"
+[ -e "$NB/share.ready" ] || fail "the flood against J: $(cat "$T/share-flood.out" "$T/share-flood.err")"
+# At once, while the flood's flows live (for 5 s without a datagram).
+ask app || breach "uid share: with uid 65534 at its share of lwfp-inspect J, root got no flow: $(cat "$T/ask.out")"
+ask attacker 65533 || breach "uid share: with uid 65534 at its share of lwfp-inspect J, uid 65533 got no flow: $(cat "$T/ask.out")"
+grep -q "uid 65534 holds its share, $SHARE of the worker's $INSPECT_LIMIT flows" "$T/J.err" ||
+	breach "uid share: lwfp-inspect J ($INSPECT_LIMIT flows) refused none of uid 65534's $SHARE_FLOWS new flows: $(summary "$T/share-flood.out" flood); $(cat "$T/J.err")"
+touch "$T/share.stop"
+wait_exit "$SHARE_PID" 10
+# uid_of_flows UID: J's logged flows of UID; uid_logged UID N: at least N.
+uid_of_flows() { grep -c "\"uid\":$1," "$T/J.log"; }
+uid_logged() { [ "$(uid_of_flows "$1")" -ge "$2" ]; }
+wait_until 15 uid_logged 65534 "$SHARE" ||
+	fail "J logged $(uid_of_flows 65534) flows of uid 65534, want $SHARE once idle: $(tail -n 2 "$T/J.log")"
+sleep 1
+[ "$(uid_of_flows 65534)" = "$SHARE" ] ||
+	breach "uid share: uid 65534 held $(uid_of_flows 65534) flows of lwfp-inspect J's $INSPECT_LIMIT, past its share of $SHARE"
+
+# hold NAME CGSUB N [nobody]: N TCP connections to 198.18.0.3:7100, held
+# until $T/NAME.stop; once they had a second to be refused, how many are
+# still open in $T/NAME.alive.
+hold() {
+	local pre=()
+	[ "${4:-}" = nobody ] && pre=("${AS_NOBODY[@]}")
+	spawn "$1" "$2" "$NSP_CLI" "${pre[@]}" "$PY" -c '
+import os, socket, sys, time
+n, alive_file, stop = int(sys.argv[2]), sys.argv[3], sys.argv[4]
+socks = []
+for _ in range(n):
+    try:
+        socks.append(socket.create_connection((sys.argv[1], 7100), timeout=3))
+    except ConnectionError:
+        pass  # refused at once
+time.sleep(1)
+alive = 0
+for s in socks:
+    s.setblocking(False)
+    try:
+        alive += s.recv(1) != b""
+    except BlockingIOError:
+        alive += 1
+    except OSError:
+        pass
+with open(alive_file + ".tmp", "w") as f:
+    print(alive, file=f)
+os.rename(alive_file + ".tmp", alive_file)
+while not os.path.exists(stop):
+    time.sleep(0.05)
+' "$SRV4B" "$3" "$NB/$1.alive" "$T/$1.stop"
+	HOLD_PID=$LAST_PID
+	wait_until 10 test -e "$NB/$1.alive" -o ! -d "/proc/$HOLD_PID" ||
+		fail "$1 did not hold its connections: $(cat "$T/$1.err")"
+	[ -e "$NB/$1.alive" ] || fail "$1: $(cat "$T/$1.err")"
+}
+hold tcp-flood attacker $((SHARE + 25)) nobody
+TCP_FLOOD=$HOLD_PID
+tcp_alive=$(cat "$NB/tcp-flood.alive")
+[ "$tcp_alive" = "$SHARE" ] ||
+	breach "uid share: uid 65534 holds $tcp_alive TCP connections of lwfp-inspect J's $INSPECT_LIMIT flows, want its share, $SHARE"
+hold tcp-root app 1
+[ "$(cat "$NB/tcp-root.alive")" = 1 ] ||
+	breach "uid share: with uid 65534 at its share of lwfp-inspect J, root's TCP connection was refused"
+touch "$T/tcp-flood.stop" "$T/tcp-root.stop"
+wait_exit "$TCP_FLOOD" 10
+wait_exit "$HOLD_PID" 10
+# Its flows ended (TCP's at once, their client gone): its share is back.
+ask attacker nobody || fail "uid share: after its flows ended, uid 65534's datagram through J did not come back: $(cat "$T/ask.out")"
+stop_inspect J "$J"
+grep -q "still counted" "$T/J.err" && fail "lwfp-inspect J exited with flows still counted: $(cat "$T/J.err")"
+refused=$(sed -n 's/.* \([0-9]*\) over their uid.s share.*/\1/p' "$T/J.err")
+[ "${refused:-0}" -gt 0 ] || fail "lwfp-inspect J counted no datagram over a uid's share at exit: $(cat "$T/J.err")"
+reset=$(sed -n 's/.* \([0-9]*\) TCP connections reset over their uid.s share.*/\1/p' "$T/J.err")
+[ "${reset:-0}" = 25 ] || fail "lwfp-inspect J reset ${reset:-no} TCP connections over a uid's share, want 25: $(cat "$T/J.err")"
+echo "attacks: lwfp-inspect of $INSPECT_LIMIT flows: uid 65534 $(summary "$T/share-flood.out" flood); $SHARE of its flows lived, $refused datagrams over its share dropped; TCP: $tcp_alive of its $((SHARE + 25)) connections held, $reset reset" >&2
 
 end_attacks

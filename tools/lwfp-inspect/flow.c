@@ -87,6 +87,23 @@ static void flow_end(struct flow *f, enum verdict verdict)
 	offload_free(&f->off);
 	flow_budget_give(f);
 	TAILQ_INSERT_TAIL(&w->dead, f, dead_link);
+	worker_share_give(w, &f->chain, f->counted);
+	w->nflows--;
+}
+
+/*
+ * Its uid holds its share of the worker's flows: reset, without a log line
+ * (the worker counts it), since one user could send such connections as
+ * fast as they are refused.
+ */
+static void flow_refuse(struct flow *f)
+{
+	struct worker *w = f->worker;
+
+	w->tcp_over_share++;
+	f->phase = FLOW_DONE;
+	close_socket(&f->client, true);
+	TAILQ_INSERT_TAIL(&w->dead, f, dead_link);
 	w->nflows--;
 }
 
@@ -459,6 +476,10 @@ void flow_accept(struct worker *w, int fd, struct netns *ns)
 	if (err) {
 		/* ENOENT: a connection the engine did not redirect; step says so. */
 		flow_fail(f, step, err == -ENOENT ? 0 : err);
+		return;
+	}
+	if (!worker_share_take(w, &f->chain, &f->counted)) {
+		flow_refuse(f);
 		return;
 	}
 	chain_dns_name(&f->chain, w->cfg->engine);

@@ -64,6 +64,7 @@ struct flow {
 	TAILQ_ENTRY(flow) dead_link;
 
 	struct chain chain;
+	bool counted; /* it holds part of its uid's share (worker_share_take) */
 	struct peek_name peeked;
 	bool saw_bytes; /* the peek saw the client's first bytes */
 	bool unnamed; /* it did, and they named no host */

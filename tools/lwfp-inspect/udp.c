@@ -251,12 +251,13 @@ static void report_drops(const struct worker *w)
 {
 	const struct udp_stats *s = &w->udp->stats;
 
-	if (!s->stray && !s->no_room && !s->no_socket && !s->wrong_peer)
+	if (!s->stray && !s->no_room && !s->over_share && !s->no_socket && !s->wrong_peer)
 		return;
 	log_warn("worker %u: UDP datagrams dropped before reaching a flow: %" PRIu64
 		 " not to a flow address, %" PRIu64 " over the flow limit, %" PRIu64
-		 " without a flow socket, %" PRIu64 " from another client",
-		 w->id, s->stray, s->no_room, s->no_socket, s->wrong_peer);
+		 " over their uid's share, %" PRIu64 " without a flow socket, %" PRIu64
+		 " from another client",
+		 w->id, s->stray, s->no_room, s->over_share, s->no_socket, s->wrong_peer);
 }
 
 int udp_register(struct worker *w, uint32_t handle)

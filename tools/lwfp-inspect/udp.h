@@ -48,6 +48,7 @@ struct udp_port {
 struct udp_stats {
 	uint64_t stray; /* not to a flow address: not a flow */
 	uint64_t no_room; /* a new flow beyond the worker's share of descriptors */
+	uint64_t over_share; /* a new flow of a uid that held its share (worker.h) */
 	uint64_t no_socket; /* the flow's own socket could not be made */
 	uint64_t wrong_peer; /* to a flow's address, from another client */
 };

@@ -70,6 +70,7 @@ void udp_flow_end(struct udp_flow *f)
 	dgram_queue_clear(&f->down.queue);
 	udp_table_del(w, f);
 	TAILQ_INSERT_TAIL(&w->udp->dead, f, dead_link);
+	worker_share_give(w, &f->chain, f->counted);
 	w->nflows--;
 }
 
@@ -349,19 +350,13 @@ static int client_socket(const struct netns *ns, uint32_t addr, uint16_t port,
 	return 0;
 }
 
-/* The engine's answers, the --block prefixes and the outbound socket. */
+/* After the engine's answers: the --block prefixes and the outbound socket. */
 static void set_up(struct udp_flow *f, const uint8_t *buf, size_t len)
 {
 	struct worker *w = f->worker;
 	const char *step, *rule;
 	int err;
 
-	err = chain_accept(f->client.fd, &f->chain, w->scratch, &step);
-	if (err) {
-		/* ENOENT: an address the engine has no flow for (any more). */
-		set_up_failed(f, step, err == -ENOENT ? 0 : err);
-		return;
-	}
 	chain_dns_name(&f->chain, w->cfg->engine);
 	f->has_dns = !dns_parse_query(buf, len, &f->dns);
 	f->unnamed = !f->has_dns;
@@ -403,11 +398,20 @@ static struct udp_flow *flow_new(struct worker *w, struct netns *ns, uint32_t ad
 	return f;
 }
 
+/* Never a flow: no line in the log, and freed with the ended ones. */
+static void flow_discard(struct udp_flow *f)
+{
+	close_watch(&f->client);
+	f->phase = UDP_DONE;
+	TAILQ_INSERT_TAIL(&f->worker->udp->dead, f, dead_link);
+}
+
 struct udp_flow *udp_flow_open(struct worker *w, struct netns *ns, uint32_t addr, uint16_t port,
 			       const struct sockaddr_storage *peer, const uint8_t *buf,
 			       size_t len)
 {
 	struct udp_flow *f;
+	const char *step;
 	int fd = -1, err;
 
 	if (!worker_has_room(w)) {
@@ -429,9 +433,19 @@ struct udp_flow *udp_flow_open(struct worker *w, struct netns *ns, uint32_t addr
 		w->udp->stats.no_socket++;
 		return NULL;
 	}
+	err = chain_accept(f->client.fd, &f->chain, w->scratch, &step);
+	if (!err && !worker_share_take(w, &f->chain, &f->counted)) {
+		w->udp->stats.over_share++;
+		flow_discard(f);
+		return NULL;
+	}
 	w->nflows++;
 	udp_table_add(w, f);
 	timer_arm(&f->timer, udp_idle_queue(w), w->now_ms);
-	set_up(f, buf, len);
+	/* ENOENT: an address the engine has no flow for (any more). */
+	if (err)
+		set_up_failed(f, step, err == -ENOENT ? 0 : err);
+	else
+		set_up(f, buf, len);
 	return f;
 }

@@ -62,6 +62,7 @@ struct udp_flow {
 	TAILQ_ENTRY(udp_flow) dead_link;
 
 	struct chain chain;
+	bool counted; /* it holds part of its uid's share (worker_share_take) */
 	bool has_dns; /* the first datagram was a DNS query */
 	bool unnamed; /* it was not, or a later one from the client was not */
 	struct dns_query dns;
@@ -76,8 +77,10 @@ struct udp_flow {
 /*
  * Opens the flow at addr:port of namespace ns (NULL: ours) for the client
  * peer, whose first datagram is
- * buf. NULL when no flow could be made: the datagram is dropped, and the
- * worker's counters say why.
+ * buf. NULL when no flow could be made, or its uid holds its share of the
+ * worker's flows (the flow's socket, made to ask the engine whose flow it
+ * is, is closed again): the datagram is dropped, and the worker's counters
+ * say why.
  */
 struct udp_flow *udp_flow_open(struct worker *w, struct netns *ns, uint32_t addr, uint16_t port,
 			       const struct sockaddr_storage *peer, const uint8_t *buf,

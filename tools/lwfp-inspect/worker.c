@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /* The worker threads: an epoll loop each, with its listeners and flows. */
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +37,8 @@
  * precision. The kernel bounds its queues itself (bpf/offload.bpf.c).
  */
 #define OFFLOAD_CHECK_MS 1000
+/* Refusals over a uid's share are said on stderr at most this often. */
+#define SHARE_SAY_MS 1000
 
 /* ---- accepting ----------------------------------------------------------------- */
 
@@ -154,6 +157,40 @@ static void close_listeners(struct worker *w)
 		ns_set_free(s);
 	}
 	w->listening = false;
+}
+
+/* ---- the uids' shares ----------------------------------------------------------- */
+
+/* One line for a burst of refusals: a flood of them is no flood of lines. */
+static void say_refused(struct worker *w, uint32_t uid)
+{
+	w->share_refused++;
+	if (w->share_said_ms && w->now_ms - w->share_said_ms < SHARE_SAY_MS)
+		return;
+	log_warn("worker %u: uid %u holds its share, %u of the worker's %u flows: %" PRIu64
+		 " new flows refused since the last such line",
+		 w->id, uid, w->shares.max, w->cfg->max_flows, w->share_refused);
+	w->share_refused = 0;
+	w->share_said_ms = w->now_ms ? w->now_ms : 1;
+}
+
+bool worker_share_take(struct worker *w, const struct chain *c, bool *counted)
+{
+	*counted = false;
+	if (!c->has_process || c->uid == 0)
+		return true;
+	if (!uid_share_take(&w->shares, c->uid)) {
+		say_refused(w, c->uid);
+		return false;
+	}
+	*counted = true;
+	return true;
+}
+
+void worker_share_give(struct worker *w, const struct chain *c, bool counted)
+{
+	if (counted)
+		uid_share_give(&w->shares, c->uid);
 }
 
 /* ---- other namespaces' sockets ------------------------------------------------- */
@@ -413,6 +450,10 @@ int worker_init(struct worker *w, unsigned int id, const struct config *cfg, cha
 	names_init(&w->names, cfg->engine);
 	w->now_ms = monotonic_ms();
 
+	if (uid_share_init(&w->shares, cfg->max_flows)) {
+		snprintf(err, size, "worker %u: out of memory", id);
+		return -ENOMEM;
+	}
 	w->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (w->epfd >= 0)
 		w->wakeup.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -450,12 +491,29 @@ static void free_sets(struct ns_set **list)
 	}
 }
 
+/*
+ * Every flow has ended by now, so every share was given back: a count
+ * left would be a flow end that forgot its share.
+ */
+static void report_shares(const struct worker *w)
+{
+	if (w->tcp_over_share)
+		log_warn("worker %u: %" PRIu64 " TCP connections reset over their uid's share",
+			 w->id, w->tcp_over_share);
+	if (w->shares.counted)
+		log_warn("worker %u: %u flows still counted in their uids' shares at exit",
+			 w->id, w->shares.counted);
+}
+
 void worker_destroy(struct worker *w)
 {
 	size_t i;
 
 	if (w->started)
 		pthread_join(w->thread, NULL);
+	if (w->shares.slots)
+		report_shares(w);
+	uid_share_free(&w->shares);
 	for (i = 0; i < w->nlisteners; i++)
 		close(w->listeners[i].watch.fd);
 	w->nlisteners = 0;

@@ -20,6 +20,7 @@
 #include "names.h"
 #include "peek.h"
 #include "timeout.h"
+#include "uid_share.h"
 #include "watch.h"
 
 #define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
@@ -67,6 +68,7 @@ enum worker_stop {
 	WORKER_ABORT, /* end every flow now */
 };
 
+struct chain;
 struct flow;
 struct udp_state;
 
@@ -86,6 +88,11 @@ struct worker {
 	TAILQ_HEAD(flow_list, flow) dead; /* ended in this epoll batch: freed after it */
 	unsigned int nflows;
 	uint64_t now_ms; /* monotonic, read once per epoll batch */
+
+	struct uid_share shares; /* nflows by the applications' uids */
+	uint64_t tcp_over_share; /* connections reset: their uid held its share */
+	uint64_t share_refused; /* refusals, TCP and UDP, not said on stderr yet */
+	uint64_t share_said_ms; /* when they last were */
 
 	atomic_int stop; /* enum worker_stop, raised by the main thread */
 	bool draining; /* listeners closed: ends when the flows have */
@@ -129,5 +136,16 @@ static inline bool worker_has_room(const struct worker *w)
 {
 	return w->nflows < w->cfg->max_flows && w->now_ms >= w->accept_resume_ms;
 }
+
+/*
+ * Whether a new flow of chain c may live: the uid of its application holds
+ * less than its share of the worker's flows (uid_share.h). *counted: the
+ * flow now holds part of that share (not for root, nor for a flow whose
+ * context names no process), to give back with worker_share_give() when it
+ * ends, whichever way. The caller refuses the flow otherwise, and counts
+ * it; a line on stderr says so at most once a second.
+ */
+bool worker_share_take(struct worker *w, const struct chain *c, bool *counted);
+void worker_share_give(struct worker *w, const struct chain *c, bool counted);
 
 #endif /* LWFP_INSPECT_WORKER_H */

@@ -30,7 +30,7 @@ NS=lwfpq-$ID
 SRV=198.18.3.2
 T=
 STATS_OLD=
-PROGS="connect4 getsockopt setsockopt sockops sock_release"
+PROGS="connect4 getsockopt setsockopt sockops sock_release dns_ingress"
 
 die() {
 	echo "progcost: $*" >&2

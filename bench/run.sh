@@ -276,6 +276,7 @@ P_GETSOCKOPT=$(prog_id link_lwfp_getsockopt)
 P_SOCKOPS=$(prog_id link_lwfp_sockops)
 P_SETSOCKOPT=$(prog_id link_lwfp_setsockopt)
 P_RELEASE=$(prog_id link_lwfp_sock_release)
+P_DNS=$(prog_id link_lwfp_dns_ingress)
 
 # =========================================================================
 # 1. Interception: short connections.
@@ -298,35 +299,22 @@ for v in a b c d; do wait_listen "$(nsname "$v")" 9000; done
 for v in b c d; do wait_listen "$(nsname "$v")" 15001; done
 
 rate_target() { case $1 in b) echo 127.0.0.1:15001 ;; *) echo "$SRV:9000" ;; esac; }
-rate_cg() { case $1 in c) echo app ;; *) echo plain ;; esac; }
+rate_cg() { case $1 in c*) echo app ;; *) echo plain ;; esac; }
+rate_variant() { # VARIANT REP: one rate round, its raw line
+	local out
+	out=$(run "$(rate_cg "$1")" "$(nsname "${1:0:1}")" "$CL" rate --to "$(rate_target "${1:0:1}")" \
+		--threads "$NCPU" --seconds "$RATE_S") || die "rate $1: $out"
+	raw rate "\"variant\":\"$1\",\"rep\":$2,\"res\":$out"
+	log "  $1 rep $2: $out"
+}
+# The measured rounds run as users run: bpf_stats adds two clock reads to
+# every program run (some 40 of them per connection), a cost of the
+# measurement that only (c) would pay.
+echo 0 >/proc/sys/kernel/bpf_stats_enabled
 order=(a b c d)
-declare -A o0
 for ((r = 1; r <= REPS; r++)); do
 	for v in "${order[@]}"; do
-		if [ "$v" = c ]; then
-			read -ra s0 <<<"$(prog_stats "$P_CONNECT4")"
-			read -ra g0 <<<"$(prog_stats "$P_GETSOCKOPT")"
-			for p in sockops:$P_SOCKOPS setsockopt:$P_SETSOCKOPT release:$P_RELEASE; do
-				read -ra st <<<"$(prog_stats "${p#*:}")"
-				o0[${p%%:*}]="${st[0]} ${st[1]}"
-			done
-		fi
-		out=$(run "$(rate_cg "$v")" "$(nsname "$v")" "$CL" rate --to "$(rate_target "$v")" \
-			--threads "$NCPU" --seconds "$RATE_S") || die "rate $v: $out"
-		if [ "$v" = c ]; then
-			read -ra s1 <<<"$(prog_stats "$P_CONNECT4")"
-			read -ra g1 <<<"$(prog_stats "$P_GETSOCKOPT")"
-			raw bpf "\"phase\":\"interception\",\"prog\":\"connect4\",\"ns\":$((s1[0] - s0[0])),\"cnt\":$((s1[1] - s0[1]))"
-			raw bpf "\"phase\":\"interception\",\"prog\":\"getsockopt\",\"ns\":$((g1[0] - g0[0])),\"cnt\":$((g1[1] - g0[1]))"
-			# The other programs of the (c) path, for the profile.
-			for p in sockops:$P_SOCKOPS setsockopt:$P_SETSOCKOPT release:$P_RELEASE; do
-				read -ra st <<<"$(prog_stats "${p#*:}")"
-				read -ra st0 <<<"${o0[${p%%:*}]}"
-				raw bpf "\"phase\":\"interception\",\"prog\":\"${p%%:*}\",\"ns\":$((st[0] - st0[0])),\"cnt\":$((st[1] - st0[1]))"
-			done
-		fi
-		raw rate "\"variant\":\"$v\",\"rep\":$r,\"res\":$out"
-		log "  $v rep $r: $out"
+		rate_variant "$v" "$r"
 	done
 	order=("${order[@]:1}" "${order[0]}") # rotate: no variant always runs first
 done
@@ -361,6 +349,22 @@ PYEOF
 		log "  perf $v: $(tail -n 1 "$T/perf-$v.json")"
 	done
 fi
+# One more (c) round with bpf_stats on, "cprof", for the programs' cost per
+# connection: every lwfp program on the (c) path, dns_ingress (which runs
+# for every packet the subtree receives) included.
+echo 1 >/proc/sys/kernel/bpf_stats_enabled
+declare -A o0
+PROF_PROGS="connect4:$P_CONNECT4 getsockopt:$P_GETSOCKOPT sockops:$P_SOCKOPS setsockopt:$P_SETSOCKOPT"
+PROF_PROGS+=" release:$P_RELEASE dns_ingress:$P_DNS"
+for p in $PROF_PROGS; do
+	o0[${p%%:*}]=$(prog_stats "${p#*:}")
+done
+rate_variant cprof 1
+for p in $PROF_PROGS; do
+	read -ra st <<<"$(prog_stats "${p#*:}")"
+	read -ra st0 <<<"${o0[${p%%:*}]}"
+	raw bpf "\"phase\":\"interception\",\"prog\":\"${p%%:*}\",\"ns\":$((st[0] - st0[0])),\"cnt\":$((st[1] - st0[1]))"
+done
 for v in a b c d; do
 	ip netns del "$(nsname "$v")"
 done

@@ -435,7 +435,7 @@ __attribute__((noinline)) int lwfp_walk_exe(__u64 *ino, __u32 *dev, __u32 on)
 {
 	if (!ino || !dev || !on)
 		return 0;
-	exe_of_task(bpf_get_current_task(), ino, dev);
+	exe_of_task(exe_current(), ino, dev);
 	return 0;
 }
 

@@ -159,10 +159,15 @@ static __always_inline void cls_cursor_step(struct cursor *c, __u32 n)
 	c->next = slot + 1;
 }
 
+/*
+ * probe 0: a bucket known to be empty, not looked up. It then takes the
+ * path of a bucket that is not there, so that the verifier finds the two
+ * states equal and does not walk the rest of the program twice.
+ */
 static __always_inline void cls_cursor_open(struct cursor *c, const struct lwfp_idx_key *k,
-					    __u32 n)
+					    __u32 n, __u32 probe)
 {
-	struct lwfp_idx_bucket *b = bpf_map_lookup_elem(&lwfp_filter_idx, k);
+	struct lwfp_idx_bucket *b = probe ? bpf_map_lookup_elem(&lwfp_filter_idx, k) : NULL;
 
 	c->next = b ? b->start & 0xffffu : n;
 	c->end = b ? (b->start & 0xffffu) + (b->len & 0xffffu) : n;
@@ -182,22 +187,26 @@ static __always_inline void cls_prefix_key(struct lwfp_idx_key *k, const struct 
 	}
 }
 
-/* Opens every bucket that can hold a filter matching this connect. */
+/*
+ * Opens every bucket that can hold a filter matching this connect. A kind
+ * of bucket the half does not have (lwfp_config.idx_kinds) is not probed:
+ * each probe is a hash lookup, and most tables use few kinds.
+ */
 static __always_inline void cls_index_open(struct walk *w, const struct lwfp_config *cfg,
 					   __u32 half)
 {
 	struct lwfp_idx_key k = { .half = half, .kind = LWFP_IDX_ANY };
-	__u32 fam = w->family == 6, i, n;
+	__u32 fam = w->family == 6, kinds = cfg->idx_kinds[half], i, n;
 
-	cls_cursor_open(&w->cur[0], &k, w->n);
+	cls_cursor_open(&w->cur[0], &k, w->n, kinds & (1u << LWFP_IDX_ANY));
 	k.kind = LWFP_IDX_DPORT;
 	k.dport = bpf_ntohs(w->dst.port);
-	cls_cursor_open(&w->cur[1], &k, w->n);
+	cls_cursor_open(&w->cur[1], &k, w->n, kinds & (1u << LWFP_IDX_DPORT));
 	/* Without a live name for the destination no host filter can match. */
 	k.kind = LWFP_IDX_HOST;
 	k.dport = 0;
 	if (w->host_bloom)
-		cls_cursor_open(&w->cur[IDX_CURSOR_HOST], &k, w->n);
+		cls_cursor_open(&w->cur[IDX_CURSOR_HOST], &k, w->n, kinds & (1u << LWFP_IDX_HOST));
 	else
 		w->cur[IDX_CURSOR_HOST].head = w->cur[IDX_CURSOR_HOST].next =
 			w->cur[IDX_CURSOR_HOST].end = w->n;
@@ -215,7 +224,7 @@ static __always_inline void cls_index_open(struct walk *w, const struct lwfp_con
 		}
 		k.plen = cfg->idx_plens[half][fam][i];
 		cls_prefix_key(&k, w);
-		cls_cursor_open(c, &k, w->n);
+		cls_cursor_open(c, &k, w->n, 1);
 	}
 }
 
@@ -435,7 +444,7 @@ __attribute__((noinline)) int lwfp_walk_exe(__u64 *ino, __u32 *dev, __u32 on)
 {
 	if (!ino || !dev || !on)
 		return 0;
-	exe_of_task(bpf_get_current_task(), ino, dev);
+	exe_of_task(exe_current(), ino, dev);
 	return 0;
 }
 

@@ -9,7 +9,6 @@
  */
 #pragma once
 
-#include <bpf/bpf_core_read.h>
 #include "common.h"
 
 struct super_block___lwfp_exe {
@@ -36,31 +35,33 @@ struct task_struct___lwfp_exe {
 } __attribute__((preserve_access_index));
 
 /*
- * The executable of the task at address t, or zeros for t == 0. Without a
- * branch on purpose: a NULL at any step makes the remaining reads fail
- * and zero their destination, and a branch here would split the
- * verifier's states for the whole walk that follows (connect6 went from
- * 285k to 538k instructions with one).
+ * The executable of a task, or zeros for NULL. Plain loads through BTF
+ * pointers (netns.h says why), and without a branch on purpose: a NULL at
+ * any step reads as 0, so the remaining loads read 0 too, and a branch
+ * here would split the verifier's states for the whole walk that follows
+ * (connect6 went from 285k to 538k instructions with one).
  */
-static __always_inline void exe_of_task(__u64 t, __u64 *ino, __u32 *dev)
+static __always_inline void exe_of_task(const struct task_struct___lwfp_exe *task, __u64 *ino,
+					__u32 *dev)
 {
-	struct task_struct___lwfp_exe *task = (void *)t;
-	struct inode___lwfp_exe *inode = BPF_CORE_READ(task, mm, exe_file, f_inode);
-	struct super_block___lwfp_exe *sb = BPF_CORE_READ(inode, i_sb);
+	const struct inode___lwfp_exe *inode = task->mm->exe_file->f_inode;
 
-	bpf_core_read(ino, sizeof(*ino), &inode->i_ino);
-	bpf_core_read(dev, sizeof(*dev), &sb->s_dev);
+	*ino = inode->i_ino;
+	*dev = inode->i_sb->s_dev;
+}
+
+static __always_inline const struct task_struct___lwfp_exe *exe_current(void)
+{
+	return (const void *)bpf_get_current_task_btf();
 }
 
 /* The caller's executable, its parent's tgid and the parent's executable. */
 static __always_inline void exe_current_parent(__u64 *ino, __u32 *dev, __u32 *ppid,
 					       __u64 *pino, __u32 *pdev)
 {
-	__u64 t = bpf_get_current_task();
-	struct task_struct___lwfp_exe *p;
+	const struct task_struct___lwfp_exe *t = exe_current(), *p = t->real_parent;
 
 	exe_of_task(t, ino, dev);
-	p = BPF_CORE_READ((struct task_struct___lwfp_exe *)t, real_parent);
-	bpf_core_read(ppid, sizeof(*ppid), &p->tgid);
-	exe_of_task((__u64)p, pino, pdev);
+	*ppid = p->tgid;
+	exe_of_task(p, pino, pdev);
 }

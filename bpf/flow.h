@@ -251,7 +251,6 @@ static __always_inline int flow_insert(struct walk *w, const struct lwfp_sk *st,
 				       const struct lwfp_filter *f, __u64 *token_out)
 {
 	__u64 token = flow_random64(), id = bpf_get_current_pid_tgid();
-	__u64 ug = bpf_get_current_uid_gid();
 	const struct lwfp_flow *parent;
 	struct lwfp_flow *fl;
 	__u32 zero = 0;
@@ -276,8 +275,9 @@ static __always_inline int flow_insert(struct walk *w, const struct lwfp_sk *st,
 	fl->origin_cgroup_id = w->origin_cg;
 	fl->pid = id >> 32;
 	fl->tid = (__u32)id;
-	fl->uid = (__u32)ug;
-	fl->gid = ug >> 32;
+	/* cls_walk_init() read them in this same run: a helper call less. */
+	fl->uid = w->uid;
+	fl->gid = w->gid;
 	/* Asked here rather than kept in the walk: its stack is at 6.1's limit. */
 	fl->client = w->proto == IPPROTO_UDP ? bpf_get_socket_cookie(w->ctx) : 0;
 	bpf_get_current_comm(fl->comm, sizeof(fl->comm));

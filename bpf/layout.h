@@ -21,7 +21,7 @@
  * with any change below. It continues LWFP_ABI_VERSION's numbering, which
  * counted map changes too until the layouts left the ABI.
  */
-#define LWFP_LAYOUT_VERSION 7
+#define LWFP_LAYOUT_VERSION 8
 
 /* lwfp_services[handle - 1]; an empty slot has handle 0. */
 struct lwfp_service {
@@ -135,6 +135,10 @@ struct lwfp_config {
 	/* [half][family 4 = 0, 6 = 1]: the prefix lengths with buckets */
 	__u8 idx_nplens[2][2];
 	__u8 idx_plens[2][2][LWFP_IDX_PLENS];
+	/* [half]: bit 1 << kind for each enum lwfp_idx_kind that has a bucket;
+	 * a connect probes no bucket of the other kinds. */
+	__u8 idx_kinds[2];
+	__u8 idx_pad[2];
 	__u32 max_flows_per_uid; /* live flows one uid may hold; 0: the default */
 	__u32 dns_ttl_floor_s; /* learned names live at least this long; 0: the default */
 	__u32 conds[2]; /* [half]: the union of its filters' conds */

@@ -68,12 +68,9 @@ static const struct kernel_need needs[] = {
 	HELPER(CGROUP_SOCKOPT, get_netns_cookie,
 	       "network namespace cookies in sockopt programs (Linux 5.8)"),
 	HELPER(SOCK_OPS, get_netns_cookie, "network namespace cookies in sockops (Linux 5.15)"),
-	HELPER(CGROUP_SOCK_ADDR, get_current_task,
-	       "bpf_get_current_task in cgroup connect programs, for the application's "
-	       "network namespace (Linux 5.19)"),
-	HELPER(CGROUP_SOCK_ADDR, probe_read_kernel,
-	       "bpf_probe_read_kernel in cgroup connect programs, for the application's "
-	       "network namespace (Linux 5.19; not under lockdown=confidentiality)"),
+	HELPER(CGROUP_SOCK_ADDR, get_current_task_btf,
+	       "bpf_get_current_task_btf in cgroup connect programs, for the application's "
+	       "network namespace and executable (Linux 6.1, the oldest kernel checked)"),
 };
 
 /*

@@ -221,6 +221,7 @@ int filters_publish(struct lwfp_engine *e, const struct lwfp_filter *fs, uint32_
 		cfg.conds[idle] = conds_union(fs, n);
 		memcpy(cfg.idx_nplens[idle], ix.nplens, sizeof(ix.nplens));
 		memcpy(cfg.idx_plens[idle], ix.plens, sizeof(ix.plens));
+		cfg.idx_kinds[idle] = ix.kinds;
 		filter_summary(&cfg, idle, fs, n);
 		err = config_write(e, &cfg);
 	}

@@ -130,6 +130,7 @@ static int index_fill(struct filter_index *ix, const struct posting *ps, uint32_
 		if (!i || memcmp(&ps[i].key, &ps[i - 1].key, sizeof(ps[i].key))) {
 			ix->keys[ix->nbuckets] = ps[i].key;
 			ix->buckets[ix->nbuckets].start = half * LWFP_MAX_FILTERS + i;
+			ix->kinds |= 1u << ps[i].key.kind;
 			ix->nbuckets++;
 		}
 		ix->buckets[ix->nbuckets - 1].len++;

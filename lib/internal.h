@@ -132,6 +132,7 @@ struct filter_index {
 	uint32_t *pos;
 	uint8_t nplens[2]; /* [family 4 = 0, 6 = 1], as in lwfp_config */
 	uint8_t plens[2][LWFP_IDX_PLENS];
+	uint8_t kinds; /* bit 1 << kind for each kind with a bucket, as in lwfp_config */
 };
 
 /* Indexes fs[0..n) (sorted as published) for table half `half`. */

@@ -103,6 +103,7 @@ static void test_bucket_choice(void **state)
 	assert_int_equal(bucket_of(&ix, 7)->kind, LWFP_IDX_ANY);
 	assert_int_equal(ix.nplens[0], 2);
 	assert_int_equal(ix.nplens[1], 1);
+	assert_int_equal(ix.kinds, 1u << LWFP_IDX_PREFIX | 1u << LWFP_IDX_DPORT | 1u << LWFP_IDX_ANY);
 	index_free(&ix);
 }
 
@@ -122,6 +123,8 @@ static void test_host_bucket(void **state)
 	assert_int_equal(bucket_of(&ix, 0)->kind, LWFP_IDX_HOST);
 	assert_int_equal(bucket_of(&ix, 1)->kind, LWFP_IDX_HOST);
 	assert_int_equal(bucket_of(&ix, 2)->kind, LWFP_IDX_PREFIX);
+	/* No port or wildcard bucket: a connect probes neither. */
+	assert_int_equal(ix.kinds, 1u << LWFP_IDX_HOST | 1u << LWFP_IDX_PREFIX);
 	index_free(&ix);
 }
 
@@ -261,10 +264,13 @@ static void probe(const struct filter_index *ix, uint32_t half, uint8_t family,
 	const struct lwfp_idx_bucket *b[LWFP_IDX_PLENS + 2] = { 0 };
 	unsigned int fam = family == 6, i, j, nb = 0;
 
-	b[nb++] = find(ix, &k);
+	/* A kind of bucket missing from ix->kinds is not probed (lwfp_config.idx_kinds). */
+	if (ix->kinds & (1u << LWFP_IDX_ANY))
+		b[nb++] = find(ix, &k);
 	k.kind = LWFP_IDX_DPORT;
 	k.dport = dport;
-	b[nb++] = find(ix, &k);
+	if (ix->kinds & (1u << LWFP_IDX_DPORT))
+		b[nb++] = find(ix, &k);
 	k.kind = LWFP_IDX_PREFIX;
 	k.dport = 0;
 	k.family = family;

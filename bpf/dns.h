@@ -10,6 +10,12 @@
  *                  length-prefixed message in one segment) is parsed
  *                  (dns_parse.h) and each A/AAAA address of it stored in
  *                  lwfp_dns under {namespace, address}.
+ *   dns_tcp_count()  sockops TCP_CONNECT_CB, and dns_tcp_uncount() at
+ *                  release: a marked TCP socket's local port is counted
+ *                  in lwfp_dns_tcp_ports while it lives, so that
+ *                  dns_learn() lets every other TCP packet go with one
+ *                  inlined array lookup: this program runs for every
+ *                  packet the subtree receives, and TCP is most of them.
  *   dns_host_init()    connect: the bloom of the destination's entry, when its
  *   dns_host_matches() TTL (or the floor) has not run out and a --host filter
  *                  is live; a --host filter is one bit test, and a hash
@@ -34,13 +40,79 @@
 
 static __always_inline void dns_mark(struct bpf_sock_addr *ctx)
 {
-	__u64 *ns;
+	struct lwfp_dns_sock *d;
 
 	if (ctx->user_port != bpf_htons(LWFP_DNS_PORT) || !ctx->sk)
 		return;
-	ns = bpf_sk_storage_get(&lwfp_dns_sk, ctx->sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	if (ns)
-		*ns = bpf_get_netns_cookie(ctx);
+	d = bpf_sk_storage_get(&lwfp_dns_sk, ctx->sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (d)
+		d->netns = bpf_get_netns_cookie(ctx);
+}
+
+/* port's count in lwfp_dns_tcp_ports moves by delta. */
+static __always_inline void dns_tcp_port_add(__u32 port, __s32 delta)
+{
+	__u32 *n = bpf_map_lookup_elem(&lwfp_dns_tcp_ports, &port);
+
+	if (n)
+		__sync_fetch_and_add(n, delta);
+}
+
+/*
+ * A marked TCP socket has its local port now: count it, once. A socket
+ * that connects again from another port moves its count.
+ */
+static __always_inline void dns_tcp_count(struct bpf_sock_ops *ops)
+{
+	struct lwfp_dns_sock *d;
+	__u32 port = ops->local_port;
+
+	if (!ops->sk || !port)
+		return;
+	d = bpf_sk_storage_get(&lwfp_dns_sk, ops->sk, 0, 0);
+	if (!d || d->port == port)
+		return;
+	if (d->port)
+		dns_tcp_port_add(d->port, -1);
+	dns_tcp_port_add(port, 1);
+	d->port = port;
+}
+
+/*
+ * close(): the count goes with the socket. Only its own count: a socket
+ * never counted gives nothing back, so no socket can zero another's (one
+ * in another namespace with the same port) and hide its answers.
+ */
+static __always_inline void dns_tcp_uncount(struct bpf_sock *sk)
+{
+	struct lwfp_dns_sock *d;
+
+	if (sk->protocol != IPPROTO_TCP)
+		return;
+	d = bpf_sk_storage_get(&lwfp_dns_sk, sk, 0, 0);
+	if (!d || !d->port)
+		return;
+	dns_tcp_port_add(d->port, -1);
+	d->port = 0;
+}
+
+/*
+ * A TCP packet for a local port no marked socket has: not ours, known
+ * without a helper call. Anything else (UDP, IPv6 with extension headers,
+ * a header not in the linear data) goes on to the storage lookup.
+ */
+static __always_inline bool dns_tcp_unmarked(struct __sk_buff *skb, const struct bpf_sock *sk)
+{
+	__u8 *b = (__u8 *)(long)skb->data, *end = (__u8 *)(long)skb->data_end;
+	__u32 port, *n;
+
+	if (b + 10 > end)
+		return false;
+	if (!((b[0] >> 4 == 4 && b[9] == IPPROTO_TCP) || (b[0] >> 4 == 6 && b[6] == IPPROTO_TCP)))
+		return false;
+	port = sk->src_port;
+	n = bpf_map_lookup_elem(&lwfp_dns_tcp_ports, &port);
+	return n && !*n;
 }
 
 /* walk.netns and walk.dst.ip, laid out as the key (flow.h). */
@@ -193,17 +265,17 @@ static __always_inline void dns_store(struct dns_parse *p, __u64 netns)
 static __always_inline int dns_learn(struct __sk_buff *skb)
 {
 	struct bpf_sock *sk = skb->sk;
+	struct lwfp_dns_sock *d;
 	struct dns_parse *p;
 	__u32 off, len = 0;
-	__u64 *ns;
 
-	if (!sk)
+	if (!sk || dns_tcp_unmarked(skb, sk))
 		return 1;
 	sk = bpf_sk_fullsock(sk);
 	if (!sk)
 		return 1;
-	ns = bpf_sk_storage_get(&lwfp_dns_sk, sk, 0, 0);
-	if (!ns)
+	d = bpf_sk_storage_get(&lwfp_dns_sk, sk, 0, 0);
+	if (!d)
 		return 1;
 	off = dns_payload(skb, &len);
 	p = dns_scratch();
@@ -217,6 +289,6 @@ static __always_inline int dns_learn(struct __sk_buff *skb)
 	dns_parse_init(p);
 	bpf_loop(DNS_STEPS_MAX, dns_loop_step, NULL, 0);
 	if (p->state == DNS_S_DONE)
-		dns_store(p, *ns);
+		dns_store(p, d->netns);
 	return 1;
 }

@@ -12,6 +12,7 @@
 
 #include <bpf/bpf_core_read.h>
 #include "common.h"
+#include "dns.h"
 #include "flow.h"
 #include "sockflow.h"
 #include "kern.h"
@@ -155,6 +156,7 @@ static __always_inline int handoff_sockops(struct bpf_sock_ops *ops)
 	switch (ops->op) {
 	case BPF_SOCK_OPS_TCP_CONNECT_CB:
 		handoff_connect(ops);
+		dns_tcp_count(ops);
 		break;
 	case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:
 		handoff_accept(ops);
@@ -175,6 +177,7 @@ static __always_inline int handoff_release(struct bpf_sock *sk)
 	struct lwfp_sk *st = sock_state(sk, false);
 	struct lwfp_udp_addr_key k;
 
+	dns_tcp_uncount(sk);
 	if (!st || st->role == LWFP_SK_FLOW)
 		return 1;
 	if (st->dgram) {

@@ -21,7 +21,7 @@
  * with any change below. It continues LWFP_ABI_VERSION's numbering, which
  * counted map changes too until the layouts left the ABI.
  */
-#define LWFP_LAYOUT_VERSION 8
+#define LWFP_LAYOUT_VERSION 9
 
 /* lwfp_services[handle - 1]; an empty slot has handle 0. */
 struct lwfp_service {
@@ -370,6 +370,17 @@ struct lwfp_filter_hits {
 #define LWFP_DNS_HASHES 16
 #define LWFP_DNS_ENTRIES 8192
 #define LWFP_DNS_PORT 53
+
+/*
+ * lwfp_dns_sk: a socket that sent to port 53. port: its local port (host
+ * order) while lwfp_dns_tcp_ports counts it, a TCP socket's from its
+ * connect on; 0 otherwise.
+ */
+struct lwfp_dns_sock {
+	__u64 netns; /* cookie of the socket's network namespace */
+	__u16 port;
+	__u16 pad[3];
+};
 
 /*
  * No family: the data plane's key is its walk's namespace cookie followed

@@ -309,8 +309,21 @@ struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
-	__type(value, __u64);
+	__type(value, struct lwfp_dns_sock);
 } lwfp_dns_sk SEC(".maps");
+
+/*
+ * lwfp_dns_tcp_ports[local port]: the live TCP sockets of lwfp_dns_sk
+ * with that local port, in any namespace. A TCP packet for a port counted
+ * 0 is no DNS answer of ours, and is let go before the storage lookup
+ * (bpf/dns.h); an array's lookup is inlined.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u32);
+} lwfp_dns_tcp_ports SEC(".maps");
 
 /* A message being parsed: far beyond the BPF stack. */
 struct {

@@ -49,6 +49,7 @@
 	X(EV_SCRATCH, "lwfp_ev_scratch") \
 	X(DNS, "lwfp_dns") \
 	X(DNS_SK, "lwfp_dns_sk") \
+	X(DNS_TCP_PORTS, "lwfp_dns_tcp_ports") \
 	X(DNS_SCRATCH, "lwfp_dns_scratch") \
 	X(OFFLOAD_TX, "lwfp_offload_tx") \
 	X(OFFLOAD_RX, "lwfp_offload_rx") \

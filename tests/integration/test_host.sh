@@ -19,7 +19,12 @@
 #     address that namespace was given;
 #   - lwfpctl dns list -j shows both namespaces' answers; bad --host and
 #     dns floor values are refused with one line;
-#   - a filter with --host and --app matches only when both hold.
+#   - a filter with --host and --app matches only when both hold;
+#   - TCP answers are parsed only for the local ports of live TCP sockets
+#     that sent to port 53 (lwfp_dns_tcp_ports): a socket in another
+#     namespace with the same port, marked but never connected, cannot take
+#     that count away when it closes, so the answer is still learned; and
+#     once the sockets are closed, every port's count is back to 0.
 . "$(dirname "$0")/lib.sh"
 
 . "$(dirname "$0")/lib_inspect.sh"
@@ -53,7 +58,7 @@ spawn dnsmasq - "$NSP_SRV" dnsmasq --no-daemon --no-resolv --no-hosts --user=roo
 	--host-record=www.example.test,198.18.0.3,1 \
 	--host-record=api.example.test,198.18.0.4,1 --host-record=api.example.test,198.18.0.6,1 \
 	--host-record=v6.example.test,2001:db8::3,1 --host-record=other.test,198.18.0.5,1 \
-	--host-record=tcp.example.test,198.18.0.8,1
+	--host-record=tcp.example.test,198.18.0.8,1 --host-record=tcp2.example.test,198.18.0.7,60
 wait_until 10 udp_bound "$NSP_SRV" 53 || fail "dnsmasq does not listen: $(cat "$T/dnsmasq.err")"
 printf 'nameserver %s\noptions attempts:1 timeout:2\n' "$SRV4" >"$T/resolv1.conf"
 
@@ -238,6 +243,40 @@ fi
 ctl save
 grep -- "--host www.example.test" <<<"$CTL_OUT" | grep -q -- "--app '$(readlink -f "$PY")'" ||
 	fail "save does not keep --host and --app together: $CTL_OUT"
+
+# ---- TCP answers: a port's count is its own sockets' -------------------------------------------
+
+DNSC=$T/dns_tcp_client.py
+cp "$LWFP_ROOT/tests/integration/dns_tcp_client.py" "$DNSC" && chmod 755 "$DNSC" ||
+	fail "cannot stage dns_tcp_client.py"
+DPORT=40053
+spawn victim app "$NSP_CLI" "$PY" "$DNSC" hold "$DPORT" "$SRV4" tcp2.example.test "$T/vready" "$T/vgate"
+VPID=$LAST_PID
+wait_until 10 test -e "$T/vready" || fail "the victim did not connect: $(cat "$T/victim.err")"
+# uid 65534 in the other namespace: the same port, marked by a connect to
+# port 53 that fails before its SYN (no route there), then closed.
+mkcg app2
+sh -c "$_ENTER" sh "$CG/app2" "$NSP2" "${AS_NOBODY[@]}" "$PY" "$DNSC" fail "$DPORT" 198.18.0.2 \
+	>"$T/att.out" 2>&1 || fail "the attacker: $(cat "$T/att.out")"
+grep -qx ENETUNREACH "$T/att.out" || fail "the attacker's connect: $(cat "$T/att.out")"
+touch "$T/vgate"
+wait_exit "$VPID" 15
+[ "$WAIT_RC" = 0 ] && grep -qx 198.18.0.7 "$T/victim.out" ||
+	fail "the victim's query: $(cat "$T/victim.out" "$T/victim.err")"
+ctl dns list -j
+"$PY" -c '
+import json, sys
+assert any(e["name"] == "tcp2.example.test" and e["addr"] == "198.18.0.7"
+           for e in json.load(sys.stdin))
+' <<<"$CTL_OUT" || fail "the TCP answer for tcp2.example.test was not learned: $CTL_OUT"
+ports_counted() {
+	bpftool map dump pinned "$PIN/lwfp_dns_tcp_ports" -j | "$PY" -c '
+import json, sys
+print(sum(int.from_bytes(bytes(int(x, 16) for x in e["value"]), "little")
+          for e in json.load(sys.stdin)))'
+}
+ports_zero() { [ "$(ports_counted)" = 0 ]; }
+wait_until 10 ports_zero || fail "TCP DNS ports still counted after their sockets closed: $(ports_counted)"
 
 stop_inspect I "$I"
 stop_inspect J "$J"

@@ -75,6 +75,13 @@ show_logs() {
 		printf -- '--- %s (last 15 lines)\n' "${f#"$T"/}" >&3
 		tail -n 15 "$f" >&3
 	done
+	# A flow log's errors, which the tail of a busy log often no longer holds.
+	for f in "$T"/*.log; do
+		grep -q '"verdict":"error"' "$f" 2>/dev/null || continue
+		printf -- '--- %s (errors: %s, the first 5)\n' "${f#"$T"/}" \
+			"$(grep -c '"verdict":"error"' "$f")" >&3
+		grep '"verdict":"error"' "$f" | head -n 5 >&3
+	done
 }
 
 kill_cgroup_procs() {

@@ -201,7 +201,8 @@ $(filter $(BUILD)/tests/test_lwfpctl_%,$(UNIT_BINS)): $(filter-out %/main.o,$(CT
 # cgroup paths.
 $(BUILD)/tests/test_inspect_dns: $(BUILD)/obj/tools/lwfp-inspect/dns.o
 $(BUILD)/tests/test_inspect_offload: $(BUILD)/obj/tools/lwfp-inspect/offload.o
-$(BUILD)/tests/test_inspect_budget: $(BUILD)/obj/tools/lwfp-inspect/budget.o
+$(BUILD)/tests/test_inspect_budget: $(BUILD)/obj/tools/lwfp-inspect/budget.o \
+	$(BUILD)/obj/tools/lwfp-inspect/uid_share.o
 $(BUILD)/tests/test_inspect_peek: $(BUILD)/obj/tools/lwfp-inspect/peek.o
 $(BUILD)/tests/test_inspect_uid_share: $(BUILD)/obj/tools/lwfp-inspect/uid_share.o
 $(BUILD)/tests/test_inspect_cgpath: $(COMMON_A)

@@ -25,7 +25,7 @@ static void test_init_refuses_no_room(void **state)
 	assert_int_equal(budget_init(&b, 8 * MIB, 0), -EINVAL);
 	assert_int_equal(budget_init(&b, 8 * MIB, 8 * MIB), 0);
 	assert_int_equal(b.slots, 1);
-	assert_int_equal(b.share, 1); /* half of one flow rounds up to one */
+	assert_int_equal(b.shares.max, 1); /* half of one flow rounds up to one */
 	budget_destroy(&b);
 	budget_destroy(&b); /* twice is harmless */
 }
@@ -78,7 +78,7 @@ static void test_all_given_back(void **state)
 	for (uid = 32; uid >= 2; uid -= 2)
 		budget_give(&b, uid);
 	assert_int_equal(b.used, 0);
-	assert_int_equal(b.nusers, 0);
+	assert_int_equal(b.shares.uids, 0);
 	for (uid = 0; uid < 16; uid++)
 		assert_int_equal(budget_take(&b, 7), 0);
 	assert_int_equal(budget_take(&b, 7), -EDQUOT);

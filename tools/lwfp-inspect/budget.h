@@ -25,21 +25,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "uid_share.h"
+
 /* The user of a flow whose application is unknown (no process context). */
 #define BUDGET_UID_UNKNOWN UINT32_MAX
-
-struct budget_user {
-	uint32_t uid;
-	uint32_t flows;
-};
 
 struct budget {
 	pthread_mutex_t lock;
 	size_t slots; /* flows the budget holds */
 	size_t used;
-	size_t share; /* flows one user may hold */
-	struct budget_user *users; /* those holding flows, `slots` at most */
-	size_t nusers;
+	struct uid_share shares; /* each user's flows, at most half the slots */
 };
 
 /*

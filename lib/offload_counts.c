@@ -30,22 +30,43 @@ static int fin_arrived(int fd, bool *fin)
 	return 0;
 }
 
-LWFP_API int lwfp_offload_counts(int fd, struct lwfp_offload_counts *c)
+/* getsockopt(TCP_INFO): what the stack counted. */
+static int tcp_counts(int fd, struct tcp_info *ti)
 {
-	socklen_t len = sizeof(struct tcp_info);
-	struct tcp_info ti;
+	socklen_t len = sizeof(*ti);
+
+	return getsockopt(fd, IPPROTO_TCP, TCP_INFO, ti, &len) ? -errno : 0;
+}
+
+/*
+ * Four calls read one socket that moves on between them: a segment or an
+ * ACK arriving between TCP_INFO and SIOCINQ/SIOCOUTQ counts twice or not
+ * at all, and a proxy that takes received - unread at the hand-over as its
+ * base then waits forever for a byte that never comes, or sees one too
+ * many and resets the flow. So the reading is kept only when a second
+ * TCP_INFO after the others finds the same totals; the FIN counts among
+ * them, so it is read consistently too.
+ */
+#define COUNTS_TRIES 64
+
+static int counts_try(int fd, struct lwfp_offload_counts *c, bool *stable)
+{
+	struct tcp_info ti, again;
 	int unread, queued, err;
 	bool fin = false;
 
-	if (!c)
-		return -EINVAL;
-	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len))
-		return -errno;
+	err = tcp_counts(fd, &ti);
+	if (err)
+		return err;
 	if (ioctl(fd, SIOCINQ, &unread) || ioctl(fd, SIOCOUTQ, &queued))
 		return -errno;
 	err = fin_arrived(fd, &fin);
+	if (!err)
+		err = tcp_counts(fd, &again);
 	if (err)
 		return err;
+	*stable = again.tcpi_bytes_received == ti.tcpi_bytes_received &&
+		  again.tcpi_bytes_acked == ti.tcpi_bytes_acked;
 	/* bytes_received counts the FIN as a byte. */
 	*c = (struct lwfp_offload_counts){
 		.written = ti.tcpi_bytes_acked + (uint64_t)queued,
@@ -54,4 +75,19 @@ LWFP_API int lwfp_offload_counts(int fd, struct lwfp_offload_counts *c)
 		.fin = fin,
 	};
 	return 0;
+}
+
+LWFP_API int lwfp_offload_counts(int fd, struct lwfp_offload_counts *c)
+{
+	bool stable = false;
+	int i, err;
+
+	if (!c)
+		return -EINVAL;
+	for (i = 0; i < COUNTS_TRIES && !stable; i++) {
+		err = counts_try(fd, c, &stable);
+		if (err)
+			return err;
+	}
+	return stable ? 0 : -EAGAIN;
 }

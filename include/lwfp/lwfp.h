@@ -160,8 +160,11 @@ int lwfp_offload(int a, int b, const struct lwfp_offload_opts *opts);
  * part still queued; received - unread has been taken, by the proxy or by
  * the kernel. A direction src -> dst has delivered everything once dst's
  * written has grown, since the hand-over, by src's received now less its
- * received - unread at the hand-over (docs/abi.md, "Offload"). 0 or
- * -errno: -EINVAL for c NULL, else that of getsockopt(TCP_INFO) or ioctl.
+ * received - unread at the hand-over (docs/abi.md, "Offload"). The four
+ * fields are one reading, taken while no segment or ACK arrived: 0, or
+ * -EAGAIN when the socket kept moving through every try (ask again; c then
+ * holds the last try, each field read at a moment of its own), or -EINVAL
+ * for c NULL, else the -errno of getsockopt(TCP_INFO) or ioctl.
  */
 struct lwfp_offload_counts {
 	uint64_t written;

@@ -75,8 +75,10 @@ int offload_begin(struct offload *o, int client, int server, const char *pin_dir
 uint64_t offload_bytes(int fd)
 {
 	struct lwfp_offload_counts c;
+	int err = lwfp_offload_counts(fd, &c);
 
-	return lwfp_offload_counts(fd, &c) ? 0 : c.received;
+	/* At the flow's end only ACKs still move: received is right. */
+	return err && err != -EAGAIN ? 0 : c.received;
 }
 
 /*
@@ -96,6 +98,11 @@ static int dir_drained(struct offload_dir *d, int src, int dst, const char *pin_
 	err = lwfp_offload_spill(src, &sp, &opts);
 	if (!err)
 		err = lwfp_offload_counts(dst, &t);
+	if (err == -EAGAIN) {
+		/* dst kept moving while it was read: ask again soon. */
+		d->draining = true;
+		return 0;
+	}
 	if (err)
 		return err;
 	d->draining = t.written - d->out0 < sp.sent + d->pumped;
@@ -183,6 +190,8 @@ static int dir_run(struct offload_dir *d, int src, int dst)
 	err = lwfp_offload_counts(dst, &t);
 	if (!err)
 		err = lwfp_offload_counts(src, &s);
+	if (err == -EAGAIN)
+		return 0; /* still moving: offload_flushing() asks again */
 	if (err)
 		return err;
 	if ((int64_t)t.written - d->base < (int64_t)s.received)

@@ -201,6 +201,10 @@ $(filter $(BUILD)/tests/test_lwfpctl_%,$(UNIT_BINS)): $(filter-out %/main.o,$(CT
 # cgroup paths.
 $(BUILD)/tests/test_inspect_dns: $(BUILD)/obj/tools/lwfp-inspect/dns.o
 $(BUILD)/tests/test_inspect_offload: $(BUILD)/obj/tools/lwfp-inspect/offload.o
+# ... and makes lwfp_offload_counts() say -EAGAIN (a socket that kept
+# moving), lwfp_offload_spill() answer as an engine would.
+$(BUILD)/tests/test_inspect_offload: private LDFLAGS += \
+	-Wl,--wrap=lwfp_offload_counts,--wrap=lwfp_offload_spill
 $(BUILD)/tests/test_inspect_budget: $(BUILD)/obj/tools/lwfp-inspect/budget.o \
 	$(BUILD)/obj/tools/lwfp-inspect/uid_share.o
 $(BUILD)/tests/test_inspect_peek: $(BUILD)/obj/tools/lwfp-inspect/peek.o

@@ -143,6 +143,24 @@ OFFLOAD_ANALYSIS = (
 RELAY_NAMES = {"inspect": "inspect", "offload": "inspect --offload", "direct": "direct (no proxy)"}
 
 
+# What the programs' remaining cost is made of, and what would remove it.
+# Measured on 2026-12-07 with bench/progcost.sh, perf and timing marks
+# around each piece of the programs; not recomputed per run.
+PROGRAMS_GAP = (
+    "What is left is kernel work the hand-off design asks for, not instructions: `bench/progcost.sh` with perf and "
+    "timing marks around each piece (2026-12-07) gave about 1.1 µs for each socket storage created (two per "
+    "connection: the application's socket at connect4 and the proxy's outbound socket at set records), 0.7 µs "
+    "for the lwfp_flows insert, 0.6 µs for the listener check's `bpf_sk_lookup_tcp`, 0.3 µs for each LRU or "
+    "hash update and delete in sockops and release, and 67 ns for each of the 18 sockops runs (the cost of the "
+    "hook, with nothing to do in 15 of them), 72 ns for each received packet's cgroup_skb hook. Reaching 5 µs "
+    "needs design changes, each with its own security review: (1) no socket storage on the application's socket, "
+    "its flow found by socket cookie in a preallocated table bounded per uid like lwfp_flows; (2) the outbound "
+    "socket's records carried by its flow entry instead of its own storage; (3) the hand-off's publish and claim "
+    "without sockops, which needs a hook after the source port is chosen that cgroup programs do not have; "
+    "(4) DNS answers learned off the per-packet path (attached only while a `--host` filter or a log that names "
+    "hosts needs them). (1) and (2) together are about 3 µs, (4) about 1.2 µs.\n")
+
+
 def med(xs):
     xs = [x for x in xs if x is not None]
     return statistics.median(xs) if xs else None
@@ -586,7 +604,10 @@ def main():
                 f"{fmt(ipc.get('sockops', {}).get('runs_per_conn'), 0)} times per connection, most of them "
                 "callbacks the kernel makes whenever a sockops program is attached (three matter to lwfp). "
                 "Per-round figures are "
-                "in results.json; on the shared machine rounds differ by much more than the targets' margins.\n")
+                "in results.json; on the shared machine rounds differ by much more than the targets' margins. "
+                "What would close it is fewer allocations per connection, not fewer instructions: (1) and (2) of "
+                "the programs section below take two socket storages, their slab allocations and their RCU frees "
+                "off every connection.\n")
         elif t["name"].startswith("programs"):
             ipc = profile.get("interception_per_conn", {})
             P.append("Where it goes, per connection of the (c) profile round: " + "; ".join(
@@ -599,6 +620,7 @@ def main():
                 "DNS answers (most of its cost is the cgroup hook's own: an empty program there took 72 ns "
                 "a run against its 139 in `bench/progcost.sh`). `bench/progcost.sh N` measures the same over N connections through one "
                 "lwfp-inspect, with exact run counts.\n")
+            P.append(PROGRAMS_GAP)
         elif "offload" in t["name"]:
             P.append(OFFLOAD_ANALYSIS.format(
                 off1=fmt(tpv("offload", 1, 1)), off3=fmt(tpv("offload", 3, 1)),

@@ -29,6 +29,40 @@
 
 #define NO_ENGINE "/nonexistent/lwfp-unit-inspect-offload"
 
+/* The next this many readings say -EAGAIN: the socket kept moving. */
+static int moving_readings;
+
+int __real_lwfp_offload_counts(int fd, struct lwfp_offload_counts *c);
+int __wrap_lwfp_offload_counts(int fd, struct lwfp_offload_counts *c);
+
+int __wrap_lwfp_offload_counts(int fd, struct lwfp_offload_counts *c)
+{
+	int err = __real_lwfp_offload_counts(fd, c);
+
+	if (!err && moving_readings > 0) {
+		moving_readings--;
+		return -EAGAIN;
+	}
+	return err;
+}
+
+/* Non-zero: lwfp_offload_spill() answers as an engine that sent nothing. */
+static int engine_sent_nothing;
+
+int __real_lwfp_offload_spill(int fd, struct lwfp_offload_spill *sp,
+			      const struct lwfp_offload_opts *opts);
+int __wrap_lwfp_offload_spill(int fd, struct lwfp_offload_spill *sp,
+			      const struct lwfp_offload_opts *opts);
+
+int __wrap_lwfp_offload_spill(int fd, struct lwfp_offload_spill *sp,
+			      const struct lwfp_offload_opts *opts)
+{
+	if (!engine_sent_nothing)
+		return __real_lwfp_offload_spill(fd, sp, opts);
+	*sp = (struct lwfp_offload_spill){ .holding = true };
+	return 0;
+}
+
 static void tcp_pair(int fds[2])
 {
 	assert_int_equal(loopback_tcp_pair(fds), 0);
@@ -120,6 +154,33 @@ static void test_end_passed_on(void **state)
 }
 
 /*
+ * An end whose counts could not be read still (-EAGAIN) is neither passed
+ * on nor a failure: the flow stays flushing and the next check passes it.
+ * Nor is a socket that kept moving at the hand-over a failure.
+ */
+static void test_end_while_moving(void **state)
+{
+	struct flow f;
+	int failed = -1;
+
+	(void)state;
+	flow_open(&f);
+	client_fin(&f);
+	moving_readings = 1;
+	assert_int_equal(offload_run(&f.o, f.client, f.server, &failed), 0);
+	assert_true(f.o.up.eof);
+	assert_false(f.o.up.shut);
+	assert_true(offload_flushing(&f.o));
+	assert_int_equal(offload_run(&f.o, f.client, f.server, &failed), 0);
+	assert_true(f.o.up.shut);
+	assert_int_equal(drain_peer(f.speer), 0);
+	moving_readings = 2;
+	assert_int_equal(offload_begin(&f.o, f.client, f.server, NO_ENGINE, 0), -EAGAIN);
+	moving_readings = 0;
+	flow_close(&f);
+}
+
+/*
  * More went out through the server than the client received: the stream
  * is not what the peer sent, and the flow fails closed.
  */
@@ -158,12 +219,43 @@ static void test_spill_without_engine(void **state)
 	flow_close(&f);
 }
 
+/*
+ * A spill whose destination could not be read still: the proxy neither
+ * writes it (it cannot know the kernel's queue drained) nor fails, and
+ * asks again; then it writes it on.
+ */
+static void test_spill_while_moving(void **state)
+{
+	struct flow f;
+	int failed = -1;
+	char buf[8];
+
+	(void)state;
+	flow_open(&f);
+	engine_sent_nothing = 1;
+	assert_int_equal(send(f.cpeer, "held", 4, 0), 4);
+	assert_int_equal(poll(&(struct pollfd){ .fd = f.client, .events = POLLIN }, 1, 5000), 1);
+	moving_readings = 1;
+	assert_int_equal(offload_run(&f.o, f.client, f.server, &failed), 0);
+	assert_true(f.o.up.draining);
+	assert_true(offload_wants_write(&f.o.up));
+	assert_int_equal(f.o.up.pumped, 0);
+	assert_int_equal(offload_run(&f.o, f.client, f.server, &failed), 0);
+	assert_int_equal(f.o.up.pumped, 4);
+	assert_int_equal(recv(f.speer, buf, sizeof(buf), 0), 4);
+	assert_memory_equal(buf, "held", 4);
+	engine_sent_nothing = 0;
+	flow_close(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_end_passed_on),
+		cmocka_unit_test(test_end_while_moving),
 		cmocka_unit_test(test_more_out_than_in),
 		cmocka_unit_test(test_spill_without_engine),
+		cmocka_unit_test(test_spill_while_moving),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,7 +14,9 @@
 #      (d) iptables nat REDIRECT: conn/s, p50/p99 connect-to-first-byte
 #   2. relay: lwfp-inspect (with and without --offload), haproxy, socat; 1 hop
 #      and a 3-hop lwfp chain; 1 and 16 streams; and direct, without a proxy:
-#      GiB/s and proxy CPU seconds per GiB
+#      GiB/s and proxy CPU seconds per GiB; then bench/sockmap_probe.sh
+#      (the application's socket in a socket map, what would close the
+#      offload targets)
 #   3. memory: 10,000 (and, in full mode, 100,000) idle redirected flows
 #   4. classifier: (c) with 1, 100, 1000 and 10,000 non-matching filters
 #      above the matching one (one in CLS_HOST_EVERY a --host filter),
@@ -496,6 +498,15 @@ moved = sum(f.get("bytes_up", 0) + f.get("bytes_down", 0) for f in flows)
 spilled = sum(f.get("bytes_spilled", 0) for f in flows)
 print("%d of %d bytes (%.0f%%)" % (spilled, moved, 100.0 * spilled / max(moved, 1)))' "$T/offload$h.log")"
 done
+# What the application's own socket in a socket map would give (the
+# offload targets' "what would close it"): bench/sockmap_probe.sh.
+log "  sockmap probe: the application's socket in the map"
+bash "$ROOT/bench/sockmap_probe.sh" --raw "$((TP_BYTES >> 21))" >"$T/probe.jsonl" ||
+	die "the sockmap probe failed"
+while read -r line; do
+	line=${line#\{}
+	raw probe "${line%\}}"
+done <"$T/probe.jsonl"
 pkill_cg "$PCG"
 for h in A B C; do for k in inspect haproxy socat offload; do
 	pkill_cg "$(cgdir "$k$h")"

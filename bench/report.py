@@ -164,14 +164,14 @@ def probe_section(probe, offload_vs):
         "server sends into the application's receive queue. That queue is the catch: the kernel's "
         "ingress work (sk_psock_backlog) retries a full receive buffer a jiffy later, so downloads run "
         f"at {vs('app', 'down')} of direct with the buffer the kernel gives the socket, "
-        f"{vs('app', 'down', 4 << 20)} at 4 MiB and {vs('app', 'down', 16 << 20)} at 16 MiB. So the "
-        "goal is within reach of a design that (1) puts the application's socket in the map from "
+        f"{vs('app', 'down', 4 << 20)} at 4 MiB and {vs('app', 'down', 16 << 20)} at 16 MiB. So a "
+        "design could come near the goal (rounds differ by tens of per cent here) if it (1) puts the application's socket in the map from "
         "sockops, (2) raises its receive buffer to about 16 MiB while the flow is offloaded "
         "(bpf_setsockopt), kernel memory the offload budget must then count per user, and (3) switches "
         "a passed chain over only when no byte is in flight between its hops, the ordering the hop-level "
         "hand-over keeps today. The hop row, two sockets redirecting to each other with none of lwfp's "
         f"bounds, runs at {vs('hop', 'down')} of direct, against {fmt(offload_vs, 3)} for "
-        "lwfp-inspect --offload at 1 hop in the relay table: two connections per hop cap it either way.\n")
+        "lwfp-inspect --offload at 1 hop in the relay table: two connections per hop cap both.\n")
     return P
 
 

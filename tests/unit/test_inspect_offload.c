@@ -46,8 +46,9 @@ int __wrap_lwfp_offload_counts(int fd, struct lwfp_offload_counts *c)
 	return err;
 }
 
-/* Non-zero: lwfp_offload_spill() answers as an engine that sent nothing. */
-static int engine_sent_nothing;
+/* Set: lwfp_offload_spill() answers this, as an engine would. */
+static bool engine_fake;
+static struct lwfp_offload_spill engine_says;
 
 int __real_lwfp_offload_spill(int fd, struct lwfp_offload_spill *sp,
 			      const struct lwfp_offload_opts *opts);
@@ -57,9 +58,9 @@ int __wrap_lwfp_offload_spill(int fd, struct lwfp_offload_spill *sp,
 int __wrap_lwfp_offload_spill(int fd, struct lwfp_offload_spill *sp,
 			      const struct lwfp_offload_opts *opts)
 {
-	if (!engine_sent_nothing)
+	if (!engine_fake)
 		return __real_lwfp_offload_spill(fd, sp, opts);
-	*sp = (struct lwfp_offload_spill){ .holding = true };
+	*sp = engine_says;
 	return 0;
 }
 
@@ -117,6 +118,21 @@ static void client_fin(struct flow *f)
 
 	assert_int_equal(shutdown(f->cpeer, SHUT_WR), 0);
 	assert_int_equal(poll(&p, 1, 5000), 1);
+}
+
+/* A flow whose engine answers says to lwfp_offload_spill(). */
+static void flow_open_faked(struct flow *f, struct lwfp_offload_spill says)
+{
+	flow_open(f);
+	engine_fake = true;
+	engine_says = says;
+}
+
+/* The client's peer sends n bytes, and the proxy's socket has them. */
+static void client_sends(struct flow *f, const char *bytes, size_t n)
+{
+	assert_int_equal(send(f->cpeer, bytes, n, 0), (ssize_t)n);
+	assert_int_equal(poll(&(struct pollfd){ .fd = f->client, .events = POLLIN }, 1, 5000), 1);
 }
 
 /* Reads fd to its end: the bytes there were. */
@@ -211,8 +227,7 @@ static void test_spill_without_engine(void **state)
 
 	(void)state;
 	flow_open(&f);
-	assert_int_equal(send(f.cpeer, "held", 4, 0), 4);
-	assert_int_equal(poll(&(struct pollfd){ .fd = f.client, .events = POLLIN }, 1, 5000), 1);
+	client_sends(&f, "held", 4);
 	assert_int_equal(offload_run(&f.o, f.client, f.server, &failed), -EOPNOTSUPP);
 	assert_int_equal(failed, f.client);
 	assert_int_equal(f.o.up.pumped, 0);
@@ -231,10 +246,8 @@ static void test_spill_while_moving(void **state)
 	char buf[8];
 
 	(void)state;
-	flow_open(&f);
-	engine_sent_nothing = 1;
-	assert_int_equal(send(f.cpeer, "held", 4, 0), 4);
-	assert_int_equal(poll(&(struct pollfd){ .fd = f.client, .events = POLLIN }, 1, 5000), 1);
+	flow_open_faked(&f, (struct lwfp_offload_spill){ .holding = true });
+	client_sends(&f, "held", 4);
 	moving_readings = 1;
 	assert_int_equal(offload_run(&f.o, f.client, f.server, &failed), 0);
 	assert_true(f.o.up.draining);
@@ -244,7 +257,46 @@ static void test_spill_while_moving(void **state)
 	assert_int_equal(f.o.up.pumped, 4);
 	assert_int_equal(recv(f.speer, buf, sizeof(buf), 0), 4);
 	assert_memory_equal(buf, "held", 4);
-	engine_sent_nothing = 0;
+	engine_fake = false;
+	flow_close(&f);
+}
+
+/*
+ * At the client's end the server's socket fell short of what the client
+ * sent. While the kernel still holds bytes toward it, that is a wait; once
+ * nothing can still come (no spill, the kernel's queue empty), bytes were
+ * lost and the flow fails at once instead of at the idle timeout.
+ */
+static void test_lost_bytes(void **state)
+{
+	struct flow f;
+	int failed = -1;
+	char buf[8];
+
+	(void)state;
+	/* The kernel took 4 bytes from the client and has not sent them yet. */
+	flow_open_faked(&f, (struct lwfp_offload_spill){ .sent = 4 });
+	client_sends(&f, "sent", 4);
+	assert_int_equal(recv(f.client, buf, sizeof(buf), 0), 4);
+	client_fin(&f);
+	assert_int_equal(offload_run(&f.o, f.client, f.server, &failed), 0);
+	assert_false(f.o.up.shut);
+	/* Now it has: the end goes on. */
+	assert_int_equal(send(f.server, buf, 4, 0), 4);
+	assert_int_equal(offload_run(&f.o, f.client, f.server, &failed), 0);
+	assert_true(f.o.up.shut);
+	flow_close(&f);
+
+	/* The kernel says it sent 4 and dst took them; 4 more arrived and went nowhere. */
+	flow_open_faked(&f, (struct lwfp_offload_spill){ .sent = 4 });
+	client_sends(&f, "sentlost", 8);
+	assert_int_equal(recv(f.client, buf, sizeof(buf), MSG_WAITALL), 8);
+	assert_int_equal(send(f.server, buf, 4, 0), 4);
+	client_fin(&f);
+	assert_int_equal(offload_run(&f.o, f.client, f.server, &failed), -EPROTO);
+	assert_int_equal(failed, f.client);
+	assert_false(f.o.up.shut);
+	engine_fake = false;
 	flow_close(&f);
 }
 
@@ -256,6 +308,7 @@ int main(void)
 		cmocka_unit_test(test_more_out_than_in),
 		cmocka_unit_test(test_spill_without_engine),
 		cmocka_unit_test(test_spill_while_moving),
+		cmocka_unit_test(test_lost_bytes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

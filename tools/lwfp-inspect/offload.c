@@ -145,6 +145,7 @@ static int spill_read(struct offload_dir *d, int src, int dst, const char *pin_d
 	n = recv(src, d->buf, OFFLOAD_SPILL_BUF, MSG_DONTWAIT);
 	if (n <= 0)
 		return n < 0 && errno != EAGAIN ? -errno : 0;
+	d->pulled += (uint64_t)n;
 	d->off = 0;
 	d->len = (size_t)n;
 	return 1;
@@ -176,11 +177,33 @@ static int dir_pump(struct offload_dir *d, int src, int dst, const char *pin_dir
 }
 
 /*
+ * dst fell short of what src received, at its end: 1 when nothing can
+ * still come, so bytes were lost (the verdict dropped them, or the counts
+ * are wrong): the proxy holds no spill and has read all the kernel left
+ * it, and the kernel's queue toward dst is empty. 0: wait. Failing at once
+ * beats waiting out the idle timeout with a stream that stopped short.
+ */
+static int dir_lost(const struct offload_dir *d, int src, const struct lwfp_offload_counts *t,
+		    const char *pin_dir)
+{
+	struct lwfp_offload_opts opts = { .sz = sizeof(opts), .pin_dir = pin_dir };
+	struct lwfp_offload_spill sp;
+	int err;
+
+	if (d->len)
+		return 0;
+	err = lwfp_offload_spill(src, &sp, &opts);
+	if (err)
+		return err;
+	return sp.spilled == d->pulled && t->written - d->out0 >= sp.sent + d->pumped;
+}
+
+/*
  * The segments before the FIN were all given to the verdict before the FIN
  * itself, but the destination sends them from a work queue: wait until it
  * has taken them all, or shutdown() would cut them off.
  */
-static int dir_run(struct offload_dir *d, int src, int dst)
+static int dir_run(struct offload_dir *d, int src, int dst, const char *pin_dir)
 {
 	struct lwfp_offload_counts s, t;
 	int err;
@@ -194,8 +217,10 @@ static int dir_run(struct offload_dir *d, int src, int dst)
 		return 0; /* still moving: offload_flushing() asks again */
 	if (err)
 		return err;
-	if ((int64_t)t.written - d->base < (int64_t)s.received)
-		return 0;
+	if ((int64_t)t.written - d->base < (int64_t)s.received) {
+		err = dir_lost(d, src, &t, pin_dir);
+		return err > 0 ? -EPROTO : err;
+	}
 	/* More out than in: the stream is not what the peer sent. Fail closed. */
 	if ((int64_t)t.written - d->base > (int64_t)s.received)
 		return -EPROTO;
@@ -217,13 +242,13 @@ int offload_run(struct offload *o, int client, int server, int *failed)
 	*failed = client;
 	err = side_state(client, &o->up.eof);
 	if (!err)
-		err = dir_run(&o->up, client, server);
+		err = dir_run(&o->up, client, server, o->pin_dir);
 	if (err)
 		return err;
 	*failed = server;
 	err = side_state(server, &o->down.eof);
 	if (!err)
-		err = dir_run(&o->down, server, client);
+		err = dir_run(&o->down, server, client, o->pin_dir);
 	return err;
 }
 

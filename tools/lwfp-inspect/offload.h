@@ -31,6 +31,7 @@ struct offload_dir {
 	int64_t base; /* dst's written count at the hand-over, less src's bytes taken by then */
 	uint64_t out0; /* dst's written count at the hand-over */
 	uint64_t pumped; /* bytes of spills the proxy wrote to dst */
+	uint64_t pulled; /* bytes of spills the proxy read from src */
 	char *buf; /* OFFLOAD_SPILL_BUF, from the first spill on */
 	size_t off, len; /* the part of buf still to write */
 	bool eof; /* src received its peer's FIN */

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,16 +28,29 @@
 
 #define CHUNK (1 << 20)
 
+/* A transfer that moves nothing for this long has stalled: fail, not hang. */
+#define STALL_S 30
+
 struct run {
 	size_t bytes;
 	bool down;
 	int server_ls;
+	int go[2]; /* a pipe: the server moves bytes once the hop is wired */
 };
 
 static void die(const char *what)
 {
 	fprintf(stderr, "sockmap_probe: %s: %s\n", what, strerror(errno));
 	exit(1);
+}
+
+static void stall_bound(int fd)
+{
+	struct timeval tv = { .tv_sec = STALL_S };
+
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)))
+		die("SO_RCVTIMEO");
 }
 
 static int tcp_listen(uint16_t *port)
@@ -61,6 +75,7 @@ static int tcp_dial(uint16_t port)
 
 	if (s < 0 || connect(s, (struct sockaddr *)&a, sizeof(a)))
 		die("connect");
+	stall_bound(s);
 	return s;
 }
 
@@ -87,7 +102,7 @@ static void move(int fd, size_t bytes, bool send_them)
 		if (n <= 0) {
 			if (!n)
 				errno = EPIPE;
-			die(send_them ? "send" : "recv");
+			die(errno == EAGAIN ? "stalled" : send_them ? "send" : "recv");
 		}
 		bytes -= (size_t)n;
 	}
@@ -97,9 +112,17 @@ static void *server(void *arg)
 {
 	struct run *r = arg;
 	int s = accept4(r->server_ls, NULL, NULL, SOCK_CLOEXEC);
+	char go;
 
 	if (s < 0)
 		die("accept");
+	stall_bound(s);
+	/*
+	 * Bytes that reach a socket before it is in the map wait there for the
+	 * next segment, which a full window never sends.
+	 */
+	if (read(r->go[0], &go, 1) != 1)
+		die("waiting for the hop");
 	move(s, r->bytes, r->down);
 	close(s);
 	return NULL;
@@ -169,6 +192,8 @@ int main(int argc, char **argv)
 	r.bytes = (size_t)strtoul(argv[4], NULL, 10) << 20;
 	rcvbuf = argc > 5 ? atoi(argv[5]) : 0;
 	r.server_ls = tcp_listen(&sport);
+	if (pipe(r.go))
+		die("pipe");
 	if (strcmp(argv[2], "direct")) {
 		o = bpf_object__open_file(argv[1], NULL);
 		if (!o || bpf_object__load(o))
@@ -187,6 +212,8 @@ int main(int argc, char **argv)
 		b = tcp_dial(sport);
 		wire(o, argv[2], c, a, b);
 	}
+	if (write(r.go[1], "g", 1) != 1)
+		die("starting the server");
 	t0 = seconds();
 	move(c, r.bytes, !r.down);
 	if (pthread_join(t, NULL))

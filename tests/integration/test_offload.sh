@@ -287,7 +287,18 @@ kill -KILL "$PID_B"
 wait_exit "$PID_B" 10
 touch "$T/gate"
 wait_until 30 dead "$client_pid" || fail "the client of the killed hop did not end"
-wait "$client_pid" && fail "the client of a killed hop saw a complete transfer: $(cat "$T/client.out")"
+# The flow skipped hop B (seen once under load, not understood: B had been
+# restarted just before): say so, with what the engine counted.
+skipped_b() {
+	tail -n 1 "$T/C.log" | grep -q '"chain":\["offloadA","offloadC"\]' || return 1
+	echo "the flow skipped the restarted hop B (C logged chain A, C); services:" \
+		"$("$LWFPCTL" service list --pin-dir "$PIN" 2>&1 | tr '\n' ';')" \
+		"counters: $("$LWFPCTL" stats --pin-dir "$PIN" 2>&1 | grep -v ' 0$' | tr '\n' ';')"
+}
+if wait "$client_pid"; then
+	wait_until 10 log_has C $((NLOG[C] + 1)) || true
+	fail "the client of a killed hop saw a complete transfer: $(cat "$T/client.out"); $(skipped_b)"
+fi
 # A reset, not an end: a stream cut short must not look like a short file.
 grep -q "ConnectionResetError\|BrokenPipeError" "$T/client.out" ||
 	fail "the client of the killed hop did not see a reset: $(cat "$T/client.out")"

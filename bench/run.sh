@@ -501,7 +501,7 @@ done
 # What the application's own socket in a socket map would give (the
 # offload targets' "what would close it"): bench/sockmap_probe.sh.
 log "  sockmap probe: the application's socket in the map"
-bash "$ROOT/bench/sockmap_probe.sh" --raw "$((TP_BYTES >> 21))" >"$T/probe.jsonl" ||
+bash "$ROOT/bench/sockmap_probe.sh" "$((TP_BYTES >> 21))" >"$T/probe.jsonl" ||
 	die "the sockmap probe failed"
 while read -r line; do
 	line=${line#\{}

@@ -1,5 +1,5 @@
 #!/bin/bash
-# bench/sockmap_probe.sh [--raw] [MIB]: would a socket map make a passed flow cost
+# bench/sockmap_probe.sh [MIB]: would a socket map make a passed flow cost
 # what a direct connection costs, if the application's own socket were in
 # it? docs/performance.md's offload targets ask for that (1 hop at 0.85 of
 # direct), and lwfp's offload today, two TCP connections per hop, reaches
@@ -15,14 +15,12 @@
 #                 client's receive buffer left to the kernel (at most 64
 #                 MiB moved: it is that slow) and forced to 4, 16 and 64
 #                 MiB.
-# Prints one JSON line per run, then a table (--raw: the lines only, as
-# make bench records them). Runs in a network namespace of its own
-# (unshare); its maps and programs go with it.
+# Prints one JSON line per run; make bench records them and its report
+# (bench/report.py) shows the medians against direct. Runs in a network
+# namespace of its own (unshare); its maps and programs go with it.
 set -u
 set -o pipefail
 
-RAW=0
-[ "${1:-}" = --raw ] && RAW=1 && shift
 MIB=${1:-512}
 # The kernel's receive buffer makes "app down" crawl: move less there.
 SLOW=$((MIB < 64 ? MIB : 64))
@@ -45,26 +43,9 @@ run() {
 rows=("direct up $MIB 0" "direct down $MIB 0" "hop up $MIB 0" "hop down $MIB 0"
 	"app up $MIB 0" "app down $SLOW 0" "app down $MIB 4194304" "app down $MIB 16777216"
 	"app down $MIB 67108864")
-out=$(mktemp) || exit 1
-trap 'rm -f "$out"' EXIT
 for _ in 1 2 3; do
 	for row in "${rows[@]}"; do
 		# shellcheck disable=SC2086
-		run $row | tee -a "$out" || exit 1
+		run $row || exit 1
 	done
 done
-[ "$RAW" = 1 ] && exit 0
-python3 - "$out" <<'EOF'
-import json, statistics, sys
-runs = [json.loads(l) for l in open(sys.argv[1])]
-med = {}
-for r in runs:
-    med.setdefault((r["mode"], r["dir"], r["rcvbuf"]), []).append(r["gibps"])
-med = {k: statistics.median(v) for k, v in med.items()}
-print("| path | direction | client's receive buffer | GiB/s | vs direct |")
-print("|---|---|---:|---:|---:|")
-for (mode, d, rb), g in med.items():
-    direct = med[("direct", d, 0)]
-    buf = "kernel's" if not rb else "%d MiB" % (rb >> 20)
-    print("| %s | %s | %s | %.2f | %.3f |" % (mode, d, buf, g, g / direct))
-EOF

@@ -68,7 +68,7 @@ fail() {
 
 # The tail of every log a started process left, for a failed test.
 show_logs() {
-	local f
+	local f n
 	[ -n "$T" ] && [ -d "$T" ] || return 0
 	for f in "$T"/*.log "$T"/*.out "$T"/*.err; do
 		[ -s "$f" ] || continue
@@ -77,10 +77,9 @@ show_logs() {
 	done
 	# A flow log's errors, which the tail of a busy log often no longer holds.
 	for f in "$T"/*.log; do
-		grep -q '"verdict":"error"' "$f" 2>/dev/null || continue
-		printf -- '--- %s (errors: %s, the first 5)\n' "${f#"$T"/}" \
-			"$(grep -c '"verdict":"error"' "$f")" >&3
-		grep '"verdict":"error"' "$f" | head -n 5 >&3
+		n=$(grep -c '"verdict":"error"' "$f" 2>/dev/null) || continue
+		printf -- '--- %s (errors: %s, the first 5)\n' "${f#"$T"/}" "$n" >&3
+		grep -m 5 '"verdict":"error"' "$f" >&3
 	done
 }
 
